@@ -1,0 +1,43 @@
+/** Runtime configuration, read once from the environment through a zod schema that fails fast. */
+import { z } from 'zod';
+
+const EnvSchema = z.object({
+  TABLE_NAME: z.string().min(1),
+  EVENT_BUS_NAME: z.string().min(1).default('payments'),
+  STATE_MACHINE_ARN: z.string().min(1).optional(),
+  KBANK_BASE_URL: z.url().default('https://dev-kpaymentgateway-services.kasikornbank.com'),
+  /** AWS: the secret holding the KBank secret key (`skey_…`). */
+  KBANK_SECRET_ARN: z.string().min(1).optional(),
+  /** Local stack only: the key itself. */
+  KBANK_SECRET_KEY: z.string().min(1).optional(),
+  KBANK_TIMEOUT_MS: z.coerce.number().int().positive().default(8000),
+  COST_SERVICE_URL: z.url().optional(),
+  COST_SERVICE_API_KEY_SECRET_ARN: z.string().min(1).optional(),
+  COST_SERVICE_API_KEY: z.string().min(1).optional(),
+  COST_SERVICE_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
+});
+export type Env = z.infer<typeof EnvSchema>;
+
+let cached: Env | undefined;
+
+/** The parsed environment; throws one clear error listing every bad variable. */
+export function env(source: NodeJS.ProcessEnv = process.env): Env {
+  if (source === process.env && cached) return cached;
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  if (source === process.env) cached = parsed.data;
+  return parsed.data;
+}
+
+/** A variable this handler cannot run without. */
+export function required<K extends keyof Env>(config: Env, name: K): NonNullable<Env[K]> {
+  const value = config[name];
+  if (value === undefined)
+    throw new Error(`invalid configuration: ${String(name)} is required by this function`);
+  return value as NonNullable<Env[K]>;
+}

@@ -1,0 +1,348 @@
+/** KBank KPGW card adapter: the KbankGateway port over HTTP, mapping every failure to the error taxonomy. */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { z } from 'zod';
+import {
+  type KbankChargeWire,
+  type KbankCreateChargeRequest,
+  type KbankRefundRequest,
+  type KbankSettleRequest,
+  type KbankVoidRequest,
+  kbankChargeSchema,
+  kbankErrorSchema,
+} from '../../schemas/kbank.js';
+import { KbankOutcomeUnknown, KbankRejected, KbankUnavailable } from '../core/errors.js';
+import { type Currency, fromDecimalString, toDecimalString } from '../core/money.js';
+import type { ChargeCardRequest, KbankCharge, KbankGateway } from '../core/ports.js';
+
+export interface KbankClientOptions {
+  /** e.g. https://dev-kpaymentgateway-services.kasikornbank.com, or the simulator's url. */
+  baseUrl: string;
+  /** `skey_…`: sent as `x-api-key`, never logged nor put in an error message. */
+  secretKey: string;
+  /** Per request, including reading the body. Default 8000. */
+  timeoutMs?: number;
+  /** Injected in unit tests; defaults to the global fetch. */
+  fetch?: typeof fetch;
+}
+
+export const DEFAULT_KBANK_TIMEOUT_MS = 8000;
+
+/** KBank card paths. Ids are path-encoded so a hostile id cannot change the route. */
+export const KBANK_CARD_PATHS = {
+  charge: '/card/v2/charge',
+  chargeById: (chargeId: string) => `/card/v2/charge/${encodeURIComponent(chargeId)}`,
+  void: (chargeId: string) => `/card/v2/charge/${encodeURIComponent(chargeId)}/void`,
+  settle: (chargeId: string) => `/card/v2/charge/${encodeURIComponent(chargeId)}/settle`,
+  refund: (chargeId: string) => `/card/v2/charge/${encodeURIComponent(chargeId)}/refund`,
+} as const;
+
+/**
+ * Inquiry by our `reference_order`: the only handle on a charge whose create call timed out. KBank marks
+ * this [?] (one source says `GET /card/v2/charge/{reference_order}` works); this query form is [ours] and
+ * the simulator serves both. Change it here and nowhere else.
+ */
+export function chargeByReferenceOrderPath(referenceOrder: string): string {
+  return `${KBANK_CARD_PATHS.charge}?reference_order=${encodeURIComponent(referenceOrder)}`;
+}
+
+/**
+ * Error codes (on the error or its causes) that prove the request never left this process: no connection
+ * was made, so KBank cannot have acted. Anything else after fetch was called may have reached KBank.
+ */
+const NOT_SENT_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EAI_NONAME',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ERR_INVALID_URL',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+]);
+
+type Operation = 'charge' | 'inquiry' | 'void' | 'settle' | 'refund';
+
+export function createKbankClient(options: KbankClientOptions): KbankGateway {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const timeoutMs = options.timeoutMs ?? DEFAULT_KBANK_TIMEOUT_MS;
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const redact = (text: string) => redactSecrets(text, options.secretKey);
+
+  /**
+   * One HTTP exchange. Returns the parsed JSON of a 2xx answer, or null for a 404 that KBank itself sent
+   * when `notFoundIsNull`. Throws the taxonomy errors of the KbankGateway port.
+   */
+  async function send(
+    operation: Operation,
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    notFoundIsNull = false,
+  ): Promise<unknown> {
+    let status: number;
+    let text: string;
+    try {
+      const response = await doFetch(`${baseUrl}${path}`, {
+        method,
+        headers: {
+          'x-api-key': options.secretKey,
+          'Content-Type': 'application/json',
+          Accept: 'application/json',
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        // A redirect of a POST would be re-sent somewhere we did not choose; treat it as an odd answer.
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      status = response.status;
+      // Read inside the try: the timeout also covers the body, and a reset mid-body is an unknown outcome.
+      text = await response.text();
+    } catch (error) {
+      throw transportError(operation, error);
+    }
+
+    const json = parseJson(text);
+    if (status >= 200 && status < 300) {
+      // null is reserved for "KBank has no such charge"; a 2xx must carry an object.
+      if (json === undefined || json === null) {
+        throw new KbankOutcomeUnknown(`KBank ${operation}: ${status} without a JSON body`);
+      }
+      return json;
+    }
+    const kbankError = kbankErrorSchema.safeParse(json);
+    if (status === 404 && notFoundIsNull && (text.trim() === '' || kbankError.success)) return null;
+    if (status >= 400 && status < 500 && kbankError.success) {
+      const { code, message } = kbankError.data;
+      throw new KbankRejected(
+        redact(`KBank ${operation} rejected (${status} ${code}): ${message ?? ''}`.trim()),
+        code,
+        status,
+      );
+    }
+    // 5xx, 3xx, or a 4xx that is not KBank's error object (a proxy, a wrong route): KBank may have acted.
+    throw new KbankOutcomeUnknown(`KBank ${operation}: unexpected HTTP ${status}`);
+  }
+
+  async function sendForCharge(
+    operation: Operation,
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    expect: { chargeId?: string; referenceOrder?: string },
+  ): Promise<KbankCharge> {
+    const json = await send(operation, method, path, body);
+    return toCharge(operation, json, expect);
+  }
+
+  async function inquireCharge(
+    ref: { chargeId: string } | { referenceOrder: string },
+  ): Promise<KbankCharge | null> {
+    const path =
+      'chargeId' in ref
+        ? KBANK_CARD_PATHS.chargeById(ref.chargeId)
+        : chargeByReferenceOrderPath(ref.referenceOrder);
+    const json = await send('inquiry', 'GET', path, undefined, true);
+    return json === null ? null : toCharge('inquiry', json, ref);
+  }
+
+  return {
+    async chargeCard(request: ChargeCardRequest): Promise<KbankCharge> {
+      const body: KbankCreateChargeRequest = {
+        amount: toDecimalString(request.amount, request.currency),
+        currency: request.currency,
+        description: request.description,
+        source_type: 'card',
+        mode: 'token',
+        token: request.token,
+        reference_order: request.referenceOrder,
+        ...(request.metadata ? { metadata: request.metadata } : {}),
+      };
+      return sendForCharge('charge', 'POST', KBANK_CARD_PATHS.charge, body, {
+        referenceOrder: request.referenceOrder,
+      });
+    },
+
+    inquireCharge,
+
+    async voidCharge(chargeId: string, reason: string): Promise<KbankCharge> {
+      const body: KbankVoidRequest = { reason };
+      return sendForCharge('void', 'POST', KBANK_CARD_PATHS.void(chargeId), body, { chargeId });
+    },
+
+    async settleCharge(
+      chargeId: string,
+      amount: number,
+      currency: Currency,
+      type: 'full' | 'partial',
+    ): Promise<KbankCharge> {
+      const body: KbankSettleRequest = { amount: toDecimalString(amount, currency), type };
+      return sendForCharge('settle', 'POST', KBANK_CARD_PATHS.settle(chargeId), body, { chargeId });
+    },
+
+    async refundCharge(
+      chargeId: string,
+      amount: number,
+      currency: Currency,
+      reason: string,
+    ): Promise<KbankCharge> {
+      const body: KbankRefundRequest = { amount: toDecimalString(amount, currency), reason };
+      return sendForCharge('refund', 'POST', KBANK_CARD_PATHS.refund(chargeId), body, { chargeId });
+    },
+  };
+}
+
+/**
+ * Classifies a failure of fetch itself (no HTTP status). Only errors that prove no connection was made are
+ * KbankUnavailable; a timeout, a reset or anything unrecognised may have reached KBank.
+ */
+function transportError(operation: Operation, error: unknown): KbankUnavailable | KbankOutcomeUnknown {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return new KbankOutcomeUnknown(`KBank ${operation}: no answer in time`, { cause: error });
+  }
+  const codes = errorCodes(error);
+  if (codes.length > 0 && codes.every((code) => NOT_SENT_ERROR_CODES.has(code))) {
+    return new KbankUnavailable(`KBank ${operation}: not reachable (${codes.join(', ')})`, { cause: error });
+  }
+  const detail = codes.length > 0 ? ` (${codes.join(', ')})` : '';
+  return new KbankOutcomeUnknown(`KBank ${operation}: connection failed after sending${detail}`, {
+    cause: error,
+  });
+}
+
+/**
+ * The `code`s found along the cause chain: undici wraps the socket error as `cause`, and connecting to
+ * several addresses (happy eyeballs) reports an AggregateError.
+ */
+function errorCodes(error: unknown, depth = 0): string[] {
+  if (typeof error !== 'object' || error === null || depth > 5) return [];
+  const found: string[] = [];
+  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === 'string') found.push(code);
+  if (Array.isArray(errors)) for (const inner of errors) found.push(...errorCodes(inner, depth + 1));
+  found.push(...errorCodes(cause, depth + 1));
+  return found;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Parses and normalizes a charge answer. A body that is not a charge, or one for another charge than the
+ * one asked about, means we cannot tell what KBank did: KbankOutcomeUnknown.
+ */
+function toCharge(
+  operation: Operation,
+  json: unknown,
+  expect: { chargeId?: string; referenceOrder?: string },
+): KbankCharge {
+  const parsed = kbankChargeSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new KbankOutcomeUnknown(
+      `KBank ${operation}: answer is not a valid charge (${describeIssues(parsed.error)})`,
+    );
+  }
+  const wire = parsed.data;
+  if (expect.chargeId !== undefined && wire.id !== expect.chargeId) {
+    throw new KbankOutcomeUnknown(`KBank ${operation}: answer is for another charge`);
+  }
+  if (
+    expect.referenceOrder !== undefined &&
+    wire.reference_order &&
+    wire.reference_order !== expect.referenceOrder
+  ) {
+    throw new KbankOutcomeUnknown(`KBank ${operation}: answer is for another reference_order`);
+  }
+  let amount: number;
+  try {
+    amount = fromDecimalString(wire.amount, wire.currency);
+  } catch {
+    throw new KbankOutcomeUnknown(`KBank ${operation}: amount is not valid for ${wire.currency}`);
+  }
+  return normalizeCharge(wire, amount, expect.referenceOrder);
+}
+
+/** Wire charge → port charge. If KBank omits `reference_order`, we use the one we asked about. */
+function normalizeCharge(wire: KbankChargeWire, amount: number, knownReferenceOrder?: string): KbankCharge {
+  const charge: KbankCharge = {
+    chargeId: wire.id,
+    referenceOrder: wire.reference_order ?? knownReferenceOrder ?? '',
+    status: wire.status,
+    state: wire.transaction_state,
+    amount,
+    currency: wire.currency,
+  };
+  if (wire.approval_code) charge.approvalCode = wire.approval_code;
+  if (wire.source) {
+    const card: NonNullable<KbankCharge['card']> = {};
+    if (wire.source.brand) card.brand = wire.source.brand;
+    if (wire.source.card_masking) card.masked = wire.source.card_masking;
+    if (wire.source.issuer_bank) card.issuerBank = wire.source.issuer_bank;
+    charge.card = card;
+  }
+  if (wire.failure_code) charge.failureCode = wire.failure_code;
+  if (wire.failure_message) charge.failureMessage = wire.failure_message;
+  if (wire.redirect_url) charge.redirectUrl = wire.redirect_url;
+  if (wire.created !== null && wire.created !== undefined) charge.created = String(wire.created);
+  return charge;
+}
+
+/** Field paths only: values could hold a token or card data. */
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
+}
+
+/** KBank's messages are free text and could echo a key or token back; strip them before they reach a log. */
+function redactSecrets(text: string, secretKey: string): string {
+  const withoutKey = secretKey ? text.split(secretKey).join('[redacted]') : text;
+  return withoutKey.replace(/\b(?:skey|pkey|tokn)_[A-Za-z0-9_]+/g, '[redacted]');
+}
+
+/** The fields KBank's notify checksum covers; amount in minor units. */
+export interface KbankChecksumInput {
+  id: string;
+  amount: number;
+  currency: Currency;
+  /** KBank's raw `status`, e.g. "success". */
+  status: string;
+  transactionState: string;
+}
+
+/**
+ * KBank's notify checksum: lowercase hex SHA-256 of id + amount with exactly 4 decimals ("100.0000") +
+ * currency + status + transaction_state + secret key, no separators. A plain hash, not an HMAC: compute it
+ * from our stored amount and currency where possible.
+ */
+export function kbankChecksum(charge: KbankChecksumInput, secretKey: string): string {
+  const amount = toDecimalString(charge.amount, charge.currency, 4);
+  return createHash('sha256')
+    .update(
+      `${charge.id}${amount}${charge.currency}${charge.status}${charge.transactionState}${secretKey}`,
+      'utf8',
+    )
+    .digest('hex');
+}
+
+/** True when `checksum` matches, compared in constant time so timing leaks nothing about the hash. */
+export function verifyKbankChecksum(
+  charge: KbankChecksumInput,
+  checksum: string,
+  secretKey: string,
+): boolean {
+  const expected = Buffer.from(kbankChecksum(charge, secretKey), 'utf8');
+  const received = Buffer.from(checksum.trim().toLowerCase(), 'utf8');
+  // Length is public (always 64 hex digits); timingSafeEqual requires equal lengths.
+  if (received.length !== expected.length) return false;
+  return timingSafeEqual(expected, received);
+}

@@ -1,0 +1,26 @@
+/** Identifiers: time-ordered ULIDs (Crockford base32) behind a prefix, so ids sort by creation time. */
+import { randomBytes } from 'node:crypto';
+
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+export function ulid(now: number = Date.now(), random: Uint8Array = randomBytes(10)): string {
+  let time = '';
+  let t = now;
+  for (let i = 0; i < 10; i++) {
+    time = ALPHABET.charAt(t % 32) + time;
+    t = Math.floor(t / 32);
+  }
+  // 80 random bits as 16 base32 characters.
+  let bits = 0n;
+  for (const byte of random) bits = (bits << 8n) | BigInt(byte);
+  let rest = '';
+  for (let i = 0; i < 16; i++) {
+    rest = ALPHABET.charAt(Number(bits & 31n)) + rest;
+    bits >>= 5n;
+  }
+  return time + rest;
+}
+
+export type IdGenerator = (prefix: 'pay') => string;
+
+export const ulidIds: IdGenerator = (prefix) => `${prefix}_${ulid()}`;

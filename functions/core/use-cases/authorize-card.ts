@@ -1,0 +1,199 @@
+/**
+ * Saga step AuthorizeCard: write the attempt (with its unique reference_order) ahead of the KBank call,
+ * call KBank once, and record what came back. An answer we did not get is `unknown`, never a guess.
+ */
+import { KbankOutcomeUnknown, KbankRejected, KbankUnavailable } from '../errors.js';
+import { type Attempt, type Payment, referenceOrderFor } from '../payment.js';
+import type { KbankCharge, KbankState } from '../ports.js';
+import { loadAttempt, loadPayment, record, result, type SagaDeps, type StepResult } from './saga.js';
+
+export async function authorizeCard(deps: SagaDeps, input: { paymentId: string }): Promise<StepResult> {
+  const payment = await loadPayment(deps.repo, input.paymentId);
+  const attempt = await loadAttempt(deps.repo, payment);
+  const settled = settledOutcome(payment, attempt);
+  if (settled) return settled;
+
+  // A pending or unknown attempt may have reached KBank: only an inquiry may decide what happened.
+  if (attempt && (attempt.state === 'pending' || attempt.state === 'unknown')) {
+    return result('unknown', null, payment);
+  }
+  if (attempt && attempt.chargeCalls >= deps.policy.maxChargeCalls) {
+    const failed = await record(
+      deps,
+      payment,
+      {
+        type: 'payment.failed',
+        status: 'failed',
+        patch: {
+          failure: { code: 'processor_unavailable', message: 'The payment processor could not be reached.' },
+        },
+        detail: { referenceOrder: attempt.referenceOrder, chargeCalls: attempt.chargeCalls },
+      },
+      { ...attempt, state: 'declined' },
+    );
+    return result('declined', 'payment.failed', failed);
+  }
+
+  const now = deps.clock.now().toISOString();
+  const sending: Attempt = attempt
+    ? { ...attempt, state: 'pending', chargeCalls: attempt.chargeCalls + 1 }
+    : {
+        paymentId: payment.id,
+        no: payment.attemptCount + 1,
+        referenceOrder: referenceOrderFor(payment.id, payment.attemptCount + 1),
+        state: 'pending',
+        chargeCalls: 1,
+        createdAt: now,
+        updatedAt: now,
+      };
+  const requested = await record(
+    deps,
+    payment,
+    {
+      type: attempt ? 'authorization.resent' : 'authorization.requested',
+      patch: { attemptCount: sending.no },
+      detail: {
+        referenceOrder: sending.referenceOrder,
+        amount: payment.amount,
+        chargeCall: sending.chargeCalls,
+      },
+    },
+    sending,
+  );
+
+  let charge: KbankCharge;
+  try {
+    charge = await deps.kbank.chargeCard({
+      token: payment.paymentMethod.token,
+      amount: payment.amount,
+      currency: payment.currency,
+      referenceOrder: sending.referenceOrder,
+      description: payment.description ?? `Order ${payment.order.id}`,
+    });
+  } catch (error) {
+    return recordCallFailure(deps, requested, sending, error);
+  }
+  const final = await recordCharge(deps, requested, sending, charge);
+  if (final) return final;
+  // KBank holds the charge but it is not final yet (Initialize, Pre-Authorized): inquire later.
+  const pending = await record(
+    deps,
+    requested,
+    {
+      type: 'authorization.outcome_unknown',
+      status: 'unknown',
+      detail: { referenceOrder: sending.referenceOrder, chargeId: charge.chargeId, kbankState: charge.state },
+    },
+    { ...sending, state: 'unknown', chargeId: charge.chargeId, kbankState: charge.state },
+  );
+  return result('unknown', null, pending);
+}
+
+/** The outcome already recorded by an earlier run of this step, if any (makes the step retry-safe). */
+function settledOutcome(payment: Payment, attempt: Attempt | null): StepResult | null {
+  if (payment.status === 'failed') return result('declined', 'payment.failed', payment);
+  if (attempt?.state === 'authorized' || attempt?.state === 'captured') {
+    return result('authorized', 'payment.authorized', payment);
+  }
+  return null;
+}
+
+async function recordCallFailure(deps: SagaDeps, payment: Payment, attempt: Attempt, error: unknown) {
+  if (error instanceof KbankUnavailable) {
+    // The request never left us: KBank has no charge for this reference, so re-sending it is safe.
+    await record(
+      deps,
+      payment,
+      { type: 'authorization.unreachable', detail: { referenceOrder: attempt.referenceOrder } },
+      { ...attempt, state: 'not_found' },
+    );
+    throw error;
+  }
+  if (error instanceof KbankRejected) {
+    const failed = await record(
+      deps,
+      payment,
+      {
+        type: 'payment.failed',
+        status: 'failed',
+        patch: { failure: { code: error.kbankCode, message: 'The payment processor rejected the card.' } },
+        detail: {
+          referenceOrder: attempt.referenceOrder,
+          kbankCode: error.kbankCode,
+          httpStatus: error.httpStatus,
+        },
+      },
+      { ...attempt, state: 'declined', failureCode: error.kbankCode },
+    );
+    return result('declined', 'payment.failed', failed);
+  }
+  if (error instanceof KbankOutcomeUnknown) {
+    const unknown = await record(
+      deps,
+      payment,
+      {
+        type: 'authorization.outcome_unknown',
+        status: 'unknown',
+        detail: { referenceOrder: attempt.referenceOrder, reason: error.message },
+      },
+      { ...attempt, state: 'unknown' },
+    );
+    return result('unknown', null, unknown);
+  }
+  throw error;
+}
+
+/**
+ * Records a final charge object KBank returned (to the charge call or to an inquiry): authorized or
+ * declined. Returns null, writing nothing, while the charge is not final yet.
+ */
+export async function recordCharge(
+  deps: SagaDeps,
+  payment: Payment,
+  attempt: Attempt,
+  charge: KbankCharge,
+): Promise<StepResult | null> {
+  const seen = { ...attempt, chargeId: charge.chargeId, kbankState: charge.state };
+  if (PENDING_STATES.includes(charge.state)) return null;
+  // Settled means KBank already captured it (batch settlement): the money is authorized either way.
+  if (charge.status === 'success' && (charge.state === 'Authorized' || charge.state === 'Settled')) {
+    const authorized = await record(
+      deps,
+      payment,
+      {
+        type: 'payment.authorized',
+        status: 'processing',
+        patch: {
+          amountAuthorized: charge.amount,
+          paymentMethod: {
+            ...payment.paymentMethod,
+            card: { brand: charge.card?.brand, masked: charge.card?.masked },
+          },
+        },
+        detail: {
+          chargeId: charge.chargeId,
+          referenceOrder: attempt.referenceOrder,
+          approvalCode: charge.approvalCode,
+        },
+      },
+      { ...seen, state: 'authorized', approvalCode: charge.approvalCode },
+    );
+    return result('authorized', 'payment.authorized', authorized);
+  }
+  // Declined, Reversed, Voided, or a call that did not succeed: no money is held.
+  const code = charge.failureCode ?? 'card_declined';
+  const failed = await record(
+    deps,
+    payment,
+    {
+      type: 'payment.failed',
+      status: 'failed',
+      patch: { failure: { code, message: charge.failureMessage ?? 'The card was declined.' } },
+      detail: { chargeId: charge.chargeId, referenceOrder: attempt.referenceOrder, kbankState: charge.state },
+    },
+    { ...seen, state: 'declined', failureCode: code },
+  );
+  return result('declined', 'payment.failed', failed);
+}
+
+const PENDING_STATES: readonly KbankState[] = ['Initialize', 'Pre-Authorized'];

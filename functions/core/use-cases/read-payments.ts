@@ -1,0 +1,66 @@
+/** Use cases that read: one payment, and its audit trail. Another merchant's payment does not exist. */
+import type { PaymentEventResource, PaymentResource } from '../../../schemas/api.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import type { Payment } from '../payment.js';
+import type { PaymentRepository } from '../repository.js';
+import { auditView, paymentView } from '../views.js';
+
+async function ownedPayment(
+  repo: PaymentRepository,
+  merchantId: string,
+  paymentId: string,
+): Promise<Payment> {
+  const payment = await repo.get(paymentId);
+  if (!payment || payment.merchantId !== merchantId) throw new NotFoundError(`No payment ${paymentId}.`);
+  return payment;
+}
+
+export async function getPayment(
+  deps: { repo: PaymentRepository },
+  query: { merchantId: string; paymentId: string },
+): Promise<PaymentResource> {
+  return paymentView(await ownedPayment(deps.repo, query.merchantId, query.paymentId));
+}
+
+export interface EventPage {
+  object: 'list';
+  data: PaymentEventResource[];
+  has_more: boolean;
+  next_cursor: string | null;
+}
+
+export async function listPaymentEvents(
+  deps: { repo: PaymentRepository },
+  query: { merchantId: string; paymentId: string; limit: number; cursor?: string },
+): Promise<EventPage> {
+  await ownedPayment(deps.repo, query.merchantId, query.paymentId);
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  const page = await deps.repo.listAudit(query.paymentId, {
+    limit: query.limit,
+    ...(after ? { after } : {}),
+  });
+  const last = page.entries.at(-1);
+  return {
+    object: 'list',
+    data: page.entries.map(auditView),
+    has_more: page.hasMore,
+    next_cursor: page.hasMore && last ? encodeCursor(last.seq) : null,
+  };
+}
+
+function encodeCursor(seq: number): string {
+  return Buffer.from(JSON.stringify({ after: seq })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const after = (parsed as { after?: unknown }).after;
+    if (typeof after === 'number' && Number.isSafeInteger(after) && after >= 0) return after;
+  } catch {
+    // fall through to the typed error below
+  }
+  throw new ValidationError('Invalid cursor.', [
+    { field: 'cursor', message: 'not a cursor this API returned' },
+  ]);
+}

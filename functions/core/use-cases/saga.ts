@@ -1,0 +1,83 @@
+/** What every saga step shares: its dependencies, its result shape, and recording a step. */
+import type { PaymentEventDetail } from '../../../schemas/events.js';
+import { NotFoundError } from '../errors.js';
+import { type Attempt, applyStep, type Payment, type Step } from '../payment.js';
+import type { Clock, CostService, KbankGateway } from '../ports.js';
+import type { PaymentRepository } from '../repository.js';
+import { eventDetail } from '../views.js';
+
+export interface SagaPolicy {
+  /** How many times one attempt's charge may be sent, counting re-sends after KBank had no record of it. */
+  maxChargeCalls: number;
+}
+
+export const DEFAULT_POLICY: SagaPolicy = { maxChargeCalls: 3 };
+
+export interface SagaDeps {
+  repo: PaymentRepository;
+  kbank: KbankGateway;
+  cost: CostService;
+  clock: Clock;
+  policy: SagaPolicy;
+}
+
+/**
+ * What a step hands back to the state machine: `outcome` drives its Choice states, `event` (when set)
+ * is published as-is by the next `events:putEvents` state.
+ */
+export interface StepResult {
+  outcome: string;
+  event: PaymentEventDetail | null;
+}
+
+/** The error a failed state hands to the next task (Step Functions' `{Error, Cause}`). */
+export interface TaskError {
+  Error: string;
+  Cause?: string;
+}
+
+export async function loadPayment(repo: PaymentRepository, paymentId: string): Promise<Payment> {
+  const payment = await repo.get(paymentId);
+  if (!payment) throw new NotFoundError(`payment ${paymentId} does not exist`);
+  return payment;
+}
+
+export async function loadAttempt(repo: PaymentRepository, payment: Payment): Promise<Attempt | null> {
+  return payment.attemptCount === 0 ? null : repo.getAttempt(payment.id, payment.attemptCount);
+}
+
+/** Applies and commits a step (with the attempt's new version, if any) and returns the new payment. */
+export async function record(
+  deps: Pick<SagaDeps, 'repo' | 'clock'>,
+  payment: Payment,
+  step: Omit<Step, 'actor'>,
+  attempt?: Attempt,
+): Promise<Payment> {
+  const change = applyStep(payment, { actor: 'saga', ...step }, deps.clock.now());
+  const nextAttempt = attempt ? { ...attempt, updatedAt: change.next.updatedAt } : undefined;
+  await deps.repo.commit(change, nextAttempt);
+  return change.next;
+}
+
+export function result(outcome: string, eventType: string | null, payment: Payment): StepResult {
+  return { outcome, event: eventType ? eventDetail(eventType, payment) : null };
+}
+
+/** The payment's failure as the merchant sees it, from a task error name. */
+export function failureFromTaskError(error: TaskError | undefined): { code: string; message: string } {
+  switch (error?.Error) {
+    case 'CostServiceUnavailable':
+      return {
+        code: 'cost_service_unavailable',
+        message: 'The order could not be verified: the cost service is unavailable.',
+      };
+    case 'CostServiceRejected':
+      return { code: 'order_not_priceable', message: 'The cost service could not price this order.' };
+    case 'KbankUnavailable':
+      return { code: 'processor_unavailable', message: 'The payment processor could not be reached.' };
+    case 'KbankRejected':
+      return { code: 'processor_rejected', message: 'The payment processor rejected the request.' };
+    default:
+      return { code: 'processing_error', message: 'The payment could not be completed.' };
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * API Gateway TOKEN authorizer: the bearer API key → the merchant it belongs to, passed to the
+ * handlers as `requestContext.authorizer.merchantId`. Refusals are API Gateway's plain 401.
+ */
+import middy from '@middy/core';
+import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import { awsRepository } from '../adapters/container.js';
+import { UnauthorizedError } from '../core/errors.js';
+import type { MerchantDirectory } from '../core/ports.js';
+import { authenticate } from '../core/use-cases/authenticate.js';
+import { logger } from './http.js';
+
+/** The policy covers every method of the API's stage, so a cached decision serves all routes. */
+function stageWildcard(methodArn: string): string {
+  const [arn, apiId, stage] = methodArn.split('/');
+  return `${arn}/${apiId}/${stage}/*/*`;
+}
+
+export function createAuthorizerHandler(merchants: () => MerchantDirectory) {
+  return middy<APIGatewayTokenAuthorizerEvent, APIGatewayAuthorizerResult>(
+    async (event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
+      try {
+        const merchant = await authenticate({ merchants: merchants() }, event.authorizationToken);
+        return {
+          principalId: merchant.id,
+          policyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcard(event.methodArn) },
+            ],
+          },
+          context: { merchantId: merchant.id, merchantName: merchant.name },
+        };
+      } catch (error) {
+        if (error instanceof UnauthorizedError) {
+          logger.info('authorization refused', { reason: error.message });
+          // API Gateway's contract: exactly this message means 401.
+          throw new Error('Unauthorized');
+        }
+        throw error;
+      }
+    },
+  );
+}
+
+export const handler = createAuthorizerHandler(awsRepository);

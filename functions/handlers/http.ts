@@ -1,0 +1,164 @@
+/**
+ * What every API handler shares: reading the API Gateway proxy event (merchant, headers, JSON body with
+ * a size limit) and turning any error into an RFC 9457 problem that never leaks internals.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { z } from 'zod';
+import type { Problem } from '../../schemas/api.js';
+import { PaymentError, ValidationError } from '../core/errors.js';
+
+export const logger = new Logger({ serviceName: 'payments' });
+
+/** Bodies larger than this are refused before parsing (API Gateway's own limit is 10 MB). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** An error that already knows its HTTP status (body too large, wrong media type, …). */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    readonly detail?: string,
+  ) {
+    super(title);
+    this.name = 'HttpProblem';
+  }
+}
+
+const STATUS_BY_CODE: Record<string, number> = {
+  validation_failed: 400,
+  unauthorized: 401,
+  resource_not_found: 404,
+  idempotency_key_in_use: 409,
+  state_conflict: 409,
+  invalid_transition: 409,
+  stale_write: 409,
+  idempotency_key_reused: 422,
+};
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  500: 'Internal Server Error',
+};
+
+export function problemResponse(
+  problem: Problem,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
+  return {
+    statusCode: problem.status,
+    headers: { 'Content-Type': 'application/problem+json', ...headers },
+    body: JSON.stringify(problem),
+  };
+}
+
+export function toProblem(error: unknown, instance?: string): Problem {
+  const base = (status: number, code: string, detail?: string): Problem => ({
+    type: `/problems/${code}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    code,
+    ...(detail ? { detail } : {}),
+    ...(instance ? { instance } : {}),
+  });
+  if (error instanceof HttpProblem)
+    return { ...base(error.status, error.code, error.detail), title: error.title };
+  if (error instanceof ValidationError)
+    return { ...base(400, error.code, error.message), errors: error.details };
+  if (error instanceof PaymentError) {
+    const status = STATUS_BY_CODE[error.code] ?? (error.retryable ? 503 : 409);
+    return base(status, error.code, error.message);
+  }
+  return base(
+    500,
+    'internal_error',
+    'Something went wrong on our side. It is safe to retry with the same Idempotency-Key.',
+  );
+}
+
+/** The last middleware: errors become problems; unexpected ones are logged with their stack, not sent. */
+export function problemErrors(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    onError: async (request) => {
+      const problem = toProblem(request.error, request.event?.path);
+      if (problem.status >= 500) logger.error('unhandled error', { error: request.error as Error });
+      else logger.info('request refused', { code: problem.code, status: problem.status });
+      request.response = problemResponse(problem);
+    },
+  };
+}
+
+export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  }
+  return undefined;
+}
+
+/** The merchant the authorizer resolved; API Gateway puts its context on requestContext.authorizer. */
+export function merchantId(event: APIGatewayProxyEvent): string {
+  const id = event.requestContext?.authorizer?.merchantId;
+  if (typeof id !== 'string' || id.length === 0) throw new HttpProblem(401, 'unauthorized', 'Unauthorized');
+  return id;
+}
+
+/** Parses and validates a JSON body; every refusal is a typed 4xx before anything is written. */
+export function jsonBody<T extends z.ZodType>(event: APIGatewayProxyEvent, schema: T): z.infer<T> {
+  const raw =
+    event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (!raw) throw new ValidationError('A JSON body is required.', [{ field: '', message: 'required' }]);
+  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
+    throw new HttpProblem(
+      413,
+      'payload_too_large',
+      TITLES[413] ?? '',
+      `Bodies are limited to ${MAX_BODY_BYTES} bytes.`,
+    );
+  }
+  const contentType = header(event, 'content-type') ?? '';
+  if (!/^application\/(.+\+)?json\b/i.test(contentType)) {
+    throw new HttpProblem(
+      415,
+      'unsupported_media_type',
+      TITLES[415] ?? '',
+      'Send Content-Type: application/json.',
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new HttpProblem(400, 'malformed_json', TITLES[400] ?? '', 'The body is not valid JSON.');
+  }
+  return parseWith(schema, value, 'The request body is invalid.');
+}
+
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown, message: string): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new ValidationError(
+    message,
+    parsed.error.issues.map((issue) => ({ field: issue.path.join('.'), message: issue.message })),
+  );
+}
+
+export function json(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
+}

@@ -1,0 +1,674 @@
+/** In-process KBank KPGW card simulator: the HTTP protocol and magic test cards (docs/kbank-simulator.md). */
+import { randomBytes, randomInt } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { z } from 'zod';
+import { type Currency, fromDecimalString, toDecimalString } from '../functions/core/money.js';
+import type { KbankState } from '../functions/core/ports.js';
+import {
+  type kbankChargeSchema,
+  kbankCreateChargeRequestSchema,
+  kbankRefundRequestSchema,
+  kbankSettleRequestSchema,
+  kbankTokenRequestSchema,
+  kbankTokenSchema,
+  kbankVoidRequestSchema,
+} from '../schemas/kbank.js';
+
+export type SimBehaviour =
+  | 'approve'
+  | 'decline'
+  | 'unavailable_once'
+  | 'timeout_after_success'
+  | 'settle_fails'
+  | 'slow'
+  | 'three_d_secure';
+
+export interface MagicCard {
+  number: string;
+  brand: string;
+  behaviour: SimBehaviour;
+  /** Only for `decline`. */
+  failureCode?: string;
+  failureMessage?: string;
+  /** One line for the docs table. */
+  summary: string;
+}
+
+/**
+ * The magic test cards [ours]: behaviour is chosen by PAN at tokenization and carried by the token. Any
+ * other Luhn-valid number approves. docs/kbank-simulator.md and the tests use this table.
+ */
+export const MAGIC_CARDS = {
+  visa: { number: '4111111111111111', brand: 'Visa', behaviour: 'approve', summary: 'approve: `Authorized`' },
+  mastercard: {
+    number: '5555555555554444',
+    brand: 'Mastercard',
+    behaviour: 'approve',
+    summary: 'approve: `Authorized`',
+  },
+  jcb: { number: '3530111333300000', brand: 'JCB', behaviour: 'approve', summary: 'approve: `Authorized`' },
+  declined: {
+    number: '4000000000000002',
+    brand: 'Visa',
+    behaviour: 'decline',
+    failureCode: 'card_declined',
+    failureMessage: 'The card was declined by the issuer',
+    summary: 'decline: `Declined`, failure_code `card_declined`',
+  },
+  insufficientFunds: {
+    number: '4000000000009995',
+    brand: 'Visa',
+    behaviour: 'decline',
+    failureCode: 'insufficient_funds',
+    failureMessage: 'The card has insufficient funds',
+    summary: 'decline: `Declined`, failure_code `insufficient_funds`',
+  },
+  unavailableOnce: {
+    number: '4000000000000119',
+    brand: 'Visa',
+    behaviour: 'unavailable_once',
+    summary:
+      'the first charge call for a reference_order answers 503 without creating a charge (token not used ' +
+      'up); a retry with the same reference_order succeeds',
+  },
+  timeoutAfterSuccess: {
+    number: '4000000000000259',
+    brand: 'Visa',
+    behaviour: 'timeout_after_success',
+    summary:
+      'timeout after success: the charge is created (`Authorized`) but the answer is held for `hangMs`',
+  },
+  settleFails: {
+    number: '4000000000000341',
+    brand: 'Visa',
+    behaviour: 'settle_fails',
+    summary: 'approves, but settle answers 400 `settlement_failed` (to exercise void compensation)',
+  },
+  slow: {
+    number: '4000000000000077',
+    brand: 'Visa',
+    behaviour: 'slow',
+    summary: 'approves, answering after `slowMs`',
+  },
+  threeDSecure: {
+    number: '4000000000003220',
+    brand: 'Visa',
+    behaviour: 'three_d_secure',
+    summary:
+      '`Pre-Authorized` with `redirect_url` `<sim url>/_sim/3ds/<chargeId>` (3-D Secure flow: another issue)',
+  },
+} as const satisfies Record<string, MagicCard>;
+
+export interface KbankSimulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Expected `x-api-key` on charge calls. Default skey_test_local. */
+  secretKey?: string;
+  /** Expected `x-api-key` on tokenization. Default pkey_test_local. */
+  publicKey?: string;
+  /** How long the timeout-after-success card holds its answer. Default 15000. */
+  hangMs?: number;
+  /** How long the slow card takes to answer. Default 300. */
+  slowMs?: number;
+  /** Clock for token expiry, card expiry and `created`. */
+  now?: () => Date;
+}
+
+export const SIMULATOR_DEFAULTS = {
+  host: '127.0.0.1',
+  secretKey: 'skey_test_local',
+  publicKey: 'pkey_test_local',
+  hangMs: 15_000,
+  slowMs: 300,
+} as const;
+
+/** A token lives 10 minutes or one use [doc]. */
+export const TOKEN_TTL_MS = 10 * 60 * 1000;
+
+/** A simulated charge, as the simulator holds it (amounts in minor units). No PAN, no CVV. */
+export interface SimCharge {
+  id: string;
+  referenceOrder: string;
+  amount: number;
+  currency: Currency;
+  status: 'success' | 'fail';
+  state: KbankState;
+  behaviour: SimBehaviour;
+  brand: string;
+  cardMasking: string;
+  sourceId: string;
+  approvalCode?: string;
+  failureCode?: string;
+  failureMessage?: string;
+  redirectUrl?: string;
+  description?: string;
+  refs: { ref_1?: string; ref_2?: string; ref_3?: string };
+  metadata?: Record<string, string>;
+  /** 17 digits YYYYMMDDHHmmssSSS, Bangkok time. */
+  created: string;
+  settledAmount: number;
+  refundedAmount: number;
+  voidReason?: string;
+}
+
+export interface KbankSimulator {
+  /** Base url, e.g. http://127.0.0.1:41234 (no trailing slash). */
+  url: string;
+  close(): Promise<void>;
+  /** A copy of every charge, oldest first. */
+  charges(): SimCharge[];
+  /** Forgets charges, tokens and the 503-once memory. */
+  reset(): void;
+}
+
+interface TokenRecord {
+  id: string;
+  behaviour: SimBehaviour;
+  failureCode?: string;
+  failureMessage?: string;
+  brand: string;
+  /** First 6 and last 4 digits only, like KBank's `card_masking`. */
+  cardMasking: string;
+  createdAtMs: number;
+  used: boolean;
+}
+
+type Reply = { status: number; body: unknown; delayMs?: number };
+
+class SimError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+const BANGKOK_OFFSET_MS = 7 * 60 * 60 * 1000;
+
+export async function startKbankSimulator(options: KbankSimulatorOptions = {}): Promise<KbankSimulator> {
+  const host = options.host ?? SIMULATOR_DEFAULTS.host;
+  const secretKey = options.secretKey ?? SIMULATOR_DEFAULTS.secretKey;
+  const publicKey = options.publicKey ?? SIMULATOR_DEFAULTS.publicKey;
+  const hangMs = options.hangMs ?? SIMULATOR_DEFAULTS.hangMs;
+  const slowMs = options.slowMs ?? SIMULATOR_DEFAULTS.slowMs;
+  const now = options.now ?? (() => new Date());
+
+  const charges = new Map<string, SimCharge>();
+  const chargeIdByReference = new Map<string, string>();
+  const tokens = new Map<string, TokenRecord>();
+  const unavailableAnswered = new Set<string>();
+  const sockets = new Set<Socket>();
+  const heldReplies = new Set<NodeJS.Timeout>();
+  let url = '';
+
+  const server = http.createServer((req, res) => {
+    handle(req)
+      .then((reply) => respond(res, reply))
+      .catch((error: unknown) => {
+        const reply =
+          error instanceof SimError
+            ? errorReply(error.status, error.code, error.message)
+            : errorReply(500, 'internal_error', 'simulator failure');
+        respond(res, reply);
+      });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  function respond(res: http.ServerResponse, reply: Reply): void {
+    if (!reply.delayMs) {
+      writeJson(res, reply.status, reply.body);
+      return;
+    }
+    const timer = setTimeout(() => {
+      heldReplies.delete(timer);
+      writeJson(res, reply.status, reply.body);
+    }, reply.delayMs);
+    heldReplies.add(timer);
+    // The client gave up (its timeout): nothing to answer, and close() must not wait for this timer.
+    res.on('close', () => {
+      clearTimeout(timer);
+      heldReplies.delete(timer);
+    });
+  }
+
+  async function handle(req: http.IncomingMessage): Promise<Reply> {
+    const requestUrl = new URL(req.url ?? '/', 'http://simulator.invalid');
+    const path = requestUrl.pathname.replace(/\/+$/, '') || '/';
+    const method = req.method ?? 'GET';
+
+    if (path === '/_sim/health') return { status: 200, body: { status: 'ok' } };
+
+    if (path === '/card/v2/tokens') {
+      requireKey(req, publicKey);
+      requireMethod(method, 'POST');
+      return { status: 200, body: tokenize(await readJson(req)) };
+    }
+
+    if (path === '/card/v2/charge') {
+      requireKey(req, secretKey);
+      if (method === 'POST') return createCharge(await readJson(req));
+      requireMethod(method, 'GET');
+      const referenceOrder = requestUrl.searchParams.get('reference_order');
+      if (!referenceOrder)
+        throw new SimError(400, 'invalid_request', 'reference_order query parameter is required');
+      return chargeReply(findByReference(referenceOrder));
+    }
+
+    const match = /^\/card\/v2\/charge\/([^/]+)(?:\/(void|settle|refund))?$/.exec(path);
+    if (match) {
+      requireKey(req, secretKey);
+      const idOrReference = decodeURIComponent(match[1] ?? '');
+      const action = match[2];
+      if (!action) {
+        requireMethod(method, 'GET');
+        // One source [1×] says a reference_order also works here; serving both keeps the client's path
+        // choice free.
+        return chargeReply(charges.get(idOrReference) ?? findByReference(idOrReference));
+      }
+      requireMethod(method, 'POST');
+      const charge = charges.get(idOrReference);
+      if (!charge) throw new SimError(404, 'charge_not_found', 'no such charge');
+      const body = await readJson(req);
+      if (action === 'void') return voidCharge(charge, body);
+      if (action === 'settle') return settleCharge(charge, body);
+      return refundCharge(charge, body);
+    }
+
+    throw new SimError(404, 'not_found', `no route for ${method} ${path}`);
+  }
+
+  function findByReference(referenceOrder: string): SimCharge | undefined {
+    const id = chargeIdByReference.get(referenceOrder);
+    return id === undefined ? undefined : charges.get(id);
+  }
+
+  function chargeReply(charge: SimCharge | undefined): Reply {
+    if (!charge) throw new SimError(404, 'charge_not_found', 'no such charge');
+    return { status: 200, body: toWire(charge) };
+  }
+
+  function tokenize(json: unknown): unknown {
+    const parsed = kbankTokenRequestSchema.safeParse(json);
+    if (!parsed.success) throw invalidRequest(parsed.error);
+    const card = parsed.data.card;
+
+    const number = (card.number ?? '').replace(/[\s-]/g, '');
+    if (!/^\d{12,19}$/.test(number) || !luhnValid(number)) {
+      throw new SimError(400, 'invalid_card_number', 'card number is not a valid card number');
+    }
+    const month = toInteger(card.expiration_month);
+    if (month === undefined || month < 1 || month > 12) {
+      throw new SimError(400, 'invalid_expiration_month', 'expiration_month must be 1 to 12');
+    }
+    const rawYear = toInteger(card.expiration_year);
+    const year = rawYear !== undefined && rawYear < 100 ? 2000 + rawYear : rawYear;
+    if (year === undefined || year < 2000 || year > 2100) {
+      throw new SimError(400, 'invalid_expiration_year', 'expiration_year must be a 4-digit year');
+    }
+    // A card is valid through the last day of its expiration month.
+    const today = now();
+    if (year * 12 + month < today.getUTCFullYear() * 12 + today.getUTCMonth() + 1) {
+      throw new SimError(400, 'card_expired', 'the card has expired');
+    }
+    if (!/^\d{3,4}$/.test(card.security_code ?? '')) {
+      throw new SimError(400, 'invalid_security_code', 'security_code must be 3 or 4 digits');
+    }
+    const name = (card.name ?? '').trim();
+    if (name === '') throw new SimError(400, 'invalid_name', 'name is required');
+
+    const magic = Object.values(MAGIC_CARDS).find((candidate) => candidate.number === number);
+    const token: TokenRecord = {
+      id: `tokn_test_${randomBytes(12).toString('hex')}`,
+      behaviour: magic?.behaviour ?? 'approve',
+      brand: magic?.brand ?? brandOf(number),
+      cardMasking: mask(number),
+      createdAtMs: today.getTime(),
+      used: false,
+    };
+    if (magic && 'failureCode' in magic) {
+      token.failureCode = magic.failureCode;
+      token.failureMessage = magic.failureMessage;
+    }
+    tokens.set(token.id, token);
+    return kbankTokenSchema.parse({
+      id: token.id,
+      object: 'token',
+      card: {
+        brand: token.brand,
+        last_digits: number.slice(-4),
+        name,
+        expiration_month: month,
+        expiration_year: year,
+      },
+    });
+  }
+
+  function createCharge(json: unknown): Reply {
+    const parsed = kbankCreateChargeRequestSchema.safeParse(json);
+    if (!parsed.success) throw invalidRequest(parsed.error);
+    const request = parsed.data;
+    const amount = parseAmount(request.amount, request.currency);
+    if (chargeIdByReference.has(request.reference_order)) {
+      throw new SimError(
+        400,
+        'duplicate_reference_order',
+        'a charge with this reference_order already exists',
+      );
+    }
+    const token = tokens.get(request.token);
+    if (!token) throw new SimError(400, 'invalid_token', 'token not found');
+    if (token.used) throw new SimError(400, 'token_already_used', 'token has already been used');
+    if (now().getTime() - token.createdAtMs >= TOKEN_TTL_MS) {
+      throw new SimError(400, 'token_expired', 'token has expired');
+    }
+    if (token.behaviour === 'unavailable_once' && !unavailableAnswered.has(request.reference_order)) {
+      unavailableAnswered.add(request.reference_order);
+      return errorReply(503, 'service_unavailable', 'service temporarily unavailable');
+    }
+
+    token.used = true;
+    const id = `chrg_test_${randomBytes(12).toString('hex')}`;
+    const charge: SimCharge = {
+      id,
+      referenceOrder: request.reference_order,
+      amount,
+      currency: request.currency,
+      status: 'success',
+      state: 'Authorized',
+      behaviour: token.behaviour,
+      brand: token.brand,
+      cardMasking: token.cardMasking,
+      sourceId: `card_test_${randomBytes(8).toString('hex')}`,
+      refs: { ref_1: request.ref_1, ref_2: request.ref_2, ref_3: request.ref_3 },
+      created: kbankTimestamp(now()),
+      settledAmount: 0,
+      refundedAmount: 0,
+    };
+    if (request.description !== undefined) charge.description = request.description;
+    if (request.metadata !== undefined) charge.metadata = request.metadata;
+    if (token.behaviour === 'decline') {
+      charge.status = 'fail';
+      charge.state = 'Declined';
+      charge.failureCode = token.failureCode ?? 'card_declined';
+      charge.failureMessage = token.failureMessage ?? 'declined';
+    } else if (token.behaviour === 'three_d_secure') {
+      charge.state = 'Pre-Authorized';
+      charge.redirectUrl = `${url}/_sim/3ds/${id}`;
+    } else {
+      charge.approvalCode = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    }
+    charges.set(id, charge);
+    chargeIdByReference.set(charge.referenceOrder, id);
+
+    const reply: Reply = { status: 200, body: toWire(charge) };
+    if (token.behaviour === 'timeout_after_success') reply.delayMs = hangMs;
+    if (token.behaviour === 'slow') reply.delayMs = slowMs;
+    return reply;
+  }
+
+  function voidCharge(charge: SimCharge, json: unknown): Reply {
+    const parsed = kbankVoidRequestSchema.safeParse(json);
+    if (!parsed.success) throw invalidRequest(parsed.error);
+    requireState(charge, 'Authorized', 'void');
+    charge.state = 'Voided';
+    charge.voidReason = parsed.data.reason;
+    return { status: 200, body: toWire(charge) };
+  }
+
+  function settleCharge(charge: SimCharge, json: unknown): Reply {
+    const parsed = kbankSettleRequestSchema.safeParse(json);
+    if (!parsed.success) throw invalidRequest(parsed.error);
+    requireState(charge, 'Authorized', 'settle');
+    if (charge.behaviour === 'settle_fails') {
+      throw new SimError(400, 'settlement_failed', 'settlement failed');
+    }
+    const amount = parseAmount(parsed.data.amount, charge.currency);
+    if (amount > charge.amount) {
+      throw new SimError(
+        400,
+        'amount_exceeds_authorized',
+        'settle amount is more than the authorized amount',
+      );
+    }
+    if (parsed.data.type === 'full' && amount !== charge.amount) {
+      throw new SimError(400, 'invalid_settle_type', 'type full needs the whole authorized amount');
+    }
+    charge.state = 'Settled';
+    charge.settledAmount = amount;
+    return { status: 200, body: toWire(charge) };
+  }
+
+  function refundCharge(charge: SimCharge, json: unknown): Reply {
+    const parsed = kbankRefundRequestSchema.safeParse(json);
+    if (!parsed.success) throw invalidRequest(parsed.error);
+    if (charge.state !== 'Settled' && charge.state !== 'Refund Sent') {
+      throw new SimError(400, 'invalid_state', `cannot refund a charge in state ${charge.state}`);
+    }
+    const amount = parseAmount(parsed.data.amount, charge.currency);
+    if (charge.refundedAmount + amount > charge.settledAmount) {
+      throw new SimError(400, 'amount_exceeds_refundable', 'refunds would exceed the settled amount');
+    }
+    charge.state = 'Refund Sent';
+    charge.refundedAmount += amount;
+    return { status: 200, body: toWire(charge) };
+  }
+
+  function requireKey(req: http.IncomingMessage, expected: string): void {
+    if (req.headers['x-api-key'] !== expected) {
+      throw new SimError(401, 'unauthorized', 'missing or wrong x-api-key');
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        for (const timer of heldReplies) clearTimeout(timer);
+        heldReplies.clear();
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Held answers and keep-alive connections would otherwise keep close() waiting.
+        for (const socket of sockets) socket.destroy();
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+    charges: () => [...charges.values()].map((charge) => structuredClone(charge)),
+    reset() {
+      charges.clear();
+      chargeIdByReference.clear();
+      tokens.clear();
+      unavailableAnswered.clear();
+    },
+  };
+}
+
+/**
+ * Tokenizes a test card against a running simulator, as KBank's browser script would, and returns the
+ * token id. Throws with the simulator's error code when the card is refused.
+ */
+export async function tokenizeTestCard(
+  simulatorUrl: string,
+  number: string,
+  card: {
+    expirationMonth?: number;
+    expirationYear?: number;
+    securityCode?: string;
+    name?: string;
+    publicKey?: string;
+  } = {},
+): Promise<string> {
+  const response = await fetch(`${simulatorUrl}/card/v2/tokens`, {
+    method: 'POST',
+    headers: {
+      'x-api-key': card.publicKey ?? SIMULATOR_DEFAULTS.publicKey,
+      'Content-Type': 'application/json',
+    },
+    body: JSON.stringify({
+      card: {
+        number,
+        expiration_month: card.expirationMonth ?? 12,
+        expiration_year: card.expirationYear ?? 2099,
+        security_code: card.securityCode ?? '123',
+        name: card.name ?? 'TEST CARDHOLDER',
+      },
+    }),
+  });
+  const json: unknown = await response.json();
+  if (!response.ok) {
+    const code = (json as { code?: unknown } | null)?.code;
+    throw new Error(`tokenization failed: ${response.status} ${String(code)}`);
+  }
+  return kbankTokenSchema.parse(json).id;
+}
+
+function toWire(charge: SimCharge): z.input<typeof kbankChargeSchema> {
+  return {
+    id: charge.id,
+    object: 'charge',
+    // KBank shows 2 decimals whatever the currency.
+    amount: toDecimalString(charge.amount, charge.currency, 2),
+    currency: charge.currency,
+    status: charge.status,
+    transaction_state: charge.state,
+    approval_code: charge.approvalCode ?? null,
+    source: {
+      id: charge.sourceId,
+      brand: charge.brand,
+      card_masking: charge.cardMasking,
+      issuer_bank: 'KBANK SIMULATOR',
+    },
+    created: charge.created,
+    livemode: false,
+    failure_code: charge.failureCode ?? null,
+    failure_message: charge.failureMessage ?? null,
+    redirect_url: charge.redirectUrl ?? null,
+    reference_order: charge.referenceOrder,
+    ref_1: charge.refs.ref_1 ?? null,
+    ref_2: charge.refs.ref_2 ?? null,
+    ref_3: charge.refs.ref_3 ?? null,
+    metadata: charge.metadata ?? {},
+  };
+}
+
+function requireState(charge: SimCharge, expected: KbankState, operation: string): void {
+  if (charge.state !== expected) {
+    throw new SimError(400, 'invalid_state', `cannot ${operation} a charge in state ${charge.state}`);
+  }
+}
+
+function requireMethod(actual: string, expected: string): void {
+  if (actual !== expected) throw new SimError(405, 'method_not_allowed', `use ${expected}`);
+}
+
+function parseAmount(value: string | number, currency: Currency): number {
+  let minor: number;
+  try {
+    minor = fromDecimalString(value, currency);
+  } catch {
+    throw new SimError(400, 'invalid_amount', `amount is not valid for ${currency}`);
+  }
+  if (minor <= 0) throw new SimError(400, 'invalid_amount', 'amount must be more than zero');
+  return minor;
+}
+
+function invalidRequest(error: z.ZodError): SimError {
+  const fields = error.issues.map((issue) => issue.path.join('.') || '(body)').join(', ');
+  return new SimError(400, 'invalid_request', `invalid fields: ${fields}`);
+}
+
+function errorReply(status: number, code: string, message: string): Reply {
+  return { status, body: { object: 'error', code, message } };
+}
+
+function writeJson(res: http.ServerResponse, status: number, body: unknown): void {
+  if (res.destroyed || res.writableEnded) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) throw new SimError(413, 'request_too_large', 'body too large');
+    chunks.push(buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new SimError(400, 'invalid_json', 'body is not valid JSON');
+  }
+}
+
+function toInteger(value: number | string | undefined): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) ? value : undefined;
+  if (typeof value === 'string' && /^\d{1,4}$/.test(value.trim())) return Number(value.trim());
+  return undefined;
+}
+
+export function luhnValid(number: string): boolean {
+  let sum = 0;
+  for (let index = 0; index < number.length; index++) {
+    let digit = Number(number[number.length - 1 - index]);
+    if (index % 2 === 1) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}
+
+function brandOf(number: string): string {
+  if (number.startsWith('4')) return 'Visa';
+  const two = Number(number.slice(0, 2));
+  const four = Number(number.slice(0, 4));
+  if ((two >= 51 && two <= 55) || (four >= 2221 && four <= 2720)) return 'Mastercard';
+  if (four >= 3528 && four <= 3589) return 'JCB';
+  if (two === 34 || two === 37) return 'American Express';
+  if (two === 62) return 'UnionPay';
+  return 'Unknown';
+}
+
+/** KBank's masking: first 6 and last 4 digits, the rest as `x` ("514950xxxxxx9007"). */
+function mask(number: string): string {
+  return `${number.slice(0, 6)}${'x'.repeat(number.length - 10)}${number.slice(-4)}`;
+}
+
+/** KBank's `created`: 17 digits YYYYMMDDHHmmssSSS. Bangkok time (UTC+7, no DST) [ours]. */
+function kbankTimestamp(date: Date): string {
+  const local = new Date(date.getTime() + BANGKOK_OFFSET_MS);
+  const pad = (value: number, width = 2) => String(value).padStart(width, '0');
+  return [
+    local.getUTCFullYear(),
+    pad(local.getUTCMonth() + 1),
+    pad(local.getUTCDate()),
+    pad(local.getUTCHours()),
+    pad(local.getUTCMinutes()),
+    pad(local.getUTCSeconds()),
+    pad(local.getUTCMilliseconds(), 3),
+  ].join('');
+}

@@ -1,0 +1,178 @@
+/**
+ * The public REST API's bodies (v1): request schemas validate input, response schemas document what we
+ * send. Types are derived with z.infer; the OpenAPI document is generated from these (bin/openapi.ts).
+ */
+import { z } from 'zod';
+import { CURRENCIES, MAX_AMOUNT_MINOR } from '../functions/core/money.js';
+import { PAYMENT_STATUSES } from '../functions/core/payment.js';
+
+const identifier = (what: string, max = 64) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, `${what} may use letters, digits and . _ : - only`);
+
+/** An amount in the currency's minor units (satang for THB): 20050 means 200.50 THB. */
+export const AmountSchema = z
+  .int()
+  .positive()
+  .max(MAX_AMOUNT_MINOR)
+  .meta({ description: 'Amount in minor units of the currency (THB: satang).', example: 70900 });
+
+export const CurrencySchema = z
+  .enum(CURRENCIES)
+  .meta({ description: 'ISO 4217 currency code, upper case.', example: 'THB' });
+
+/** One order line as the customer saw it; the cost service prices the SKU independently. */
+export const OrderLineSchema = z
+  .object({
+    sku: identifier('sku'),
+    quantity: z.int().min(1).max(10_000),
+    unit_amount: z.int().min(0).max(MAX_AMOUNT_MINOR),
+  })
+  .strict();
+
+export const OrderSchema = z
+  .object({
+    id: identifier('order id'),
+    lines: z.array(OrderLineSchema).min(1).max(100),
+  })
+  .strict();
+
+export const CustomerSchema = z
+  .object({
+    id: identifier('customer id'),
+    email: z.email().max(254).optional(),
+    name: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
+export const CardPaymentMethodSchema = z
+  .object({
+    type: z.literal('card'),
+    token: z
+      .string()
+      .max(100)
+      .regex(/^tokn_[A-Za-z0-9_]+$/, 'token must be a KBank card token (tokn_…)')
+      .meta({ description: "One-time card token from KBank's card form (10 minutes, single use)." }),
+  })
+  .strict();
+
+/**
+ * POST /v1/payments body.
+ * @example {"amount":70900,"currency":"THB","order":{"id":"order-1001","lines":[{"sku":"SKU-TSHIRT","quantity":2,"unit_amount":35000},{"sku":"SKU-STICKER","quantity":1,"unit_amount":900}]},"customer":{"id":"cus-42"},"payment_method":{"type":"card","token":"tokn_test_abc"}}
+ */
+export const CreatePaymentRequestSchema = z
+  .object({
+    amount: AmountSchema,
+    currency: CurrencySchema,
+    order: OrderSchema,
+    customer: CustomerSchema,
+    payment_method: CardPaymentMethodSchema,
+    capture: z
+      .enum(['automatic'])
+      .default('automatic')
+      .meta({ description: 'When to capture: `automatic` captures right after authorization.' }),
+    description: z.string().max(255).optional(),
+    metadata: z
+      .record(z.string().max(40), z.string().max(500))
+      .refine((value) => Object.keys(value).length <= 20, 'at most 20 metadata keys')
+      .optional(),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    const total = body.order.lines.reduce((sum, line) => sum + line.quantity * line.unit_amount, 0);
+    if (total !== body.amount) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['amount'],
+        message: `amount ${body.amount} does not equal the order lines' total ${total}`,
+      });
+    }
+  })
+  .meta({ id: 'CreatePaymentRequest' });
+export type CreatePaymentRequest = z.infer<typeof CreatePaymentRequestSchema>;
+
+export const PaymentResourceSchema = z
+  .object({
+    id: z.string().meta({ example: 'pay_01JD3Q4V7M0000000000000000' }),
+    object: z.literal('payment'),
+    status: z.enum(PAYMENT_STATUSES),
+    amount: AmountSchema,
+    currency: CurrencySchema,
+    capture: z.enum(['automatic', 'manual']),
+    amount_authorized: z.int(),
+    amount_captured: z.int(),
+    order: z.object({ id: z.string(), lines: z.array(OrderLineSchema) }),
+    customer: CustomerSchema,
+    payment_method: z.object({
+      type: z.literal('card'),
+      card: z.object({ brand: z.string().optional(), masked: z.string().optional() }).nullable(),
+    }),
+    description: z.string().nullable(),
+    metadata: z.record(z.string(), z.string()),
+    failure: z.object({ code: z.string(), message: z.string() }).nullable(),
+    cancellation_reason: z.string().nullable(),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+    links: z.object({ self: z.string(), events: z.string() }),
+  })
+  .meta({ id: 'Payment' });
+export type PaymentResource = z.infer<typeof PaymentResourceSchema>;
+
+export const PaymentEventResourceSchema = z
+  .object({
+    object: z.literal('payment_event'),
+    sequence: z.int(),
+    type: z.string().meta({ example: 'payment.authorized' }),
+    at: z.iso.datetime(),
+    actor: z.enum(['api', 'saga', 'operator']),
+    from_status: z.enum(PAYMENT_STATUSES).nullable(),
+    to_status: z.enum(PAYMENT_STATUSES),
+    detail: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'PaymentEvent' });
+export type PaymentEventResource = z.infer<typeof PaymentEventResourceSchema>;
+
+export const PaymentEventListSchema = z
+  .object({
+    object: z.literal('list'),
+    data: z.array(PaymentEventResourceSchema),
+    has_more: z.boolean(),
+    next_cursor: z.string().nullable(),
+  })
+  .meta({ id: 'PaymentEventList' });
+
+export const ListQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(100),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+
+export const PaymentIdSchema = z.string().regex(/^pay_[0-9A-HJKMNP-TV-Z]{26}$/, 'not a payment id');
+
+export const IdempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, 'Idempotency-Key must be printable ASCII without spaces');
+
+/** RFC 9457 problem details, with our stable `code` and field-level `errors` for validation. */
+export const ProblemSchema = z
+  .object({
+    type: z.string().meta({ example: 'https://docs.payments.example/problems/validation_failed' }),
+    title: z.string(),
+    status: z.int(),
+    code: z.string(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem' });
+export type Problem = z.infer<typeof ProblemSchema>;
+
+export const HealthSchema = z
+  .object({ status: z.literal('ok'), time: z.iso.datetime() })
+  .meta({ id: 'Health' });

@@ -1,0 +1,33 @@
+/**
+ * Events we publish on the `payments` EventBridge bus (source `payments`, detail-type = `type`).
+ * Versioned, past tense; consumers deduplicate on `event_id` and order on `payment.id` + `sequence`.
+ */
+import { z } from 'zod';
+import { PaymentResourceSchema } from './api.js';
+
+export const PAYMENT_EVENT_TYPES = [
+  'payment.created',
+  'payment.authorized',
+  'payment.captured',
+  'payment.failed',
+  'payment.rejected',
+  'payment.voided',
+] as const;
+export type PaymentEventType = (typeof PAYMENT_EVENT_TYPES)[number];
+
+export const EVENT_SOURCE = 'payments';
+
+/**
+ * @example {"version":"1","event_id":"evt_01JD3Q4V7M0000000000000000_4","type":"payment.captured","sequence":4,"occurred_at":"2026-11-22T04:00:00.000Z","payment":{"id":"pay_01JD3Q4V7M0000000000000000","status":"succeeded"}}
+ */
+export const PaymentEventDetailSchema = z
+  .object({
+    version: z.literal('1'),
+    event_id: z.string(),
+    type: z.string(),
+    sequence: z.int().positive(),
+    occurred_at: z.iso.datetime(),
+    payment: PaymentResourceSchema,
+  })
+  .meta({ id: 'PaymentEventDetail' });
+export type PaymentEventDetail = z.infer<typeof PaymentEventDetailSchema>;

@@ -1,0 +1,207 @@
+/** Zod schemas for KBank KPGW card wire payloads (shared/kbank-kpgw.md), for the adapter and simulator. */
+import { z } from 'zod';
+import { CURRENCIES } from '../functions/core/money.js';
+import { KBANK_STATES } from '../functions/core/ports.js';
+
+/**
+ * A KBank amount in major units: a number or a decimal string, never negative. Converted to minor units
+ * with money.ts, never with float arithmetic.
+ * @example '200.50'
+ * @example 74
+ */
+export const kbankAmountSchema = z.union([
+  z.number().nonnegative(),
+  z.string().regex(/^\d+(\.\d+)?$/, 'expected a decimal amount such as "200.50"'),
+]);
+
+/**
+ * ISO 4217 code, upper case, limited to the currencies money.ts knows the exponent of (an amount in an
+ * unknown currency cannot be converted safely).
+ * @example 'THB'
+ */
+export const kbankCurrencySchema = z.enum(CURRENCIES);
+
+/**
+ * KBank `transaction_state`. Strict on purpose: an unknown state (such as the portal's "Auhtorized"
+ * typo) must never be read as success, so it fails parsing and the caller treats the outcome as unknown.
+ * @example 'Authorized'
+ */
+export const kbankStateSchema = z.enum(KBANK_STATES);
+
+/**
+ * The card `source` of a charge. All optional: we only display it.
+ * @example { id: 'card_test_1a2b', brand: 'Visa', card_masking: '411111xxxxxx1111', issuer_bank: 'KBANK' }
+ */
+export const kbankChargeSourceSchema = z.object({
+  id: z.string().nullish(),
+  brand: z.string().nullish(),
+  card_masking: z.string().nullish(),
+  issuer_bank: z.string().nullish(),
+});
+
+/**
+ * The charge object: the answer to create, inquiry, void, settle and refund, and the body of the notify
+ * webhook (with `checksum`). Strict on the fields we act on (id, object, amount, currency, status,
+ * transaction_state); lenient elsewhere (nullish), and unknown fields such as `settlement_info` are
+ * stripped.
+ * @example
+ * {
+ *   id: 'chrg_test_5f2c0e', object: 'charge', amount: '200.50', currency: 'THB', status: 'success',
+ *   transaction_state: 'Authorized', approval_code: '123456',
+ *   source: { id: 'card_test_1a2b', brand: 'Visa', card_masking: '411111xxxxxx1111', issuer_bank: 'KBANK' },
+ *   created: '20250101093000123', livemode: false, failure_code: null, failure_message: null,
+ *   redirect_url: null, reference_order: 'att_01J9Z', ref_1: null, ref_2: null, ref_3: null, metadata: {},
+ * }
+ */
+export const kbankChargeSchema = z.object({
+  id: z.string().min(1),
+  object: z.literal('charge'),
+  amount: kbankAmountSchema,
+  currency: kbankCurrencySchema,
+  status: z.string().min(1),
+  transaction_state: kbankStateSchema,
+  approval_code: z.string().nullish(),
+  source: kbankChargeSourceSchema.nullish(),
+  /** 17 digits `YYYYMMDDHHmmssSSS`. A number is tolerated, though at 17 digits it has lost precision. */
+  created: z.union([z.string(), z.number()]).nullish(),
+  livemode: z.boolean().nullish(),
+  failure_code: z.string().nullish(),
+  failure_message: z.string().nullish(),
+  redirect_url: z.string().nullish(),
+  reference_order: z.string().nullish(),
+  ref_1: z.string().nullish(),
+  ref_2: z.string().nullish(),
+  ref_3: z.string().nullish(),
+  metadata: z.record(z.string(), z.unknown()).nullish(),
+  /** Only on the notify webhook: see kbankChecksum in functions/adapters/kbank-client.ts. */
+  checksum: z.string().nullish(),
+});
+export type KbankChargeWire = z.infer<typeof kbankChargeSchema>;
+
+/**
+ * KBank's error object, sent with a 4xx status. There is no public catalogue of codes.
+ * @example { object: 'error', code: 'duplicate_reference_order', message: 'reference_order already used' }
+ */
+export const kbankErrorSchema = z.object({
+  object: z.literal('error'),
+  code: z.string().min(1),
+  message: z.string().nullish(),
+});
+export type KbankErrorWire = z.infer<typeof kbankErrorSchema>;
+
+/**
+ * Merchant and terminal ids, only when the merchant contract needs them.
+ * @example { mid: '401234567890001', tid: '70123456' }
+ */
+export const kbankAdditionalDataSchema = z.object({
+  mid: z
+    .string()
+    .regex(/^\d{15}$/)
+    .optional(),
+  tid: z
+    .string()
+    .regex(/^\d{8}$/)
+    .optional(),
+  smartpay_id: z.string().optional(),
+  term: z.string().optional(),
+});
+
+/**
+ * Body of `POST /card/v2/charge` for a browser-tokenized card. `reference_order` is our attempt id: KBank has
+ * no idempotency key, so it is the only handle on the charge after a timeout.
+ * @example
+ * {
+ *   amount: '200.50', currency: 'THB', description: 'Order 1001', source_type: 'card', mode: 'token',
+ *   token: 'tokn_test_9f8e7d', reference_order: 'att_01J9Z', metadata: { paymentId: 'pay_01J9Z' },
+ * }
+ */
+export const kbankCreateChargeRequestSchema = z.object({
+  amount: kbankAmountSchema,
+  currency: kbankCurrencySchema,
+  description: z.string().max(255).optional(),
+  source_type: z.literal('card'),
+  mode: z.literal('token'),
+  token: z.string().min(1),
+  reference_order: z.string().min(1).max(50),
+  ref_1: z.string().optional(),
+  ref_2: z.string().optional(),
+  ref_3: z.string().optional(),
+  additional_data: kbankAdditionalDataSchema.optional(),
+  save_card: z.boolean().optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+});
+export type KbankCreateChargeRequest = z.infer<typeof kbankCreateChargeRequestSchema>;
+
+/**
+ * Body of `POST /card/v2/charge/{id}/void` (before settlement).
+ * @example { reason: 'settlement failed' }
+ */
+export const kbankVoidRequestSchema = z.object({ reason: z.string().min(1) });
+export type KbankVoidRequest = z.infer<typeof kbankVoidRequestSchema>;
+
+/**
+ * Body of `POST /card/v2/charge/{id}/settle`. `type` is `full` when the amount equals the authorized
+ * amount, `partial` when less (KBank documents only `full` [?]).
+ * @example { amount: '200.50', type: 'full' }
+ */
+export const kbankSettleRequestSchema = z.object({
+  amount: kbankAmountSchema,
+  type: z.enum(['full', 'partial']),
+});
+export type KbankSettleRequest = z.infer<typeof kbankSettleRequestSchema>;
+
+/**
+ * Body of `POST /card/v2/charge/{id}/refund` (after settlement).
+ * @example { amount: '50.00', reason: 'customer returned one item' }
+ */
+export const kbankRefundRequestSchema = z.object({
+  amount: kbankAmountSchema,
+  reason: z.string().min(1),
+});
+export type KbankRefundRequest = z.infer<typeof kbankRefundRequestSchema>;
+
+/**
+ * Body of the simulator's tokenization endpoint `POST /card/v2/tokens` [ours: in production the browser
+ * script tokenizes]. Only the shape is checked here; the simulator validates each field and answers a
+ * field-specific error code.
+ * @example
+ * {
+ *   card: {
+ *     number: '4111111111111111', expiration_month: 12, expiration_year: 2030, security_code: '123',
+ *     name: 'SOMCHAI J',
+ *   },
+ * }
+ */
+export const kbankTokenRequestSchema = z.object({
+  card: z.object({
+    number: z.string().optional(),
+    expiration_month: z.union([z.number(), z.string()]).optional(),
+    expiration_year: z.union([z.number(), z.string()]).optional(),
+    security_code: z.string().optional(),
+    name: z.string().optional(),
+  }),
+});
+export type KbankTokenRequest = z.infer<typeof kbankTokenRequestSchema>;
+
+/**
+ * A one-time card token (valid 10 minutes or one use).
+ * @example
+ * {
+ *   id: 'tokn_test_9f8e7d', object: 'token',
+ *   card: {
+ *     brand: 'Visa', last_digits: '1111', name: 'SOMCHAI J', expiration_month: 12, expiration_year: 2030,
+ *   },
+ * }
+ */
+export const kbankTokenSchema = z.object({
+  id: z.string().min(1),
+  object: z.literal('token'),
+  card: z.object({
+    brand: z.string(),
+    last_digits: z.string(),
+    name: z.string(),
+    expiration_month: z.number().int(),
+    expiration_year: z.number().int(),
+  }),
+});
+export type KbankToken = z.infer<typeof kbankTokenSchema>;

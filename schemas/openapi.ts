@@ -1,0 +1,154 @@
+/**
+ * Builds the OpenAPI 3.1 document from the zod schemas (JSON Schema 2020-12 is OpenAPI 3.1's dialect).
+ * bin/openapi.ts writes it to docs/openapi.json; a test fails when the committed file drifts.
+ */
+import { z } from 'zod';
+// Importing the schema modules registers their components.
+import './api.js';
+import './events.js';
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/**
+ * Every schema registered with an `id` (via `.meta({ id })`) becomes a component; references between
+ * them point at #/components/schemas/<id>.
+ */
+function components(io: 'input' | 'output'): Record<string, unknown> {
+  const { schemas } = z.toJSONSchema(z.globalRegistry, {
+    io,
+    unrepresentable: 'any',
+    uri: (id) => `#/components/schemas/${id}`,
+  }) as { schemas: Record<string, Record<string, unknown>> };
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, schema]) => {
+      const { $schema, $id, id: _id, ...rest } = schema;
+      return [id, rest];
+    }),
+  );
+}
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ref('Problem') } },
+});
+
+const paymentId = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: '^pay_[0-9A-HJKMNP-TV-Z]{26}$' },
+};
+
+export function buildOpenApi(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Payments API',
+      version: '1.0.0',
+      description:
+        'Card payments through KBank, one Step Functions saga per payment. Amounts are integers in minor units. ' +
+        'Errors are RFC 9457 problems. See docs/api.md for the guide.',
+    },
+    servers: [{ url: 'http://127.0.0.1:3000', description: 'local stack' }],
+    security: [{ bearer: [] }],
+    paths: {
+      '/v1/health': {
+        get: {
+          operationId: 'health',
+          security: [],
+          responses: {
+            '200': {
+              description: 'The API is up.',
+              content: { 'application/json': { schema: ref('Health') } },
+            },
+          },
+        },
+      },
+      '/v1/payments': {
+        post: {
+          operationId: 'createPayment',
+          summary: 'Create a card payment and start its processing.',
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: true,
+              description:
+                'Unique per payment attempt (e.g. a UUID). The same key and body replays the first response with ' +
+                '`Idempotent-Replayed: true`; a different body is 422; a request still in flight is 409. Kept 32 days.',
+              schema: { type: 'string', minLength: 1, maxLength: 255 },
+            },
+          ],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: ref('CreatePaymentRequest') } },
+          },
+          responses: {
+            '201': {
+              description: 'Created; status is `processing` until the saga finishes.',
+              headers: {
+                Location: { schema: { type: 'string' } },
+                'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] } },
+              },
+              content: { 'application/json': { schema: ref('Payment') } },
+            },
+            '400': problem('Invalid body, header or JSON (`errors` lists each field).'),
+            '401': problem('Missing or unknown API key.'),
+            '409': problem('A request with this Idempotency-Key is still in flight.'),
+            '413': problem('Body larger than 64 KiB.'),
+            '415': problem('Body is not application/json.'),
+            '422': problem('This Idempotency-Key was used with a different body.'),
+          },
+        },
+      },
+      '/v1/payments/{id}': {
+        get: {
+          operationId: 'getPayment',
+          parameters: [paymentId],
+          responses: {
+            '200': {
+              description: 'The payment.',
+              content: { 'application/json': { schema: ref('Payment') } },
+            },
+            '401': problem('Missing or unknown API key.'),
+            '404': problem('No such payment for this merchant.'),
+          },
+        },
+      },
+      '/v1/payments/{id}/events': {
+        get: {
+          operationId: 'listPaymentEvents',
+          summary: "The payment's audit trail, oldest first.",
+          parameters: [
+            paymentId,
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1, maximum: 100, default: 100 },
+            },
+            { name: 'cursor', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': {
+              description: 'A page of audit entries.',
+              content: { 'application/json': { schema: ref('PaymentEventList') } },
+            },
+            '400': problem('Invalid query.'),
+            '401': problem('Missing or unknown API key.'),
+            '404': problem('No such payment for this merchant.'),
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'Merchant secret API key `sk_…`.' },
+      },
+      schemas: {
+        ...components('output'),
+        // Requests are documented as clients send them (defaults optional).
+        CreatePaymentRequest: components('input').CreatePaymentRequest,
+      },
+    },
+  };
+}

@@ -1,0 +1,157 @@
+/** The DynamoDB adapter against DynamoDB Local: conditional transactions, audit order, idempotency keys. */
+
+import {
+  createDocumentClient,
+  DynamoPaymentRepository,
+  IDEMPOTENCY_LOCK_MS,
+} from '../../functions/adapters/dynamo-repository.js';
+import {
+  IdempotencyInFlightError,
+  IdempotencyMismatchError,
+  StaleWriteError,
+} from '../../functions/core/errors.js';
+import { ulid } from '../../functions/core/ids.js';
+import { applyStep, newPayment, type Payment } from '../../functions/core/payment.js';
+import { freshTable } from '../support/dynamodb.js';
+
+let repo: DynamoPaymentRepository;
+beforeAll(async () => {
+  const { client, tableName } = await freshTable('repo');
+  repo = new DynamoPaymentRepository(createDocumentClient(client), tableName);
+});
+
+function fresh() {
+  return newPayment(
+    {
+      id: `pay_${ulid()}`,
+      merchantId: 'm1',
+      amount: 500,
+      currency: 'THB',
+      captureMethod: 'automatic',
+      order: { id: 'o1', lines: [{ sku: 'SKU-A', quantity: 1, unitAmount: 500 }] },
+      customer: { id: 'c1' },
+      paymentMethod: { type: 'card', token: 'tokn_test_1' },
+    },
+    new Date(),
+  );
+}
+
+describe('payments', () => {
+  it('creates a payment once; a second create with the same id reports false', async () => {
+    const { payment, audit } = fresh();
+    expect(await repo.create(payment, audit)).toBe(true);
+    expect(await repo.create(payment, audit)).toBe(false);
+    expect(await repo.get(payment.id)).toEqual(payment);
+  });
+
+  it('commits a change with its audit entry and attempt atomically', async () => {
+    const { payment, audit } = fresh();
+    await repo.create(payment, audit);
+    const change = applyStep(
+      payment,
+      { type: 'authorization.requested', actor: 'saga', patch: { attemptCount: 1 } },
+      new Date(),
+    );
+    const attempt = {
+      paymentId: payment.id,
+      no: 1,
+      referenceOrder: `${payment.id}-1`,
+      state: 'pending' as const,
+      chargeCalls: 1,
+      createdAt: change.next.updatedAt,
+      updatedAt: change.next.updatedAt,
+    };
+    await repo.commit(change, attempt);
+    expect((await repo.get(payment.id))?.seq).toBe(2);
+    expect(await repo.getAttempt(payment.id, 1)).toEqual(attempt);
+    const { entries } = await repo.listAudit(payment.id, { limit: 10 });
+    expect(entries.map((e) => [e.seq, e.type])).toEqual([
+      [1, 'payment.created'],
+      [2, 'authorization.requested'],
+    ]);
+  });
+
+  it('refuses a change computed from a stale version and writes none of it', async () => {
+    const { payment, audit } = fresh();
+    await repo.create(payment, audit);
+    const winner = applyStep(
+      payment,
+      { type: 'payment.failed', actor: 'saga', status: 'failed' },
+      new Date(),
+    );
+    const loser = applyStep(payment, { type: 'cost.verified', actor: 'saga' }, new Date());
+    await repo.commit(winner);
+    await expect(repo.commit(loser)).rejects.toBeInstanceOf(StaleWriteError);
+    const { entries } = await repo.listAudit(payment.id, { limit: 10 });
+    expect(entries.map((e) => e.type)).toEqual(['payment.created', 'payment.failed']);
+    expect((await repo.get(payment.id))?.status).toBe('failed');
+  });
+
+  it('lets exactly one of many concurrent writers of the same version win', async () => {
+    const { payment, audit } = fresh();
+    await repo.create(payment, audit);
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        repo.commit(applyStep(payment, { type: `writer.${i}`, actor: 'saga' }, new Date())),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const { entries } = await repo.listAudit(payment.id, { limit: 10 });
+    expect(entries).toHaveLength(2);
+  });
+
+  it('pages the audit trail oldest first', async () => {
+    const { payment, audit } = fresh();
+    await repo.create(payment, audit);
+    let current: Payment = payment;
+    for (let i = 0; i < 4; i++) {
+      const change = applyStep(current, { type: `step.${i}`, actor: 'saga' }, new Date());
+      await repo.commit(change);
+      current = change.next;
+    }
+    const first = await repo.listAudit(payment.id, { limit: 2 });
+    expect(first.hasMore).toBe(true);
+    const rest = await repo.listAudit(payment.id, { limit: 10, after: 2 });
+    expect(rest.entries.map((e) => e.seq)).toEqual([3, 4, 5]);
+    expect(rest.hasMore).toBe(false);
+  });
+});
+
+describe('idempotency keys', () => {
+  const reserve = (key: string, fingerprint: string, resourceId: string, now = new Date()) =>
+    repo.reserve({ scope: 'm1#POST /v1/payments', key, fingerprint, resourceId, now });
+
+  it('reserves a new key, then replays its completed response', async () => {
+    const key = ulid();
+    expect(await reserve(key, 'fp', 'pay_A')).toEqual({ kind: 'proceed', resourceId: 'pay_A' });
+    await repo.complete({
+      scope: 'm1#POST /v1/payments',
+      key,
+      response: { statusCode: 201, body: { id: 'pay_A' } },
+      now: new Date(),
+    });
+    expect(await reserve(key, 'fp', 'pay_B')).toEqual({
+      kind: 'replay',
+      resourceId: 'pay_A',
+      response: { statusCode: 201, body: { id: 'pay_A' } },
+    });
+  });
+
+  it('refuses a different request under the same key', async () => {
+    const key = ulid();
+    await reserve(key, 'fp1', 'pay_A');
+    await expect(reserve(key, 'fp2', 'pay_B')).rejects.toBeInstanceOf(IdempotencyMismatchError);
+  });
+
+  it('refuses a duplicate while the first is in flight, and hands the key over once its lock expired', async () => {
+    const key = ulid();
+    const t0 = new Date('2026-11-22T00:00:00Z');
+    await reserve(key, 'fp', 'pay_A', t0);
+    await expect(reserve(key, 'fp', 'pay_B', new Date(t0.getTime() + 1000))).rejects.toBeInstanceOf(
+      IdempotencyInFlightError,
+    );
+    const later = new Date(t0.getTime() + IDEMPOTENCY_LOCK_MS + 1);
+    // The take-over keeps the resource the first holder promised, so no second payment appears.
+    expect(await reserve(key, 'fp', 'pay_C', later)).toEqual({ kind: 'proceed', resourceId: 'pay_A' });
+  });
+});

@@ -1,0 +1,229 @@
+/** The saga's steps against in-memory ports: write-ahead, unknown outcomes, retry safety, compensation. */
+import {
+  CostServiceUnavailable,
+  KbankOutcomeUnknown,
+  KbankRejected,
+  KbankUnavailable,
+  OutcomeStillUnknown,
+} from '../../functions/core/errors.js';
+import { ulid } from '../../functions/core/ids.js';
+import { newPayment } from '../../functions/core/payment.js';
+import type { KbankGateway } from '../../functions/core/ports.js';
+import { authorizeCard } from '../../functions/core/use-cases/authorize-card.js';
+import { capture } from '../../functions/core/use-cases/capture.js';
+import { failPayment } from '../../functions/core/use-cases/fail-payment.js';
+import { inquireAuthorization } from '../../functions/core/use-cases/inquire-authorization.js';
+import { DEFAULT_POLICY, type SagaDeps } from '../../functions/core/use-cases/saga.js';
+import { verifyCost } from '../../functions/core/use-cases/verify-cost.js';
+import { voidAuthorization } from '../../functions/core/use-cases/void-authorization.js';
+import { charge, fixedClock, fixedCost, MemoryRepository, scriptedKbank } from '../support/fakes.js';
+
+async function setup(kbank: Partial<KbankGateway>, total = 70900) {
+  const repo = new MemoryRepository();
+  const { payment, audit } = newPayment(
+    {
+      id: `pay_${ulid()}`,
+      merchantId: 'm1',
+      amount: 70900,
+      currency: 'THB',
+      captureMethod: 'automatic',
+      order: { id: 'o1', lines: [{ sku: 'SKU-A', quantity: 1, unitAmount: 70900 }] },
+      customer: { id: 'c1' },
+      paymentMethod: { type: 'card', token: 'tokn_test_abc' },
+    },
+    new Date(),
+  );
+  await repo.create(payment, audit);
+  const gateway = scriptedKbank(kbank);
+  const deps: SagaDeps = {
+    repo,
+    kbank: gateway,
+    cost: fixedCost(total),
+    clock: fixedClock(),
+    policy: DEFAULT_POLICY,
+  };
+  return { repo, deps, gateway, id: payment.id, input: { paymentId: payment.id } };
+}
+
+describe('VerifyCost', () => {
+  it('rejects a payment whose order costs something else, recording the expected amount', async () => {
+    const { deps, repo, id, input } = await setup({}, 70000);
+    const result = await verifyCost(deps, input);
+    expect(result.outcome).toBe('rejected');
+    expect(result.event).toMatchObject({ type: 'payment.rejected', payment: { status: 'rejected' } });
+    expect((await repo.get(id))?.failure?.code).toBe('cost_mismatch');
+  });
+
+  it('is retry-safe: a second run after success does not call the cost service again', async () => {
+    const { deps, input } = await setup({});
+    await verifyCost(deps, input);
+    const again = await verifyCost(
+      { ...deps, cost: { quote: async () => Promise.reject(new CostServiceUnavailable('down')) } },
+      input,
+    );
+    expect(again.outcome).toBe('verified');
+  });
+});
+
+describe('AuthorizeCard', () => {
+  it('persists the attempt with its reference before KBank is called', async () => {
+    let seenAtCall: unknown = null;
+    const ctx = await setup({
+      chargeCard: async (request) => {
+        seenAtCall = await ctx.repo.getAttempt(ctx.id, 1);
+        return charge({ referenceOrder: request.referenceOrder });
+      },
+    });
+    const result = await authorizeCard(ctx.deps, ctx.input);
+    expect(seenAtCall).toMatchObject({ state: 'pending', referenceOrder: `${ctx.id}-1`, chargeCalls: 1 });
+    expect(result.outcome).toBe('authorized');
+    expect(ctx.repo.types(ctx.id)).toEqual([
+      'payment.created',
+      'authorization.requested',
+      'payment.authorized',
+    ]);
+  });
+
+  it('records an unanswered call as unknown and never calls KBank again for it', async () => {
+    const ctx = await setup({
+      chargeCard: async () => {
+        throw new KbankOutcomeUnknown('timeout');
+      },
+    });
+    expect((await authorizeCard(ctx.deps, ctx.input)).outcome).toBe('unknown');
+    expect((await ctx.repo.get(ctx.id))?.status).toBe('unknown');
+    expect((await authorizeCard(ctx.deps, ctx.input)).outcome).toBe('unknown');
+    expect(ctx.gateway.calls).toEqual(['chargeCard']);
+  });
+
+  it('fails the payment on a decline, keeping the failure code', async () => {
+    const ctx = await setup({
+      chargeCard: async () => charge({ state: 'Declined', failureCode: 'insufficient_funds' }),
+    });
+    const result = await authorizeCard(ctx.deps, ctx.input);
+    expect(result).toMatchObject({ outcome: 'declined', event: { type: 'payment.failed' } });
+    expect((await ctx.repo.get(ctx.id))?.failure?.code).toBe('insufficient_funds');
+  });
+
+  it('fails the payment when KBank refuses the request (4xx)', async () => {
+    const ctx = await setup({
+      chargeCard: async () => {
+        throw new KbankRejected('used token', 'token_already_used', 400);
+      },
+    });
+    expect((await authorizeCard(ctx.deps, ctx.input)).outcome).toBe('declined');
+    expect((await ctx.repo.get(ctx.id))?.failure?.code).toBe('token_already_used');
+  });
+
+  it('marks an unreachable KBank as never sent and rethrows so the state machine retries', async () => {
+    const ctx = await setup({
+      chargeCard: async () => {
+        throw new KbankUnavailable('ECONNREFUSED');
+      },
+    });
+    await expect(authorizeCard(ctx.deps, ctx.input)).rejects.toBeInstanceOf(KbankUnavailable);
+    expect((await ctx.repo.getAttempt(ctx.id, 1))?.state).toBe('not_found');
+  });
+
+  it('gives up after the policy’s number of charge calls', async () => {
+    const ctx = await setup({
+      chargeCard: async () => {
+        throw new KbankUnavailable('ECONNREFUSED');
+      },
+    });
+    for (let i = 0; i < DEFAULT_POLICY.maxChargeCalls; i++) {
+      await expect(authorizeCard(ctx.deps, ctx.input)).rejects.toBeInstanceOf(KbankUnavailable);
+    }
+    expect((await authorizeCard(ctx.deps, ctx.input)).outcome).toBe('declined');
+    expect(ctx.gateway.calls).toHaveLength(DEFAULT_POLICY.maxChargeCalls);
+  });
+});
+
+describe('InquireAuthorization', () => {
+  it('resolves an unknown outcome to authorized when KBank has the charge', async () => {
+    const ctx = await setup({
+      chargeCard: async () => {
+        throw new KbankOutcomeUnknown('timeout');
+      },
+      inquireCharge: async () => charge(),
+    });
+    await authorizeCard(ctx.deps, ctx.input);
+    const result = await inquireAuthorization(ctx.deps, ctx.input);
+    expect(result.outcome).toBe('authorized');
+    expect((await ctx.repo.get(ctx.id))?.status).toBe('processing');
+    expect((await ctx.repo.getAttempt(ctx.id, 1))?.chargeId).toBe('chrg_test_1');
+  });
+
+  it('asks for a re-send (same reference) when KBank has no such charge', async () => {
+    const refs: string[] = [];
+    let calls = 0;
+    const ctx = await setup({
+      chargeCard: async (request) => {
+        refs.push(request.referenceOrder);
+        calls += 1;
+        if (calls === 1) throw new KbankOutcomeUnknown('503');
+        return charge();
+      },
+      inquireCharge: async () => null,
+    });
+    await authorizeCard(ctx.deps, ctx.input);
+    expect((await inquireAuthorization(ctx.deps, ctx.input)).outcome).toBe('retry');
+    expect((await authorizeCard(ctx.deps, ctx.input)).outcome).toBe('authorized');
+    expect(refs).toEqual([`${ctx.id}-1`, `${ctx.id}-1`]);
+  });
+
+  it('throws OutcomeStillUnknown while KBank’s charge is not final, writing nothing', async () => {
+    const ctx = await setup({
+      chargeCard: async () => {
+        throw new KbankOutcomeUnknown('timeout');
+      },
+      inquireCharge: async () => charge({ state: 'Initialize' }),
+    });
+    await authorizeCard(ctx.deps, ctx.input);
+    const before = ctx.repo.audit.length;
+    await expect(inquireAuthorization(ctx.deps, ctx.input)).rejects.toBeInstanceOf(OutcomeStillUnknown);
+    expect(ctx.repo.audit.length).toBe(before);
+  });
+});
+
+describe('Capture and compensation', () => {
+  async function authorized(kbank: Partial<KbankGateway>) {
+    const ctx = await setup({ chargeCard: async () => charge(), ...kbank });
+    await authorizeCard(ctx.deps, ctx.input);
+    return ctx;
+  }
+
+  it('captures the authorized amount and succeeds the payment', async () => {
+    const ctx = await authorized({ settleCharge: async () => charge({ state: 'Settled' }) });
+    const result = await capture(ctx.deps, ctx.input);
+    expect(result).toMatchObject({ outcome: 'captured', event: { type: 'payment.captured' } });
+    expect(await ctx.repo.get(ctx.id)).toMatchObject({ status: 'succeeded', amountCaptured: 70900 });
+  });
+
+  it('treats a settle that timed out but happened as captured', async () => {
+    const ctx = await authorized({
+      settleCharge: async () => {
+        throw new KbankOutcomeUnknown('timeout');
+      },
+      inquireCharge: async () => charge({ state: 'Settled' }),
+    });
+    expect((await capture(ctx.deps, ctx.input)).outcome).toBe('captured');
+  });
+
+  it('voids after a failed capture and records the payment as canceled', async () => {
+    const ctx = await authorized({ voidCharge: async () => charge({ state: 'Voided' }) });
+    const result = await voidAuthorization(ctx.deps, { ...ctx.input, error: { Error: 'KbankRejected' } });
+    expect(result).toMatchObject({ outcome: 'voided', event: { type: 'payment.voided' } });
+    expect(await ctx.repo.get(ctx.id)).toMatchObject({
+      status: 'canceled',
+      cancellationReason: 'capture_failed',
+    });
+  });
+
+  it('never fails a payment that may hold money', async () => {
+    const ctx = await authorized({});
+    await expect(failPayment(ctx.deps, { ...ctx.input, error: { Error: 'X' } })).rejects.toMatchObject({
+      name: 'ConflictError',
+    });
+  });
+});
