@@ -170,6 +170,8 @@ interface PendingEntry extends PendingTask {
 
 type JsonObject = Record<string, unknown>;
 
+const validatedDefinitions = new Set<string>();
+
 export function createAslRunner(options: AslRunnerOptions): AslRunner {
   const waitScale = options.waitScale ?? 1;
   const timeoutScale = options.taskTimeoutScale ?? 1;
@@ -182,7 +184,12 @@ export function createAslRunner(options: AslRunnerOptions): AslRunner {
 
   const definition = substitute(options.definition, options.substitutions ?? {});
   // Validate the definition as written; the rewritten copy below deliberately breaks a few rules (fractions).
-  new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
+  // The validator costs ~150 ms a call, so each distinct definition is validated once per process.
+  const definitionText = JSON.stringify(definition);
+  if (!validatedDefinitions.has(definitionText)) {
+    new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
+    validatedDefinitions.add(definitionText);
+  }
 
   const lambdas = indexLambdas(options.lambdas ?? {});
   const integrations = new Map(
@@ -245,8 +252,9 @@ export function createAslRunner(options: AslRunnerOptions): AslRunner {
     status: record.status,
     startDate: record.startDate,
     ...(record.stopDate ? { stopDate: record.stopDate } : {}),
-    input: record.input,
-    ...(record.status === 'SUCCEEDED' ? { output: record.output } : {}),
+    // Copies: callers must not be able to rewrite an execution's recorded data.
+    input: structuredClone(record.input),
+    ...(record.status === 'SUCCEEDED' ? { output: structuredClone(record.output) } : {}),
     ...(record.error !== undefined ? { error: record.error } : {}),
     ...(record.cause !== undefined ? { cause: record.cause } : {}),
     history: record.history.map((event) => ({ ...event })),

@@ -52,6 +52,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   for (let attempt = 0; attempt < attempts; attempt++) {
     const port = options.port || (await freePort(host));
     try {
+      // Otherwise whoever already listens there would answer our readiness probe in Java's place.
+      await assertPortFree(port);
       return await launch(host, port, options.dbPath);
     } catch (error) {
       lastError = error;
@@ -107,7 +109,7 @@ async function launch(host: string, port: number, dbPath: string | undefined): P
   const client = new DynamoDBClient({
     ...localDynamoClientConfig(endpoint),
     maxAttempts: 1,
-    requestHandler: { requestTimeout: 1_000, connectionTimeout: 1_000 },
+    requestHandler: { requestTimeout: 1_000, connectionTimeout: 1_000, throwOnRequestTimeout: true },
   });
   try {
     const failure = await Promise.race([waitUntilAnswering(client), exited]);
@@ -145,6 +147,18 @@ async function waitUntilAnswering(client: DynamoDBClient): Promise<string | unde
     }
   }
   return `did not answer within ${READY_DEADLINE_MS / 1000}s`;
+}
+
+async function assertPortFree(port: number): Promise<void> {
+  await new Promise<void>((resolveFree, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(`port ${port} is already in use`) : error),
+    );
+    // Java binds every interface, so that is what must be free.
+    server.listen(port, () => server.close(() => resolveFree()));
+  });
 }
 
 async function freePort(host: string): Promise<number> {

@@ -7,8 +7,8 @@ import {
   QueryCommand,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
-import { createTable } from '../../local/dynamodb-local.js';
 import { TABLE_DESIGN } from '../../functions/adapters/table-design.js';
+import { createTable } from '../../local/dynamodb-local.js';
 import { freshTable } from '../support/dynamodb.js';
 
 describe('DynamoDB Local with the single-table design', () => {
@@ -38,14 +38,21 @@ describe('DynamoDB Local with the single-table design', () => {
 
   it('enables TTL on the design attribute', async () => {
     const { client, tableName } = await freshTable('ttl');
-    const { TimeToLiveDescription } = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+    const { TimeToLiveDescription } = await client.send(
+      new DescribeTimeToLiveCommand({ TableName: tableName }),
+    );
 
-    expect(TimeToLiveDescription).toEqual({ TimeToLiveStatus: 'ENABLED', AttributeName: TABLE_DESIGN.ttlAttribute });
+    expect(TimeToLiveDescription).toEqual({
+      TimeToLiveStatus: 'ENABLED',
+      AttributeName: TABLE_DESIGN.ttlAttribute,
+    });
   });
 
   it('is idempotent: creating an existing table keeps its items', async () => {
     const { client, tableName } = await freshTable('again');
-    await client.send(new PutItemCommand({ TableName: tableName, Item: { PK: { S: 'P#1' }, SK: { S: 'META' } } }));
+    await client.send(
+      new PutItemCommand({ TableName: tableName, Item: { PK: { S: 'P#1' }, SK: { S: 'META' } } }),
+    );
 
     await createTable(client, tableName);
 
@@ -59,7 +66,10 @@ describe('DynamoDB Local with the single-table design', () => {
     const { client, tableName } = await freshTable('txn');
     const key = { PK: { S: 'PAYMENT#p1' }, SK: { S: 'META' } };
     await client.send(
-      new PutItemCommand({ TableName: tableName, Item: { ...key, status: { S: 'authorized' }, version: { N: '1' } } }),
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { ...key, status: { S: 'authorized' }, version: { N: '1' } },
+      }),
     );
 
     const attempt = client.send(
@@ -78,7 +88,11 @@ describe('DynamoDB Local with the single-table design', () => {
               UpdateExpression: 'SET #status = :captured, version = :next',
               ConditionExpression: 'version = :expected',
               ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':captured': { S: 'captured' }, ':next': { N: '3' }, ':expected': { N: '2' } },
+              ExpressionAttributeValues: {
+                ':captured': { S: 'captured' },
+                ':next': { N: '3' },
+                ':expected': { N: '2' },
+              },
             },
           },
         ],

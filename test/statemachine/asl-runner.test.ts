@@ -361,6 +361,71 @@ describe('ASL runner: DynamoDB integrations (DynamoDB Local)', () => {
   });
 });
 
+describe('ASL runner: other resources', () => {
+  it('maps aws-sdk:dynamodb actions and caller-provided integrations', async () => {
+    const { client, tableName } = await freshTable('asl-sdk');
+    const sent: unknown[] = [];
+    const { runner } = runnerFor(
+      {
+        StartAt: 'Record',
+        States: {
+          Record: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::aws-sdk:dynamodb:transactWriteItems',
+            Parameters: {
+              TransactItems: [
+                {
+                  Put: {
+                    TableName: '${TableName}',
+                    Item: { PK: { 'S.$': '$.pk' }, SK: { S: 'META' } },
+                    ConditionExpression: 'attribute_not_exists(PK)',
+                  },
+                },
+              ],
+            },
+            ResultPath: null,
+            Catch: [
+              { ErrorEquals: ['DynamoDb.TransactionCanceledException'], ResultPath: null, Next: 'Notify' },
+            ],
+            Next: 'Notify',
+          },
+          Notify: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::sqs:sendMessage',
+            Parameters: { QueueUrl: 'local-queue', 'MessageBody.$': '$.pk' },
+            End: true,
+          },
+        },
+      },
+      {
+        substitutions: { TableName: tableName },
+        dynamodb: client,
+        integrations: {
+          'sqs:sendMessage': async (parameters) => {
+            sent.push(parameters);
+            return { MessageId: `m-${sent.length}` };
+          },
+        },
+      },
+    );
+
+    runner.startExecution('pay_sdk_1', { pk: 'PAYMENT#same' });
+    const first = await runner.waitForExecution('pay_sdk_1', WAIT);
+    runner.startExecution('pay_sdk_2', { pk: 'PAYMENT#same' });
+    const second = await runner.waitForExecution('pay_sdk_2', WAIT);
+
+    expect(first.output).toEqual({ MessageId: 'm-1' });
+    expect(first.history.some((event) => event.type === 'StateCaught')).toBe(false);
+    expect(second.history.find((event) => event.type === 'StateFailed')?.error).toBe(
+      'DynamoDb.TransactionCanceledException',
+    );
+    expect(sent).toEqual([
+      { QueueUrl: 'local-queue', MessageBody: 'PAYMENT#same' },
+      { QueueUrl: 'local-queue', MessageBody: 'PAYMENT#same' },
+    ]);
+  });
+});
+
 describe('ASL runner: .waitForTaskToken', () => {
   it('stores a fresh token through dynamodb:updateItem and resumes on sendTaskSuccess', async () => {
     const { client, tableName } = await freshTable('asl-token');
@@ -616,6 +681,22 @@ describe('ASL runner: executions', () => {
       error: 'States.Aborted',
     });
     expect(runner.pendingTasks()).toEqual([]);
+    expect(() => runner.sendTaskSuccess(token, '{}')).toThrow(
+      expect.objectContaining({ name: 'TaskTimedOut' }),
+    );
+  });
+
+  it("scales the machine's own TimeoutSeconds and reports TIMED_OUT", async () => {
+    const { runner } = runnerFor(
+      { ...PARKED, TimeoutSeconds: 3600 },
+      { lambdas: { noop: async () => null }, taskTimeoutScale: 0.00001 }, // 3600 s → 36 ms
+    );
+
+    runner.startExecution('pay_slow');
+    const token = await pendingToken(runner, 'pay_slow');
+    const done = await runner.waitForExecution('pay_slow', WAIT);
+
+    expect(done).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout' });
     expect(() => runner.sendTaskSuccess(token, '{}')).toThrow(
       expect.objectContaining({ name: 'TaskTimedOut' }),
     );

@@ -8,7 +8,8 @@ let client: DynamoDBClient | undefined;
 /** One client per worker: tables differ, the endpoint does not. */
 export function localDynamoClient(): DynamoDBClient {
   const endpoint = process.env.DYNAMODB_ENDPOINT;
-  if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run through jest (test/support/global-setup.ts)');
+  if (!endpoint)
+    throw new Error('DYNAMODB_ENDPOINT is not set: run through jest (test/support/global-setup.ts)');
   client ??= new DynamoDBClient(localDynamoClientConfig(endpoint));
   return client;
 }
