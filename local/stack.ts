@@ -160,7 +160,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const lambdas: Record<string, (event: unknown) => Promise<unknown>> = {};
     for (const [name, { substitution, step }] of Object.entries(SAGA_FUNCTIONS)) {
       substitutions[substitution] = functionArn(name);
-      const handler = sagaTask(step, async () => sagaDeps);
+      const handler = sagaTask(step, () => sagaDeps);
       lambdas[functionArn(name)] = (event) => handler(event, lambdaContext(name));
     }
 

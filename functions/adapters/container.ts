@@ -6,7 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { ulidIds } from '../core/ids.js';
-import { systemClock } from '../core/ports.js';
+import { type CostService, type KbankGateway, systemClock } from '../core/ports.js';
 import type { CreatePaymentDeps } from '../core/use-cases/create-payment.js';
 import { DEFAULT_POLICY, type SagaDeps } from '../core/use-cases/saga.js';
 import { env, required } from './config.js';
@@ -57,31 +57,63 @@ export const awsApiDeps = once(
   }),
 );
 
-export const awsSagaDeps = once(async (): Promise<SagaDeps> => {
+/** Resolves once; a failure is not remembered, so the next call tries again (e.g. a throttled secret read). */
+function onceAsync<T>(build: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= build().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}
+
+/**
+ * The KBank client, built on first use: only the functions that call KBank have its secret (least
+ * privilege), so the others must never try to read it.
+ */
+const kbank = onceAsync(async () => {
   const config = env();
-  const [kbankKey, costKey] = await Promise.all([
-    secretValue(config.KBANK_SECRET_ARN, config.KBANK_SECRET_KEY, 'KBANK_SECRET'),
+  const secretKey = await secretValue(config.KBANK_SECRET_ARN, config.KBANK_SECRET_KEY, 'KBANK_SECRET');
+  return createKbankClient({ baseUrl: config.KBANK_BASE_URL, secretKey, timeoutMs: config.KBANK_TIMEOUT_MS });
+});
+
+const cost = onceAsync(async () => {
+  const config = env();
+  const apiKey =
     config.COST_SERVICE_API_KEY_SECRET_ARN || config.COST_SERVICE_API_KEY
-      ? secretValue(
+      ? await secretValue(
           config.COST_SERVICE_API_KEY_SECRET_ARN,
           config.COST_SERVICE_API_KEY,
           'COST_SERVICE_API_KEY',
         )
-      : Promise.resolve(undefined),
-  ]);
-  return {
+      : undefined;
+  return createCostClient({
+    baseUrl: required(config, 'COST_SERVICE_URL'),
+    timeoutMs: config.COST_SERVICE_TIMEOUT_MS,
+    ...(apiKey ? { apiKey } : {}),
+  });
+});
+
+const lazyKbank: KbankGateway = {
+  chargeCard: async (request) => (await kbank()).chargeCard(request),
+  inquireCharge: async (ref) => (await kbank()).inquireCharge(ref),
+  voidCharge: async (chargeId, reason) => (await kbank()).voidCharge(chargeId, reason),
+  settleCharge: async (chargeId, amount, currency, type) =>
+    (await kbank()).settleCharge(chargeId, amount, currency, type),
+  refundCharge: async (chargeId, amount, currency, reason) =>
+    (await kbank()).refundCharge(chargeId, amount, currency, reason),
+};
+
+const lazyCost: CostService = { quote: async (order) => (await cost()).quote(order) };
+
+export const awsSagaDeps = once(
+  (): SagaDeps => ({
     repo: repository(),
-    kbank: createKbankClient({
-      baseUrl: config.KBANK_BASE_URL,
-      secretKey: kbankKey,
-      timeoutMs: config.KBANK_TIMEOUT_MS,
-    }),
-    cost: createCostClient({
-      baseUrl: required(config, 'COST_SERVICE_URL'),
-      timeoutMs: config.COST_SERVICE_TIMEOUT_MS,
-      ...(costKey ? { apiKey: costKey } : {}),
-    }),
+    kbank: lazyKbank,
+    cost: lazyCost,
     clock: systemClock,
     policy: DEFAULT_POLICY,
-  };
-});
+  }),
+);

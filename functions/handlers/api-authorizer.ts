@@ -8,7 +8,7 @@ import { awsRepository } from '../adapters/container.js';
 import { UnauthorizedError } from '../core/errors.js';
 import type { MerchantDirectory } from '../core/ports.js';
 import { authenticate } from '../core/use-cases/authenticate.js';
-import { logger } from './http.js';
+import { logger, withLogContext } from './logger.js';
 
 /** The policy covers every method of the API's stage, so a cached decision serves all routes. */
 function stageWildcard(methodArn: string): string {
@@ -40,7 +40,7 @@ export function createAuthorizerHandler(merchants: () => MerchantDirectory) {
         throw error;
       }
     },
-  );
+  ).use(withLogContext());
 }
 
 export const handler = createAuthorizerHandler(awsRepository);

@@ -6,6 +6,7 @@ import { awsApiDeps } from '../adapters/container.js';
 import { ValidationError } from '../core/errors.js';
 import { type CreatePaymentDeps, createPayment } from '../core/use-cases/create-payment.js';
 import { header, json, jsonBody, merchantId, parseWith, problemErrors } from './http.js';
+import { withLogContext } from './logger.js';
 
 export function createCreatePaymentHandler(deps: () => CreatePaymentDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
@@ -33,7 +34,9 @@ export function createCreatePaymentHandler(deps: () => CreatePaymentDeps) {
         ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}),
       });
     },
-  ).use(problemErrors());
+  )
+    .use(withLogContext())
+    .use(problemErrors());
 }
 
 export const handler = createCreatePaymentHandler(awsApiDeps);

@@ -7,6 +7,7 @@ import { NotFoundError } from '../core/errors.js';
 import type { PaymentRepository } from '../core/repository.js';
 import { getPayment } from '../core/use-cases/read-payments.js';
 import { json, merchantId, problemErrors } from './http.js';
+import { withLogContext } from './logger.js';
 
 export function paymentIdFrom(event: APIGatewayProxyEvent): string {
   const id = event.pathParameters?.id ?? '';
@@ -24,7 +25,9 @@ export function createGetPaymentHandler(repo: () => PaymentRepository) {
       );
       return json(200, payment);
     },
-  ).use(problemErrors());
+  )
+    .use(withLogContext())
+    .use(problemErrors());
 }
 
 export const handler = createGetPaymentHandler(awsRepository);

@@ -2,7 +2,10 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { json, problemErrors } from './http.js';
+import { withLogContext } from './logger.js';
 
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>(async () =>
   json(200, { status: 'ok', time: new Date().toISOString() }),
-).use(problemErrors());
+)
+  .use(withLogContext())
+  .use(problemErrors());

@@ -7,6 +7,7 @@ import type { PaymentRepository } from '../core/repository.js';
 import { listPaymentEvents } from '../core/use-cases/read-payments.js';
 import { paymentIdFrom } from './api-get-payment.js';
 import { json, merchantId, parseWith, problemErrors } from './http.js';
+import { withLogContext } from './logger.js';
 
 export function createListPaymentEventsHandler(repo: () => PaymentRepository) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
@@ -27,7 +28,9 @@ export function createListPaymentEventsHandler(repo: () => PaymentRepository) {
       );
       return json(200, page);
     },
-  ).use(problemErrors());
+  )
+    .use(withLogContext())
+    .use(problemErrors());
 }
 
 export const handler = createListPaymentEventsHandler(awsRepository);

@@ -2,14 +2,12 @@
  * What every API handler shares: reading the API Gateway proxy event (merchant, headers, JSON body with
  * a size limit) and turning any error into an RFC 9457 problem that never leaks internals.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
 import type { Problem } from '../../schemas/api.js';
 import { PaymentError, ValidationError } from '../core/errors.js';
-
-export const logger = new Logger({ serviceName: 'payments' });
+import { logger } from './logger.js';
 
 /** Bodies larger than this are refused before parsing (API Gateway's own limit is 10 MB). */
 export const MAX_BODY_BYTES = 64 * 1024;

@@ -7,7 +7,7 @@ import middy from '@middy/core';
 import { z } from 'zod';
 import { PaymentIdSchema } from '../../schemas/api.js';
 import type { SagaDeps, StepResult, TaskError } from '../core/use-cases/saga.js';
-import { logger } from './http.js';
+import { logger, withLogContext } from './logger.js';
 
 export const SagaTaskInputSchema = z.object({
   paymentId: PaymentIdSchema,
@@ -17,11 +17,11 @@ export type SagaTaskInput = { paymentId: string; error?: TaskError };
 
 export type SagaStep = (deps: SagaDeps, input: SagaTaskInput) => Promise<StepResult>;
 
-export function sagaTask(step: SagaStep, deps: () => Promise<SagaDeps>) {
+export function sagaTask(step: SagaStep, deps: () => SagaDeps) {
   return middy<unknown, StepResult>(async (event: unknown): Promise<StepResult> => {
     const input = SagaTaskInputSchema.parse(event) as SagaTaskInput;
-    const outcome = await step(await deps(), input);
+    const outcome = await step(deps(), input);
     logger.info('saga step done', { step: step.name, paymentId: input.paymentId, outcome: outcome.outcome });
     return outcome;
-  });
+  }).use(withLogContext());
 }

@@ -1,0 +1,233 @@
+/** Stateful stack: what holds data or identity and must outlive redeploys (key, table, bus, finance queue, secrets, alarm topic). */
+import {
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { TABLE_DESIGN } from '../functions/adapters/table-design.js';
+import { createDeadLetterQueue, QueueWithDlq } from './constructs/queue-with-dlq.js';
+
+/** EventBridge `source` of every event the payment saga publishes (schemas/events.ts). */
+export const PAYMENT_EVENT_SOURCE = 'payments';
+
+export interface StatefulStackProps extends StackProps {
+  /** Short stage name (`dev`, `staging`, `prod`), part of resource names. */
+  stage: string;
+  /** Production: table deletion protection and RETAIN on everything that holds data. Default: stage === 'prod'. */
+  prod?: boolean;
+  /** Default `payments-<stage>`. Handlers read it from EVENT_BUS_NAME. */
+  eventBusName?: string;
+  /** Subscribed to the alarm topic when set. */
+  alarmEmail?: string;
+}
+
+export class StatefulStack extends Stack {
+  /** The customer-managed key: table, secrets, queues, alarm topic and every log group. */
+  readonly key: kms.Key;
+  readonly table: dynamodb.Table;
+  readonly eventBus: events.EventBus;
+  /** Finance consumers read payment events from here. */
+  readonly financeQueue: QueueWithDlq;
+  /** Events EventBridge could not deliver to the finance queue. */
+  readonly financeDeliveryDlq: sqs.Queue;
+  /** SecretString = the bare KBank secret key (`skey_…`). */
+  readonly kbankSecret: secretsmanager.Secret;
+  /** SecretString = the bare cost service API key. */
+  readonly costServiceApiKeySecret: secretsmanager.Secret;
+  readonly alarmTopic: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, props);
+    const prod = props.prod ?? props.stage === 'prod';
+    const dataRemovalPolicy = prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.key = new kms.Key(this, 'Key', {
+      alias: `alias/payments-${props.stage}`,
+      description: `Payments (${props.stage}): table, secrets, queues, alarm topic and log groups`,
+      enableKeyRotation: true,
+      pendingWindow: Duration.days(prod ? 30 : 7),
+      removalPolicy: dataRemovalPolicy,
+    });
+    this.allowServiceUse();
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: TABLE_DESIGN.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_DESIGN.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: TABLE_DESIGN.ttlAttribute,
+      // For future consumers (reconciliation, analytics) without touching the write path.
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+      deletionProtection: prod,
+      removalPolicy: dataRemovalPolicy,
+    });
+    for (const index of TABLE_DESIGN.globalSecondaryIndexes) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+
+    this.eventBus = new events.EventBus(this, 'EventBus', {
+      eventBusName: props.eventBusName ?? `payments-${props.stage}`,
+      description: 'Payment lifecycle events (payment.authorized, payment.captured, …)',
+    });
+    // Replays for consumers that lost events or were added later.
+    this.eventBus.archive('Archive', {
+      description: 'Payment events, replayable for 30 days',
+      eventPattern: { source: [PAYMENT_EVENT_SOURCE] },
+      retention: Duration.days(30),
+    });
+
+    this.financeQueue = new QueueWithDlq(this, 'FinanceQueue', {
+      encryptionKey: this.key,
+      visibilityTimeout: Duration.minutes(2),
+      retentionPeriod: Duration.days(14),
+      removalPolicy: dataRemovalPolicy,
+    });
+    this.financeDeliveryDlq = createDeadLetterQueue(this, 'FinanceDeliveryDlq', {
+      encryptionKey: this.key,
+      removalPolicy: dataRemovalPolicy,
+    });
+    new events.Rule(this, 'FinanceRule', {
+      eventBus: this.eventBus,
+      description: 'Every payment event to the finance consumers',
+      eventPattern: { source: [PAYMENT_EVENT_SOURCE] },
+      targets: [
+        new targets.SqsQueue(this.financeQueue.queue, {
+          deadLetterQueue: this.financeDeliveryDlq,
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
+
+    this.kbankSecret = new secretsmanager.Secret(this, 'KbankSecretKey', {
+      secretName: `payments/${props.stage}/kbank-secret-key`,
+      description:
+        'KBank KPGW secret key (skey_…), the bare key as SecretString. Generated placeholder: operators set the real value.',
+      encryptionKey: this.key,
+      generateSecretString: { passwordLength: 40, excludePunctuation: true },
+      removalPolicy: dataRemovalPolicy,
+    });
+    this.costServiceApiKeySecret = new secretsmanager.Secret(this, 'CostServiceApiKey', {
+      secretName: `payments/${props.stage}/cost-service-api-key`,
+      description:
+        'API key for the merchant cost calculation endpoint, the bare key as SecretString. Generated placeholder: operators set the real value.',
+      encryptionKey: this.key,
+      generateSecretString: { passwordLength: 40, excludePunctuation: true },
+      removalPolicy: dataRemovalPolicy,
+    });
+    for (const secret of [this.kbankSecret, this.costServiceApiKeySecret]) {
+      Validations.of(secret).acknowledge(
+        {
+          id: 'AwsSolutions-SMG4',
+          reason:
+            'The key is issued by a third party (KBank / the merchant) and rotated in their portal; operators then put the new value. No Lambda can rotate it.',
+        },
+        {
+          id: 'PCI.DSS.321-SecretsManagerRotationEnabled',
+          reason:
+            'Third-party issued key, rotated by operators in the issuer portal (see docs/deployment.md).',
+        },
+      );
+    }
+
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: `Payments ${props.stage} alarms`,
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail)
+      this.alarmTopic.addSubscription(new snsSubscriptions.EmailSubscription(props.alarmEmail));
+
+    const dlqs = {
+      FinanceDlq: this.financeQueue.deadLetterQueue,
+      FinanceDeliveryDlq: this.financeDeliveryDlq,
+    };
+    for (const [name, queue] of Object.entries(dlqs)) {
+      const alarm = new cloudwatch.Alarm(this, `${name}DepthAlarm`, {
+        alarmDescription: `${name}: messages are waiting in a dead-letter queue (runbook: docs/deployment.md)`,
+        metric: queue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
+        }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
+      alarm.addOkAction(new cwActions.SnsAction(this.alarmTopic));
+    }
+
+    Validations.of(this.table).acknowledge({
+      id: 'PCI.DSS.321-DynamoDBInBackupPlan',
+      reason: 'Point-in-time recovery (35 days) is on; an AWS Backup plan is an account-level decision.',
+    });
+
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
+    new CfnOutput(this, 'FinanceQueueUrl', { value: this.financeQueue.queue.queueUrl });
+    new CfnOutput(this, 'KbankSecretName', { value: `payments/${props.stage}/kbank-secret-key` });
+    new CfnOutput(this, 'CostServiceApiKeySecretName', {
+      value: `payments/${props.stage}/cost-service-api-key`,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
+  }
+
+  /**
+   * Key policy for the AWS services that encrypt with this key on our behalf: CloudWatch Logs (log groups
+   * of this account only) and CloudWatch alarms publishing to the encrypted topic. EventBridge's access for
+   * the finance queue is added by the queue target's grant.
+   */
+  private allowServiceUse(): void {
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchLogs',
+        principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': this.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsToEncryptedTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
+  }
+}

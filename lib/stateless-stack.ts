@@ -1,0 +1,672 @@
+/** Stateless stack: the REST API, one Lambda per handler, the payment saga state machine, and their alarms. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import {
+  ArnFormat,
+  CfnOutput,
+  CrossStackReferences,
+  Duration,
+  ReferenceStrength,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import type { Construct } from 'constructs';
+import { TABLE_DESIGN } from '../functions/adapters/table-design.js';
+import { API_KEY_PATTERN } from '../functions/core/use-cases/authenticate.js';
+import {
+  type LogLevel,
+  PAYMENT_FUNCTION_DEFAULTS,
+  PaymentFunction,
+  PROJECT_ROOT,
+} from './constructs/payment-function.js';
+
+/** KBank KPGW sandbox; production stages pass `https://kpaymentgateway-services.kasikornbank.com`. */
+export const KBANK_SANDBOX_URL = 'https://dev-kpaymentgateway-services.kasikornbank.com';
+
+/** Base of the RFC 9457 `type` of every problem, as the handlers write it (functions/handlers/http.ts). */
+export const PROBLEM_TYPE_BASE = '/problems/';
+
+export interface HandlerSpec {
+  description: string;
+  /** DynamoDB access (grantTableAccess: the table, its named GSIs and its CMK). */
+  table?: 'read' | 'readwrite';
+  /** Reads the KBank secret; gets KBANK_* variables. */
+  kbank?: boolean;
+  /** Reads the cost service API key secret; gets COST_SERVICE_* variables. */
+  cost?: boolean;
+  /** May PutEvents on the payments bus. None does today: the state machine emits the events. */
+  publishesEvents?: boolean;
+  /** May StartExecution on the saga; gets STATE_MACHINE_ARN. */
+  startsSaga?: boolean;
+  /** Default PAYMENT_FUNCTION_DEFAULTS.timeout (10 s). */
+  timeout?: Duration;
+  /** The state machine's definitionSubstitutions key for this task's function ARN. */
+  sagaArnKey?: string;
+}
+
+/** Saga tasks call KBank (8 s per request) or the cost service (up to ~9.3 s with retries). */
+const SAGA_TIMEOUT = Duration.seconds(30);
+
+/**
+ * Every Lambda, keyed by its file name in functions/handlers/. Permissions and environment come from this
+ * table only, so least privilege is readable in one place.
+ */
+export const HANDLERS = {
+  'api-authorizer': { description: 'REST API TOKEN authorizer: Bearer API key → merchant', table: 'read' },
+  'api-create-payment': {
+    description: 'POST /v1/payments',
+    table: 'readwrite',
+    startsSaga: true,
+  },
+  'api-get-payment': { description: 'GET /v1/payments/{id}', table: 'read' },
+  'api-list-payment-events': { description: 'GET /v1/payments/{id}/events', table: 'read' },
+  'api-health': { description: 'GET /v1/health (no auth, no data access)' },
+  'saga-verify-cost': {
+    description: 'Saga task VerifyCost: order total from the cost service',
+    table: 'readwrite',
+    cost: true,
+    timeout: SAGA_TIMEOUT,
+    sagaArnKey: 'VerifyCostFunctionArn',
+  },
+  'saga-authorize-card': {
+    description: 'Saga task AuthorizeCard: KBank create charge',
+    table: 'readwrite',
+    kbank: true,
+    timeout: SAGA_TIMEOUT,
+    sagaArnKey: 'AuthorizeCardFunctionArn',
+  },
+  'saga-inquire-authorization': {
+    description: 'Saga task InquireAuthorization: KBank inquiry after an unknown outcome',
+    table: 'readwrite',
+    kbank: true,
+    timeout: SAGA_TIMEOUT,
+    sagaArnKey: 'InquireAuthorizationFunctionArn',
+  },
+  'saga-capture': {
+    description: 'Saga task Capture: KBank settle',
+    table: 'readwrite',
+    kbank: true,
+    timeout: SAGA_TIMEOUT,
+    sagaArnKey: 'CaptureFunctionArn',
+  },
+  'saga-void': {
+    description: 'Saga task Void: KBank void (compensation)',
+    table: 'readwrite',
+    kbank: true,
+    timeout: SAGA_TIMEOUT,
+    sagaArnKey: 'VoidFunctionArn',
+  },
+  'saga-fail-payment': {
+    description: 'Saga task FailPayment: record the terminal failure',
+    table: 'readwrite',
+    timeout: SAGA_TIMEOUT,
+    sagaArnKey: 'FailPaymentFunctionArn',
+  },
+} as const satisfies Record<string, HandlerSpec>;
+
+export type HandlerName = keyof typeof HANDLERS;
+export const HANDLER_NAMES = Object.keys(HANDLERS) as HandlerName[];
+
+export interface StatelessStackProps extends StackProps {
+  stage: string;
+  /** Production: RETAIN log groups. Default: stage === 'prod'. */
+  prod?: boolean;
+  table: dynamodb.ITable;
+  eventBus: events.IEventBus;
+  /** Encrypts every log group of this stack (its key policy must admit CloudWatch Logs). */
+  logEncryptionKey: kms.IKey;
+  kbankSecret: secretsmanager.ISecret;
+  costServiceApiKeySecret: secretsmanager.ISecret;
+  alarmTopic: sns.ITopic;
+  /** The merchant's cost calculation endpoint (docs/cost-service.md). */
+  costServiceUrl: string;
+  /** Default KBANK_SANDBOX_URL. */
+  kbankBaseUrl?: string;
+  /** Per KBank request. Default 8000. */
+  kbankTimeoutMs?: number;
+  /** Per cost service attempt. Default 3000. */
+  costServiceTimeoutMs?: number;
+  /** Default INFO. */
+  logLevel?: LogLevel;
+  /** ASL file relative to the project root. Default statemachines/payment.asl.json. */
+  definitionPath?: string;
+  /** Handler directory relative to the project root. Default functions/handlers. */
+  handlersDir?: string;
+  /** Replaces the esbuild bundle of every function (infra tests: `lambda.Code.fromInline`). */
+  codeFor?: (handler: HandlerName) => lambda.Code;
+  /**
+   * TOKEN authorizer result cache, keyed by the Authorization header. Default 60 s: at peak (100 TPS
+   * from a handful of merchants) nearly every request skips the authorizer Lambda and its DynamoDB read,
+   * at the price of a revoked key working up to 60 s longer. Safe only because api-authorizer returns a
+   * policy for every method of the stage: the cached decision is reused for every route.
+   */
+  authorizerCacheTtl?: Duration;
+  /** Stage-wide throttling. Default 200 requests/s, burst 400. */
+  throttling?: { rateLimit: number; burstLimit: number };
+  /** AWS WAF with AWS managed rule groups in front of the API. Default true. */
+  waf?: boolean;
+}
+
+export class StatelessStack extends Stack {
+  readonly api: apigw.RestApi;
+  readonly stateMachine: sfn.StateMachine;
+  readonly functions: Record<HandlerName, lambda.Function>;
+  /** Fixed, so create-payment can know the ARN without depending on the state machine resource. */
+  readonly stateMachineName: string;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    // Exports/imports: CloudFormation then refuses to delete the stateful stack (the data) while this
+    // stack still uses it. Removing a reference later takes two deploys (docs/deployment.md).
+    CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
+    const prod = props.prod ?? props.stage === 'prod';
+    const logRemovalPolicy = prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const logRetention = PAYMENT_FUNCTION_DEFAULTS.logRetention;
+
+    this.stateMachineName = `payments-saga-${props.stage}`;
+    // Built from the name, not taken from the resource: the state machine needs the saga functions' ARNs,
+    // and create-payment needs this ARN; referencing the resource would close that cycle.
+    const stateMachineArn = this.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: this.stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+
+    this.functions = this.createFunctions(props, stateMachineArn, logRemovalPolicy);
+    this.stateMachine = this.createStateMachine(props, logRemovalPolicy, logRetention);
+    this.api = this.createApi(props, logRemovalPolicy, logRetention);
+    this.createAlarms(props.alarmTopic);
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.urlForPath('/v1') });
+    new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
+  }
+
+  private createFunctions(
+    props: StatelessStackProps,
+    stateMachineArn: string,
+    logRemovalPolicy: RemovalPolicy,
+  ): Record<HandlerName, lambda.Function> {
+    const handlersDir = props.handlersDir ?? 'functions/handlers';
+    const functions = {} as Record<HandlerName, lambda.Function>;
+    for (const name of HANDLER_NAMES) {
+      const spec: HandlerSpec = HANDLERS[name];
+      const environment: Record<string, string> = {
+        TABLE_NAME: props.table.tableName,
+        EVENT_BUS_NAME: props.eventBus.eventBusName,
+      };
+      if (spec.kbank) {
+        environment.KBANK_BASE_URL = props.kbankBaseUrl ?? KBANK_SANDBOX_URL;
+        environment.KBANK_SECRET_ARN = props.kbankSecret.secretArn;
+        environment.KBANK_TIMEOUT_MS = String(props.kbankTimeoutMs ?? 8000);
+      }
+      if (spec.cost) {
+        environment.COST_SERVICE_URL = props.costServiceUrl;
+        environment.COST_SERVICE_API_KEY_SECRET_ARN = props.costServiceApiKeySecret.secretArn;
+        environment.COST_SERVICE_TIMEOUT_MS = String(props.costServiceTimeoutMs ?? 3000);
+      }
+      if (spec.startsSaga) environment.STATE_MACHINE_ARN = stateMachineArn;
+
+      const paymentFunction = new PaymentFunction(this, toPascalCase(name), {
+        entry: path.join(handlersDir, `${name}.ts`),
+        description: spec.description,
+        environment,
+        timeout: spec.timeout,
+        logEncryptionKey: props.logEncryptionKey,
+        logRemovalPolicy,
+        logLevel: props.logLevel,
+        code: props.codeFor?.(name),
+      });
+      const fn = paymentFunction.function;
+
+      if (spec.table) grantTableAccess(fn, props.table, spec.table);
+      if (spec.kbank) grantSecretRead(fn, props.kbankSecret);
+      if (spec.cost) grantSecretRead(fn, props.costServiceApiKeySecret);
+      if (spec.publishesEvents) props.eventBus.grantPutEventsTo(fn);
+      if (spec.startsSaga) {
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachineArn] }),
+        );
+      }
+      functions[name] = fn;
+    }
+    return functions;
+  }
+
+  private createStateMachine(
+    props: StatelessStackProps,
+    logRemovalPolicy: RemovalPolicy,
+    logRetention: logs.RetentionDays,
+  ): sfn.StateMachine {
+    const definitionPath = path.resolve(
+      PROJECT_ROOT,
+      props.definitionPath ?? 'statemachines/payment.asl.json',
+    );
+    if (!existsSync(definitionPath)) {
+      throw new Error(
+        `StatelessStack: the saga definition ${path.relative(PROJECT_ROOT, definitionPath)} does not exist.`,
+      );
+    }
+
+    const sagaFunctions = HANDLER_NAMES.flatMap((name) => {
+      const spec: HandlerSpec = HANDLERS[name];
+      return spec.sagaArnKey ? [{ key: spec.sagaArnKey, fn: this.functions[name] }] : [];
+    });
+    const definitionSubstitutions: Record<string, string> = { EventBusName: props.eventBus.eventBusName };
+    for (const { key, fn } of sagaFunctions) definitionSubstitutions[key] = fn.functionArn;
+
+    const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
+      // The /aws/vendedlogs/ prefix keeps CloudWatch Logs' resource policy from growing per log group.
+      logGroupName: `/aws/vendedlogs/states/${this.stateMachineName}`,
+      retention: logRetention,
+      encryptionKey: props.logEncryptionKey,
+      removalPolicy: logRemovalPolicy,
+    });
+
+    const stateMachine = new sfn.StateMachine(this, 'PaymentSaga', {
+      stateMachineName: this.stateMachineName,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromFile(definitionPath),
+      definitionSubstitutions,
+      // Execution data (inputs/outputs) carries payment details: states and errors only in the logs.
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      tracingEnabled: true,
+    });
+    // Unqualified ARNs only: the ASL must invoke `$LATEST` (FunctionName = the substituted ARN).
+    stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: sagaFunctions.map(({ fn }) => fn.functionArn),
+      }),
+    );
+    props.eventBus.grantPutEventsTo(stateMachine);
+
+    Validations.of(stateMachine).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'CloudWatch Logs delivery (logs:CreateLogDelivery, …) and X-Ray actions used by Step Functions support no resource-level permissions.',
+      },
+      {
+        id: 'PCI.DSS.321-IAMNoInlinePolicy',
+        reason:
+          'The role and its policy belong to this one state machine (invoke its six task functions, put events on the bus, log delivery, X-Ray); a reusable managed policy would invite sharing.',
+      },
+    );
+    return stateMachine;
+  }
+
+  private createApi(
+    props: StatelessStackProps,
+    logRemovalPolicy: RemovalPolicy,
+    logRetention: logs.RetentionDays,
+  ): apigw.RestApi {
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
+      retention: logRetention,
+      encryptionKey: props.logEncryptionKey,
+      removalPolicy: logRemovalPolicy,
+    });
+    const throttling = props.throttling ?? { rateLimit: 200, burstLimit: 400 };
+
+    const api = new apigw.RestApi(this, 'Api', {
+      restApiName: `payments-${props.stage}`,
+      description: 'Payments REST API, versioned under /v1',
+      endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+      // The account-level role API Gateway needs to write execution logs.
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: props.stage,
+        tracingEnabled: true,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: apigw.AccessLogField.contextRequestId(),
+            requestTime: apigw.AccessLogField.contextRequestTime(),
+            ip: apigw.AccessLogField.contextIdentitySourceIp(),
+            httpMethod: apigw.AccessLogField.contextHttpMethod(),
+            resourcePath: apigw.AccessLogField.contextResourcePath(),
+            status: apigw.AccessLogField.contextStatus(),
+            responseLength: apigw.AccessLogField.contextResponseLength(),
+            responseLatency: apigw.AccessLogField.contextResponseLatency(),
+            integrationLatency: apigw.AccessLogField.contextIntegrationLatency(),
+            // The merchant id (never the API key): who called, for support and abuse tracing.
+            merchantId: apigw.AccessLogField.contextAuthorizerPrincipalId(),
+            error: apigw.AccessLogField.contextErrorMessage(),
+            xrayTraceId: apigw.AccessLogField.contextXrayTraceId(),
+          }),
+        ),
+        // Per-merchant usage plans are the next step; this protects the account-wide Lambda concurrency.
+        throttlingRateLimit: throttling.rateLimit,
+        throttlingBurstLimit: throttling.burstLimit,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        // Never log request/response bodies: they carry card tokens and customer data.
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+      },
+    });
+    this.addProblemResponses(api);
+
+    const validator = api.addRequestValidator('RequestValidator', {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    // Cheap shape check only (a JSON object); the handler's zod schema is the real validation.
+    const jsonObject = api.addModel('JsonObject', {
+      contentType: 'application/json',
+      modelName: 'JsonObject',
+      schema: { schema: apigw.JsonSchemaVersion.DRAFT4, type: apigw.JsonSchemaType.OBJECT },
+    });
+
+    const authorizer = new apigw.TokenAuthorizer(this, 'Authorizer', {
+      handler: this.functions['api-authorizer'],
+      identitySource: apigw.IdentitySource.header('Authorization'),
+      // Malformed credentials are refused by API Gateway itself, without invoking the authorizer.
+      validationRegex: `^Bearer ${API_KEY_PATTERN.source.replace(/^\^/, '')}`,
+      resultsCacheTtl: props.authorizerCacheTtl ?? Duration.seconds(60),
+    });
+    const integration = (name: HandlerName) =>
+      new apigw.LambdaIntegration(this.functions[name], { proxy: true, allowTestInvoke: false });
+    const secured = { authorizer, authorizationType: apigw.AuthorizationType.CUSTOM };
+
+    const v1 = api.root.addResource('v1');
+    const health = v1.addResource('health').addMethod('GET', integration('api-health'), {
+      authorizationType: apigw.AuthorizationType.NONE,
+    });
+    const payments = v1.addResource('payments');
+    payments.addMethod('POST', integration('api-create-payment'), {
+      ...secured,
+      requestValidator: validator,
+      requestModels: { 'application/json': jsonObject },
+    });
+    const payment = payments.addResource('{id}');
+    payment.addMethod('GET', integration('api-get-payment'), {
+      ...secured,
+      requestValidator: validator,
+      requestParameters: { 'method.request.path.id': true },
+    });
+    payment.addResource('events').addMethod('GET', integration('api-list-payment-events'), {
+      ...secured,
+      requestValidator: validator,
+      requestParameters: { 'method.request.path.id': true },
+    });
+
+    Validations.of(health).acknowledge(
+      {
+        id: 'AwsSolutions-APIG4',
+        reason: 'Health check for uptime probes: public by design, touches no data.',
+      },
+      {
+        id: 'AwsSolutions-COG4',
+        reason: 'Health check for uptime probes: public by design, touches no data.',
+      },
+    );
+    Validations.of(api).acknowledge(
+      {
+        id: 'AwsSolutions-COG4',
+        reason:
+          'Merchants are server-to-server clients authenticated by API key through the Lambda TOKEN authorizer; there are no Cognito users.',
+      },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'The AWS-documented policy of the account-level role API Gateway uses to write execution logs.',
+      },
+      {
+        id: 'PCI.DSS.321-APIGWCacheEnabledAndEncrypted',
+        reason:
+          'Response caching is off on purpose: payment reads must be fresh and writes are never cacheable, so no payment data rests in an API cache.',
+      },
+      {
+        id: 'PCI.DSS.321-APIGWSSLEnabled',
+        reason:
+          'Client certificates authenticate API Gateway to HTTP backends; every integration here is a Lambda proxy invoked through IAM.',
+      },
+    );
+
+    if (props.waf ?? true) this.attachWaf(api, props, logRemovalPolicy);
+    return api;
+  }
+
+  /** Gateway-generated errors in the same RFC 9457 shape as the handlers' (schemas/api.ts ProblemSchema). */
+  private addProblemResponses(api: apigw.RestApi): void {
+    // Codes and titles as the handlers use them, so clients see one vocabulary whoever answered.
+    const responses: [apigw.ResponseType, string, string, string][] = [
+      [apigw.ResponseType.UNAUTHORIZED, '401', 'unauthorized', 'Unauthorized'],
+      [apigw.ResponseType.ACCESS_DENIED, '403', 'forbidden', 'Forbidden'],
+      // API Gateway's answer to an unknown route: a 404 to clients.
+      [apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, '404', 'resource_not_found', 'Not Found'],
+      [apigw.ResponseType.RESOURCE_NOT_FOUND, '404', 'resource_not_found', 'Not Found'],
+      [apigw.ResponseType.BAD_REQUEST_BODY, '400', 'validation_failed', 'Bad Request'],
+      [apigw.ResponseType.BAD_REQUEST_PARAMETERS, '400', 'validation_failed', 'Bad Request'],
+      [apigw.ResponseType.REQUEST_TOO_LARGE, '413', 'payload_too_large', 'Content Too Large'],
+      [apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE, '415', 'unsupported_media_type', 'Unsupported Media Type'],
+      [apigw.ResponseType.THROTTLED, '429', 'rate_limited', 'Too Many Requests'],
+      [apigw.ResponseType.QUOTA_EXCEEDED, '429', 'quota_exceeded', 'Too Many Requests'],
+      [apigw.ResponseType.WAF_FILTERED, '403', 'forbidden', 'Forbidden'],
+      [apigw.ResponseType.INTEGRATION_TIMEOUT, '504', 'upstream_timeout', 'Gateway Timeout'],
+      [apigw.ResponseType.DEFAULT_4XX, '400', 'bad_request', 'Bad Request'],
+      [apigw.ResponseType.DEFAULT_5XX, '500', 'internal_error', 'Internal Server Error'],
+    ];
+    for (const [type, status, code, title] of responses) {
+      // Hand-written JSON: $context.error.messageString is already a quoted JSON string.
+      const body = `{"type":"${PROBLEM_TYPE_BASE}${code}","title":"${title}","status":${status},"code":"${code}","detail":$context.error.messageString}`;
+      api.addGatewayResponse(`Problem${type.responseType}`, {
+        type,
+        statusCode: status,
+        responseHeaders: { 'Content-Type': "'application/problem+json'" },
+        templates: { 'application/json': body, 'application/problem+json': body },
+      });
+    }
+  }
+
+  private attachWaf(api: apigw.RestApi, props: StatelessStackProps, logRemovalPolicy: RemovalPolicy): void {
+    const stage = props.stage;
+    const managedRule = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
+      name,
+      priority,
+      overrideAction: { none: {} },
+      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+      visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: false },
+    });
+    const webAcl = new wafv2.CfnWebACL(this, 'ApiWaf', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      // Sampled requests would show Authorization headers (API keys) in the console: off.
+      visibilityConfig: {
+        cloudWatchMetricsEnabled: true,
+        metricName: `payments-${stage}-api`,
+        sampledRequestsEnabled: false,
+      },
+      rules: [
+        managedRule('AWSManagedRulesAmazonIpReputationList', 0),
+        managedRule('AWSManagedRulesKnownBadInputsRuleSet', 1),
+        managedRule('AWSManagedRulesCommonRuleSet', 2),
+      ],
+    });
+    new wafv2.CfnWebACLAssociation(this, 'ApiWafAssociation', {
+      resourceArn: api.deploymentStage.stageArn,
+      webAclArn: webAcl.attrArn,
+    });
+
+    // WAF only delivers to log groups with this prefix.
+    const wafLogGroupName = `aws-waf-logs-payments-${stage}`;
+    const wafLogs = new logs.LogGroup(this, 'ApiWafLogs', {
+      logGroupName: wafLogGroupName,
+      retention: PAYMENT_FUNCTION_DEFAULTS.logRetention,
+      encryptionKey: props.logEncryptionKey,
+      removalPolicy: logRemovalPolicy,
+    });
+    const wafLogging = new wafv2.CfnLoggingConfiguration(this, 'ApiWafLogging', {
+      resourceArn: webAcl.attrArn,
+      // The log group ARN without the `:*` suffix that its Arn attribute carries.
+      logDestinationConfigs: [
+        this.formatArn({
+          service: 'logs',
+          resource: 'log-group',
+          resourceName: wafLogGroupName,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+      // API keys must never reach a log.
+      redactedFields: [{ singleHeader: { Name: 'authorization' } }],
+      // Blocked and counted requests only: logging every allowed request would cost more than it tells.
+      loggingFilter: {
+        DefaultBehavior: 'DROP',
+        Filters: [
+          {
+            Behavior: 'KEEP',
+            Requirement: 'MEETS_ANY',
+            Conditions: [{ ActionCondition: { Action: 'BLOCK' } }, { ActionCondition: { Action: 'COUNT' } }],
+          },
+        ],
+      },
+    });
+    wafLogging.node.addDependency(wafLogs);
+  }
+
+  private createAlarms(topic: sns.ITopic): void {
+    const action = new cwActions.SnsAction(topic);
+    const alarm = (id: string, description: string, metric: cloudwatch.IMetric, threshold: number) => {
+      const created = new cloudwatch.Alarm(this, id, {
+        alarmDescription: `${description} (runbook: docs/deployment.md)`,
+        metric,
+        threshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(action);
+      created.addOkAction(action);
+    };
+    const fiveMinutes = Duration.minutes(5);
+
+    alarm(
+      'SagaExecutionsFailedAlarm',
+      'A payment saga execution failed: a payment may be left in a non-terminal state',
+      this.stateMachine.metricFailed({ period: fiveMinutes, statistic: 'Sum' }),
+      1,
+    );
+    alarm(
+      'SagaExecutionsTimedOutAlarm',
+      'A payment saga execution timed out',
+      this.stateMachine.metricTimedOut({ period: fiveMinutes, statistic: 'Sum' }),
+      1,
+    );
+    alarm(
+      'Api5xxRateAlarm',
+      '1% or more of API requests answered 5xx over 5 minutes',
+      // The average of 5XXError (0 or 1 per request) is the 5xx rate.
+      this.api.metricServerError({ period: fiveMinutes, statistic: 'Average' }),
+      0.01,
+    );
+    for (const name of HANDLER_NAMES) {
+      alarm(
+        `${toPascalCase(name)}ErrorsAlarm`,
+        `Lambda ${name} threw (unhandled error or timeout)`,
+        this.functions[name].metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+        1,
+      );
+    }
+  }
+}
+
+function toPascalCase(name: string): string {
+  return name
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/**
+ * DynamoDB access written out instead of `table.grantReadData`/`grantReadWriteData`: the same actions, but
+ * on the named GSIs of TABLE_DESIGN instead of `<table>/index/*`, and KMS actions spelled out instead of
+ * `kms:GenerateDataKey*`/`kms:ReEncrypt*`. No wildcard is left to acknowledge.
+ */
+function grantTableAccess(fn: lambda.IFunction, table: dynamodb.ITable, mode: 'read' | 'readwrite'): void {
+  const indexArns = TABLE_DESIGN.globalSecondaryIndexes.map(
+    (index) => `${table.tableArn}/index/${index.indexName}`,
+  );
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:Query',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:DescribeTable',
+      ],
+      resources: [table.tableArn, ...indexArns],
+    }),
+  );
+  if (mode === 'readwrite') {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:BatchWriteItem',
+        ],
+        resources: [table.tableArn],
+      }),
+    );
+  }
+  const key = table.encryptionKey;
+  if (!key) throw new Error('grantTableAccess: the table must be encrypted with a customer-managed key');
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions:
+        mode === 'read'
+          ? ['kms:Decrypt', 'kms:DescribeKey']
+          : [
+              'kms:Decrypt',
+              'kms:DescribeKey',
+              'kms:Encrypt',
+              'kms:ReEncryptFrom',
+              'kms:ReEncryptTo',
+              'kms:GenerateDataKey',
+              'kms:GenerateDataKeyWithoutPlaintext',
+            ],
+      resources: [key.keyArn],
+    }),
+  );
+}
+
+/**
+ * `secret.grantRead` written out: the secret's own grant adds the function's role to the key policy, which
+ * lives in the stateful stack and would make it depend on this one (a cycle). The identity policy alone
+ * suffices because the key policy delegates to the account's IAM.
+ */
+function grantSecretRead(fn: lambda.IFunction, secret: secretsmanager.ISecret): void {
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      resources: [secret.secretArn],
+    }),
+  );
+  if (!secret.encryptionKey) return;
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['kms:Decrypt'],
+      resources: [secret.encryptionKey.keyArn],
+      conditions: {
+        StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(fn).region}.amazonaws.com` },
+      },
+    }),
+  );
+}

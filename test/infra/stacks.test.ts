@@ -1,0 +1,503 @@
+/** Infra: both stacks synthesized with inline Lambda code (no esbuild), checked with CDK assertions and cdk-nag. */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { App, type CfnResource, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks, PCIDSS321Checks } from 'cdk-nag';
+import { TABLE_DESIGN } from '../../functions/adapters/table-design.js';
+import { PROJECT_ROOT } from '../../lib/constructs/payment-function.js';
+import { createPaymentStacks } from '../../lib/payments-app.js';
+import type { StatefulStack } from '../../lib/stateful-stack.js';
+import {
+  HANDLER_NAMES,
+  HANDLERS,
+  type HandlerName,
+  type HandlerSpec,
+  type StatelessStack,
+} from '../../lib/stateless-stack.js';
+
+const REAL_ASL = 'statemachines/payment.asl.json';
+const SUBSTITUTION_KEYS = [
+  'VerifyCostFunctionArn',
+  'AuthorizeCardFunctionArn',
+  'InquireAuthorizationFunctionArn',
+  'CaptureFunctionArn',
+  'VoidFunctionArn',
+  'FailPaymentFunctionArn',
+  'EventBusName',
+];
+const SAGA_HANDLERS = HANDLER_NAMES.filter((name) => name.startsWith('saga-'));
+const KBANK_HANDLERS: HandlerName[] = [
+  'saga-authorize-card',
+  'saga-inquire-authorization',
+  'saga-capture',
+  'saga-void',
+];
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'payments-infra-'));
+
+/** The real ASL when it exists; otherwise a minimal one using every substitution (the test owns it). */
+function definitionPath(): string {
+  if (existsSync(path.join(PROJECT_ROOT, REAL_ASL))) return REAL_ASL;
+  const placeholder = path.join(scratch, 'placeholder.asl.json');
+  const states: Record<string, unknown> = {};
+  const keys = SUBSTITUTION_KEYS.filter((key) => key !== 'EventBusName');
+  keys.forEach((key, index) => {
+    states[key] = {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: { FunctionName: `\${${key}}`, 'Payload.$': '$' },
+      Next: keys[index + 1] ?? 'Emit',
+    };
+  });
+  states.Emit = {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::events:putEvents',
+    Parameters: {
+      Entries: [{ EventBusName: '${EventBusName}', Source: 'payments', DetailType: 'x', Detail: {} }],
+    },
+    End: true,
+  };
+  writeFileSync(placeholder, JSON.stringify({ StartAt: keys[0], States: states }));
+  return placeholder;
+}
+
+const inlineCode = () => lambda.Code.fromInline('export const handler = async () => ({});');
+
+interface Built {
+  app: App;
+  stateful: StatefulStack;
+  stateless: StatelessStack;
+  statefulTemplate: Template;
+  statelessTemplate: Template;
+}
+
+function build(
+  stage: string,
+  overrides: { handlersDir?: string; definitionPath?: string; inline?: boolean } = {},
+) {
+  const app = new App();
+  const { stateful, stateless } = createPaymentStacks(app, {
+    stage,
+    costServiceUrl: 'https://cost.merchant.test',
+    kbankBaseUrl: 'https://dev-kpaymentgateway-services.kasikornbank.com',
+    definitionPath: overrides.definitionPath ?? definitionPath(),
+    handlersDir: overrides.handlersDir,
+    codeFor: overrides.inline === false ? undefined : inlineCode,
+  });
+  return { app, stateful, stateless };
+}
+
+function buildWithTemplates(stage: string): Built {
+  const { app, stateful, stateless } = build(stage);
+  return {
+    app,
+    stateful,
+    stateless,
+    statefulTemplate: Template.fromStack(stateful),
+    statelessTemplate: Template.fromStack(stateless),
+  };
+}
+
+function logicalId(construct: { node: { defaultChild?: unknown } }): string {
+  const child = construct.node.defaultChild as CfnResource;
+  return Stack.of(child).getLogicalId(child);
+}
+
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: unknown };
+
+/** Every Allow statement of the IAM policies attached to the role with this logical id. */
+function statementsOfRole(template: Template, roleLogicalId: string): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.values(policies)
+    .filter((policy) =>
+      (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleLogicalId),
+    )
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+const actionsOf = (statements: Statement[]) =>
+  new Set(statements.flatMap((statement) => [statement.Action].flat() as string[]));
+
+function functionRoleId(stateless: StatelessStack, name: HandlerName): string {
+  return logicalId(stateless.functions[name].role as unknown as { node: { defaultChild?: unknown } });
+}
+
+let dev: Built;
+
+beforeAll(() => {
+  dev = buildWithTemplates('test');
+});
+
+describe('stateful stack', () => {
+  it('builds the table from TABLE_DESIGN: keys, GSIs, TTL, PITR, CMK, on-demand, streams', () => {
+    const key = logicalId(dev.stateful.key);
+    dev.statefulTemplate.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: TABLE_DESIGN.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TABLE_DESIGN.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: TABLE_DESIGN.globalSecondaryIndexes.map((index) =>
+        Match.objectLike({
+          IndexName: index.indexName,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: 'HASH' },
+            { AttributeName: index.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        }),
+      ),
+      TimeToLiveSpecification: { AttributeName: TABLE_DESIGN.ttlAttribute, Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] } },
+      BillingMode: 'PAY_PER_REQUEST',
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    });
+    dev.statefulTemplate.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('protects data only in prod: deletion protection and RETAIN', () => {
+    dev.statefulTemplate.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({ DeletionProtectionEnabled: false }),
+    });
+    const prod = buildWithTemplates('prod');
+    prod.statefulTemplate.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
+    });
+    prod.statefulTemplate.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain' });
+  });
+
+  it('encrypts every queue with the CMK, enforces TLS, and gives every work queue a DLQ', () => {
+    const key = logicalId(dev.stateful.key);
+    const queues = dev.statefulTemplate.findResources('AWS::SQS::Queue');
+    expect(Object.keys(queues)).toHaveLength(3);
+    for (const queue of Object.values(queues)) {
+      expect(queue.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
+    }
+    dev.statefulTemplate.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(dev.stateful.financeQueue.deadLetterQueue), 'Arn'] },
+        maxReceiveCount: 5,
+      },
+    });
+    const tlsDenies = Object.values(dev.statefulTemplate.findResources('AWS::SQS::QueuePolicy')).filter(
+      (policy) =>
+        (policy.Properties.PolicyDocument.Statement as { Effect: string; Condition?: unknown }[]).some(
+          (statement) =>
+            statement.Effect === 'Deny' &&
+            JSON.stringify(statement.Condition) ===
+              JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }),
+        ),
+    );
+    expect(tlsDenies).toHaveLength(3);
+  });
+
+  it('routes every payments event to the finance queue, with a DLQ on the rule target', () => {
+    dev.statefulTemplate.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['payments'] },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [logicalId(dev.stateful.financeQueue.queue), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(dev.stateful.financeDeliveryDlq), 'Arn'] } },
+        }),
+      ],
+    });
+    dev.statefulTemplate.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 30 });
+  });
+
+  it('keeps both secrets encrypted with the CMK', () => {
+    const key = logicalId(dev.stateful.key);
+    const secrets = dev.statefulTemplate.findResources('AWS::SecretsManager::Secret');
+    expect(Object.values(secrets).map((secret) => secret.Properties.KmsKeyId)).toEqual([
+      { 'Fn::GetAtt': [key, 'Arn'] },
+      { 'Fn::GetAtt': [key, 'Arn'] },
+    ]);
+  });
+
+  it('alarms on any message in either dead-letter queue', () => {
+    const topic = logicalId(dev.stateful.alarmTopic);
+    for (const queue of [dev.stateful.financeQueue.deadLetterQueue, dev.stateful.financeDeliveryDlq]) {
+      dev.statefulTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(queue), 'QueueName'] } }],
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        AlarmActions: [{ Ref: topic }],
+      });
+    }
+  });
+});
+
+describe('stateless stack: functions', () => {
+  it('runs every handler on ARM64, nodejs22.x, with active tracing and its own log group', () => {
+    const functions = dev.statelessTemplate.findResources('AWS::Lambda::Function');
+    expect(Object.keys(functions)).toHaveLength(HANDLER_NAMES.length);
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties).toMatchObject({
+        Architectures: ['arm64'],
+        Runtime: 'nodejs22.x',
+        TracingConfig: { Mode: 'Active' },
+        MemorySize: 512,
+        LoggingConfig: { LogGroup: expect.anything() },
+        Environment: {
+          Variables: expect.objectContaining({ POWERTOOLS_SERVICE_NAME: 'payments', LOG_LEVEL: 'INFO' }),
+        },
+      });
+    }
+    dev.statelessTemplate.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('gives each function only the environment its role allows it to use', () => {
+    const variables = (name: HandlerName) => {
+      const fn =
+        dev.statelessTemplate.findResources('AWS::Lambda::Function')[
+          logicalId(dev.stateless.functions[name])
+        ];
+      return Object.keys(fn?.Properties.Environment.Variables ?? {});
+    };
+    expect(variables('api-create-payment')).toContain('STATE_MACHINE_ARN');
+    expect(variables('saga-verify-cost')).toEqual(
+      expect.arrayContaining([
+        'COST_SERVICE_URL',
+        'COST_SERVICE_API_KEY_SECRET_ARN',
+        'COST_SERVICE_TIMEOUT_MS',
+      ]),
+    );
+    for (const name of KBANK_HANDLERS) {
+      expect(variables(name)).toEqual(
+        expect.arrayContaining(['KBANK_BASE_URL', 'KBANK_SECRET_ARN', 'KBANK_TIMEOUT_MS']),
+      );
+    }
+    for (const name of HANDLER_NAMES) {
+      expect(variables(name)).toEqual(expect.arrayContaining(['TABLE_NAME', 'EVENT_BUS_NAME']));
+      if (name !== 'api-create-payment') expect(variables(name)).not.toContain('STATE_MACHINE_ARN');
+    }
+  });
+
+  it('lets only create-payment start executions, and only of the saga', () => {
+    for (const name of HANDLER_NAMES) {
+      const statements = statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, name));
+      const starts = statements.filter((statement) =>
+        [statement.Action].flat().includes('states:StartExecution'),
+      );
+      if (name === 'api-create-payment') {
+        expect(starts).toHaveLength(1);
+        expect(JSON.stringify(starts[0]?.Resource)).toContain(':stateMachine:payments-saga-test');
+      } else {
+        expect(starts).toEqual([]);
+      }
+    }
+  });
+
+  it('lets only the KBank and cost tasks read secrets, each only its own', () => {
+    const secretOf = (name: HandlerName) =>
+      statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, name))
+        .filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'))
+        .map((statement) => JSON.stringify(statement.Resource));
+    for (const name of HANDLER_NAMES) {
+      const read = secretOf(name);
+      if (KBANK_HANDLERS.includes(name)) {
+        expect(read).toHaveLength(1);
+        expect(read[0]).toContain('KbankSecretKey');
+      } else if (name === 'saga-verify-cost') {
+        expect(read).toHaveLength(1);
+        expect(read[0]).toContain('CostServiceApiKey');
+      } else {
+        expect(read).toEqual([]);
+      }
+    }
+  });
+
+  it('grants table writes only to functions declared readwrite, and no wildcard on the table', () => {
+    for (const name of HANDLER_NAMES) {
+      const actions = actionsOf(statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, name)));
+      const spec: HandlerSpec = HANDLERS[name];
+      expect(actions.has('dynamodb:PutItem')).toBe(spec.table === 'readwrite');
+      expect(actions.has('dynamodb:GetItem')).toBe(spec.table !== undefined);
+      expect([...actions].filter((action) => action.includes('*'))).toEqual([]);
+    }
+  });
+});
+
+describe('stateless stack: state machine', () => {
+  it('is a STANDARD machine with a fixed name, logs without execution data, and tracing', () => {
+    dev.statelessTemplate.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      StateMachineName: 'payments-saga-test',
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+      TracingConfiguration: { Enabled: true },
+    });
+  });
+
+  it('resolves every ${…} of the definition through its substitutions, saga ARNs from the saga functions', () => {
+    const [machine] = Object.values(dev.statelessTemplate.findResources('AWS::StepFunctions::StateMachine'));
+    const substitutions = machine?.Properties.DefinitionSubstitutions as Record<string, unknown>;
+    expect(Object.keys(substitutions).sort()).toEqual([...SUBSTITUTION_KEYS].sort());
+
+    const definition = readFileSync(path.resolve(PROJECT_ROOT, definitionPath()), 'utf8');
+    const rendered = definition.replace(/\$\{([A-Za-z0-9]+)\}/g, (whole, key: string) =>
+      key in substitutions ? 'resolved' : whole,
+    );
+    expect(rendered).not.toContain('${');
+
+    const sagaArns = SAGA_HANDLERS.map((name) => ({
+      'Fn::GetAtt': [logicalId(dev.stateless.functions[name]), 'Arn'],
+    }));
+    const substitutedArns = Object.entries(substitutions)
+      .filter(([key]) => key !== 'EventBusName')
+      .map(([, value]) => value);
+    expect(substitutedArns).toEqual(expect.arrayContaining(sagaArns));
+    expect(substitutedArns).toHaveLength(sagaArns.length);
+  });
+
+  it('may invoke exactly the six saga functions and put events on the bus, nothing else but logs and X-Ray', () => {
+    const role = logicalId(
+      dev.stateless.stateMachine.role as unknown as { node: { defaultChild?: unknown } },
+    );
+    const statements = statementsOfRole(dev.statelessTemplate, role);
+
+    const invoke = statements.filter((statement) =>
+      [statement.Action].flat().includes('lambda:InvokeFunction'),
+    );
+    expect(invoke).toHaveLength(1);
+    expect(invoke[0]?.Resource).toEqual(
+      SAGA_HANDLERS.map((name) => ({ 'Fn::GetAtt': [logicalId(dev.stateless.functions[name]), 'Arn'] })),
+    );
+
+    const putEvents = statements.filter((statement) =>
+      [statement.Action].flat().includes('events:PutEvents'),
+    );
+    expect(putEvents).toHaveLength(1);
+    expect(JSON.stringify(putEvents[0]?.Resource)).toContain('EventBus');
+
+    const others = [...actionsOf(statements)].filter(
+      (action) => action !== 'lambda:InvokeFunction' && action !== 'events:PutEvents',
+    );
+    for (const action of others) expect(action).toMatch(/^(logs|xray):/);
+  });
+});
+
+describe('stateless stack: API', () => {
+  function methodFor(pathParts: string[], httpMethod: string) {
+    const resources = dev.statelessTemplate.findResources('AWS::ApiGateway::Resource');
+    const byId = (id: string) =>
+      resources[id]?.Properties as { PathPart: string; ParentId: unknown } | undefined;
+    const fullPath = (id: string): string[] => {
+      const resource = byId(id);
+      if (!resource) return [];
+      const parent = resource.ParentId as { Ref?: string };
+      return [...(parent.Ref ? fullPath(parent.Ref) : []), resource.PathPart];
+    };
+    const resourceId = Object.keys(resources).find((id) => fullPath(id).join('/') === pathParts.join('/'));
+    const methods = dev.statelessTemplate.findResources('AWS::ApiGateway::Method', {
+      Properties: { HttpMethod: httpMethod, ResourceId: { Ref: resourceId } },
+    });
+    const [method] = Object.values(methods);
+    if (!method) throw new Error(`no ${httpMethod} /${pathParts.join('/')}`);
+    return method.Properties as { AuthorizationType: string; AuthorizerId?: unknown };
+  }
+
+  it('puts the TOKEN authorizer on every payment route and none on health', () => {
+    const [authorizerId] = Object.keys(dev.statelessTemplate.findResources('AWS::ApiGateway::Authorizer'));
+    dev.statelessTemplate.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'TOKEN',
+      IdentitySource: 'method.request.header.Authorization',
+      AuthorizerResultTtlInSeconds: 60,
+    });
+    for (const [route, verb] of [
+      [['v1', 'payments'], 'POST'],
+      [['v1', 'payments', '{id}'], 'GET'],
+      [['v1', 'payments', '{id}', 'events'], 'GET'],
+    ] as const) {
+      expect(methodFor([...route], verb)).toMatchObject({
+        AuthorizationType: 'CUSTOM',
+        AuthorizerId: { Ref: authorizerId },
+      });
+    }
+    const health = methodFor(['v1', 'health'], 'GET');
+    expect(health.AuthorizationType).toBe('NONE');
+    expect(health.AuthorizerId).toBeUndefined();
+  });
+
+  it('throttles, traces and access-logs the stage, never logging bodies', () => {
+    dev.statelessTemplate.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'test',
+      TracingEnabled: true,
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      MethodSettings: [
+        Match.objectLike({ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400, DataTraceEnabled: false }),
+      ],
+    });
+  });
+
+  it('answers gateway errors as application/problem+json', () => {
+    const responses = Object.values(dev.statelessTemplate.findResources('AWS::ApiGateway::GatewayResponse'));
+    const types = responses.map((response) => response.Properties.ResponseType);
+    expect(types).toEqual(
+      expect.arrayContaining(['DEFAULT_4XX', 'DEFAULT_5XX', 'UNAUTHORIZED', 'THROTTLED']),
+    );
+    for (const response of responses) {
+      expect(response.Properties.ResponseParameters['gatewayresponse.header.Content-Type']).toBe(
+        "'application/problem+json'",
+      );
+      const body = response.Properties.ResponseTemplates['application/json'] as string;
+      expect(body).toContain(`"status":${response.Properties.StatusCode}`);
+    }
+  });
+});
+
+describe('alarms', () => {
+  it('alarms on failed executions, the API 5xx rate and every function error', () => {
+    const alarms = Object.values(dev.statelessTemplate.findResources('AWS::CloudWatch::Alarm'));
+    const metrics = alarms.map((alarm) => alarm.Properties.MetricName);
+    expect(metrics).toContain('ExecutionsFailed');
+    expect(metrics).toContain('5XXError');
+    expect(metrics.filter((metric) => metric === 'Errors')).toHaveLength(HANDLER_NAMES.length);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
+  });
+});
+
+describe('cdk-nag', () => {
+  it('reports an unacknowledged finding (control: the check below is not vacuous)', () => {
+    const app = new App();
+    new sqs.Queue(new Stack(app, 'Control'), 'PlainQueue');
+    const rules = new AwsSolutionsChecks()
+      .validateScope(app)
+      .violations.map((violation) => violation.ruleName);
+    expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']));
+  });
+
+  it.each([
+    ['AwsSolutions', () => new AwsSolutionsChecks()],
+    ['PCI DSS 3.2.1', () => new PCIDSS321Checks()],
+  ])('finds nothing unacknowledged in the %s pack', (_name, pack) => {
+    const report = pack().validateScope(dev.app);
+    const findings = report.violations.map(
+      (violation) =>
+        `${violation.severity} ${violation.ruleName} @ ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`,
+    );
+    expect(findings).toEqual([]);
+  });
+});
+
+describe('missing inputs fail the synth with a clear message', () => {
+  it('names the missing handler file', () => {
+    const emptyHandlers = mkdtempSync(path.join(scratch, 'handlers-'));
+    expect(() => build('test', { handlersDir: emptyHandlers, inline: false })).toThrow(
+      /handler entry .*api-authorizer\.ts does not exist/,
+    );
+  });
+
+  it('names the missing state machine definition', () => {
+    expect(() => build('test', { definitionPath: path.join(scratch, 'missing.asl.json') })).toThrow(
+      /saga definition .*missing\.asl\.json does not exist/,
+    );
+  });
+});
