@@ -238,7 +238,7 @@ Card payments: ${records.length}/${ids.length} terminal (${JSON.stringify(status
   create → terminal ms               p50 ${result.payments.endToEndMs.p50}   p99 ${result.payments.endToEndMs.p99}
 DynamoDB Local (same machine, same run)
   TransactWriteItems/s (2 items)     ${ceiling.transactWritesPerSecond}   p50 ${ceiling.latencyMs.p50} ms, p99 ${ceiling.latencyMs.p99} ms
-  completed payments per raw tx/s    ${result.ratio.completedPaymentsPerTransactWrite}
+  payments/s ÷ raw tx/s              ${result.ratio.paymentsPerTransactWrite}   (one payment costs ≈ ${result.ratio.transactWritesWorthPerPayment} raw transactions of capacity)
 Written to ${file}`);
   } finally {
     child?.kill('SIGINT');

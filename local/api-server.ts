@@ -43,9 +43,33 @@ export async function startApiServer(options: {
   authorizer: AuthorizerHandler;
   /** Extra GET endpoints that are not part of the API (OpenAPI document, local tooling). */
   extras?: Record<string, () => unknown>;
+  /** Like API Gateway's authorizer result cache (the CDK stack uses 60 s); 0 disables it. */
+  authorizerCacheSeconds?: number;
   port?: number;
   host?: string;
 }): Promise<ApiServer> {
+  const cacheMs = (options.authorizerCacheSeconds ?? 60) * 1000;
+  const decisions = new Map<string, { context: Record<string, unknown>; until: number }>();
+  /** The authorizer's decision for a token, cached like the gateway caches an Allow policy. */
+  async function authorize(token: string, methodArn: string): Promise<Record<string, unknown> | null> {
+    const cached = decisions.get(token);
+    if (cached && cached.until > Date.now()) return cached.context;
+    let context: Record<string, unknown> | null = null;
+    try {
+      const result = await options.authorizer(
+        { type: 'TOKEN', authorizationToken: token, methodArn },
+        lambdaContext('api-authorizer'),
+      );
+      context = { principalId: result.principalId, ...result.context };
+    } catch {
+      return null;
+    }
+    if (cacheMs > 0) {
+      if (decisions.size > 10_000) decisions.clear();
+      decisions.set(token, { context, until: Date.now() + cacheMs });
+    }
+    return context;
+  }
   const compiled = options.routes.map((route) => ({ route, pattern: compile(route.path) }));
 
   const server: Server = createServer((req, res) => {
@@ -94,17 +118,13 @@ export async function startApiServer(options: {
 
     let authorizer: Record<string, unknown> | null = null;
     if (route.authorized) {
-      try {
-        const result = await options.authorizer(
-          {
-            type: 'TOKEN',
-            authorizationToken: headers.Authorization ?? headers.authorization ?? '',
-            methodArn: `arn:aws:execute-api:local:000000000000:local/v1/${method}${url.pathname}`,
-          },
-          lambdaContext('api-authorizer'),
-        );
-        authorizer = { principalId: result.principalId, ...result.context };
-      } catch {
+      const token =
+        Object.entries(headers).find(([name]) => name.toLowerCase() === 'authorization')?.[1] ?? '';
+      authorizer = await authorize(
+        token,
+        `arn:aws:execute-api:local:000000000000:local/v1/${method}${url.pathname}`,
+      );
+      if (!authorizer) {
         return send(
           res,
           problemResponse({

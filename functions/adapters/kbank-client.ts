@@ -203,7 +203,9 @@ export function createKbankClient(options: KbankClientOptions): KbankGateway {
  * KbankUnavailable; a timeout, a reset or anything unrecognised may have reached KBank.
  */
 function transportError(operation: Operation, error: unknown): KbankUnavailable | KbankOutcomeUnknown {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+  // By name, not instanceof: fetch's DOMException may come from another realm (jest's VM modules).
+  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
+  if (name === 'TimeoutError' || name === 'AbortError') {
     return new KbankOutcomeUnknown(`KBank ${operation}: no answer in time`, { cause: error });
   }
   const codes = errorCodes(error);
