@@ -53,10 +53,14 @@ export interface HandlerSpec {
   publishesEvents?: boolean;
   /** May StartExecution on the saga; gets STATE_MACHINE_ARN. */
   startsSaga?: boolean;
+  /** May SendTaskSuccess/SendTaskFailure to resume the saga's parked tasks (capture, cancel). */
+  resumesSaga?: boolean;
   /** Default PAYMENT_FUNCTION_DEFAULTS.timeout (10 s). */
   timeout?: Duration;
   /** The state machine's definitionSubstitutions key for this task's function ARN. */
   sagaArnKey?: string;
+  /** dynamodb:Query on this GSI only (no table reads, no writes), for functions that only list. */
+  queriesIndex?: (typeof TABLE_DESIGN.globalSecondaryIndexes)[number]['indexName'];
 }
 
 /** Saga tasks call KBank (8 s per request) or the cost service (up to ~9.3 s with retries). */
@@ -75,7 +79,24 @@ export const HANDLERS = {
   },
   'api-get-payment': { description: 'GET /v1/payments/{id}', table: 'read' },
   'api-list-payment-events': { description: 'GET /v1/payments/{id}/events', table: 'read' },
+  'api-list-payments': { description: 'GET /v1/payments (search, GSI1 Query only)', queriesIndex: 'GSI1' },
   'api-health': { description: 'GET /v1/health (no auth, no data access)' },
+  'api-capture-payment': {
+    description: 'POST /v1/payments/{id}/capture',
+    table: 'readwrite',
+    resumesSaga: true,
+  },
+  'api-cancel-payment': {
+    description: 'POST /v1/payments/{id}/cancel',
+    table: 'readwrite',
+    resumesSaga: true,
+  },
+  'saga-await-capture': {
+    description: 'Saga task AwaitCapture (callback): park until the merchant captures or cancels',
+    table: 'readwrite',
+    timeout: SAGA_TIMEOUT,
+    sagaArnKey: 'AwaitCaptureFunctionArn',
+  },
   'saga-verify-cost': {
     description: 'Saga task VerifyCost: order total from the cost service',
     table: 'readwrite',
@@ -235,12 +256,22 @@ export class StatelessStack extends Stack {
       const fn = paymentFunction.function;
 
       if (spec.table) grantTableAccess(fn, props.table, spec.table);
+      if (spec.queriesIndex) grantIndexQuery(fn, props.table, spec.queriesIndex);
       if (spec.kbank) grantSecretRead(fn, props.kbankSecret);
       if (spec.cost) grantSecretRead(fn, props.costServiceApiKeySecret);
       if (spec.publishesEvents) props.eventBus.grantPutEventsTo(fn);
       if (spec.startsSaga) {
         fn.addToRolePolicy(
           new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachineArn] }),
+        );
+      }
+      if (spec.resumesSaga) {
+        // Task tokens are not resources: Step Functions authorizes these calls on the state machine.
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+            resources: [stateMachineArn],
+          }),
         );
       }
       functions[name] = fn;
@@ -393,6 +424,18 @@ export class StatelessStack extends Stack {
       requestValidator: validator,
       requestModels: { 'application/json': jsonObject },
     });
+    payments.addMethod('GET', integration('api-list-payments'), {
+      ...secured,
+      requestValidator: validator,
+      // All optional: declared so the contract is visible here; the handler's zod schema validates them.
+      requestParameters: {
+        'method.request.querystring.status': false,
+        'method.request.querystring.created_gte': false,
+        'method.request.querystring.created_lt': false,
+        'method.request.querystring.limit': false,
+        'method.request.querystring.cursor': false,
+      },
+    });
     const payment = payments.addResource('{id}');
     payment.addMethod('GET', integration('api-get-payment'), {
       ...secured,
@@ -404,6 +447,13 @@ export class StatelessStack extends Stack {
       requestValidator: validator,
       requestParameters: { 'method.request.path.id': true },
     });
+    for (const action of ['capture', 'cancel'] as const) {
+      payment.addResource(action).addMethod('POST', integration(`api-${action}-payment`), {
+        ...secured,
+        requestValidator: validator,
+        requestParameters: { 'method.request.path.id': true },
+      });
+    }
 
     Validations.of(health).acknowledge(
       {
@@ -644,6 +694,21 @@ function grantTableAccess(fn: lambda.IFunction, table: dynamodb.ITable, mode: 'r
             ],
       resources: [key.keyArn],
     }),
+  );
+}
+
+/** Query on one named GSI of the table and nothing else: no GetItem, no base table, no writes. */
+function grantIndexQuery(fn: lambda.IFunction, table: dynamodb.ITable, indexName: string): void {
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['dynamodb:Query'],
+      resources: [`${table.tableArn}/index/${indexName}`],
+    }),
+  );
+  const key = table.encryptionKey;
+  if (!key) throw new Error('grantIndexQuery: the table must be encrypted with a customer-managed key');
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [key.keyArn] }),
   );
 }
 

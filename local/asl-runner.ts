@@ -288,8 +288,9 @@ export function createAslRunner(options: AslRunnerOptions): AslRunner {
   const runTask = async (
     record: ExecutionRecord,
     stateName: string,
-    parameters: unknown,
+    rawParameters: unknown,
   ): Promise<unknown> => {
+    const { parameters, timers } = takeTimerPaths(rawParameters);
     // Yield to I/O between states: hundreds of executions must interleave, servers must stay responsive.
     await nextMacrotask();
     const timeoutError = await statesTimeoutErrorFactory();
@@ -297,7 +298,7 @@ export function createAslRunner(options: AslRunnerOptions): AslRunner {
     const plan = plans.get(stateName);
     if (!plan) throw unwindError(`no plan for Task state ${stateName}`);
     const timeoutMs = scaledMs(
-      secondsOf(plan.timeoutSeconds, plan.timeoutSecondsPath, parameters),
+      secondsOf(plan.timeoutSeconds, plan.timeoutSecondsPath, timers.timeout, parameters),
       timeoutScale,
     );
     const call = (effective: unknown) =>
@@ -319,7 +320,7 @@ export function createAslRunner(options: AslRunnerOptions): AslRunner {
       startDate: new Date(),
       execution: record,
       heartbeatMs: scaledMs(
-        secondsOf(plan.heartbeatSeconds, plan.heartbeatSecondsPath, parameters),
+        secondsOf(plan.heartbeatSeconds, plan.heartbeatSecondsPath, timers.heartbeat, parameters),
         timeoutScale,
       ),
       settle(outcome) {
@@ -594,6 +595,14 @@ function rewriteStates(machine: JsonObject, hooks: RewriteHooks): void {
     }
     if (state.Type === 'Task') {
       hooks.onTask(name, state);
+      // Without Parameters the task's input is the state input itself, so the paths can be read from it.
+      const parameters = state.Parameters as JsonObject | undefined;
+      if (parameters && typeof state.TimeoutSecondsPath === 'string') {
+        parameters[`${TIMER_KEYS.timeout}.$`] = state.TimeoutSecondsPath;
+      }
+      if (parameters && typeof state.HeartbeatSecondsPath === 'string') {
+        parameters[`${TIMER_KEYS.heartbeat}.$`] = state.HeartbeatSecondsPath;
+      }
       for (const field of [
         'TimeoutSeconds',
         'TimeoutSecondsPath',
@@ -894,14 +903,36 @@ function withTimeout<T>(work: Promise<T>, timeoutMs: number | undefined, error: 
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * The library hands a task only its resolved Parameters, but TimeoutSecondsPath/HeartbeatSecondsPath select
+ * from the state's input. rewriteStates adds them to the Parameters under these keys so the library resolves
+ * them against the right input; runTask takes them out again before the call.
+ */
+const TIMER_KEYS = { timeout: '__runnerTimeoutSeconds', heartbeat: '__runnerHeartbeatSeconds' } as const;
+
+function takeTimerPaths(parameters: unknown): {
+  parameters: unknown;
+  timers: { timeout?: unknown; heartbeat?: unknown };
+} {
+  if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters))
+    return { parameters, timers: {} };
+  const {
+    [TIMER_KEYS.timeout]: timeout,
+    [TIMER_KEYS.heartbeat]: heartbeat,
+    ...rest
+  } = parameters as JsonObject;
+  return { parameters: rest, timers: { timeout, heartbeat } };
+}
+
 function secondsOf(
   seconds: number | undefined,
   path: string | undefined,
+  selected: unknown,
   input: unknown,
 ): number | undefined {
   if (seconds !== undefined) return seconds;
   if (path === undefined) return undefined;
-  const value = readReferencePath(path, input);
+  const value = selected ?? readReferencePath(path, input);
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
     throw unwindError(
       `${path} must select a positive integer, got ${JSON.stringify(value)}`,
@@ -1064,14 +1095,22 @@ export interface SfnEndpoint {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
-/** Serves the subset of the Step Functions API the app uses, so the unmodified SFNClient can target the runner. */
+/**
+ * Serves the subset of the Step Functions API the app uses, so the unmodified SFNClient can target the
+ * runner, or several runners (one per state machine): StartExecution goes by `stateMachineArn`, execution
+ * calls by the state machine name inside the execution ARN, task tokens to the runner that issued them.
+ */
 export async function startSfnEndpoint(
-  runner: AslRunner,
+  runnerOrRunners: AslRunner | readonly AslRunner[],
   options: { port?: number; host?: string } = {},
 ): Promise<SfnEndpoint> {
+  const runners: readonly AslRunner[] = Array.isArray(runnerOrRunners)
+    ? runnerOrRunners
+    : [runnerOrRunners as AslRunner];
+  if (runners.length === 0) throw new Error('startSfnEndpoint needs at least one runner');
   const host = options.host ?? '127.0.0.1';
   const server = createServer((request, response) => {
-    handleSfnRequest(runner, request, response).catch((error) => {
+    handleSfnRequest(runners, request, response).catch((error) => {
       console.error('sfn endpoint: unexpected failure', error);
       if (!response.headersSent)
         reply(response, 500, { __type: 'InternalFailure', message: 'internal error' });
@@ -1092,7 +1131,11 @@ export async function startSfnEndpoint(
   };
 }
 
-async function handleSfnRequest(runner: AslRunner, request: IncomingMessage, response: ServerResponse) {
+async function handleSfnRequest(
+  runners: readonly AslRunner[],
+  request: IncomingMessage,
+  response: ServerResponse,
+) {
   const target = String(request.headers['x-amz-target'] ?? '');
   const operation = target.startsWith('AWSStepFunctions.') ? target.slice('AWSStepFunctions.'.length) : '';
   let body: JsonObject;
@@ -1102,7 +1145,7 @@ async function handleSfnRequest(runner: AslRunner, request: IncomingMessage, res
     return reply(response, 400, { __type: 'SerializationException', message: (error as Error).message });
   }
   try {
-    return reply(response, 200, await dispatch(runner, request.method === 'POST' ? operation : '', body));
+    return reply(response, 200, await dispatch(runners, request.method === 'POST' ? operation : '', body));
   } catch (error) {
     if (error instanceof SfnApiError)
       return reply(response, 400, { __type: error.name, message: error.message });
@@ -1110,9 +1153,30 @@ async function handleSfnRequest(runner: AslRunner, request: IncomingMessage, res
   }
 }
 
-async function dispatch(runner: AslRunner, operation: string, body: JsonObject): Promise<JsonObject> {
+async function dispatch(
+  runners: readonly AslRunner[],
+  operation: string,
+  body: JsonObject,
+): Promise<JsonObject> {
   const text = (field: string): string | undefined =>
     typeof body[field] === 'string' ? body[field] : undefined;
+  // The runner whose executions the ARN names; the first one answers (ExecutionDoesNotExist) otherwise.
+  const executionOwner = (executionArn: string): AslRunner =>
+    runners.find((candidate) =>
+      executionArn.startsWith(`${candidate.stateMachineArn.replace(':stateMachine:', ':execution:')}:`),
+    ) ?? (runners[0] as AslRunner);
+  // Tokens are signed per runner: one that is not ours (InvalidToken) may be the next runner's.
+  const tokenCall = (call: (candidate: AslRunner) => void): void => {
+    for (const [index, candidate] of runners.entries()) {
+      try {
+        call(candidate);
+        return;
+      } catch (error) {
+        const last = index === runners.length - 1;
+        if (last || !(error instanceof SfnApiError && error.name === 'InvalidToken')) throw error;
+      }
+    }
+  };
   const required = (field: string): string => {
     const value = text(field);
     if (value === undefined) throw new SfnApiError('ValidationException', `${field} is required`);
@@ -1121,7 +1185,8 @@ async function dispatch(runner: AslRunner, operation: string, body: JsonObject):
   const epochSeconds = (date: Date) => date.getTime() / 1000;
   switch (operation) {
     case 'StartExecution': {
-      if (required('stateMachineArn') !== runner.stateMachineArn) {
+      const runner = runners.find((candidate) => candidate.stateMachineArn === required('stateMachineArn'));
+      if (!runner) {
         throw new SfnApiError(
           'StateMachineDoesNotExist',
           `State Machine Does Not Exist: '${text('stateMachineArn')}'`,
@@ -1137,7 +1202,8 @@ async function dispatch(runner: AslRunner, operation: string, body: JsonObject):
       return { executionArn: started.executionArn, startDate: epochSeconds(started.startDate) };
     }
     case 'DescribeExecution': {
-      const description = runner.describeExecution(arnOnly(required('executionArn')));
+      const executionArn = arnOnly(required('executionArn'));
+      const description = executionOwner(executionArn).describeExecution(executionArn);
       return {
         executionArn: description.executionArn,
         stateMachineArn: description.stateMachineArn,
@@ -1155,21 +1221,22 @@ async function dispatch(runner: AslRunner, operation: string, body: JsonObject):
       };
     }
     case 'StopExecution': {
-      const { stopDate } = await runner.stopExecution(
-        arnOnly(required('executionArn')),
+      const executionArn = arnOnly(required('executionArn'));
+      const { stopDate } = await executionOwner(executionArn).stopExecution(
+        executionArn,
         text('error'),
         text('cause'),
       );
       return { stopDate: epochSeconds(stopDate) };
     }
     case 'SendTaskSuccess':
-      runner.sendTaskSuccess(required('taskToken'), required('output'));
+      tokenCall((runner) => runner.sendTaskSuccess(required('taskToken'), required('output')));
       return {};
     case 'SendTaskFailure':
-      runner.sendTaskFailure(required('taskToken'), text('error'), text('cause'));
+      tokenCall((runner) => runner.sendTaskFailure(required('taskToken'), text('error'), text('cause')));
       return {};
     case 'SendTaskHeartbeat':
-      runner.sendTaskHeartbeat(required('taskToken'));
+      tokenCall((runner) => runner.sendTaskHeartbeat(required('taskToken')));
       return {};
     default:
       throw new SfnApiError(

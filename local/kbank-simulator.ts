@@ -22,7 +22,9 @@ export type SimBehaviour =
   | 'timeout_after_success'
   | 'settle_fails'
   | 'slow'
-  | 'three_d_secure';
+  | 'three_d_secure'
+  | 'refund_fails'
+  | 'refund_timeout_after_success';
 
 export interface MagicCard {
   number: string;
@@ -90,6 +92,18 @@ export const MAGIC_CARDS = {
     brand: 'Visa',
     behaviour: 'slow',
     summary: 'approves, answering after `slowMs`',
+  },
+  refundFails: {
+    number: '4000000000000515',
+    brand: 'Visa',
+    behaviour: 'refund_fails',
+    summary: 'approves and settles, but every refund answers 400 `refund_failed` (nothing refunded)',
+  },
+  refundTimeoutAfterSuccess: {
+    number: '4000000000000523',
+    brand: 'Visa',
+    behaviour: 'refund_timeout_after_success',
+    summary: 'approves and settles; a refund is applied but its answer is held for `hangMs` (a lost answer)',
   },
   threeDSecure: {
     number: '4000000000003220',
@@ -457,9 +471,12 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
     if (charge.refundedAmount + amount > charge.settledAmount) {
       throw new SimError(400, 'amount_exceeds_refundable', 'refunds would exceed the settled amount');
     }
+    if (charge.behaviour === 'refund_fails') throw new SimError(400, 'refund_failed', 'refund failed');
     charge.state = 'Refund Sent';
     charge.refundedAmount += amount;
-    return { status: 200, body: toWire(charge) };
+    const reply: Reply = { status: 200, body: toWire(charge) };
+    if (charge.behaviour === 'refund_timeout_after_success') reply.delayMs = hangMs;
+    return reply;
   }
 
   function requireKey(req: http.IncomingMessage, expected: string): void {
@@ -567,6 +584,8 @@ function toWire(charge: SimCharge): z.input<typeof kbankChargeSchema> {
     ref_2: charge.refs.ref_2 ?? null,
     ref_3: charge.refs.ref_3 ?? null,
     metadata: charge.metadata ?? {},
+    // [ours] KBank publishes no refund_info format: the refunded total is what our adapter reads.
+    refund_info: { refunded_amount: toDecimalString(charge.refundedAmount, charge.currency, 2) },
   };
 }
 

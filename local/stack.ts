@@ -8,27 +8,41 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import type { z } from 'zod';
 import { createCostClient } from '../functions/adapters/cost-client.js';
 import { createDocumentClient, DynamoPaymentRepository } from '../functions/adapters/dynamo-repository.js';
 import { createKbankClient } from '../functions/adapters/kbank-client.js';
-import { StepFunctionsWorkflow } from '../functions/adapters/sfn-workflow.js';
+import { StepFunctionsTasks, StepFunctionsWorkflow } from '../functions/adapters/sfn-workflow.js';
 import { ulidIds } from '../functions/core/ids.js';
 import { type Clock, systemClock } from '../functions/core/ports.js';
 import { hashApiKey } from '../functions/core/use-cases/authenticate.js';
 import { authorizeCard } from '../functions/core/use-cases/authorize-card.js';
+import { awaitCapture } from '../functions/core/use-cases/await-capture.js';
 import { capture } from '../functions/core/use-cases/capture.js';
 import type { CreatePaymentDeps } from '../functions/core/use-cases/create-payment.js';
+import type { CreateRefundDeps } from '../functions/core/use-cases/create-refund.js';
 import { failPayment } from '../functions/core/use-cases/fail-payment.js';
 import { inquireAuthorization } from '../functions/core/use-cases/inquire-authorization.js';
+import { inquireRefund } from '../functions/core/use-cases/inquire-refund.js';
+import { refundAtKbank } from '../functions/core/use-cases/refund-at-kbank.js';
+import { DEFAULT_REFUND_POLICY, type RefundSagaDeps } from '../functions/core/use-cases/refund-saga.js';
+import { refundUnresolved } from '../functions/core/use-cases/refund-unresolved.js';
+import type { ManualCaptureDeps } from '../functions/core/use-cases/request-capture.js';
 import { DEFAULT_POLICY, type SagaDeps } from '../functions/core/use-cases/saga.js';
 import { verifyCost } from '../functions/core/use-cases/verify-cost.js';
 import { voidAuthorization } from '../functions/core/use-cases/void-authorization.js';
 import { createAuthorizerHandler } from '../functions/handlers/api-authorizer.js';
+import { createCancelPaymentHandler } from '../functions/handlers/api-cancel-payment.js';
+import { createCapturePaymentHandler } from '../functions/handlers/api-capture-payment.js';
 import { createCreatePaymentHandler } from '../functions/handlers/api-create-payment.js';
+import { createCreateRefundHandler } from '../functions/handlers/api-create-refund.js';
 import { createGetPaymentHandler } from '../functions/handlers/api-get-payment.js';
 import { handler as healthHandler } from '../functions/handlers/api-health.js';
 import { createListPaymentEventsHandler } from '../functions/handlers/api-list-payment-events.js';
-import { type SagaStep, sagaTask } from '../functions/handlers/saga.js';
+import { createListPaymentsHandler } from '../functions/handlers/api-list-payments.js';
+import { createListRefundsHandler } from '../functions/handlers/api-list-refunds.js';
+import { type RefundStep, refundTask } from '../functions/handlers/refund-task.js';
+import { CallbackTaskInputSchema, type SagaStep, sagaTask } from '../functions/handlers/saga.js';
 import { type ApiServer, type Route, startApiServer } from './api-server.js';
 import { type AslRunner, createAslRunner, startSfnEndpoint } from './asl-runner.js';
 import { type CostSimulator, startCostSimulator } from './cost-simulator.js';
@@ -42,9 +56,18 @@ const OPENAPI_PATH = new URL('../docs/openapi.json', import.meta.url);
 const LOCAL_ACCOUNT = '000000000000';
 const LOCAL_REGION = 'us-east-1';
 const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:payment-saga`;
+const REFUND_ASL_PATH = new URL('../statemachines/refund.asl.json', import.meta.url);
+const REFUND_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:refund-saga`;
 
-/** The saga's Lambda tasks, by the names the CDK stack gives them. */
-const SAGA_FUNCTIONS: Record<string, { substitution: string; step: SagaStep }> = {
+/** The refund saga's Lambda tasks, by the names the CDK stack gives them. */
+const REFUND_FUNCTIONS: Record<string, { substitution: string; step: RefundStep }> = {
+  'saga-refund-at-kbank': { substitution: 'RefundAtKbankFunctionArn', step: refundAtKbank },
+  'saga-inquire-refund': { substitution: 'InquireRefundFunctionArn', step: inquireRefund },
+  'saga-refund-unresolved': { substitution: 'RefundUnresolvedFunctionArn', step: refundUnresolved },
+};
+
+/** The saga's Lambda tasks, by the names the CDK stack gives them (and their input schema when not the default). */
+const SAGA_FUNCTIONS: Record<string, { substitution: string; step: SagaStep<never>; schema?: z.ZodType }> = {
   'saga-verify-cost': { substitution: 'VerifyCostFunctionArn', step: verifyCost },
   'saga-authorize-card': { substitution: 'AuthorizeCardFunctionArn', step: authorizeCard },
   'saga-inquire-authorization': {
@@ -54,6 +77,11 @@ const SAGA_FUNCTIONS: Record<string, { substitution: string; step: SagaStep }> =
   'saga-capture': { substitution: 'CaptureFunctionArn', step: capture },
   'saga-void': { substitution: 'VoidFunctionArn', step: voidAuthorization },
   'saga-fail-payment': { substitution: 'FailPaymentFunctionArn', step: failPayment },
+  'saga-await-capture': {
+    substitution: 'AwaitCaptureFunctionArn',
+    step: awaitCapture,
+    schema: CallbackTaskInputSchema,
+  },
 };
 
 export interface LocalStackOptions {
@@ -75,6 +103,8 @@ export interface LocalStackOptions {
   kbankHangMs?: number;
   costTimeoutMs?: number;
   clock?: Clock;
+  /** Manual capture: how long an authorization waits for the merchant (default 6.5 days). */
+  captureWindowSeconds?: number;
   /** Demo merchant's API key; random when absent. */
   apiKey?: string;
 }
@@ -89,6 +119,8 @@ export interface LocalStack {
   merchant: { id: string; name: string; apiKey: string };
   kbankPublicKey: string;
   runner: AslRunner;
+  /** Runs statemachines/refund.asl.json: one execution per refund, named by the refund id. */
+  refundRunner: AslRunner;
   bus: LocalEventBus;
   kbank: KbankSimulator;
   cost: CostSimulator;
@@ -158,9 +190,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const functionArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
     const substitutions: Record<string, string> = { EventBusName: 'payments' };
     const lambdas: Record<string, (event: unknown) => Promise<unknown>> = {};
-    for (const [name, { substitution, step }] of Object.entries(SAGA_FUNCTIONS)) {
+    for (const [name, { substitution, step, schema }] of Object.entries(SAGA_FUNCTIONS)) {
       substitutions[substitution] = functionArn(name);
-      const handler = sagaTask(step, () => sagaDeps);
+      const handler = sagaTask(step, () => sagaDeps, schema);
       lambdas[functionArn(name)] = (event) => handler(event, lambdaContext(name));
     }
 
@@ -175,7 +207,31 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stateMachineArn: STATE_MACHINE_ARN,
     });
     closers.push(async () => runner.stop());
-    const sfn = await startSfnEndpoint(runner, { port: options.sfnPort ?? 0 });
+
+    const refundSagaDeps: RefundSagaDeps = {
+      repo,
+      kbank: sagaDeps.kbank,
+      clock,
+      policy: DEFAULT_REFUND_POLICY,
+    };
+    const refundSubstitutions: Record<string, string> = { EventBusName: 'payments' };
+    const refundLambdas: Record<string, (event: unknown) => Promise<unknown>> = {};
+    for (const [name, { substitution, step }] of Object.entries(REFUND_FUNCTIONS)) {
+      refundSubstitutions[substitution] = functionArn(name);
+      const handler = refundTask(step, () => refundSagaDeps);
+      refundLambdas[functionArn(name)] = (event) => handler(event, lambdaContext(name));
+    }
+    const refundRunner = createAslRunner({
+      definition: readFileSync(REFUND_ASL_PATH, 'utf8'),
+      substitutions: refundSubstitutions,
+      lambdas: refundLambdas,
+      eventBus: bus,
+      dynamodb,
+      waitScale: options.waitScale ?? 1,
+      stateMachineArn: REFUND_STATE_MACHINE_ARN,
+    });
+    closers.push(async () => refundRunner.stop());
+    const sfn = await startSfnEndpoint([runner, refundRunner], { port: options.sfnPort ?? 0 });
     closers.push(() => sfn.close());
 
     const sfnClient = new SFNClient({
@@ -190,6 +246,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       workflow: new StepFunctionsWorkflow(sfnClient, STATE_MACHINE_ARN),
       clock,
       ids: ulidIds,
+      ...(options.captureWindowSeconds ? { captureWindowSeconds: options.captureWindowSeconds } : {}),
+    };
+    const refundApiDeps: CreateRefundDeps = {
+      repo,
+      idempotency: repo,
+      workflow: new StepFunctionsWorkflow(sfnClient, REFUND_STATE_MACHINE_ARN),
+      clock,
+      ids: ulidIds,
+    };
+    const manualCaptureDeps: ManualCaptureDeps = {
+      repo,
+      idempotency: repo,
+      tasks: new StepFunctionsTasks(sfnClient),
+      clock,
     };
 
     const merchant = { id: 'merchant_demo', name: 'Demo Merchant', apiKey: options.apiKey ?? randomApiKey() };
@@ -206,6 +276,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       {
         method: 'GET',
+        path: '/v1/payments',
+        name: 'api-list-payments',
+        handler: createListPaymentsHandler(() => repo),
+        authorized: true,
+      },
+      {
+        method: 'GET',
         path: '/v1/payments/{id}',
         name: 'api-get-payment',
         handler: createGetPaymentHandler(() => repo),
@@ -216,6 +293,34 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         path: '/v1/payments/{id}/events',
         name: 'api-list-payment-events',
         handler: createListPaymentEventsHandler(() => repo),
+        authorized: true,
+      },
+      {
+        method: 'POST',
+        path: '/v1/payments/{id}/capture',
+        name: 'api-capture-payment',
+        handler: createCapturePaymentHandler(() => manualCaptureDeps),
+        authorized: true,
+      },
+      {
+        method: 'POST',
+        path: '/v1/payments/{id}/cancel',
+        name: 'api-cancel-payment',
+        handler: createCancelPaymentHandler(() => manualCaptureDeps),
+        authorized: true,
+      },
+      {
+        method: 'POST',
+        path: '/v1/payments/{id}/refunds',
+        name: 'api-create-refund',
+        handler: createCreateRefundHandler(() => refundApiDeps),
+        authorized: true,
+      },
+      {
+        method: 'GET',
+        path: '/v1/payments/{id}/refunds',
+        name: 'api-list-refunds',
+        handler: createListRefundsHandler(() => repo),
         authorized: true,
       },
     ];
@@ -240,6 +345,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       merchant,
       kbankPublicKey: KBANK_PUBLIC,
       runner,
+      refundRunner,
       bus,
       kbank,
       cost,

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CURRENCIES, MAX_AMOUNT_MINOR } from '../functions/core/money.js';
 import { PAYMENT_STATUSES } from '../functions/core/payment.js';
+import { REFUND_STATUSES } from '../functions/core/refund.js';
 
 const identifier = (what: string, max = 64) =>
   z
@@ -71,9 +72,13 @@ export const CreatePaymentRequestSchema = z
     customer: CustomerSchema,
     payment_method: CardPaymentMethodSchema,
     capture: z
-      .enum(['automatic'])
+      .enum(['automatic', 'manual'])
       .default('automatic')
-      .meta({ description: 'When to capture: `automatic` captures right after authorization.' }),
+      .meta({
+        description:
+          '`automatic` captures right after authorization; `manual` stops at `requires_capture` until ' +
+          '`POST /v1/payments/{id}/capture` (or voids by itself before the authorization expires).',
+      }),
     description: z.string().max(255).optional(),
     metadata: z
       .record(z.string().max(40), z.string().max(500))
@@ -104,6 +109,16 @@ export const PaymentResourceSchema = z
     capture: z.enum(['automatic', 'manual']),
     amount_authorized: z.int(),
     amount_captured: z.int(),
+    amount_refunded: z.int().meta({ description: 'Refunds KBank confirmed, in minor units.' }),
+    amount_refundable: z.int().meta({
+      description:
+        'What a new refund may still take: captured − refunded − refunds in progress (0 unless succeeded).',
+    }),
+    amount_capturable: z.int().meta({ description: 'What may still be captured (manual capture).' }),
+    capture_before: z.iso
+      .datetime()
+      .nullable()
+      .meta({ description: 'Manual capture: uncaptured authorizations are voided at this time.' }),
     order: z.object({ id: z.string(), lines: z.array(OrderLineSchema) }),
     customer: CustomerSchema,
     payment_method: z.object({
@@ -116,7 +131,7 @@ export const PaymentResourceSchema = z
     cancellation_reason: z.string().nullable(),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
-    links: z.object({ self: z.string(), events: z.string() }),
+    links: z.object({ self: z.string(), events: z.string(), refunds: z.string() }),
   })
   .meta({ id: 'Payment' });
 export type PaymentResource = z.infer<typeof PaymentResourceSchema>;
@@ -151,7 +166,114 @@ export const ListQuerySchema = z
   })
   .strict();
 
+/**
+ * POST /v1/payments/{id}/capture body (optional): capture part of the authorization; the rest is released.
+ * @example {"amount": 50000}
+ */
+export const CaptureRequestSchema = z
+  .object({ amount: AmountSchema.optional() })
+  .strict()
+  .meta({ id: 'CaptureRequest' });
+export type CaptureRequest = z.infer<typeof CaptureRequestSchema>;
+
+/** `status=succeeded` or a comma-separated list `status=failed,rejected`: any of them matches. */
+const StatusListSchema = z.string().transform((value, ctx) => {
+  const parsed = z.array(z.enum(PAYMENT_STATUSES)).safeParse(value.split(',').map((part) => part.trim()));
+  if (parsed.success) return [...new Set(parsed.data)];
+  ctx.addIssue({
+    code: 'custom',
+    input: value,
+    message: `each status must be one of ${PAYMENT_STATUSES.join(', ')}`,
+  });
+  return z.NEVER;
+});
+
+/**
+ * GET /v1/payments query: the merchant's payments, newest first, optionally by status and created-at
+ * range (`created_gte` inclusive, `created_lt` exclusive; ISO 8601 with `Z` or an offset).
+ * @example {"status":"succeeded,failed","created_gte":"2026-11-01T00:00:00Z","created_lt":"2026-12-01T00:00:00+07:00","limit":"50"}
+ */
+export const ListPaymentsQuerySchema = z
+  .object({
+    status: StatusListSchema.optional(),
+    created_gte: z.iso.datetime({ offset: true }).optional(),
+    created_lt: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().min(1).max(500).optional(),
+  })
+  .strict()
+  .superRefine((query, ctx) => {
+    if (
+      query.created_gte &&
+      query.created_lt &&
+      Date.parse(query.created_gte) >= Date.parse(query.created_lt)
+    ) {
+      ctx.addIssue({ code: 'custom', path: ['created_lt'], message: 'created_lt must be after created_gte' });
+    }
+  });
+export type ListPaymentsQuery = z.infer<typeof ListPaymentsQuerySchema>;
+
+/** A page of the merchant's payments, newest first; pass `next_cursor` as `cursor` while `has_more`. */
+export const PaymentListSchema = z
+  .object({
+    object: z.literal('list'),
+    data: z.array(PaymentResourceSchema),
+    has_more: z.boolean(),
+    next_cursor: z.string().nullable(),
+  })
+  .meta({ id: 'PaymentList' });
+export type PaymentList = z.infer<typeof PaymentListSchema>;
+
 export const PaymentIdSchema = z.string().regex(/^pay_[0-9A-HJKMNP-TV-Z]{26}$/, 'not a payment id');
+
+export const RefundIdSchema = z.string().regex(/^re_[0-9A-HJKMNP-TV-Z]{26}$/, 'not a refund id');
+
+/**
+ * POST /v1/payments/{id}/refunds body. `amount` omitted refunds everything still refundable; send `{}` for
+ * that. `reason` is passed to KBank (default `requested_by_customer`).
+ * @example {"amount": 35000, "reason": "customer returned one T-shirt"}
+ */
+export const CreateRefundRequestSchema = z
+  .object({
+    amount: AmountSchema.optional().meta({
+      description: "Minor units; at most the payment's `amount_refundable`. Omitted: all of it.",
+    }),
+    reason: z.string().trim().min(1).max(255).optional(),
+  })
+  .strict()
+  .meta({ id: 'CreateRefundRequest' });
+export type CreateRefundRequest = z.infer<typeof CreateRefundRequestSchema>;
+
+export const RefundResourceSchema = z
+  .object({
+    id: z.string().meta({ example: 're_01JD3Q4V7M0000000000000000' }),
+    object: z.literal('refund'),
+    payment_id: z.string(),
+    amount: AmountSchema,
+    currency: CurrencySchema,
+    status: z.enum(REFUND_STATUSES).meta({
+      description:
+        '`pending` until KBank answers; `unknown` when KBank could not tell (the amount stays reserved ' +
+        'until an operator reconciles it); `succeeded` and `failed` are final.',
+    }),
+    reason: z.string(),
+    failure: z.object({ code: z.string(), message: z.string() }).nullable(),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+  })
+  .meta({ id: 'Refund' });
+export type RefundResource = z.infer<typeof RefundResourceSchema>;
+
+/** A payment's refunds, oldest first; pass `next_cursor` as `cursor` while `has_more`. */
+export const RefundListSchema = z
+  .object({
+    object: z.literal('list'),
+    data: z.array(RefundResourceSchema),
+    has_more: z.boolean(),
+    next_cursor: z.string().nullable(),
+  })
+  .meta({ id: 'RefundList' });
+export type RefundList = z.infer<typeof RefundListSchema>;
 
 export const IdempotencyKeySchema = z
   .string()

@@ -73,10 +73,24 @@ export const kbankChargeSchema = z.object({
   ref_2: z.string().nullish(),
   ref_3: z.string().nullish(),
   metadata: z.record(z.string(), z.unknown()).nullish(),
+  /**
+   * KBank lists `refund_info` on the charge [doc] without publishing its shape [?]: accepted as anything
+   * here, so an unexpected shape never breaks a charge answer; read with kbankRefundInfoSchema.
+   */
+  refund_info: z.unknown().nullish(),
   /** Only on the notify webhook: see kbankChecksum in functions/adapters/kbank-client.ts. */
   checksum: z.string().nullish(),
 });
 export type KbankChargeWire = z.infer<typeof kbankChargeSchema>;
+
+/**
+ * The part of `refund_info` we rely on [ours: KBank publishes no format]: the total refunded so far on the
+ * charge, in major units like every KBank amount. This is what an inquiry compares with our records after
+ * a refund's answer was lost. Anything else in it is ignored; an answer without it means "cannot tell".
+ * @example { refunded_amount: '50.00' }
+ */
+export const kbankRefundInfoSchema = z.object({ refunded_amount: kbankAmountSchema });
+export type KbankRefundInfo = z.infer<typeof kbankRefundInfoSchema>;
 
 /**
  * KBank's error object, sent with a 4xx status. There is no public catalogue of codes.

@@ -3,6 +3,7 @@
  * bin/openapi.ts writes it to docs/openapi.json; a test fails when the committed file drifts.
  */
 import { z } from 'zod';
+import { PAYMENT_STATUSES } from '../functions/core/payment.js';
 // Importing the schema modules registers their components.
 import './api.js';
 import './events.js';
@@ -39,6 +40,45 @@ const paymentId = {
   schema: { type: 'string', pattern: '^pay_[0-9A-HJKMNP-TV-Z]{26}$' },
 };
 
+const idempotencyKeyHeader = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: true,
+  description:
+    'Unique per request (e.g. a UUID), scoped to your merchant account. Same key and body replays the first ' +
+    'answer (`Idempotent-Replayed: true`), refusals included; a different body is 422; a request still in flight is 409.',
+  schema: { type: 'string', minLength: 1, maxLength: 255 },
+};
+
+/** POST /v1/payments/{id}/capture and /cancel: both resume the parked saga and answer 202. */
+function resumeOperation(operationId: string, summary: string, body?: Record<string, unknown>) {
+  return {
+    post: {
+      operationId,
+      summary,
+      parameters: [paymentId, idempotencyKeyHeader],
+      ...(body
+        ? { requestBody: { required: false, content: { 'application/json': { schema: body } } } }
+        : {}),
+      responses: {
+        '202': {
+          description:
+            'Accepted: recorded, and the payment’s processing resumed. Watch the status or the events.',
+          content: { 'application/json': { schema: ref('Payment') } },
+        },
+        '400': problem('Invalid amount, header or body.'),
+        '401': problem('Missing or unknown API key.'),
+        '404': problem('No such payment for this merchant.'),
+        '409': problem(
+          'The payment is not in `requires_capture` (`payment_not_capturable` / `payment_not_cancelable`), or another ' +
+            'request changed it first (`payment_changed`), or this Idempotency-Key is in flight.',
+        ),
+        '422': problem('This Idempotency-Key was used with a different request.'),
+      },
+    },
+  };
+}
+
 export function buildOpenApi(): Record<string, unknown> {
   return {
     openapi: '3.1.0',
@@ -65,6 +105,56 @@ export function buildOpenApi(): Record<string, unknown> {
         },
       },
       '/v1/payments': {
+        get: {
+          operationId: 'listPayments',
+          summary: "Search the merchant's payments, newest first.",
+          description:
+            'Served by the merchant index (never a scan). A page may hold fewer than `limit` payments, even none, ' +
+            'while `has_more` is true when a status filter matches few payments: keep following `next_cursor`. ' +
+            'The list is eventually consistent (about a second behind `GET /v1/payments/{id}`).',
+          parameters: [
+            {
+              name: 'status',
+              in: 'query',
+              description: 'Only payments in one of these statuses (comma-separated).',
+              style: 'form',
+              explode: false,
+              schema: { type: 'array', items: { type: 'string', enum: [...PAYMENT_STATUSES] } },
+              example: 'succeeded,failed',
+            },
+            {
+              name: 'created_gte',
+              in: 'query',
+              description: 'Created at or after this instant (ISO 8601 with `Z` or an offset).',
+              schema: { type: 'string', format: 'date-time' },
+            },
+            {
+              name: 'created_lt',
+              in: 'query',
+              description: 'Created before this instant (exclusive); must be after `created_gte`.',
+              schema: { type: 'string', format: 'date-time' },
+            },
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+            },
+            {
+              name: 'cursor',
+              in: 'query',
+              description: "`next_cursor` of the previous page; only valid with the same merchant's API key.",
+              schema: { type: 'string' },
+            },
+          ],
+          responses: {
+            '200': {
+              description: 'A page of payments, newest first.',
+              content: { 'application/json': { schema: ref('PaymentList') } },
+            },
+            '400': problem('Invalid query parameter or cursor (`errors` lists each field).'),
+            '401': problem('Missing or unknown API key.'),
+          },
+        },
         post: {
           operationId: 'createPayment',
           summary: 'Create a card payment and start its processing.',
@@ -115,6 +205,15 @@ export function buildOpenApi(): Record<string, unknown> {
           },
         },
       },
+      '/v1/payments/{id}/capture': resumeOperation(
+        'capturePayment',
+        'Capture a manual-capture payment, all of it or part (the rest is released).',
+        ref('CaptureRequest'),
+      ),
+      '/v1/payments/{id}/cancel': resumeOperation(
+        'cancelPayment',
+        'Cancel a payment that is not captured yet; the authorization is voided at KBank.',
+      ),
       '/v1/payments/{id}/events': {
         get: {
           operationId: 'listPaymentEvents',

@@ -5,6 +5,8 @@ const EnvSchema = z.object({
   TABLE_NAME: z.string().min(1),
   EVENT_BUS_NAME: z.string().min(1).default('payments'),
   STATE_MACHINE_ARN: z.string().min(1).optional(),
+  /** The refund saga: set only on the function that starts refunds. */
+  REFUND_STATE_MACHINE_ARN: z.string().min(1).optional(),
   KBANK_BASE_URL: z.url().default('https://dev-kpaymentgateway-services.kasikornbank.com'),
   /** AWS: the secret holding the KBank secret key (`skey_…`). */
   KBANK_SECRET_ARN: z.string().min(1).optional(),

@@ -8,12 +8,15 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { ulidIds } from '../core/ids.js';
 import { type CostService, type KbankGateway, systemClock } from '../core/ports.js';
 import type { CreatePaymentDeps } from '../core/use-cases/create-payment.js';
+import type { CreateRefundDeps } from '../core/use-cases/create-refund.js';
+import { DEFAULT_REFUND_POLICY, type RefundSagaDeps } from '../core/use-cases/refund-saga.js';
+import type { ManualCaptureDeps } from '../core/use-cases/request-capture.js';
 import { DEFAULT_POLICY, type SagaDeps } from '../core/use-cases/saga.js';
 import { env, required } from './config.js';
 import { createCostClient } from './cost-client.js';
 import { createDocumentClient, DynamoPaymentRepository } from './dynamo-repository.js';
 import { createKbankClient } from './kbank-client.js';
-import { StepFunctionsWorkflow } from './sfn-workflow.js';
+import { StepFunctionsTasks, StepFunctionsWorkflow } from './sfn-workflow.js';
 
 function once<T>(build: () => T): () => T {
   let value: T | undefined;
@@ -108,6 +111,15 @@ const lazyKbank: KbankGateway = {
 
 const lazyCost: CostService = { quote: async (order) => (await cost()).quote(order) };
 
+export const awsManualCaptureDeps = once(
+  (): ManualCaptureDeps => ({
+    repo: repository(),
+    idempotency: repository(),
+    tasks: new StepFunctionsTasks(new SFNClient({})),
+    clock: systemClock,
+  }),
+);
+
 export const awsSagaDeps = once(
   (): SagaDeps => ({
     repo: repository(),
@@ -115,5 +127,25 @@ export const awsSagaDeps = once(
     cost: lazyCost,
     clock: systemClock,
     policy: DEFAULT_POLICY,
+  }),
+);
+
+/** POST /v1/payments/{id}/refunds: starts executions of the refund saga only. */
+export const awsRefundApiDeps = once(
+  (): CreateRefundDeps => ({
+    repo: repository(),
+    idempotency: repository(),
+    workflow: new StepFunctionsWorkflow(new SFNClient({}), required(env(), 'REFUND_STATE_MACHINE_ARN')),
+    clock: systemClock,
+    ids: ulidIds,
+  }),
+);
+
+export const awsRefundSagaDeps = once(
+  (): RefundSagaDeps => ({
+    repo: repository(),
+    kbank: lazyKbank,
+    clock: systemClock,
+    policy: DEFAULT_REFUND_POLICY,
   }),
 );

@@ -25,7 +25,14 @@ import type {
   MerchantDirectory,
   StoredResponse,
 } from '../core/ports.js';
-import type { PaymentRepository } from '../core/repository.js';
+import { type Refund, type RefundStatus, refundableAmount } from '../core/refund.js';
+import type {
+  PaymentPosition,
+  PaymentRepository,
+  PaymentSearch,
+  PaymentSearchQuery,
+  RefundRepository,
+} from '../core/repository.js';
 
 /** How long a request may hold an Idempotency-Key before a retry may take over (its holder crashed). */
 export const IDEMPOTENCY_LOCK_MS = 30_000;
@@ -40,6 +47,7 @@ export const keys = {
   audit: (paymentId: string, seq: number) => ({ PK: `PAYMENT#${paymentId}`, SK: `AUDIT#${pad(seq, 8)}` }),
   idempotency: (scope: string, key: string) => ({ PK: `IDEMPOTENCY#${scope}#${key}`, SK: 'IDEMPOTENCY' }),
   apiKey: (hash: string) => ({ PK: `APIKEY#${hash}`, SK: 'APIKEY' }),
+  refund: (paymentId: string, refundId: string) => ({ PK: `PAYMENT#${paymentId}`, SK: `REFUND#${refundId}` }),
 };
 
 function paymentItem(payment: Payment) {
@@ -49,7 +57,14 @@ function paymentItem(payment: Payment) {
     GSI1SK: `${payment.createdAt}#${payment.id}`,
     entity: 'payment',
     ...payment,
+    // Derived, stored only so a refund reservation can be conditioned on it (commitRefund): DynamoDB
+    // conditions cannot subtract, so captured − refunded − reserved is kept as one number.
+    amountRefundable: refundableAmount(payment),
   };
+}
+
+function refundItem(refund: Refund) {
+  return { ...keys.refund(refund.paymentId, refund.id), entity: 'refund', ...refund };
 }
 
 function auditItem(entry: AuditEntry) {
@@ -69,7 +84,7 @@ function attemptItem(attempt: Attempt) {
 
 /** Strips the table's own attributes, leaving the domain object. */
 function strip<T>(item: Record<string, unknown>): T {
-  const { PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, entity, expiresAt, ...rest } = item;
+  const { PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, entity, expiresAt, amountRefundable, ...rest } = item;
   return rest as T;
 }
 
@@ -77,10 +92,24 @@ export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentCl
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
-export class DynamoPaymentRepository implements PaymentRepository, IdempotencyStore, MerchantDirectory {
+/**
+ * How much one search request may read when a status filter discards payments: at most `maxRounds`
+ * Queries of `batchSize` index entries each (1,000 payments ≈ 1.5 MB by default), then it answers with
+ * what it found and a cursor to continue from.
+ */
+export interface SearchBudget {
+  maxRounds: number;
+  batchSize: number;
+}
+export const DEFAULT_SEARCH_BUDGET: SearchBudget = { maxRounds: 4, batchSize: 250 };
+
+export class DynamoPaymentRepository
+  implements PaymentRepository, PaymentSearch, RefundRepository, IdempotencyStore, MerchantDirectory
+{
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly searchBudget: SearchBudget = DEFAULT_SEARCH_BUDGET,
   ) {}
 
   async create(payment: Payment, audit: AuditEntry): Promise<boolean> {
@@ -179,6 +208,193 @@ export class DynamoPaymentRepository implements PaymentRepository, IdempotencySt
     );
     return {
       entries: Items.slice(0, page.limit).map((item) => strip<AuditEntry>(item)),
+      hasMore: Items.length > page.limit,
+    };
+  }
+
+  /**
+   * Access pattern 5: Query GSI1 `MERCHANT#<id>`, newest first, the created range as the key condition and
+   * the statuses as a filter. Filtered pages come back short, so it keeps querying until it has one more
+   * payment than asked (to know there is more) or the index or the budget runs out. The position to
+   * continue from is the last payment returned, never DynamoDB's LastEvaluatedKey, which may lie past
+   * payments read but not returned.
+   */
+  async searchPayments(
+    query: PaymentSearchQuery,
+  ): Promise<{ payments: Payment[]; next: PaymentPosition | null }> {
+    const after = query.after ? `${query.after.createdAt}#${query.after.paymentId}` : undefined;
+    // Both upper bounds are exclusive: created_lt is a bare instant (no GSI1SK equals it) and the
+    // cursor's payment was already returned.
+    const upper =
+      query.createdLt !== undefined && after !== undefined
+        ? minString(query.createdLt, after)
+        : (query.createdLt ?? after);
+    const lower = query.createdGte;
+    if (lower !== undefined && upper !== undefined && lower >= upper) return { payments: [], next: null };
+
+    const values: Record<string, unknown> = { ':pk': `MERCHANT#${query.merchantId}` };
+    let range = '';
+    if (lower !== undefined && upper !== undefined) {
+      // BETWEEN is inclusive: the payment at `upper` (the cursor's) is dropped below.
+      range = ' AND GSI1SK BETWEEN :lower AND :upper';
+      values[':lower'] = lower;
+      values[':upper'] = upper;
+    } else if (upper !== undefined) {
+      range = ' AND GSI1SK < :upper';
+      values[':upper'] = upper;
+    } else if (lower !== undefined) {
+      range = ' AND GSI1SK >= :lower';
+      values[':lower'] = lower;
+    }
+    const statuses = [...new Set(query.statuses ?? [])];
+    statuses.forEach((status, i) => {
+      values[`:s${i}`] = status;
+    });
+    const filter =
+      statuses.length > 0
+        ? {
+            FilterExpression: `#status IN (${statuses.map((_, i) => `:s${i}`).join(', ')})`,
+            ExpressionAttributeNames: { '#status': 'status' },
+          }
+        : {};
+
+    const found: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    for (let round = 0; round < this.searchBudget.maxRounds; round++) {
+      const wanted = query.limit + 1 - found.length;
+      const { Items = [], LastEvaluatedKey } = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'GSI1',
+          KeyConditionExpression: `GSI1PK = :pk${range}`,
+          ...filter,
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          // Limit counts entries read before the filter: read wider batches when the filter discards some.
+          Limit: statuses.length > 0 ? Math.max(wanted, this.searchBudget.batchSize) : wanted,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      found.push(...Items.filter((item) => item.GSI1SK !== upper));
+      start = LastEvaluatedKey;
+      if (found.length > query.limit || !start) break;
+    }
+
+    const payments = found.slice(0, query.limit).map((item) => strip<Payment>(item));
+    const last = payments.at(-1);
+    if (found.length > query.limit && last) {
+      return { payments, next: { createdAt: last.createdAt, paymentId: last.id } };
+    }
+    if (!start) return { payments, next: null };
+    // Budget spent before a full page: every entry up to LastEvaluatedKey was returned or did not match,
+    // so continuing after it skips nothing.
+    return { payments, next: positionOf(String(start.GSI1SK)) };
+  }
+
+  async commitRefund(
+    change: Change,
+    refund: { next: Refund; previousStatus: RefundStatus | null; reserve?: number },
+  ): Promise<void> {
+    const { previous, next, audit } = change;
+    const paymentValues: Record<string, unknown> = { ':seq': previous.seq, ':status': previous.status };
+    let paymentCondition = '#seq = :seq AND #status = :status';
+    if (refund.reserve !== undefined) {
+      // The invariant Σ refunds ≤ captured, stated to the database: the stored version must still have
+      // the reserved amount refundable. Payments stored before refunds existed have no amountRefundable
+      // and no refunds either, so their captured amount is what is refundable.
+      paymentCondition +=
+        ' AND (amountRefundable >= :reserve OR (attribute_not_exists(amountRefundable) AND amountCaptured >= :reserve))';
+      paymentValues[':reserve'] = refund.reserve;
+    }
+    const refundCondition =
+      refund.previousStatus === null
+        ? { ConditionExpression: 'attribute_not_exists(PK)' }
+        : {
+            ConditionExpression: '#status = :previous',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':previous': refund.previousStatus },
+          };
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: paymentItem(next),
+                ConditionExpression: paymentCondition,
+                ExpressionAttributeNames: { '#seq': 'seq', '#status': 'status' },
+                ExpressionAttributeValues: paymentValues,
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: auditItem(audit),
+                ConditionExpression: 'attribute_not_exists(PK)',
+              },
+            },
+            { Put: { TableName: this.tableName, Item: refundItem(refund.next), ...refundCondition } },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error) || isTransactionConflict(error)) {
+        throw new StaleWriteError(
+          `payment ${previous.id} or refund ${refund.next.id} changed since it was read`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  async updateRefund(next: Refund, previous: Refund): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: refundItem(next),
+          ConditionExpression: '#status = :status AND kbankCalls = :calls',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': previous.status, ':calls': previous.kbankCalls },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new StaleWriteError(`refund ${previous.id} changed since it was read`);
+      }
+      throw error;
+    }
+  }
+
+  async getRefund(paymentId: string, refundId: string): Promise<Refund | null> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.refund(paymentId, refundId),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? strip<Refund>(Item) : null;
+  }
+
+  /** Query `PK = PAYMENT#id AND begins_with(SK, REFUND#)`: refund ids are ULIDs, so oldest first. */
+  async listRefunds(
+    paymentId: string,
+    page: { limit: number; after?: string },
+  ): Promise<{ refunds: Refund[]; hasMore: boolean }> {
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.payment(paymentId).PK, ':prefix': 'REFUND#' },
+        ...(page.after ? { ExclusiveStartKey: keys.refund(paymentId, page.after) } : {}),
+        Limit: page.limit + 1,
+        ConsistentRead: true,
+      }),
+    );
+    return {
+      refunds: Items.slice(0, page.limit).map((item) => strip<Refund>(item)),
       hasMore: Items.length > page.limit,
     };
   }
@@ -303,6 +519,17 @@ function isConditionFailure(error: unknown): boolean {
     error instanceof TransactionCanceledException &&
     (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed')
   );
+}
+
+/** Key strings are ASCII, so JavaScript's order is DynamoDB's (UTF-8 bytes). */
+function minString(a: string, b: string): string {
+  return a < b ? a : b;
+}
+
+/** GSI1SK `<createdAt>#<paymentId>` back into a position (an ISO instant never contains `#`). */
+function positionOf(gsi1sk: string): PaymentPosition {
+  const split = gsi1sk.indexOf('#');
+  return { createdAt: gsi1sk.slice(0, split), paymentId: gsi1sk.slice(split + 1) };
 }
 
 function isTransactionConflict(error: unknown): boolean {

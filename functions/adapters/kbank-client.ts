@@ -9,6 +9,7 @@ import {
   type KbankVoidRequest,
   kbankChargeSchema,
   kbankErrorSchema,
+  kbankRefundInfoSchema,
 } from '../../schemas/kbank.js';
 import { KbankOutcomeUnknown, KbankRejected, KbankUnavailable } from '../core/errors.js';
 import { type Currency, fromDecimalString, toDecimalString } from '../core/money.js';
@@ -297,7 +298,26 @@ function normalizeCharge(wire: KbankChargeWire, amount: number, knownReferenceOr
   if (wire.failure_message) charge.failureMessage = wire.failure_message;
   if (wire.redirect_url) charge.redirectUrl = wire.redirect_url;
   if (wire.created !== null && wire.created !== undefined) charge.created = String(wire.created);
+  const refunded = refundedAmountOf(wire);
+  if (refunded !== undefined) charge.refundedAmount = refunded;
   return charge;
+}
+
+/**
+ * The refunded total of a charge, in minor units, from `refund_info.refunded_amount` [ours: KBank documents
+ * `refund_info` but not its shape, nor whether partial and multiple refunds are allowed [?]; one integrator's
+ * notes say both are, for settled card charges]. Every assumption about KBank's refund answer lives here
+ * and in kbankRefundInfoSchema. Undefined when the answer does not say: the caller must then treat the
+ * refund's outcome as unknown, never as "nothing refunded".
+ */
+export function refundedAmountOf(wire: KbankChargeWire): number | undefined {
+  const info = kbankRefundInfoSchema.safeParse(wire.refund_info);
+  if (!info.success) return undefined;
+  try {
+    return fromDecimalString(info.data.refunded_amount, wire.currency);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Field paths only: values could hold a token or card data. */

@@ -1,6 +1,14 @@
-/** Starts payment sagas on Step Functions: one Standard execution per payment, named by its id. */
-import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { WorkflowStarter } from '../core/ports.js';
+/** Step Functions: starts payment sagas (one Standard execution per payment, named by its id) and resumes them. */
+import {
+  ExecutionAlreadyExists,
+  InvalidToken,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  type SFNClient,
+  StartExecutionCommand,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
+import type { TaskNotifier, WorkflowStarter } from '../core/ports.js';
 
 export class StepFunctionsWorkflow implements WorkflowStarter {
   constructor(
@@ -20,6 +28,30 @@ export class StepFunctionsWorkflow implements WorkflowStarter {
     } catch (error) {
       // Same name, different input: the saga for this payment already runs (the name is the guarantee).
       if (error instanceof ExecutionAlreadyExists) return;
+      throw error;
+    }
+  }
+}
+
+/** Resumes parked saga tasks with SendTaskSuccess / SendTaskFailure. */
+export class StepFunctionsTasks implements TaskNotifier {
+  constructor(private readonly sfn: SFNClient) {}
+
+  async succeed(token: string, output: unknown): Promise<boolean> {
+    return this.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output) }));
+  }
+
+  async fail(token: string, error: string, cause: string): Promise<boolean> {
+    return this.send(new SendTaskFailureCommand({ taskToken: token, error, cause }));
+  }
+
+  private async send(command: SendTaskSuccessCommand | SendTaskFailureCommand): Promise<boolean> {
+    try {
+      await this.sfn.send(command as SendTaskSuccessCommand);
+      return true;
+    } catch (error) {
+      // The wait is over (timed out, or already resumed): not an error for the caller.
+      if (error instanceof TaskTimedOut || error instanceof InvalidToken) return false;
       throw error;
     }
   }

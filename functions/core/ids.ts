@@ -21,6 +21,7 @@ export function ulid(now: number = Date.now(), random: Uint8Array = randomBytes(
   return time + rest;
 }
 
-export type IdGenerator = (prefix: 'pay') => string;
+/** `pay_…` payments, `re_…` refunds. */
+export type IdGenerator = (prefix: 'pay' | 're') => string;
 
 export const ulidIds: IdGenerator = (prefix) => `${prefix}_${ulid()}`;

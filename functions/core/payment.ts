@@ -91,6 +91,10 @@ export interface Payment {
   captureMethod: CaptureMethod;
   amountAuthorized: number;
   amountCaptured: number;
+  /** Refunds KBank confirmed (functions/core/refund.ts). Absent on payments stored before refunds: 0. */
+  amountRefunded?: number;
+  /** Reserved by refunds not settled yet (pending, or unknown at KBank). Absent: 0. */
+  amountRefundPending?: number;
   order: { id: string; lines: OrderLine[] };
   customer: Customer;
   paymentMethod: PaymentMethod;
@@ -100,6 +104,18 @@ export interface Payment {
   cancellationReason?: string;
   /** When the cost service confirmed the order total. */
   verifiedAt?: string;
+  /** Manual capture: what may still be captured (while `requires_capture`) and until when. */
+  amountCapturable?: number;
+  captureBefore?: string;
+  /** Manual capture: the amount the merchant asked to capture (≤ amountCapturable). */
+  amountToCapture?: number;
+  /** The parked saga's task token while it waits for the merchant (never leaves through the API). */
+  captureToken?: string;
+  /**
+   * The Idempotency-Key of the merchant request (capture or cancel) recorded but maybe not yet handed to
+   * the saga: a retry of that same request resumes the saga again; any other request is refused.
+   */
+  requestKey?: string;
   /** Number of KBank attempts made; the current one is ATTEMPT#<attemptCount>. */
   attemptCount: number;
   /** Version and audit sequence: every change increments it and writes AUDIT#<seq>. */

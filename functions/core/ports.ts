@@ -34,6 +34,11 @@ export interface KbankCharge {
   redirectUrl?: string;
   /** KBank's 17-digit creation timestamp, as sent. */
   created?: string;
+  /**
+   * Σ of the refunds KBank applied to this charge, in minor units; absent when KBank's answer does not say
+   * (its refund format is unpublished [?]: see refundedAmountOf in functions/adapters/kbank-client.ts).
+   */
+  refundedAmount?: number;
 }
 
 export interface ChargeCardRequest {
@@ -92,6 +97,15 @@ export interface CostService {
 /** Starts the payment's saga. Idempotent: starting the same payment twice is not an error. */
 export interface WorkflowStarter {
   start(paymentId: string, input: Record<string, unknown>): Promise<void>;
+}
+
+/**
+ * Resumes a saga parked on a task token. Returns false when the token is no longer valid (the wait
+ * already ended, e.g. timed out): the saga has moved on and will see what was recorded.
+ */
+export interface TaskNotifier {
+  succeed(token: string, output: unknown): Promise<boolean>;
+  fail(token: string, error: string, cause: string): Promise<boolean>;
 }
 
 export interface Clock {

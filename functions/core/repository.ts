@@ -1,5 +1,6 @@
 /** The port for payment storage: the payment item, its attempts and its append-only audit trail. */
-import type { Attempt, AuditEntry, Change, Payment } from './payment.js';
+import type { Attempt, AuditEntry, Change, Payment, PaymentStatus } from './payment.js';
+import type { Refund, RefundStatus } from './refund.js';
 
 export interface PaymentRepository {
   /** Writes a new payment with its first audit entry. Returns false if that payment id already exists. */
@@ -17,4 +18,61 @@ export interface PaymentRepository {
     paymentId: string,
     page: { limit: number; after?: number },
   ): Promise<{ entries: AuditEntry[]; hasMore: boolean }>;
+}
+
+/** A place in a merchant's payments, newest first: the last payment a page returned (or examined). */
+export interface PaymentPosition {
+  createdAt: string;
+  paymentId: string;
+}
+
+export interface PaymentSearchQuery {
+  merchantId: string;
+  /** Only payments in one of these statuses (absent: all). */
+  statuses?: readonly PaymentStatus[];
+  /** Created at or after this instant (ISO 8601, UTC, millisecond precision). */
+  createdGte?: string;
+  /** Created strictly before this instant (ISO 8601, UTC, millisecond precision). */
+  createdLt?: string;
+  limit: number;
+  /** Continue strictly after (older than) this position. */
+  after?: PaymentPosition;
+}
+
+/**
+ * A merchant's payments, newest first (ties by id, descending), read from the merchant index, never a
+ * scan. A page may hold fewer than `limit` payments while `next` is set, when a status filter matched
+ * few of the payments examined within the per-request budget.
+ */
+export interface PaymentSearch {
+  searchPayments(query: PaymentSearchQuery): Promise<{ payments: Payment[]; next: PaymentPosition | null }>;
+}
+
+/**
+ * Refund storage: the refund items of a payment (`PAYMENT#<pid>` / `REFUND#<refundId>`), always written in
+ * the same transaction as the payment version and audit entry that account for them.
+ */
+export interface RefundRepository {
+  /**
+   * One transaction: the payment's next version (conditioned on `change.previous`'s seq and status, like
+   * `commit`), its audit entry, and the refund's new state (conditioned on the refund not existing when
+   * `previousStatus` is null, else on it still having that status). With `reserve`, the payment write is
+   * also conditioned on the stored payment having at least that much refundable left, so the database
+   * itself refuses an over-reservation. Throws StaleWriteError when any condition fails.
+   */
+  commitRefund(
+    change: Change,
+    refund: { next: Refund; previousStatus: RefundStatus | null; reserve?: number },
+  ): Promise<void>;
+  /**
+   * Updates a refund without touching the payment (the "sent" marker written just before the KBank call),
+   * conditioned on the stored refund still being `previous` (status and kbankCalls). StaleWriteError if not.
+   */
+  updateRefund(next: Refund, previous: Refund): Promise<void>;
+  getRefund(paymentId: string, refundId: string): Promise<Refund | null>;
+  /** A payment's refunds, oldest first, starting after refund id `after`. */
+  listRefunds(
+    paymentId: string,
+    page: { limit: number; after?: string },
+  ): Promise<{ refunds: Refund[]; hasMore: boolean }>;
 }

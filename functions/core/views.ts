@@ -2,9 +2,10 @@
  * Public shapes of our data: the API resources and the versioned event detail that finance consumers
  * receive. Internal fields (card token, sequence bookkeeping) never leave through here.
  */
-import type { PaymentEventResource, PaymentResource } from '../../schemas/api.js';
-import type { PaymentEventDetail } from '../../schemas/events.js';
+import type { PaymentEventResource, PaymentResource, RefundResource } from '../../schemas/api.js';
+import type { PaymentEventDetail, RefundEventDetail } from '../../schemas/events.js';
 import type { AuditEntry, Payment } from './payment.js';
+import { type Refund, refundableAmount } from './refund.js';
 
 export function paymentView(payment: Payment): PaymentResource {
   const { card } = payment.paymentMethod;
@@ -17,6 +18,10 @@ export function paymentView(payment: Payment): PaymentResource {
     capture: payment.captureMethod,
     amount_authorized: payment.amountAuthorized,
     amount_captured: payment.amountCaptured,
+    amount_refunded: payment.amountRefunded ?? 0,
+    amount_refundable: refundableAmount(payment),
+    amount_capturable: payment.status === 'requires_capture' ? (payment.amountCapturable ?? 0) : 0,
+    capture_before: payment.status === 'requires_capture' ? (payment.captureBefore ?? null) : null,
     order: {
       id: payment.order.id,
       lines: payment.order.lines.map((line) => ({
@@ -33,7 +38,11 @@ export function paymentView(payment: Payment): PaymentResource {
     cancellation_reason: payment.cancellationReason ?? null,
     created_at: payment.createdAt,
     updated_at: payment.updatedAt,
-    links: { self: `/v1/payments/${payment.id}`, events: `/v1/payments/${payment.id}/events` },
+    links: {
+      self: `/v1/payments/${payment.id}`,
+      events: `/v1/payments/${payment.id}/events`,
+      refunds: `/v1/payments/${payment.id}/refunds`,
+    },
   };
 }
 
@@ -62,5 +71,37 @@ export function eventDetail(type: string, payment: Payment): PaymentEventDetail 
     sequence: payment.seq,
     occurred_at: payment.updatedAt,
     payment: paymentView(payment),
+  };
+}
+
+export function refundView(refund: Refund): RefundResource {
+  return {
+    id: refund.id,
+    object: 'refund',
+    payment_id: refund.paymentId,
+    amount: refund.amount,
+    currency: refund.currency,
+    status: refund.status,
+    reason: refund.reason,
+    failure: refund.failure ?? null,
+    created_at: refund.createdAt,
+    updated_at: refund.updatedAt,
+  };
+}
+
+/**
+ * The EventBridge detail of a refund's outcome. Its sequence is the payment version that recorded it
+ * (`refund.paymentSeq`), so the id is the same whichever retry emits it, and shares the payment's
+ * numbering: `evt_<payment>_<sequence>` never collides with a payment event.
+ */
+export function refundEventDetail(type: RefundEventDetail['type'], refund: Refund): RefundEventDetail {
+  return {
+    version: '1',
+    event_id: `evt_${refund.paymentId.slice('pay_'.length)}_${refund.paymentSeq}`,
+    type,
+    sequence: refund.paymentSeq,
+    occurred_at: refund.updatedAt,
+    payment_id: refund.paymentId,
+    refund: refundView(refund),
   };
 }

@@ -5,8 +5,9 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
-import type { Problem } from '../../schemas/api.js';
+import { IdempotencyKeySchema, type Problem } from '../../schemas/api.js';
 import { PaymentError, ValidationError } from '../core/errors.js';
+import { ReplayedRefusal } from '../core/use-cases/idempotent.js';
 import { logger } from './logger.js';
 
 /** Bodies larger than this are refused before parsing (API Gateway's own limit is 10 MB). */
@@ -34,6 +35,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_transition: 409,
   stale_write: 409,
   idempotency_key_reused: 422,
+  payment_not_refundable: 409,
+  // The amount cannot be refunded as asked: the same request keeps failing until it asks for less.
+  refund_exceeds_refundable: 422,
 };
 
 const TITLES: Record<number, string> = {
@@ -86,6 +90,11 @@ export function toProblem(error: unknown, instance?: string): Problem {
 export function problemErrors(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     onError: async (request) => {
+      if (request.error instanceof ReplayedRefusal) {
+        const stored = request.error.response;
+        request.response = problemResponse(stored.body as Problem, { 'Idempotent-Replayed': 'true' });
+        return;
+      }
       const problem = toProblem(request.error, request.event?.path);
       if (problem.status >= 500) logger.error('unhandled error', { error: request.error as Error });
       else logger.info('request refused', { code: problem.code, status: problem.status });
@@ -147,6 +156,17 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, messag
     message,
     parsed.error.issues.map((issue) => ({ field: issue.path.join('.'), message: issue.message })),
   );
+}
+
+/** The required Idempotency-Key header of a mutating request, validated. */
+export function idempotencyKey(event: APIGatewayProxyEvent): string {
+  const raw = header(event, 'idempotency-key');
+  if (raw === undefined) {
+    throw new ValidationError('The Idempotency-Key header is required.', [
+      { field: 'Idempotency-Key', message: 'required' },
+    ]);
+  }
+  return parseWith(IdempotencyKeySchema, raw, 'The Idempotency-Key header is invalid.');
 }
 
 export function json(

@@ -1,12 +1,12 @@
 /**
- * What every saga task handler shares: the input the state machine sends (`{paymentId, error?}`),
- * validated, and a thin middy wrapper around one use case. Errors propagate by class name so the
- * state machine's Retry/Catch can match them.
+ * What every saga task handler shares: the input the state machine sends (`{paymentId, error?}`, plus
+ * the task token for callback tasks), validated, and a thin middy wrapper around one use case. Errors
+ * propagate by class name so the state machine's Retry/Catch can match them.
  */
 import middy from '@middy/core';
 import { z } from 'zod';
 import { PaymentIdSchema } from '../../schemas/api.js';
-import type { SagaDeps, StepResult, TaskError } from '../core/use-cases/saga.js';
+import type { SagaDeps, TaskError } from '../core/use-cases/saga.js';
 import { logger, withLogContext } from './logger.js';
 
 export const SagaTaskInputSchema = z.object({
@@ -15,11 +15,21 @@ export const SagaTaskInputSchema = z.object({
 });
 export type SagaTaskInput = { paymentId: string; error?: TaskError };
 
-export type SagaStep = (deps: SagaDeps, input: SagaTaskInput) => Promise<StepResult>;
+/** Input of a task that parks the saga (`.waitForTaskToken`). */
+export const CallbackTaskInputSchema = z.object({
+  paymentId: PaymentIdSchema,
+  taskToken: z.string().min(1),
+  captureWindowSeconds: z.int().positive(),
+});
 
-export function sagaTask(step: SagaStep, deps: () => SagaDeps) {
-  return middy<unknown, StepResult>(async (event: unknown): Promise<StepResult> => {
-    const input = SagaTaskInputSchema.parse(event) as SagaTaskInput;
+export type SagaStep<I = SagaTaskInput, R = { outcome: string }> = (deps: SagaDeps, input: I) => Promise<R>;
+
+export function sagaTask<
+  I extends { paymentId: string } = SagaTaskInput,
+  R extends { outcome: string } = { outcome: string },
+>(step: SagaStep<I, R>, deps: () => SagaDeps, schema: z.ZodType = SagaTaskInputSchema) {
+  return middy<unknown, R>(async (event: unknown): Promise<R> => {
+    const input = schema.parse(event) as I;
     const outcome = await step(deps(), input);
     logger.info('saga step done', { step: step.name, paymentId: input.paymentId, outcome: outcome.outcome });
     return outcome;

@@ -28,6 +28,7 @@ const SUBSTITUTION_KEYS = [
   'CaptureFunctionArn',
   'VoidFunctionArn',
   'FailPaymentFunctionArn',
+  'AwaitCaptureFunctionArn',
   'EventBusName',
 ];
 const SAGA_HANDLERS = HANDLER_NAMES.filter((name) => name.startsWith('saga-'));
@@ -296,6 +297,25 @@ describe('stateless stack: functions', () => {
     }
   });
 
+  it('lets only the capture and cancel functions resume parked saga tasks, and only of the saga', () => {
+    for (const name of HANDLER_NAMES) {
+      const statements = statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, name));
+      const resumes = statements.filter((statement) =>
+        [statement.Action].flat().some((action) => String(action).startsWith('states:SendTask')),
+      );
+      if (name === 'api-capture-payment' || name === 'api-cancel-payment') {
+        expect(resumes).toHaveLength(1);
+        expect([resumes[0]?.Action].flat().sort()).toEqual([
+          'states:SendTaskFailure',
+          'states:SendTaskSuccess',
+        ]);
+        expect(JSON.stringify(resumes[0]?.Resource)).toContain(':stateMachine:payments-saga-test');
+      } else {
+        expect(resumes).toEqual([]);
+      }
+    }
+  });
+
   it('lets only the KBank and cost tasks read secrets, each only its own', () => {
     const secretOf = (name: HandlerName) =>
       statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, name))
@@ -323,6 +343,28 @@ describe('stateless stack: functions', () => {
       expect(actions.has('dynamodb:GetItem')).toBe(spec.table !== undefined);
       expect([...actions].filter((action) => action.includes('*'))).toEqual([]);
     }
+  });
+
+  it('lets the payment search only Query the merchant index (GSI1): no table reads, no writes', () => {
+    const statements = statementsOfRole(
+      dev.statelessTemplate,
+      functionRoleId(dev.stateless, 'api-list-payments'),
+    );
+    const dynamo = statements.filter((statement) =>
+      [statement.Action].flat().some((action) => action.startsWith('dynamodb:')),
+    );
+    expect(dynamo).toHaveLength(1);
+    expect(dynamo[0]?.Action).toBe('dynamodb:Query');
+    const table = logicalId(dev.stateful.table);
+    const resource = JSON.stringify(dynamo[0]?.Resource);
+    expect(resource).toContain('/index/GSI1');
+    expect(resource).not.toContain('GSI2');
+    expect(resource).toContain(table);
+    expect([...actionsOf(statements)].filter((action) => /^(dynamodb|kms):/.test(action)).sort()).toEqual([
+      'dynamodb:Query',
+      'kms:Decrypt',
+      'kms:DescribeKey',
+    ]);
   });
 });
 
@@ -413,6 +455,7 @@ describe('stateless stack: API', () => {
     });
     for (const [route, verb] of [
       [['v1', 'payments'], 'POST'],
+      [['v1', 'payments'], 'GET'],
       [['v1', 'payments', '{id}'], 'GET'],
       [['v1', 'payments', '{id}', 'events'], 'GET'],
     ] as const) {

@@ -15,10 +15,13 @@ export async function capture(deps: SagaDeps, input: { paymentId: string }): Pro
     throw new ConflictError(`payment ${payment.id} has no authorized charge to capture`, 'not_capturable');
   }
   const chargeId = attempt.chargeId;
+  // Manual capture may take less than was authorized: KBank settles that part and releases the rest.
+  const amount = payment.amountToCapture ?? payment.amountAuthorized;
+  const type = amount === payment.amountAuthorized ? 'full' : 'partial';
 
   let charge: KbankCharge;
   try {
-    charge = await deps.kbank.settleCharge(chargeId, payment.amountAuthorized, payment.currency, 'full');
+    charge = await deps.kbank.settleCharge(chargeId, amount, payment.currency, type);
   } catch (error) {
     if (!(error instanceof KbankOutcomeUnknown || error instanceof KbankRejected)) throw error;
     // Did an earlier or this very call settle it after all? Ask before deciding.
@@ -44,8 +47,13 @@ export async function recordCaptured(
     {
       type: 'payment.captured',
       status: 'succeeded',
-      patch: { amountCaptured: charge.amount },
-      detail: { chargeId: charge.chargeId, amount: charge.amount },
+      patch: {
+        amountCaptured: payment.amountToCapture ?? payment.amountAuthorized,
+        amountCapturable: undefined,
+        captureToken: undefined,
+        requestKey: undefined,
+      },
+      detail: { chargeId: charge.chargeId, amount: payment.amountToCapture ?? payment.amountAuthorized },
     },
     { ...attempt, state: 'captured', kbankState: charge.state },
   );

@@ -5,7 +5,7 @@ import type { Payment } from '../payment.js';
 import type { PaymentRepository } from '../repository.js';
 import { auditView, paymentView } from '../views.js';
 
-async function ownedPayment(
+export async function ownedPayment(
   repo: PaymentRepository,
   merchantId: string,
   paymentId: string,

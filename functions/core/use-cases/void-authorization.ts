@@ -5,7 +5,8 @@
  */
 import { KbankOutcomeUnknown, KbankRejected } from '../errors.js';
 import type { KbankCharge } from '../ports.js';
-import { recordCaptured } from './capture.js';
+import { CANCELED_BY_MERCHANT } from './cancel-payment.js';
+import { capture, recordCaptured } from './capture.js';
 import {
   failureFromTaskError,
   loadAttempt,
@@ -22,8 +23,18 @@ export async function voidAuthorization(
   input: { paymentId: string; error?: TaskError },
 ): Promise<StepResult> {
   const payment = await loadPayment(deps.repo, input.paymentId);
-  if (payment.status === 'canceled') return result('voided', 'payment.voided', payment);
+  if (payment.status === 'canceled') {
+    return result(
+      'voided',
+      payment.cancellationReason === 'capture_failed' ? 'payment.voided' : 'payment.canceled',
+      payment,
+    );
+  }
   if (payment.status === 'succeeded') return result('captured', 'payment.captured', payment);
+  const reason = cancellationReason(input.error);
+  // The merchant asked to capture but the saga's wait ended before it heard: capture, do not void.
+  if (reason === 'authorization_expired' && payment.amountToCapture !== undefined)
+    return capture(deps, input);
   const attempt = await loadAttempt(deps.repo, payment);
   if (!attempt?.chargeId || attempt.state !== 'authorized') {
     throw new KbankRejected(`payment ${payment.id} has no authorized charge to void`, 'nothing_to_void', 409);
@@ -32,7 +43,7 @@ export async function voidAuthorization(
 
   let charge: KbankCharge;
   try {
-    charge = await deps.kbank.voidCharge(chargeId, 'capture_failed');
+    charge = await deps.kbank.voidCharge(chargeId, reason);
   } catch (error) {
     if (!(error instanceof KbankOutcomeUnknown || error instanceof KbankRejected)) throw error;
     const seen = await deps.kbank.inquireCharge({ chargeId });
@@ -43,16 +54,31 @@ export async function voidAuthorization(
   if (charge.state !== 'Voided')
     throw new KbankOutcomeUnknown(`void of ${chargeId} answered ${charge.state}`);
 
+  // A merchant's cancel or an expired authorization is a cancellation; a failure after authorization is a void.
+  const type = reason === 'capture_failed' ? 'payment.voided' : 'payment.canceled';
   const voided = await record(
     deps,
     payment,
     {
-      type: 'payment.voided',
+      type,
       status: 'canceled',
-      patch: { cancellationReason: 'capture_failed', failure: failureFromTaskError(input.error) },
-      detail: { chargeId, reason: 'capture_failed', error: input.error?.Error ?? null },
+      patch: {
+        cancellationReason: reason,
+        ...(reason === 'capture_failed' ? { failure: failureFromTaskError(input.error) } : {}),
+        amountCapturable: undefined,
+        captureToken: undefined,
+        requestKey: undefined,
+      },
+      detail: { chargeId, reason, error: input.error?.Error ?? null },
     },
     { ...attempt, state: 'voided', kbankState: charge.state },
   );
-  return result('voided', 'payment.voided', voided);
+  return result('voided', type, voided);
+}
+
+/** Why the authorization is being released, from the error that led the saga here. */
+function cancellationReason(error: TaskError | undefined): string {
+  if (error?.Error === CANCELED_BY_MERCHANT) return 'requested_by_merchant';
+  if (error?.Error === 'States.Timeout') return 'authorization_expired';
+  return 'capture_failed';
 }

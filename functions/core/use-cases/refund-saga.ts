@@ -1,0 +1,108 @@
+/**
+ * What the refund saga's steps share (one execution per refund, named by its id): dependencies, the result
+ * shape, loading, and recording a refund's resolution in one transaction with the payment's next version.
+ */
+import type { RefundEventDetail } from '../../../schemas/events.js';
+import { NotFoundError } from '../errors.js';
+import type { Payment } from '../payment.js';
+import type { Clock, KbankGateway } from '../ports.js';
+import { type Refund, type RefundResolution, resolveRefund } from '../refund.js';
+import type { PaymentRepository, RefundRepository } from '../repository.js';
+import { refundEventDetail } from '../views.js';
+import { type ContentionPolicy, DEFAULT_CONTENTION, retryOnStaleWrite } from './contention.js';
+import type { TaskError } from './saga.js';
+
+export interface RefundPolicy {
+  /**
+   * An inquiry that finds a refund not applied concludes "failed" (and releases its reservation) only this
+   * long after the request was sent: a request KBank is still processing must not be declared lost.
+   */
+  notAppliedAfterMs: number;
+  /** Retries of a write that lost the race for the payment's version (parallel refunds). */
+  contention: ContentionPolicy;
+}
+
+/** 60 s: far beyond the adapter's 8 s request timeout; the saga's inquiry schedule spans ~2 minutes. */
+export const DEFAULT_REFUND_POLICY: RefundPolicy = {
+  notAppliedAfterMs: 60_000,
+  contention: DEFAULT_CONTENTION,
+};
+
+export interface RefundSagaDeps {
+  repo: PaymentRepository & RefundRepository;
+  kbank: KbankGateway;
+  clock: Clock;
+  policy: RefundPolicy;
+}
+
+export interface RefundTaskInput {
+  paymentId: string;
+  refundId: string;
+  error?: TaskError;
+}
+
+/**
+ * `outcome` drives the refund state machine's Choice states; `event` (for final outcomes) is published
+ * as-is by its `events:putEvents` states.
+ */
+export interface RefundStepResult {
+  outcome: 'succeeded' | 'failed' | 'unknown';
+  event: RefundEventDetail | null;
+}
+
+export async function loadRefund(
+  repo: PaymentRepository & RefundRepository,
+  input: { paymentId: string; refundId: string },
+): Promise<{ payment: Payment; refund: Refund }> {
+  const [payment, refund] = await Promise.all([
+    repo.get(input.paymentId),
+    repo.getRefund(input.paymentId, input.refundId),
+  ]);
+  if (!payment || !refund) {
+    throw new NotFoundError(`refund ${input.refundId} of payment ${input.paymentId} does not exist`);
+  }
+  return { payment, refund };
+}
+
+/** What a refund already resolved stands for (makes every step retry-safe); null while unresolved. */
+export function resolvedResult(refund: Refund): RefundStepResult | null {
+  if (refund.status === 'succeeded') {
+    return { outcome: 'succeeded', event: refundEventDetail('refund.succeeded', refund) };
+  }
+  if (refund.status === 'failed')
+    return { outcome: 'failed', event: refundEventDetail('refund.failed', refund) };
+  return null;
+}
+
+/**
+ * Records a resolution: refund and payment (money moved or released, audit entry) in one transaction.
+ * Parallel refunds of the payment race for its version, so a lost race re-reads and applies again; a
+ * refund already in that state (a retried step) is answered from the record without writing.
+ */
+export async function recordResolution(
+  deps: Pick<RefundSagaDeps, 'repo' | 'clock' | 'policy'>,
+  input: { paymentId: string; refundId: string },
+  resolution: RefundResolution,
+): Promise<RefundStepResult> {
+  return retryOnStaleWrite(deps.policy.contention, async () => {
+    const { payment, refund } = await loadRefund(deps.repo, input);
+    const resolved = resolvedResult(refund);
+    if (resolved) return resolved;
+    if (refund.status === resolution.status) return { outcome: 'unknown', event: null };
+    const { change, refund: next } = resolveRefund(payment, refund, resolution, deps.clock.now());
+    await deps.repo.commitRefund(change, { next, previousStatus: refund.status });
+    return resolvedResult(next) ?? { outcome: 'unknown', event: null };
+  });
+}
+
+/** Every refund of a payment, oldest first. */
+export async function allRefunds(repo: RefundRepository, paymentId: string): Promise<Refund[]> {
+  const refunds: Refund[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await repo.listRefunds(paymentId, { limit: 100, ...(after ? { after } : {}) });
+    refunds.push(...page.refunds);
+    after = page.refunds.at(-1)?.id;
+    if (!page.hasMore || !after) return refunds;
+  }
+}

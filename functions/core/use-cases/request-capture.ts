@@ -1,0 +1,127 @@
+/**
+ * Use case: the merchant captures an authorized payment (all of it, or part: the rest is released).
+ * The request is recorded first — conditioned on the payment's version, so of two racing requests
+ * (capture/capture or capture/cancel) exactly one wins — then the parked saga is resumed.
+ */
+import type { PaymentResource } from '../../../schemas/api.js';
+import { ConflictError, ValidationError } from '../errors.js';
+import { applyStep, type Payment } from '../payment.js';
+import type { Clock, IdempotencyStore, StoredResponse, TaskNotifier } from '../ports.js';
+import type { PaymentRepository } from '../repository.js';
+import { eventDetail, paymentView } from '../views.js';
+import { idempotent } from './idempotent.js';
+import { ownedPayment } from './read-payments.js';
+
+export interface ManualCaptureDeps {
+  repo: PaymentRepository;
+  idempotency: IdempotencyStore;
+  tasks: TaskNotifier;
+  clock: Clock;
+}
+
+export interface PaymentCommand {
+  merchantId: string;
+  paymentId: string;
+  idempotencyKey: string;
+}
+
+export type PaymentResponse = StoredResponse & { body: PaymentResource };
+
+/** Refusals a retry cannot change are stored under the key and replayed (see idempotent.ts). */
+export const storeRefusal = (error: { code: string; message: string }, status = 409): StoredResponse => ({
+  statusCode: status,
+  body: {
+    type: `/problems/${error.code}`,
+    title: 'Conflict',
+    status,
+    code: error.code,
+    detail: error.message,
+  },
+});
+
+export async function requestCapture(
+  deps: ManualCaptureDeps,
+  command: PaymentCommand & { amount?: number },
+): Promise<{ response: PaymentResponse; replayed: boolean }> {
+  return idempotent(
+    deps,
+    {
+      merchantId: command.merchantId,
+      operation: 'POST /v1/payments/{id}/capture',
+      key: command.idempotencyKey,
+      request: { paymentId: command.paymentId, amount: command.amount },
+      resourceId: command.paymentId,
+    },
+    async () => {
+      const payment = await ownedPayment(deps.repo, command.merchantId, command.paymentId);
+      const requested = capturableRequest(payment, command.amount, command.idempotencyKey);
+      // A retry after a crash between recording and resuming: resume again.
+      if (requested.alreadyRecorded) return resume(deps, payment);
+
+      const change = applyStep(
+        payment,
+        {
+          type: 'payment.capture_requested',
+          actor: 'api',
+          status: 'processing',
+          patch: { amountToCapture: requested.amount, requestKey: command.idempotencyKey },
+          detail: { amount: requested.amount, released: (payment.amountCapturable ?? 0) - requested.amount },
+        },
+        deps.clock.now(),
+      );
+      await commitOrConflict(deps.repo, change);
+      return resume(deps, change.next);
+    },
+    (error) => (error instanceof ConflictError ? storeRefusal(error) : undefined),
+  );
+}
+
+function capturableRequest(payment: Payment, amount: number | undefined, key: string) {
+  if (payment.status === 'processing' && payment.captureToken && payment.requestKey === key) {
+    return { alreadyRecorded: true, amount: payment.amountToCapture ?? 0 };
+  }
+  if (payment.status !== 'requires_capture' || payment.amountCapturable === undefined) {
+    throw new ConflictError(
+      payment.captureMethod === 'automatic'
+        ? `Payment ${payment.id} is captured automatically.`
+        : `Payment ${payment.id} is ${payment.status}; only a payment in requires_capture can be captured.`,
+      'payment_not_capturable',
+    );
+  }
+  const capturable = payment.amountCapturable;
+  const wanted = amount ?? capturable;
+  if (wanted > capturable) {
+    throw new ValidationError(`At most ${capturable} can be captured.`, [
+      { field: 'amount', message: `must be at most ${capturable}` },
+    ]);
+  }
+  return { alreadyRecorded: false, amount: wanted };
+}
+
+async function resume(deps: ManualCaptureDeps, payment: Payment): Promise<PaymentResponse> {
+  if (payment.captureToken) {
+    await deps.tasks.succeed(payment.captureToken, {
+      outcome: 'capture_requested',
+      event: eventDetail('payment.capture_requested', payment),
+    });
+  }
+  return { statusCode: 202, body: paymentView(payment) };
+}
+
+/** Losing a race for the payment's version means another request changed it first: 409. */
+export async function commitOrConflict(
+  repo: PaymentRepository,
+  change: Parameters<PaymentRepository['commit']>[0],
+) {
+  try {
+    await repo.commit(change);
+  } catch (error) {
+    if ((error as Error).name === 'StaleWriteError') {
+      throw new ConflictError(
+        `Payment ${change.previous.id} was changed by another request; fetch it and decide again.`,
+        'payment_changed',
+      );
+    }
+    throw error;
+  }
+}

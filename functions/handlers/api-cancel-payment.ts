@@ -1,0 +1,26 @@
+/** POST /v1/payments/{id}/cancel — cancel a payment that is not captured yet (the authorization is voided). */
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { awsManualCaptureDeps } from '../adapters/container.js';
+import { cancelPayment } from '../core/use-cases/cancel-payment.js';
+import type { ManualCaptureDeps } from '../core/use-cases/request-capture.js';
+import { paymentIdFrom } from './api-get-payment.js';
+import { idempotencyKey, json, merchantId, problemErrors } from './http.js';
+import { withLogContext } from './logger.js';
+
+export function createCancelPaymentHandler(deps: () => ManualCaptureDeps) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
+    async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+      const { response, replayed } = await cancelPayment(deps(), {
+        merchantId: merchantId(event),
+        paymentId: paymentIdFrom(event),
+        idempotencyKey: idempotencyKey(event),
+      });
+      return json(response.statusCode, response.body, replayed ? { 'Idempotent-Replayed': 'true' } : {});
+    },
+  )
+    .use(withLogContext())
+    .use(problemErrors());
+}
+
+export const handler = createCancelPaymentHandler(awsManualCaptureDeps);

@@ -1,0 +1,31 @@
+/** POST /v1/payments/{id}/capture — capture an authorized manual-capture payment (all or part). */
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { CaptureRequestSchema } from '../../schemas/api.js';
+import { awsManualCaptureDeps } from '../adapters/container.js';
+import { type ManualCaptureDeps, requestCapture } from '../core/use-cases/request-capture.js';
+import { paymentIdFrom } from './api-get-payment.js';
+import { idempotencyKey, json, jsonBody, merchantId, problemErrors } from './http.js';
+import { withLogContext } from './logger.js';
+
+export function createCapturePaymentHandler(deps: () => ManualCaptureDeps) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
+    async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+      const merchant = merchantId(event);
+      const paymentId = paymentIdFrom(event);
+      const key = idempotencyKey(event);
+      const body = event.body ? jsonBody(event, CaptureRequestSchema) : {};
+      const { response, replayed } = await requestCapture(deps(), {
+        merchantId: merchant,
+        paymentId,
+        idempotencyKey: key,
+        ...(body.amount === undefined ? {} : { amount: body.amount }),
+      });
+      return json(response.statusCode, response.body, replayed ? { 'Idempotent-Replayed': 'true' } : {});
+    },
+  )
+    .use(withLogContext())
+    .use(problemErrors());
+}
+
+export const handler = createCapturePaymentHandler(awsManualCaptureDeps);

@@ -1,0 +1,36 @@
+/** POST /v1/payments/{id}/refunds — refund (part of) a captured payment under an Idempotency-Key. */
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { CreateRefundRequestSchema } from '../../schemas/api.js';
+import { awsRefundApiDeps } from '../adapters/container.js';
+import { type CreateRefundDeps, createRefund } from '../core/use-cases/create-refund.js';
+import { paymentIdFrom } from './api-get-payment.js';
+import { idempotencyKey, json, jsonBody, merchantId, problemErrors, toProblem } from './http.js';
+import { withLogContext } from './logger.js';
+
+export function createCreateRefundHandler(deps: () => CreateRefundDeps) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
+    async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+      const merchant = merchantId(event);
+      const paymentId = paymentIdFrom(event);
+      const key = idempotencyKey(event);
+      // No body at all asks for a full refund, like `{}`.
+      const request = event.body ? jsonBody(event, CreateRefundRequestSchema) : {};
+      const { response, replayed } = await createRefund(deps(), {
+        merchantId: merchant,
+        paymentId,
+        idempotencyKey: key,
+        request,
+        refusal: (error) => {
+          const problem = toProblem(error, event.path);
+          return { statusCode: problem.status, body: problem };
+        },
+      });
+      return json(response.statusCode, response.body, replayed ? { 'Idempotent-Replayed': 'true' } : {});
+    },
+  )
+    .use(withLogContext())
+    .use(problemErrors());
+}
+
+export const handler = createCreateRefundHandler(awsRefundApiDeps);

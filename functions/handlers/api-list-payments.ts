@@ -1,0 +1,37 @@
+/** GET /v1/payments — search the merchant's payments by status and created-at range, newest first. */
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { ListPaymentsQuerySchema } from '../../schemas/api.js';
+import { awsRepository } from '../adapters/container.js';
+import type { PaymentSearch } from '../core/repository.js';
+import { searchPayments } from '../core/use-cases/search-payments.js';
+import { json, merchantId, parseWith, problemErrors } from './http.js';
+import { withLogContext } from './logger.js';
+
+export function createListPaymentsHandler(repo: () => PaymentSearch) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
+    async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+      const query = parseWith(
+        ListPaymentsQuerySchema,
+        event.queryStringParameters ?? {},
+        'The query string is invalid.',
+      );
+      const page = await searchPayments(
+        { search: repo() },
+        {
+          merchantId: merchantId(event),
+          limit: query.limit,
+          ...(query.status ? { statuses: query.status } : {}),
+          ...(query.created_gte ? { createdGte: query.created_gte } : {}),
+          ...(query.created_lt ? { createdLt: query.created_lt } : {}),
+          ...(query.cursor ? { cursor: query.cursor } : {}),
+        },
+      );
+      return json(200, page);
+    },
+  )
+    .use(withLogContext())
+    .use(problemErrors());
+}
+
+export const handler = createListPaymentsHandler(awsRepository);
