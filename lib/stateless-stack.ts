@@ -59,6 +59,10 @@ export interface HandlerSpec {
   timeout?: Duration;
   /** The state machine's definitionSubstitutions key for this task's function ARN. */
   sagaArnKey?: string;
+  /** May StartExecution on the refund saga (and nothing else); gets REFUND_STATE_MACHINE_ARN. */
+  startsRefundSaga?: boolean;
+  /** The refund state machine's definitionSubstitutions key for this task's function ARN. */
+  refundSagaArnKey?: string;
   /** dynamodb:Query on this GSI only (no table reads, no writes), for functions that only list. */
   queriesIndex?: (typeof TABLE_DESIGN.globalSecondaryIndexes)[number]['indexName'];
 }
@@ -91,9 +95,17 @@ export const HANDLERS = {
     table: 'readwrite',
     resumesSaga: true,
   },
+  'api-update-payment': {
+    description: 'PATCH /v1/payments/{id} (amount change before capture, re-priced by the cost service)',
+    table: 'readwrite',
+    cost: true,
+    resumesSaga: true,
+    timeout: SAGA_TIMEOUT,
+  },
   'saga-await-capture': {
     description: 'Saga task AwaitCapture (callback): park until the merchant captures or cancels',
     table: 'readwrite',
+    resumesSaga: true,
     timeout: SAGA_TIMEOUT,
     sagaArnKey: 'AwaitCaptureFunctionArn',
   },
@@ -138,6 +150,32 @@ export const HANDLERS = {
     timeout: SAGA_TIMEOUT,
     sagaArnKey: 'FailPaymentFunctionArn',
   },
+  'api-create-refund': {
+    description: 'POST /v1/payments/{id}/refunds',
+    table: 'readwrite',
+    startsRefundSaga: true,
+  },
+  'api-list-refunds': { description: 'GET /v1/payments/{id}/refunds', table: 'read' },
+  'saga-refund-at-kbank': {
+    description: 'Refund saga task RefundAtKbank: KBank refund (sent once, marked first)',
+    table: 'readwrite',
+    kbank: true,
+    timeout: SAGA_TIMEOUT,
+    refundSagaArnKey: 'RefundAtKbankFunctionArn',
+  },
+  'saga-inquire-refund': {
+    description: "Refund saga task InquireRefund: KBank inquiry of the charge's refunded total",
+    table: 'readwrite',
+    kbank: true,
+    timeout: SAGA_TIMEOUT,
+    refundSagaArnKey: 'InquireRefundFunctionArn',
+  },
+  'saga-refund-unresolved': {
+    description: 'Refund saga task RefundUnresolved: record the refund as unknown, reservation held',
+    table: 'readwrite',
+    timeout: SAGA_TIMEOUT,
+    refundSagaArnKey: 'RefundUnresolvedFunctionArn',
+  },
 } as const satisfies Record<string, HandlerSpec>;
 
 export type HandlerName = keyof typeof HANDLERS;
@@ -166,6 +204,8 @@ export interface StatelessStackProps extends StackProps {
   logLevel?: LogLevel;
   /** ASL file relative to the project root. Default statemachines/payment.asl.json. */
   definitionPath?: string;
+  /** The refund saga's ASL file relative to the project root. Default statemachines/refund.asl.json. */
+  refundDefinitionPath?: string;
   /** Handler directory relative to the project root. Default functions/handlers. */
   handlersDir?: string;
   /** Replaces the esbuild bundle of every function (infra tests: `lambda.Code.fromInline`). */
@@ -189,6 +229,10 @@ export class StatelessStack extends Stack {
   readonly functions: Record<HandlerName, lambda.Function>;
   /** Fixed, so create-payment can know the ARN without depending on the state machine resource. */
   readonly stateMachineName: string;
+  /** One execution per refund (named by the refund id). */
+  readonly refundStateMachine: sfn.StateMachine;
+  /** Fixed for the same reason as stateMachineName (create-refund needs the ARN). */
+  readonly refundStateMachineName: string;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -209,13 +253,17 @@ export class StatelessStack extends Stack {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
+    this.refundStateMachineName = `payments-refund-saga-${props.stage}`;
+
     this.functions = this.createFunctions(props, stateMachineArn, logRemovalPolicy);
     this.stateMachine = this.createStateMachine(props, logRemovalPolicy, logRetention);
+    this.refundStateMachine = this.createRefundStateMachine(props, logRemovalPolicy, logRetention);
     this.api = this.createApi(props, logRemovalPolicy, logRetention);
     this.createAlarms(props.alarmTopic);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.urlForPath('/v1') });
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'RefundStateMachineArn', { value: this.refundStateMachine.stateMachineArn });
   }
 
   private createFunctions(
@@ -242,6 +290,14 @@ export class StatelessStack extends Stack {
         environment.COST_SERVICE_TIMEOUT_MS = String(props.costServiceTimeoutMs ?? 3000);
       }
       if (spec.startsSaga) environment.STATE_MACHINE_ARN = stateMachineArn;
+      // From the name, like stateMachineArn: the refund machine needs the refund functions' ARNs.
+      const refundStateMachineArn = this.formatArn({
+        service: 'states',
+        resource: 'stateMachine',
+        resourceName: this.refundStateMachineName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+      if (spec.startsRefundSaga) environment.REFUND_STATE_MACHINE_ARN = refundStateMachineArn;
 
       const paymentFunction = new PaymentFunction(this, toPascalCase(name), {
         entry: path.join(handlersDir, `${name}.ts`),
@@ -263,6 +319,11 @@ export class StatelessStack extends Stack {
       if (spec.startsSaga) {
         fn.addToRolePolicy(
           new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachineArn] }),
+        );
+      }
+      if (spec.startsRefundSaga) {
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [refundStateMachineArn] }),
         );
       }
       if (spec.resumesSaga) {
@@ -337,6 +398,68 @@ export class StatelessStack extends Stack {
         id: 'PCI.DSS.321-IAMNoInlinePolicy',
         reason:
           'The role and its policy belong to this one state machine (invoke its six task functions, put events on the bus, log delivery, X-Ray); a reusable managed policy would invite sharing.',
+      },
+    );
+    return stateMachine;
+  }
+
+  /**
+   * The refund saga: statemachines/refund.asl.json with the refund task functions' ARNs substituted. Its
+   * role may invoke those three functions and put events on the bus, nothing of the payment saga.
+   */
+  private createRefundStateMachine(
+    props: StatelessStackProps,
+    logRemovalPolicy: RemovalPolicy,
+    logRetention: logs.RetentionDays,
+  ): sfn.StateMachine {
+    const definitionPath = path.resolve(
+      PROJECT_ROOT,
+      props.refundDefinitionPath ?? 'statemachines/refund.asl.json',
+    );
+    if (!existsSync(definitionPath)) {
+      throw new Error(
+        `StatelessStack: the refund saga definition ${path.relative(PROJECT_ROOT, definitionPath)} does not exist.`,
+      );
+    }
+    const refundFunctions = HANDLER_NAMES.flatMap((name) => {
+      const spec: HandlerSpec = HANDLERS[name];
+      return spec.refundSagaArnKey ? [{ key: spec.refundSagaArnKey, fn: this.functions[name] }] : [];
+    });
+    const definitionSubstitutions: Record<string, string> = { EventBusName: props.eventBus.eventBusName };
+    for (const { key, fn } of refundFunctions) definitionSubstitutions[key] = fn.functionArn;
+
+    const logGroup = new logs.LogGroup(this, 'RefundStateMachineLogs', {
+      logGroupName: `/aws/vendedlogs/states/${this.refundStateMachineName}`,
+      retention: logRetention,
+      encryptionKey: props.logEncryptionKey,
+      removalPolicy: logRemovalPolicy,
+    });
+    const stateMachine = new sfn.StateMachine(this, 'RefundSaga', {
+      stateMachineName: this.refundStateMachineName,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromFile(definitionPath),
+      definitionSubstitutions,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      tracingEnabled: true,
+    });
+    stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: refundFunctions.map(({ fn }) => fn.functionArn),
+      }),
+    );
+    props.eventBus.grantPutEventsTo(stateMachine);
+
+    Validations.of(stateMachine).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'CloudWatch Logs delivery (logs:CreateLogDelivery, …) and X-Ray actions used by Step Functions support no resource-level permissions.',
+      },
+      {
+        id: 'PCI.DSS.321-IAMNoInlinePolicy',
+        reason:
+          'The role and its policy belong to this one state machine (invoke its three refund task functions, put events on the bus, log delivery, X-Ray); a reusable managed policy would invite sharing.',
       },
     );
     return stateMachine;
@@ -447,6 +570,11 @@ export class StatelessStack extends Stack {
       requestValidator: validator,
       requestParameters: { 'method.request.path.id': true },
     });
+    payment.addMethod('PATCH', integration('api-update-payment'), {
+      ...secured,
+      requestValidator: validator,
+      requestParameters: { 'method.request.path.id': true },
+    });
     for (const action of ['capture', 'cancel'] as const) {
       payment.addResource(action).addMethod('POST', integration(`api-${action}-payment`), {
         ...secured,
@@ -454,6 +582,18 @@ export class StatelessStack extends Stack {
         requestParameters: { 'method.request.path.id': true },
       });
     }
+    const refunds = payment.addResource('refunds');
+    // The body is optional (none = refund everything left), so no JSON model is required here.
+    refunds.addMethod('POST', integration('api-create-refund'), {
+      ...secured,
+      requestValidator: validator,
+      requestParameters: { 'method.request.path.id': true },
+    });
+    refunds.addMethod('GET', integration('api-list-refunds'), {
+      ...secured,
+      requestValidator: validator,
+      requestParameters: { 'method.request.path.id': true },
+    });
 
     Validations.of(health).acknowledge(
       {
@@ -615,6 +755,18 @@ export class StatelessStack extends Stack {
       'SagaExecutionsTimedOutAlarm',
       'A payment saga execution timed out',
       this.stateMachine.metricTimedOut({ period: fiveMinutes, statistic: 'Sum' }),
+      1,
+    );
+    alarm(
+      'RefundSagaExecutionsFailedAlarm',
+      'A refund saga execution failed: a refund may be unknown, its amount held (RefundOutcomeUnknown)',
+      this.refundStateMachine.metricFailed({ period: fiveMinutes, statistic: 'Sum' }),
+      1,
+    );
+    alarm(
+      'RefundSagaExecutionsTimedOutAlarm',
+      'A refund saga execution timed out',
+      this.refundStateMachine.metricTimedOut({ period: fiveMinutes, statistic: 'Sum' }),
       1,
     );
     alarm(

@@ -41,6 +41,7 @@ import { handler as healthHandler } from '../functions/handlers/api-health.js';
 import { createListPaymentEventsHandler } from '../functions/handlers/api-list-payment-events.js';
 import { createListPaymentsHandler } from '../functions/handlers/api-list-payments.js';
 import { createListRefundsHandler } from '../functions/handlers/api-list-refunds.js';
+import { createUpdatePaymentHandler } from '../functions/handlers/api-update-payment.js';
 import { type RefundStep, refundTask } from '../functions/handlers/refund-task.js';
 import { CallbackTaskInputSchema, type SagaStep, sagaTask } from '../functions/handlers/saga.js';
 import { type ApiServer, type Route, startApiServer } from './api-server.js';
@@ -172,6 +173,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const cost = await startCostSimulator({ port: options.costPort ?? 0, apiKey: COST_API_KEY });
     closers.push(() => cost.close());
 
+    let tasks: StepFunctionsTasks;
     const sagaDeps: SagaDeps = {
       repo,
       kbank: createKbankClient({
@@ -186,6 +188,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
       clock,
       policy: DEFAULT_POLICY,
+      // The Step Functions endpoint starts after the runner that needs these deps: bind late.
+      tasks: {
+        succeed: (token, output) => tasks.succeed(token, output),
+        fail: (token, error, cause) => tasks.fail(token, error, cause),
+      },
     };
     const functionArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
     const substitutions: Record<string, string> = { EventBusName: 'payments' };
@@ -255,12 +262,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       clock,
       ids: ulidIds,
     };
-    const manualCaptureDeps: ManualCaptureDeps = {
-      repo,
-      idempotency: repo,
-      tasks: new StepFunctionsTasks(sfnClient),
-      clock,
-    };
+    tasks = new StepFunctionsTasks(sfnClient);
+    const manualCaptureDeps: ManualCaptureDeps = { repo, idempotency: repo, tasks, clock };
+    const changeAmountDeps = { ...manualCaptureDeps, cost: sagaDeps.cost };
 
     const merchant = { id: 'merchant_demo', name: 'Demo Merchant', apiKey: options.apiKey ?? randomApiKey() };
     await repo.putApiKey(hashApiKey(merchant.apiKey), { id: merchant.id, name: merchant.name });
@@ -293,6 +297,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         path: '/v1/payments/{id}/events',
         name: 'api-list-payment-events',
         handler: createListPaymentEventsHandler(() => repo),
+        authorized: true,
+      },
+      {
+        method: 'PATCH',
+        path: '/v1/payments/{id}',
+        name: 'api-update-payment',
+        handler: createUpdatePaymentHandler(() => changeAmountDeps),
         authorized: true,
       },
       {

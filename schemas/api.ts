@@ -224,6 +224,25 @@ export const PaymentListSchema = z
   .meta({ id: 'PaymentList' });
 export type PaymentList = z.infer<typeof PaymentListSchema>;
 
+/**
+ * PATCH /v1/payments/{id} body: the changed order and its amount (manual capture, before capture).
+ * @example {"amount": 35000, "currency": "THB", "order": {"id": "order-1001", "lines": [{"sku": "SKU-TSHIRT", "quantity": 1, "unit_amount": 35000}]}}
+ */
+export const UpdatePaymentRequestSchema = z
+  .object({ amount: AmountSchema, currency: CurrencySchema, order: OrderSchema })
+  .strict()
+  .superRefine((body, ctx) => {
+    const total = body.order.lines.reduce((sum, line) => sum + line.quantity * line.unit_amount, 0);
+    if (total !== body.amount) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['amount'],
+        message: `amount ${body.amount} does not equal the order lines' total ${total}`,
+      });
+    }
+  })
+  .meta({ id: 'UpdatePaymentRequest' });
+
 export const PaymentIdSchema = z.string().regex(/^pay_[0-9A-HJKMNP-TV-Z]{26}$/, 'not a payment id');
 
 export const RefundIdSchema = z.string().regex(/^re_[0-9A-HJKMNP-TV-Z]{26}$/, 'not a refund id');

@@ -192,6 +192,31 @@ export function buildOpenApi(): Record<string, unknown> {
         },
       },
       '/v1/payments/{id}': {
+        patch: {
+          operationId: 'updatePayment',
+          summary: 'Change the order and amount of a manual-capture payment before it is captured.',
+          description:
+            'The new order is re-priced by the cost service. A lower amount becomes `amount_capturable`; a higher ' +
+            'one needs a new authorization and is refused with `409 reauthorization_required`.',
+          parameters: [paymentId, idempotencyKeyHeader],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: ref('UpdatePaymentRequest') } },
+          },
+          responses: {
+            '200': { description: 'Changed.', content: { 'application/json': { schema: ref('Payment') } } },
+            '400': problem('Invalid body or header (`errors` lists each field).'),
+            '401': problem('Missing or unknown API key.'),
+            '404': problem('No such payment for this merchant.'),
+            '409': problem(
+              'Not in `requires_capture` (`amount_not_changeable`), an increase (`reauthorization_required`), ' +
+                'or changed by another request first (`payment_changed`).',
+            ),
+            '422': problem(
+              'The cost service prices the new order differently (`cost_mismatch`), or the key was reused.',
+            ),
+          },
+        },
         get: {
           operationId: 'getPayment',
           parameters: [paymentId],
@@ -231,6 +256,75 @@ export function buildOpenApi(): Record<string, unknown> {
             '200': {
               description: 'A page of audit entries.',
               content: { 'application/json': { schema: ref('PaymentEventList') } },
+            },
+            '400': problem('Invalid query.'),
+            '401': problem('Missing or unknown API key.'),
+            '404': problem('No such payment for this merchant.'),
+          },
+        },
+      },
+      '/v1/payments/{id}/refunds': {
+        post: {
+          operationId: 'createRefund',
+          summary: 'Refund a succeeded payment, all that is left or part of it; several refunds may follow.',
+          description:
+            'The amount is reserved on the payment at once (the database refuses a refund that does not fit in ' +
+            '`amount_refundable`), then KBank is asked asynchronously: follow `GET /v1/payments/{id}/refunds` or ' +
+            'the `refund.succeeded` / `refund.failed` events. A refusal is stored under the Idempotency-Key too: ' +
+            'the same key replays it.',
+          parameters: [
+            paymentId,
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: true,
+              description:
+                'Unique per refund (e.g. a UUID); keys are scoped per merchant. The same key and body replays the ' +
+                'first response with `Idempotent-Replayed: true`; a different body is 422; in flight is 409.',
+              schema: { type: 'string', minLength: 1, maxLength: 255 },
+            },
+          ],
+          requestBody: {
+            required: false,
+            content: { 'application/json': { schema: ref('CreateRefundRequest') } },
+          },
+          responses: {
+            '202': {
+              description:
+                'Accepted: the amount is reserved and the refund is `pending` until KBank answers.',
+              headers: { 'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] } } },
+              content: { 'application/json': { schema: ref('Refund') } },
+            },
+            '400': problem('Invalid body, amount (0, negative, not an integer) or header.'),
+            '401': problem('Missing or unknown API key.'),
+            '404': problem('No such payment for this merchant.'),
+            '409': problem(
+              '`payment_not_refundable`: the payment is not `succeeded`; or `idempotency_key_in_use`.',
+            ),
+            '413': problem('Body larger than 64 KiB.'),
+            '415': problem('Body is not application/json.'),
+            '422': problem(
+              '`refund_exceeds_refundable`: more than `amount_refundable` (the `detail` says how much is left); ' +
+                'or `idempotency_key_reused`.',
+            ),
+          },
+        },
+        get: {
+          operationId: 'listRefunds',
+          summary: "The payment's refunds, oldest first.",
+          parameters: [
+            paymentId,
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1, maximum: 100, default: 100 },
+            },
+            { name: 'cursor', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': {
+              description: 'A page of refunds.',
+              content: { 'application/json': { schema: ref('RefundList') } },
             },
             '400': problem('Invalid query.'),
             '401': problem('Missing or unknown API key.'),

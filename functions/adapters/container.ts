@@ -120,6 +120,8 @@ export const awsManualCaptureDeps = once(
   }),
 );
 
+export const awsChangeAmountDeps = once(() => ({ ...awsManualCaptureDeps(), cost: lazyCost }));
+
 export const awsSagaDeps = once(
   (): SagaDeps => ({
     repo: repository(),
@@ -127,6 +129,7 @@ export const awsSagaDeps = once(
     cost: lazyCost,
     clock: systemClock,
     policy: DEFAULT_POLICY,
+    tasks: new StepFunctionsTasks(new SFNClient({})),
   }),
 );
 

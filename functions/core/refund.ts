@@ -113,7 +113,11 @@ export function reserveRefund(
     {
       type: 'refund.requested',
       actor: 'api',
-      patch: { amountRefundPending: (payment.amountRefundPending ?? 0) + amount },
+      // Both written from the first refund on, so stored payments with refunds always carry them.
+      patch: {
+        amountRefundPending: (payment.amountRefundPending ?? 0) + amount,
+        amountRefunded: payment.amountRefunded ?? 0,
+      },
       detail: { refundId: request.refundId, amount, reason },
     },
     now,

@@ -35,6 +35,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_transition: 409,
   stale_write: 409,
   idempotency_key_reused: 422,
+  cost_mismatch: 422,
+  cost_service_rejected: 422,
   payment_not_refundable: 409,
   // The amount cannot be refunded as asked: the same request keeps failing until it asks for less.
   refund_exceeds_refundable: 422,

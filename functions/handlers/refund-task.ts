@@ -6,11 +6,7 @@
 import middy from '@middy/core';
 import { z } from 'zod';
 import { PaymentIdSchema, RefundIdSchema } from '../../schemas/api.js';
-import type {
-  RefundSagaDeps,
-  RefundStepResult,
-  RefundTaskInput,
-} from '../core/use-cases/refund-saga.js';
+import type { RefundSagaDeps, RefundStepResult, RefundTaskInput } from '../core/use-cases/refund-saga.js';
 import { logger, withLogContext } from './logger.js';
 
 export const RefundTaskInputSchema = z.object({

@@ -31,12 +31,16 @@ const SUBSTITUTION_KEYS = [
   'AwaitCaptureFunctionArn',
   'EventBusName',
 ];
-const SAGA_HANDLERS = HANDLER_NAMES.filter((name) => name.startsWith('saga-'));
+const SAGA_HANDLERS = HANDLER_NAMES.filter((name) => (HANDLERS[name] as HandlerSpec).sagaArnKey);
+const REFUND_SAGA_HANDLERS = HANDLER_NAMES.filter((name) => (HANDLERS[name] as HandlerSpec).refundSagaArnKey);
+const REFUND_ASL = 'statemachines/refund.asl.json';
 const KBANK_HANDLERS: HandlerName[] = [
   'saga-authorize-card',
   'saga-inquire-authorization',
   'saga-capture',
   'saga-void',
+  'saga-refund-at-kbank',
+  'saga-inquire-refund',
 ];
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'payments-infra-'));
@@ -279,10 +283,12 @@ describe('stateless stack: functions', () => {
     for (const name of HANDLER_NAMES) {
       expect(variables(name)).toEqual(expect.arrayContaining(['TABLE_NAME', 'EVENT_BUS_NAME']));
       if (name !== 'api-create-payment') expect(variables(name)).not.toContain('STATE_MACHINE_ARN');
+      if (name === 'api-create-refund') expect(variables(name)).toContain('REFUND_STATE_MACHINE_ARN');
+      else expect(variables(name)).not.toContain('REFUND_STATE_MACHINE_ARN');
     }
   });
 
-  it('lets only create-payment start executions, and only of the saga', () => {
+  it('lets only create-payment start the saga and create-refund the refund saga, nothing else', () => {
     for (const name of HANDLER_NAMES) {
       const statements = statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, name));
       const starts = statements.filter((statement) =>
@@ -291,19 +297,27 @@ describe('stateless stack: functions', () => {
       if (name === 'api-create-payment') {
         expect(starts).toHaveLength(1);
         expect(JSON.stringify(starts[0]?.Resource)).toContain(':stateMachine:payments-saga-test');
+      } else if (name === 'api-create-refund') {
+        expect(starts).toHaveLength(1);
+        expect(JSON.stringify(starts[0]?.Resource)).toContain(':stateMachine:payments-refund-saga-test');
+        expect(JSON.stringify(starts[0]?.Resource)).not.toContain(':stateMachine:payments-saga-test');
       } else {
         expect(starts).toEqual([]);
       }
     }
   });
 
-  it('lets only the capture and cancel functions resume parked saga tasks, and only of the saga', () => {
+  it('lets only capture, cancel, amount change and AwaitCapture resume parked saga tasks, and only of the saga', () => {
     for (const name of HANDLER_NAMES) {
       const statements = statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, name));
       const resumes = statements.filter((statement) =>
         [statement.Action].flat().some((action) => String(action).startsWith('states:SendTask')),
       );
-      if (name === 'api-capture-payment' || name === 'api-cancel-payment') {
+      if (
+        ['api-capture-payment', 'api-cancel-payment', 'api-update-payment', 'saga-await-capture'].includes(
+          name,
+        )
+      ) {
         expect(resumes).toHaveLength(1);
         expect([resumes[0]?.Action].flat().sort()).toEqual([
           'states:SendTaskFailure',
@@ -326,7 +340,7 @@ describe('stateless stack: functions', () => {
       if (KBANK_HANDLERS.includes(name)) {
         expect(read).toHaveLength(1);
         expect(read[0]).toContain('KbankSecretKey');
-      } else if (name === 'saga-verify-cost') {
+      } else if (name === 'saga-verify-cost' || name === 'api-update-payment') {
         expect(read).toHaveLength(1);
         expect(read[0]).toContain('CostServiceApiKey');
       } else {
@@ -379,7 +393,9 @@ describe('stateless stack: state machine', () => {
   });
 
   it('resolves every ${…} of the definition through its substitutions, saga ARNs from the saga functions', () => {
-    const [machine] = Object.values(dev.statelessTemplate.findResources('AWS::StepFunctions::StateMachine'));
+    const machine = Object.values(
+      dev.statelessTemplate.findResources('AWS::StepFunctions::StateMachine'),
+    ).find((candidate) => candidate.Properties.StateMachineName === 'payments-saga-test');
     const substitutions = machine?.Properties.DefinitionSubstitutions as Record<string, unknown>;
     expect(Object.keys(substitutions).sort()).toEqual([...SUBSTITUTION_KEYS].sort());
 
@@ -426,6 +442,69 @@ describe('stateless stack: state machine', () => {
   });
 });
 
+describe('stateless stack: refund state machine', () => {
+  const refundMachine = () =>
+    Object.values(dev.statelessTemplate.findResources('AWS::StepFunctions::StateMachine')).find(
+      (candidate) => candidate.Properties.StateMachineName === 'payments-refund-saga-test',
+    );
+
+  it('is a second STANDARD machine with a fixed name, logs without execution data, and tracing', () => {
+    expect(refundMachine()?.Properties).toMatchObject({
+      StateMachineType: 'STANDARD',
+      LoggingConfiguration: expect.objectContaining({ Level: 'ALL', IncludeExecutionData: false }),
+      TracingConfiguration: { Enabled: true },
+    });
+  });
+
+  it('resolves every ${…} of refund.asl.json, function ARNs from exactly the refund task functions', () => {
+    const substitutions = refundMachine()?.Properties.DefinitionSubstitutions as Record<string, unknown>;
+    const definition = readFileSync(path.resolve(PROJECT_ROOT, REFUND_ASL), 'utf8');
+    const used = new Set([...definition.matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((match) => match[1]));
+    expect(Object.keys(substitutions).sort()).toEqual([...used].sort());
+    const arns = Object.entries(substitutions)
+      .filter(([key]) => key !== 'EventBusName')
+      .map(([, value]) => value);
+    expect(arns).toEqual(
+      expect.arrayContaining(
+        REFUND_SAGA_HANDLERS.map((name) => ({
+          'Fn::GetAtt': [logicalId(dev.stateless.functions[name]), 'Arn'],
+        })),
+      ),
+    );
+    expect(arns).toHaveLength(REFUND_SAGA_HANDLERS.length);
+  });
+
+  it('may invoke exactly the three refund functions and put events on the bus, nothing else but logs and X-Ray', () => {
+    const role = logicalId(
+      dev.stateless.refundStateMachine.role as unknown as { node: { defaultChild?: unknown } },
+    );
+    const statements = statementsOfRole(dev.statelessTemplate, role);
+    const invoke = statements.filter((statement) =>
+      [statement.Action].flat().includes('lambda:InvokeFunction'),
+    );
+    expect(invoke).toHaveLength(1);
+    expect(invoke[0]?.Resource).toEqual(
+      REFUND_SAGA_HANDLERS.map((name) => ({
+        'Fn::GetAtt': [logicalId(dev.stateless.functions[name]), 'Arn'],
+      })),
+    );
+    const others = [...actionsOf(statements)].filter(
+      (action) => action !== 'lambda:InvokeFunction' && action !== 'events:PutEvents',
+    );
+    for (const action of others) expect(action).toMatch(/^(logs|xray):/);
+  });
+
+  it('alarms when a refund execution fails (a refund left unknown, its amount held)', () => {
+    const alarms = Object.values(dev.statelessTemplate.findResources('AWS::CloudWatch::Alarm'));
+    const refundFailed = alarms.filter(
+      (alarm) =>
+        alarm.Properties.MetricName === 'ExecutionsFailed' &&
+        JSON.stringify(alarm.Properties.Dimensions).includes(logicalId(dev.stateless.refundStateMachine)),
+    );
+    expect(refundFailed).toHaveLength(1);
+  });
+});
+
 describe('stateless stack: API', () => {
   function methodFor(pathParts: string[], httpMethod: string) {
     const resources = dev.statelessTemplate.findResources('AWS::ApiGateway::Resource');
@@ -458,6 +537,8 @@ describe('stateless stack: API', () => {
       [['v1', 'payments'], 'GET'],
       [['v1', 'payments', '{id}'], 'GET'],
       [['v1', 'payments', '{id}', 'events'], 'GET'],
+      [['v1', 'payments', '{id}', 'refunds'], 'POST'],
+      [['v1', 'payments', '{id}', 'refunds'], 'GET'],
     ] as const) {
       expect(methodFor([...route], verb)).toMatchObject({
         AuthorizationType: 'CUSTOM',

@@ -185,6 +185,95 @@ describe('cancel', () => {
   });
 });
 
+describe('amount change before capture', () => {
+  const smallerOrder = {
+    amount: 37500,
+    currency: 'THB',
+    order: {
+      id: 'order-smaller',
+      lines: [
+        { sku: 'SKU-TSHIRT', quantity: 1, unit_amount: 35000 },
+        { sku: 'SKU-STICKER', quantity: 1, unit_amount: 2500 },
+      ],
+    },
+  };
+
+  it('re-prices a smaller order, makes it the capturable amount, publishes it, and captures it', async () => {
+    const id = await authorizeManual();
+    const before = await stack.repo.get(id);
+    const res = await api(stack, 'PATCH', `/v1/payments/${id}`, {
+      body: smallerOrder,
+      idempotencyKey: randomUUID(),
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'requires_capture', amount: 37500, amount_capturable: 37500 });
+    expect(res.body.capture_before).toBe(before?.captureBefore);
+    await stack.bus.waitFor(
+      (e) => e.detailType === 'payment.amount_changed' && (e.detail as any).payment.id === id,
+      5000,
+    );
+    // The saga parks again with a new token before the capture resumes it.
+    await waitForAudit(id, 'capture.wait_renewed');
+
+    const captured = await api(stack, 'POST', `/v1/payments/${id}/capture`, { idempotencyKey: randomUUID() });
+    expect(captured.status).toBe(202);
+    await stack.runner.waitForExecution(id, 20_000);
+    expect(await stack.repo.get(id)).toMatchObject({ status: 'succeeded', amountCaptured: 37500 });
+    expect(charge(stack, id)?.settledAmount).toBe(37500);
+  });
+
+  it('refuses an increase with a clear problem and changes nothing', async () => {
+    const id = await authorizeManual();
+    const res = await api(stack, 'PATCH', `/v1/payments/${id}`, {
+      body: {
+        amount: 73500,
+        currency: 'THB',
+        order: { id: 'o-big', lines: [{ sku: 'SKU-STICKER', quantity: 1, unit_amount: 73500 }] },
+      },
+      idempotencyKey: randomUUID(),
+    });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('reauthorization_required');
+    expect(await stack.repo.get(id)).toMatchObject({ status: 'requires_capture', amount: 72500 });
+  });
+
+  it('refuses an order the cost service prices differently (422 cost_mismatch)', async () => {
+    const id = await authorizeManual();
+    const res = await api(stack, 'PATCH', `/v1/payments/${id}`, {
+      body: {
+        amount: 1000,
+        currency: 'THB',
+        order: { id: 'o-cheap', lines: [{ sku: 'SKU-TSHIRT', quantity: 1, unit_amount: 1000 }] },
+      },
+      idempotencyKey: randomUUID(),
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe('cost_mismatch');
+    expect((await stack.repo.get(id))?.amount).toBe(72500);
+  });
+
+  it('refuses to change a payment that is not awaiting capture', async () => {
+    const id = await authorizeManual();
+    await api(stack, 'POST', `/v1/payments/${id}/cancel`, { idempotencyKey: randomUUID() });
+    await stack.runner.waitForExecution(id, 20_000);
+    const res = await api(stack, 'PATCH', `/v1/payments/${id}`, {
+      body: smallerOrder,
+      idempotencyKey: randomUUID(),
+    });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('amount_not_changeable');
+  });
+});
+
+async function waitForAudit(id: string, type: string) {
+  for (let i = 0; i < 500; i++) {
+    const { entries } = await stack.repo.listAudit(id, { limit: 100 });
+    if (entries.some((entry) => entry.type === type)) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`no ${type} in ${id}'s audit trail`);
+}
+
 describe('authorization window', () => {
   it('voids by itself when nobody captures in time, recording authorization_expired', async () => {
     const short = await startLocalStack({

@@ -18,6 +18,15 @@ import { verifyCost } from '../../functions/core/use-cases/verify-cost.js';
 import { voidAuthorization } from '../../functions/core/use-cases/void-authorization.js';
 import { charge, fixedClock, fixedCost, MemoryRepository, scriptedKbank } from '../support/fakes.js';
 
+const noTasks = {
+  succeed: async (): Promise<boolean> => {
+    throw new Error('unexpected task resume');
+  },
+  fail: async (): Promise<boolean> => {
+    throw new Error('unexpected task resume');
+  },
+};
+
 async function setup(kbank: Partial<KbankGateway>, total = 70900) {
   const repo = new MemoryRepository();
   const { payment, audit } = newPayment(
@@ -41,6 +50,7 @@ async function setup(kbank: Partial<KbankGateway>, total = 70900) {
     cost: fixedCost(total),
     clock: fixedClock(),
     policy: DEFAULT_POLICY,
+    tasks: noTasks,
   };
   return { repo, deps, gateway, id: payment.id, input: { paymentId: payment.id } };
 }

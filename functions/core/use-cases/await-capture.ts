@@ -1,9 +1,12 @@
 /**
- * Saga task AwaitCapture (manual capture): park the saga on its task token. Records `requires_capture`
- * with what may be captured and until when, and keeps the token so the capture or cancel request can
- * resume the saga.
+ * Saga task AwaitCapture (manual capture): park the saga on its task token. The first time it records
+ * `requires_capture` with what may be captured and until when; after an amount change it only hands the
+ * saga's new token to the payment. A capture or cancel recorded while the saga held no token (between an
+ * amount change and this task) is carried out at once by resuming the task itself.
  */
 import { ConflictError } from '../errors.js';
+import { eventDetail } from '../views.js';
+import { CANCELED_BY_MERCHANT } from './cancel-payment.js';
 import { loadPayment, record, type SagaDeps } from './saga.js';
 
 export async function awaitCapture(
@@ -11,8 +14,23 @@ export async function awaitCapture(
   input: { paymentId: string; taskToken: string; captureWindowSeconds: number },
 ): Promise<{ outcome: 'waiting' }> {
   const payment = await loadPayment(deps.repo, input.paymentId);
-  if (payment.status === 'requires_capture' && payment.captureToken === input.taskToken)
+  if (payment.captureToken === input.taskToken) return { outcome: 'waiting' };
+
+  if (payment.status === 'processing' && payment.captureBefore && payment.requestKey) {
+    if (payment.cancellationReason === 'requested_by_merchant') {
+      await deps.tasks.fail(input.taskToken, CANCELED_BY_MERCHANT, 'The merchant canceled the payment.');
+    } else {
+      await deps.tasks.succeed(input.taskToken, {
+        outcome: 'capture_requested',
+        event: eventDetail('payment.capture_requested', payment),
+      });
+    }
     return { outcome: 'waiting' };
+  }
+  if (payment.status === 'requires_capture') {
+    await record(deps, payment, { type: 'capture.wait_renewed', patch: { captureToken: input.taskToken } });
+    return { outcome: 'waiting' };
+  }
   if (payment.status !== 'processing' || payment.amountAuthorized <= 0) {
     throw new ConflictError(
       `payment ${payment.id} is ${payment.status}, not awaiting capture`,

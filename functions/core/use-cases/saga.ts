@@ -2,7 +2,7 @@
 import type { PaymentEventDetail } from '../../../schemas/events.js';
 import { NotFoundError } from '../errors.js';
 import { type Attempt, applyStep, type Payment, type Step } from '../payment.js';
-import type { Clock, CostService, KbankGateway } from '../ports.js';
+import type { Clock, CostService, KbankGateway, TaskNotifier } from '../ports.js';
 import type { PaymentRepository } from '../repository.js';
 import { eventDetail } from '../views.js';
 
@@ -19,6 +19,8 @@ export interface SagaDeps {
   cost: CostService;
   clock: Clock;
   policy: SagaPolicy;
+  /** Resumes a parked task (AwaitCapture hands a request that arrived without a token to itself). */
+  tasks: TaskNotifier;
 }
 
 /**

@@ -1,0 +1,42 @@
+/** PATCH /v1/payments/{id} — change the order and amount of an authorized payment before capture. */
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { UpdatePaymentRequestSchema } from '../../schemas/api.js';
+import { awsChangeAmountDeps } from '../adapters/container.js';
+import type { CostService } from '../core/ports.js';
+import { changeAmount } from '../core/use-cases/change-amount.js';
+import type { ManualCaptureDeps } from '../core/use-cases/request-capture.js';
+import { paymentIdFrom } from './api-get-payment.js';
+import { idempotencyKey, json, jsonBody, merchantId, problemErrors } from './http.js';
+import { withLogContext } from './logger.js';
+
+export function createUpdatePaymentHandler(deps: () => ManualCaptureDeps & { cost: CostService }) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
+    async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+      const merchant = merchantId(event);
+      const paymentId = paymentIdFrom(event);
+      const key = idempotencyKey(event);
+      const body = jsonBody(event, UpdatePaymentRequestSchema);
+      const { response, replayed } = await changeAmount(deps(), {
+        merchantId: merchant,
+        paymentId,
+        idempotencyKey: key,
+        amount: body.amount,
+        currency: body.currency,
+        order: {
+          id: body.order.id,
+          lines: body.order.lines.map((line) => ({
+            sku: line.sku,
+            quantity: line.quantity,
+            unitAmount: line.unit_amount,
+          })),
+        },
+      });
+      return json(response.statusCode, response.body, replayed ? { 'Idempotent-Replayed': 'true' } : {});
+    },
+  )
+    .use(withLogContext())
+    .use(problemErrors());
+}
+
+export const handler = createUpdatePaymentHandler(awsChangeAmountDeps);
