@@ -154,6 +154,9 @@ export const HANDLERS = {
     description: 'POST /v1/payments/{id}/refunds',
     table: 'readwrite',
     startsRefundSaga: true,
+    // Parallel refunds of one payment race for its version and retry for up to 20 s (DEFAULT_CONTENTION),
+    // within API Gateway's 29 s.
+    timeout: Duration.seconds(25),
   },
   'api-list-refunds': { description: 'GET /v1/payments/{id}/refunds', table: 'read' },
   'saga-refund-at-kbank': {
@@ -202,6 +205,11 @@ export interface StatelessStackProps extends StackProps {
   costServiceTimeoutMs?: number;
   /** Default INFO. */
   logLevel?: LogLevel;
+  /**
+   * Manual capture: how long an authorization waits for the merchant before the saga voids it. Default
+   * 6.5 days (KBank holds card authorizations about 7 days; the void must land before that).
+   */
+  captureWindow?: Duration;
   /** ASL file relative to the project root. Default statemachines/payment.asl.json. */
   definitionPath?: string;
   /** The refund saga's ASL file relative to the project root. Default statemachines/refund.asl.json. */
@@ -290,6 +298,9 @@ export class StatelessStack extends Stack {
         environment.COST_SERVICE_TIMEOUT_MS = String(props.costServiceTimeoutMs ?? 3000);
       }
       if (spec.startsSaga) environment.STATE_MACHINE_ARN = stateMachineArn;
+      if (spec.startsSaga && props.captureWindow) {
+        environment.CAPTURE_WINDOW_SECONDS = String(props.captureWindow.toSeconds());
+      }
       // From the name, like stateMachineArn: the refund machine needs the refund functions' ARNs.
       const refundStateMachineArn = this.formatArn({
         service: 'states',

@@ -2,12 +2,19 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { kbankChecksum } from '../functions/adapters/kbank-client.js';
+import { qrSvg } from '../functions/adapters/qr-image.js';
 import { type Currency, fromDecimalString, toDecimalString } from '../functions/core/money.js';
-import type { KbankState } from '../functions/core/ports.js';
+import type { KbankQrState, KbankState } from '../functions/core/ports.js';
+import { buildPromptPayPayload } from '../functions/core/promptpay.js';
 import {
-  type kbankChargeSchema,
+  kbankCreateAlipayChargeRequestSchema,
   kbankCreateChargeRequestSchema,
+  kbankCreateQrOrderRequestSchema,
+  kbankCreateQrRequestSchema,
+  type kbankQrChargeSchema,
+  kbankQrVoidRequestSchema,
   kbankRefundRequestSchema,
   kbankSettleRequestSchema,
   kbankTokenRequestSchema,
@@ -24,7 +31,9 @@ export type SimBehaviour =
   | 'slow'
   | 'three_d_secure'
   | 'refund_fails'
-  | 'refund_timeout_after_success';
+  | 'refund_timeout_after_success'
+  /** QR / WeChat orders and Alipay charges: the outcome waits for a `/_sim/` control call. */
+  | 'await_customer';
 
 export interface MagicCard {
   number: string;
@@ -110,7 +119,8 @@ export const MAGIC_CARDS = {
     brand: 'Visa',
     behaviour: 'three_d_secure',
     summary:
-      '`Pre-Authorized` with `redirect_url` `<sim url>/_sim/3ds/<chargeId>` (3-D Secure flow: another issue)',
+      '`Pre-Authorized` with `redirect_url` `<sim url>/_sim/3ds/<chargeId>` (a page with Pay / Fail); ' +
+      'completing it makes the charge `Authorized`, failing it `Declined`',
   },
 } as const satisfies Record<string, MagicCard>;
 
@@ -127,8 +137,18 @@ export interface KbankSimulatorOptions {
   hangMs?: number;
   /** How long the slow card takes to answer. Default 300. */
   slowMs?: number;
-  /** Clock for token expiry, card expiry and `created`. */
+  /** Clock for token expiry, card expiry, QR order expiry and `created`. */
   now?: () => Date;
+  /** Where completions are notified (the merchant's registered notify URL); none: notifies are not sent. */
+  notifyUrl?: string;
+  /** Where a 3-D Secure completion posts `{objectId, token, status}` (the registered callback URL). */
+  browserReturnUrl?: string;
+  /** How long a QR / WeChat order stays payable. Default 10 minutes [ours]. */
+  qrExpiryMs?: number;
+  /** Per notify / browser-return delivery. Default 5000. */
+  deliveryTimeoutMs?: number;
+  /** The merchant written into simulated Thai QR payloads [ours]. */
+  promptPay?: { billerId?: string; merchantName?: string; merchantCity?: string };
 }
 
 export const SIMULATOR_DEFAULTS = {
@@ -137,6 +157,9 @@ export const SIMULATOR_DEFAULTS = {
   publicKey: 'pkey_test_local',
   hangMs: 15_000,
   slowMs: 300,
+  qrExpiryMs: 10 * 60 * 1000,
+  deliveryTimeoutMs: 5000,
+  promptPay: { billerId: '099999999999901', merchantName: 'KBANK SIMULATOR', merchantCity: 'BANGKOK' },
 } as const;
 
 /** A token lives 10 minutes or one use [doc]. */
@@ -149,7 +172,8 @@ export interface SimCharge {
   amount: number;
   currency: Currency;
   status: 'success' | 'fail';
-  state: KbankState;
+  /** `Expired` only for QR / WeChat orders nobody paid in time [ours]. */
+  state: KbankQrState;
   behaviour: SimBehaviour;
   brand: string;
   cardMasking: string;
@@ -166,6 +190,52 @@ export interface SimCharge {
   settledAmount: number;
   refundedAmount: number;
   voidReason?: string;
+  /** Absent for card charges (created before the asynchronous methods existed). */
+  sourceType?: SimSourceType;
+  /** QR / WeChat: the order this charge belongs to (one charge per order). */
+  orderId?: string;
+  /** QR: the PromptPay payload; WeChat: a simulated wallet URL. */
+  qrPayload?: string;
+  /** QR / WeChat: when the order stops being payable, ISO 8601. */
+  expiresAt?: string;
+  /** 3-D Secure: the card token, echoed in the browser-return form. */
+  tokenId?: string;
+}
+
+export type SimSourceType = 'card' | 'qr' | 'wechat' | 'alipay';
+
+/**
+ * Notify fault knobs [ours], set globally or per order / charge (`POST /_sim/faults` or `setFaults`). The
+ * most specific scope wins: charge, then order, then global.
+ */
+export interface NotifyFaults {
+  /** Deliver every notify twice. */
+  duplicateNotify?: boolean;
+  /** Hold each notify this long (flushNotifies() delivers held ones at once). */
+  lateNotifyMs?: number;
+  /** Never deliver it (inquiry still shows the outcome). */
+  lostNotify?: boolean;
+  /** Send a checksum computed with a wrong key. */
+  wrongChecksum?: boolean;
+}
+
+/** One delivery the simulator made or withheld, oldest first. */
+export interface SimDelivery {
+  kind: 'notify' | 'browser_return';
+  chargeId: string;
+  orderId?: string;
+  transactionState: KbankQrState;
+  /** 1, or 2 for the duplicate of a notify. */
+  copy: number;
+  /**
+   * delivered: a 2xx answer; failed: another answer or a network error; lost: withheld by the fault;
+   * held: waiting (late notify); no_url: nowhere to send it.
+   */
+  outcome: 'delivered' | 'failed' | 'lost' | 'held' | 'no_url';
+  httpStatus?: number;
+  error?: string;
+  /** The JSON notify body, or the browser-return form fields. */
+  body: Record<string, unknown>;
 }
 
 export interface KbankSimulator {
@@ -174,8 +244,18 @@ export interface KbankSimulator {
   close(): Promise<void>;
   /** A copy of every charge, oldest first. */
   charges(): SimCharge[];
-  /** Forgets charges, tokens and the 503-once memory. */
+  /** Forgets charges, orders, tokens, the 503-once memory, faults, deliveries and held notifies. */
   reset(): void;
+  /** Changes (or, with undefined, removes) the notify URL for later completions. */
+  setNotifyUrl(url: string | undefined): void;
+  /** Changes (or removes) the URL a 3-D Secure completion posts its form to. */
+  setBrowserReturnUrl(url: string | undefined): void;
+  /** Replaces the faults of one scope: global without a target. `{}` clears that scope. */
+  setFaults(faults: NotifyFaults, target?: { orderId: string } | { chargeId: string }): void;
+  /** A copy of every notify and browser-return delivery (or withheld one), oldest first. */
+  deliveries(): SimDelivery[];
+  /** Delivers every held (late) notify now, in order, and waits for them. */
+  flushNotifies(): Promise<void>;
 }
 
 interface TokenRecord {
@@ -190,7 +270,7 @@ interface TokenRecord {
   used: boolean;
 }
 
-type Reply = { status: number; body: unknown; delayMs?: number };
+type Reply = { status: number; body: unknown; delayMs?: number; html?: string };
 
 class SimError extends Error {
   constructor(
@@ -212,6 +292,16 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
   const hangMs = options.hangMs ?? SIMULATOR_DEFAULTS.hangMs;
   const slowMs = options.slowMs ?? SIMULATOR_DEFAULTS.slowMs;
   const now = options.now ?? (() => new Date());
+  const qrExpiryMs = options.qrExpiryMs ?? SIMULATOR_DEFAULTS.qrExpiryMs;
+  const deliveryTimeoutMs = options.deliveryTimeoutMs ?? SIMULATOR_DEFAULTS.deliveryTimeoutMs;
+  const promptPay = { ...SIMULATOR_DEFAULTS.promptPay, ...options.promptPay };
+  let notifyUrl = options.notifyUrl;
+  let browserReturnUrl = options.browserReturnUrl;
+  let globalFaults: NotifyFaults = {};
+  const faultsByTarget = new Map<string, NotifyFaults>();
+  const chargeIdByOrder = new Map<string, string>();
+  const deliveryLog: SimDelivery[] = [];
+  const heldNotifies = new Map<SimDelivery, NodeJS.Timeout>();
 
   const charges = new Map<string, SimCharge>();
   const chargeIdByReference = new Map<string, string>();
@@ -238,6 +328,10 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
   });
 
   function respond(res: http.ServerResponse, reply: Reply): void {
+    if (reply.html !== undefined) {
+      writeHtml(res, reply.status, reply.html);
+      return;
+    }
     if (!reply.delayMs) {
       writeJson(res, reply.status, reply.body);
       return;
@@ -269,12 +363,15 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
 
     if (path === '/card/v2/charge') {
       requireKey(req, secretKey);
-      if (method === 'POST') return createCharge(await readJson(req));
+      if (method === 'POST') {
+        const json = await readJson(req);
+        return isAlipayRequest(json) ? createAlipayCharge(json) : createCharge(json);
+      }
       requireMethod(method, 'GET');
       const referenceOrder = requestUrl.searchParams.get('reference_order');
       if (!referenceOrder)
         throw new SimError(400, 'invalid_request', 'reference_order query parameter is required');
-      return chargeReply(findByReference(referenceOrder));
+      return chargeReply(cardPath(findByReference(referenceOrder)));
     }
 
     const match = /^\/card\/v2\/charge\/([^/]+)(?:\/(void|settle|refund))?$/.exec(path);
@@ -286,16 +383,19 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
         requireMethod(method, 'GET');
         // One source [1×] says a reference_order also works here; serving both keeps the client's path
         // choice free.
-        return chargeReply(charges.get(idOrReference) ?? findByReference(idOrReference));
+        return chargeReply(cardPath(charges.get(idOrReference) ?? findByReference(idOrReference)));
       }
       requireMethod(method, 'POST');
-      const charge = charges.get(idOrReference);
+      const charge = cardPath(charges.get(idOrReference));
       if (!charge) throw new SimError(404, 'charge_not_found', 'no such charge');
       const body = await readJson(req);
       if (action === 'void') return voidCharge(charge, body);
       if (action === 'settle') return settleCharge(charge, body);
       return refundCharge(charge, body);
     }
+
+    const asyncReply = await handleAsync(req, method, path);
+    if (asyncReply) return asyncReply;
 
     throw new SimError(404, 'not_found', `no route for ${method} ${path}`);
   }
@@ -417,6 +517,7 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
     } else if (token.behaviour === 'three_d_secure') {
       charge.state = 'Pre-Authorized';
       charge.redirectUrl = `${url}/_sim/3ds/${id}`;
+      charge.tokenId = token.id;
     } else {
       charge.approvalCode = String(randomInt(0, 1_000_000)).padStart(6, '0');
     }
@@ -479,6 +580,438 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
     return reply;
   }
 
+  /** QR / WeChat orders, the simulator's control endpoints and pages; undefined when no route matches. */
+  async function handleAsync(
+    req: http.IncomingMessage,
+    method: string,
+    path: string,
+  ): Promise<Reply | undefined> {
+    if (path === '/qr/v2/order') {
+      requireKey(req, secretKey);
+      requireMethod(method, 'POST');
+      return createQrOrder(await readJson(req));
+    }
+    const order = /^\/qr\/v2\/order\/([^/]+)$/.exec(path);
+    if (order) {
+      requireKey(req, secretKey);
+      requireMethod(method, 'GET');
+      return { status: 200, body: toOrderWire(orderCharge(pathId(order[1]))) };
+    }
+    if (path === '/qr/v2/qr') {
+      requireKey(req, secretKey);
+      requireMethod(method, 'POST');
+      return createQr(await readJson(req));
+    }
+    const qr = /^\/qr\/v2\/qr\/([^/]+)(\/void)?$/.exec(path);
+    if (qr) {
+      requireKey(req, secretKey);
+      const charge = qrCharge(pathId(qr[1]));
+      if (!qr[2]) {
+        requireMethod(method, 'GET');
+        return { status: 200, body: toWire(charge) };
+      }
+      requireMethod(method, 'POST');
+      return cancelQr(charge, await readJson(req));
+    }
+
+    const control = /^\/_sim\/(orders|charges)\/([^/]+)\/([a-z]+)$/.exec(path);
+    if (control) {
+      const [, kind, rawId, action = ''] = control;
+      const actions = kind === 'orders' ? ['pay', 'decline', 'abandon'] : ['complete', 'fail'];
+      if (!actions.includes(action)) throw new SimError(404, 'not_found', `no route for ${method} ${path}`);
+      requireMethod(method, 'POST');
+      const fromBrowser = isForm(req);
+      await drain(req);
+      const id = pathId(rawId);
+      const charge = kind === 'orders' ? orderCharge(id) : anyCharge(id);
+      const done =
+        action === 'abandon'
+          ? abandon(charge)
+          : await customerAction(charge, action === 'pay' || action === 'complete');
+      return fromBrowser
+        ? { status: 200, body: null, html: donePage(done) }
+        : { status: 200, body: toWire(done) };
+    }
+    if (path === '/_sim/faults') {
+      requireMethod(method, 'POST');
+      return setFaultsReply(await readJson(req));
+    }
+    const page = /^\/_sim\/(3ds|alipay|qr)\/([^/]+)$/.exec(path);
+    if (page) {
+      requireMethod(method, 'GET');
+      return pageReply(page[1] ?? '', pathId(page[2]));
+    }
+    return undefined;
+  }
+
+  /** The card endpoints never show QR / WeChat charges (they live under /qr/v2). */
+  function cardPath(charge: SimCharge | undefined): SimCharge | undefined {
+    return charge && charge.orderId === undefined ? charge : undefined;
+  }
+
+  /** An order that was not paid in time becomes `Expired` when next looked at (no timers). */
+  function refresh(charge: SimCharge): SimCharge {
+    if (
+      charge.orderId !== undefined &&
+      charge.state === 'Initialize' &&
+      charge.expiresAt !== undefined &&
+      now().getTime() >= Date.parse(charge.expiresAt)
+    ) {
+      charge.state = 'Expired';
+      charge.status = 'fail';
+      charge.failureCode = 'order_expired';
+      charge.failureMessage = 'the QR was not paid in time';
+    }
+    return charge;
+  }
+
+  function anyCharge(chargeId: string): SimCharge {
+    const charge = charges.get(chargeId);
+    if (!charge) throw new SimError(404, 'charge_not_found', 'no such charge');
+    return refresh(charge);
+  }
+
+  function orderCharge(orderId: string): SimCharge {
+    const chargeId = chargeIdByOrder.get(orderId);
+    const charge = chargeId === undefined ? undefined : charges.get(chargeId);
+    if (!charge) throw new SimError(404, 'order_not_found', 'no such order');
+    return refresh(charge);
+  }
+
+  /** A QR / WeChat charge by charge id or order id. */
+  function qrCharge(chargeIdOrOrderId: string): SimCharge {
+    const byId = charges.get(chargeIdOrOrderId);
+    if (byId?.orderId !== undefined) return refresh(byId);
+    const chargeId = chargeIdByOrder.get(chargeIdOrOrderId);
+    const charge = chargeId === undefined ? undefined : charges.get(chargeId);
+    if (!charge) throw new SimError(404, 'charge_not_found', 'no such charge or order');
+    return refresh(charge);
+  }
+
+  function createQrOrder(json: unknown): Reply {
+    const currency = (json as { currency?: unknown } | null)?.currency;
+    if (typeof currency === 'string' && currency !== 'THB') {
+      throw new SimError(400, 'invalid_currency', 'QR and WeChat orders are THB only');
+    }
+    const parsed = kbankCreateQrOrderRequestSchema.safeParse(json);
+    if (!parsed.success) throw invalidRequest(parsed.error);
+    const request = parsed.data;
+    const amount = parseAmount(request.amount, 'THB');
+    requireNewReference(request.reference_order);
+
+    const created = now();
+    const orderId = `order_test_${randomBytes(12).toString('hex')}`;
+    const qrReference = `SIM${randomBytes(8).toString('hex').toUpperCase()}`;
+    const charge: SimCharge = {
+      id: `chrg_test_${randomBytes(12).toString('hex')}`,
+      referenceOrder: request.reference_order,
+      amount,
+      currency: 'THB',
+      status: 'success',
+      state: 'Initialize',
+      behaviour: 'await_customer',
+      brand: request.source_type === 'qr' ? 'PromptPay' : 'WeChat Pay',
+      cardMasking: '',
+      sourceId: `src_test_${randomBytes(8).toString('hex')}`,
+      refs: { ref_1: request.ref_1 },
+      created: kbankTimestamp(created),
+      settledAmount: 0,
+      refundedAmount: 0,
+      sourceType: request.source_type,
+      orderId,
+      qrPayload:
+        request.source_type === 'qr'
+          ? thaiQrPayload(amount, qrReference, request.reference_order)
+          : `weixin://wxpay/bizpayurl?pr=${qrReference}`,
+      expiresAt: new Date(created.getTime() + qrExpiryMs).toISOString(),
+    };
+    if (request.description !== undefined) charge.description = request.description;
+    if (request.metadata !== undefined) charge.metadata = request.metadata;
+    charges.set(charge.id, charge);
+    chargeIdByReference.set(charge.referenceOrder, charge.id);
+    chargeIdByOrder.set(orderId, charge.id);
+    return { status: 200, body: toOrderWire(charge) };
+  }
+
+  /** A bill-payment Thai QR for the configured merchant; reference 2 is our reference_order, cleaned. */
+  function thaiQrPayload(amount: number, reference1: string, referenceOrder: string): string {
+    const reference2 = referenceOrder
+      .toUpperCase()
+      .replace(/[^A-Z0-9]/g, '')
+      .slice(0, 20);
+    return buildPromptPayPayload({
+      merchant: {
+        kind: 'billPayment',
+        billerId: promptPay.billerId,
+        reference1,
+        ...(reference2 ? { reference2 } : {}),
+      },
+      amount,
+      merchantName: promptPay.merchantName,
+      merchantCity: promptPay.merchantCity,
+    });
+  }
+
+  function createQr(json: unknown): Reply {
+    const parsed = kbankCreateQrRequestSchema.safeParse(json);
+    if (!parsed.success) throw invalidRequest(parsed.error);
+    const request = parsed.data;
+    const charge = orderCharge(request.order_id);
+    if (parseAmount(request.amount, 'THB') !== charge.amount) {
+      throw new SimError(400, 'amount_mismatch', 'amount differs from the order');
+    }
+    if (request.reference_order !== charge.referenceOrder) {
+      throw new SimError(400, 'reference_order_mismatch', 'reference_order differs from the order');
+    }
+    if (request.sof !== (charge.sourceType === 'wechat' ? 'WeChat' : 'ThaiQR')) {
+      throw new SimError(400, 'invalid_sof', 'sof does not match the order source_type');
+    }
+    requireOpen(charge);
+    return {
+      status: 200,
+      body: {
+        id: charge.id,
+        object: 'qr',
+        order_id: charge.orderId,
+        qr_code: charge.qrPayload,
+        expire_time: charge.expiresAt,
+      },
+    };
+  }
+
+  function cancelQr(charge: SimCharge, json: unknown): Reply {
+    const parsed = kbankQrVoidRequestSchema.safeParse(json);
+    if (!parsed.success) throw invalidRequest(parsed.error);
+    requireOpen(charge);
+    charge.state = 'Voided';
+    if (parsed.data.reason !== undefined) charge.voidReason = parsed.data.reason;
+    return { status: 200, body: toWire(charge) };
+  }
+
+  /** Only an order still waiting for payment can be paid, shown, cancelled or abandoned. */
+  function requireOpen(charge: SimCharge): void {
+    if (charge.state === 'Expired') throw new SimError(400, 'order_expired', 'the order has expired');
+    if (charge.state !== 'Initialize') {
+      throw new SimError(400, 'invalid_state', `the order is ${charge.state}, not waiting for payment`);
+    }
+  }
+
+  function requireNewReference(referenceOrder: string): void {
+    if (chargeIdByReference.has(referenceOrder)) {
+      throw new SimError(
+        400,
+        'duplicate_reference_order',
+        'a charge with this reference_order already exists',
+      );
+    }
+  }
+
+  function createAlipayCharge(json: unknown): Reply {
+    const parsed = kbankCreateAlipayChargeRequestSchema.safeParse(json);
+    if (!parsed.success) throw invalidRequest(parsed.error);
+    const request = parsed.data;
+    const amount = parseAmount(request.amount, request.currency);
+    requireNewReference(request.reference_order);
+    const id = `chrg_test_${randomBytes(12).toString('hex')}`;
+    const charge: SimCharge = {
+      id,
+      referenceOrder: request.reference_order,
+      amount,
+      currency: request.currency,
+      status: 'success',
+      state: 'Initialize',
+      behaviour: 'await_customer',
+      brand: 'Alipay',
+      cardMasking: '',
+      sourceId: `src_test_${randomBytes(8).toString('hex')}`,
+      refs: { ref_1: request.ref_1, ref_2: request.ref_2, ref_3: request.ref_3 },
+      created: kbankTimestamp(now()),
+      settledAmount: 0,
+      refundedAmount: 0,
+      sourceType: 'alipay',
+      redirectUrl: `${url}/_sim/alipay/${id}`,
+    };
+    if (request.description !== undefined) charge.description = request.description;
+    if (request.metadata !== undefined) charge.metadata = request.metadata;
+    charges.set(id, charge);
+    chargeIdByReference.set(charge.referenceOrder, id);
+    return { status: 200, body: toWire(charge) };
+  }
+
+  /** The customer walks away: the order expires now, without a notify. */
+  function abandon(charge: SimCharge): SimCharge {
+    requireOpen(charge);
+    charge.expiresAt = now().toISOString();
+    return refresh(charge);
+  }
+
+  /**
+   * The customer pays (or the payment fails): a QR / WeChat order, an Alipay charge, or a 3-D Secure card
+   * charge. Then the browser return (3-D Secure only) and the notify, both awaited unless held by a fault.
+   */
+  async function customerAction(charge: SimCharge, success: boolean): Promise<SimCharge> {
+    const threeDs = charge.behaviour === 'three_d_secure';
+    if (charge.orderId !== undefined) requireOpen(charge);
+    else if (
+      threeDs
+        ? charge.state !== 'Pre-Authorized'
+        : charge.sourceType !== 'alipay' || charge.state !== 'Initialize'
+    ) {
+      throw new SimError(400, 'invalid_state', `the charge is ${charge.state}, not waiting for the customer`);
+    }
+    if (success) {
+      charge.state = 'Authorized';
+      charge.status = 'success';
+      charge.approvalCode = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    } else {
+      charge.state = 'Declined';
+      charge.status = 'fail';
+      charge.failureCode = threeDs ? 'authentication_failed' : 'payment_declined';
+      charge.failureMessage = threeDs ? '3-D Secure authentication failed' : 'the payment was declined';
+    }
+    if (threeDs) await browserReturn(charge, success);
+    await notify(charge);
+    return charge;
+  }
+
+  function faultsFor(charge: SimCharge): NotifyFaults {
+    return {
+      ...globalFaults,
+      ...(charge.orderId === undefined ? {} : faultsByTarget.get(charge.orderId)),
+      ...faultsByTarget.get(charge.id),
+    };
+  }
+
+  function setFaultsFor(faults: NotifyFaults, targetId?: string): void {
+    const clean: NotifyFaults = {};
+    if (faults.duplicateNotify !== undefined) clean.duplicateNotify = faults.duplicateNotify;
+    if (faults.lateNotifyMs !== undefined) clean.lateNotifyMs = faults.lateNotifyMs;
+    if (faults.lostNotify !== undefined) clean.lostNotify = faults.lostNotify;
+    if (faults.wrongChecksum !== undefined) clean.wrongChecksum = faults.wrongChecksum;
+    if (targetId === undefined) globalFaults = clean;
+    else if (Object.keys(clean).length === 0) faultsByTarget.delete(targetId);
+    else faultsByTarget.set(targetId, clean);
+  }
+
+  function setFaultsReply(json: unknown): Reply {
+    const parsed = simFaultsRequestSchema.safeParse(json);
+    if (!parsed.success) throw invalidRequest(parsed.error);
+    const { orderId, chargeId, ...faults } = parsed.data;
+    if (orderId !== undefined && chargeId !== undefined) {
+      throw new SimError(400, 'invalid_request', 'give orderId or chargeId, not both');
+    }
+    setFaultsFor(faults, orderId ?? chargeId);
+    const scope = orderId !== undefined ? { orderId } : chargeId !== undefined ? { chargeId } : 'global';
+    return { status: 200, body: { scope, faults } };
+  }
+
+  /** Sends the charge object + checksum to the notify URL, as the faults say. */
+  async function notify(charge: SimCharge): Promise<void> {
+    const faults = faultsFor(charge);
+    const checksum = kbankChecksum(
+      {
+        id: charge.id,
+        amount: charge.amount,
+        currency: charge.currency,
+        status: charge.status,
+        transactionState: charge.state,
+      },
+      faults.wrongChecksum ? `${secretKey}_wrong` : secretKey,
+    );
+    const body: Record<string, unknown> = { ...toWire(charge), checksum };
+    const copies = faults.duplicateNotify ? 2 : 1;
+    for (let copy = 1; copy <= copies; copy++) {
+      const delivery: SimDelivery = {
+        kind: 'notify',
+        chargeId: charge.id,
+        transactionState: charge.state,
+        copy,
+        outcome: 'held',
+        body: structuredClone(body),
+      };
+      if (charge.orderId !== undefined) delivery.orderId = charge.orderId;
+      deliveryLog.push(delivery);
+      if (faults.lostNotify) {
+        delivery.outcome = 'lost';
+        continue;
+      }
+      const lateMs = faults.lateNotifyMs ?? 0;
+      if (lateMs > 0) {
+        const timer = setTimeout(() => {
+          heldNotifies.delete(delivery);
+          void deliver(delivery);
+        }, lateMs);
+        heldNotifies.set(delivery, timer);
+        continue;
+      }
+      await deliver(delivery);
+    }
+  }
+
+  /** 3-D Secure: the form KBank makes the customer's browser post to the merchant's callback URL. */
+  async function browserReturn(charge: SimCharge, success: boolean): Promise<void> {
+    const delivery: SimDelivery = {
+      kind: 'browser_return',
+      chargeId: charge.id,
+      transactionState: charge.state,
+      copy: 1,
+      outcome: 'held',
+      body: { objectId: charge.id, token: charge.tokenId ?? '', status: success ? 'true' : 'false' },
+    };
+    deliveryLog.push(delivery);
+    await deliver(delivery);
+  }
+
+  async function deliver(delivery: SimDelivery): Promise<void> {
+    const target = delivery.kind === 'notify' ? notifyUrl : browserReturnUrl;
+    if (!target) {
+      delivery.outcome = 'no_url';
+      return;
+    }
+    const form = delivery.kind === 'browser_return';
+    try {
+      const response = await fetch(target, {
+        method: 'POST',
+        headers: {
+          'Content-Type': form ? 'application/x-www-form-urlencoded' : 'application/json',
+        },
+        body: form
+          ? new URLSearchParams(delivery.body as Record<string, string>).toString()
+          : JSON.stringify(delivery.body),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(deliveryTimeoutMs),
+      });
+      await response.arrayBuffer();
+      delivery.httpStatus = response.status;
+      delivery.outcome = response.ok ? 'delivered' : 'failed';
+    } catch (error) {
+      delivery.outcome = 'failed';
+      delivery.error = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  /** The customer-facing pages [ours]: 3-D Secure, Alipay, and a QR order with its code. */
+  async function pageReply(kind: string, id: string): Promise<Reply> {
+    if (kind === 'qr') {
+      const charge = orderCharge(id);
+      const image = charge.qrPayload && charge.sourceType === 'qr' ? await qrSvg(charge.qrPayload) : '';
+      const actions: [string, string][] = ['pay', 'decline', 'abandon'].map((action) => [
+        action,
+        `/_sim/orders/${encodeURIComponent(id)}/${action}`,
+      ]);
+      return { status: 200, body: null, html: actionPage('Thai QR (simulated)', charge, actions, image) };
+    }
+    const charge = anyCharge(id);
+    const expected = kind === '3ds' ? charge.behaviour === 'three_d_secure' : charge.sourceType === 'alipay';
+    if (!expected) throw new SimError(404, 'charge_not_found', 'no such charge');
+    const actions: [string, string][] = [
+      ['Pay', `/_sim/charges/${encodeURIComponent(id)}/complete`],
+      ['Fail', `/_sim/charges/${encodeURIComponent(id)}/fail`],
+    ];
+    const title = kind === '3ds' ? '3-D Secure (simulated)' : 'Alipay (simulated)';
+    return { status: 200, body: null, html: actionPage(title, charge, actions) };
+  }
+
   function requireKey(req: http.IncomingMessage, expected: string): void {
     if (req.headers['x-api-key'] !== expected) {
       throw new SimError(401, 'unauthorized', 'missing or wrong x-api-key');
@@ -502,6 +1035,8 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
       closing ??= new Promise<void>((resolve, reject) => {
         for (const timer of heldReplies) clearTimeout(timer);
         heldReplies.clear();
+        for (const timer of heldNotifies.values()) clearTimeout(timer);
+        heldNotifies.clear();
         server.close((error) => (error ? reject(error) : resolve()));
         // Held answers and keep-alive connections would otherwise keep close() waiting.
         for (const socket of sockets) socket.destroy();
@@ -509,12 +1044,36 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
       });
       return closing;
     },
-    charges: () => [...charges.values()].map((charge) => structuredClone(charge)),
+    charges: () => [...charges.values()].map((charge) => structuredClone(refresh(charge))),
     reset() {
       charges.clear();
       chargeIdByReference.clear();
       tokens.clear();
       unavailableAnswered.clear();
+      chargeIdByOrder.clear();
+      globalFaults = {};
+      faultsByTarget.clear();
+      deliveryLog.length = 0;
+      for (const timer of heldNotifies.values()) clearTimeout(timer);
+      heldNotifies.clear();
+    },
+    setNotifyUrl(next) {
+      notifyUrl = next;
+    },
+    setBrowserReturnUrl(next) {
+      browserReturnUrl = next;
+    },
+    setFaults(faults, target) {
+      setFaultsFor(faults, target && ('orderId' in target ? target.orderId : target.chargeId));
+    },
+    deliveries: () => deliveryLog.map((delivery) => structuredClone(delivery)),
+    async flushNotifies() {
+      const held = [...heldNotifies.entries()];
+      for (const [delivery, timer] of held) {
+        clearTimeout(timer);
+        heldNotifies.delete(delivery);
+      }
+      for (const [delivery] of held) await deliver(delivery);
     },
   };
 }
@@ -558,7 +1117,7 @@ export async function tokenizeTestCard(
   return kbankTokenSchema.parse(json).id;
 }
 
-function toWire(charge: SimCharge): z.input<typeof kbankChargeSchema> {
+function toWire(charge: SimCharge): z.input<typeof kbankQrChargeSchema> {
   return {
     id: charge.id,
     object: 'charge',
@@ -568,12 +1127,14 @@ function toWire(charge: SimCharge): z.input<typeof kbankChargeSchema> {
     status: charge.status,
     transaction_state: charge.state,
     approval_code: charge.approvalCode ?? null,
-    source: {
-      id: charge.sourceId,
-      brand: charge.brand,
-      card_masking: charge.cardMasking,
-      issuer_bank: 'KBANK SIMULATOR',
-    },
+    source: isCardCharge(charge)
+      ? {
+          id: charge.sourceId,
+          brand: charge.brand,
+          card_masking: charge.cardMasking,
+          issuer_bank: 'KBANK SIMULATOR',
+        }
+      : { id: charge.sourceId, brand: charge.brand, card_masking: null, issuer_bank: null },
     created: charge.created,
     livemode: false,
     failure_code: charge.failureCode ?? null,
@@ -586,6 +1147,7 @@ function toWire(charge: SimCharge): z.input<typeof kbankChargeSchema> {
     metadata: charge.metadata ?? {},
     // [ours] KBank publishes no refund_info format: the refunded total is what our adapter reads.
     refund_info: { refunded_amount: toDecimalString(charge.refundedAmount, charge.currency, 2) },
+    ...(charge.orderId ? { order_id: charge.orderId } : {}),
   };
 }
 
@@ -624,6 +1186,109 @@ function writeJson(res: http.ServerResponse, status: number, body: unknown): voi
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** Body of `POST /_sim/faults` [ours]: the knobs of one scope (global without orderId / chargeId). */
+const simFaultsRequestSchema = z
+  .object({
+    orderId: z.string().min(1).optional(),
+    chargeId: z.string().min(1).optional(),
+    duplicateNotify: z.boolean().optional(),
+    lateNotifyMs: z.number().int().nonnegative().max(3_600_000).optional(),
+    lostNotify: z.boolean().optional(),
+    wrongChecksum: z.boolean().optional(),
+  })
+  .strict();
+
+function isAlipayRequest(json: unknown): boolean {
+  return (
+    typeof json === 'object' && json !== null && (json as { source_type?: unknown }).source_type === 'alipay'
+  );
+}
+
+function isCardCharge(charge: SimCharge): boolean {
+  return charge.sourceType === undefined || charge.sourceType === 'card';
+}
+
+/** The order object [ours beyond `id`: KBank publishes nothing else [?]]. */
+function toOrderWire(charge: SimCharge): Record<string, unknown> {
+  return {
+    id: charge.orderId,
+    object: 'order',
+    amount: toDecimalString(charge.amount, charge.currency, 2),
+    currency: charge.currency,
+    description: charge.description ?? null,
+    source_type: charge.sourceType,
+    reference_order: charge.referenceOrder,
+    status: charge.status,
+    transaction_state: charge.state,
+    qr_code: charge.qrPayload ?? null,
+    expire_time: charge.expiresAt ?? null,
+    created: charge.created,
+    metadata: charge.metadata ?? {},
+  };
+}
+
+/** Path segments are URI-decoded; a malformed escape is the caller's error, not a 500. */
+function pathId(segment: string | undefined): string {
+  try {
+    return decodeURIComponent(segment ?? '');
+  } catch {
+    throw new SimError(400, 'invalid_request', 'malformed id in the path');
+  }
+}
+
+function isForm(req: http.IncomingMessage): boolean {
+  return (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+}
+
+/** Reads and discards a body the route does not use (control calls may send none, JSON or a form). */
+async function drain(req: http.IncomingMessage): Promise<void> {
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new SimError(413, 'request_too_large', 'body too large');
+  }
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
+}
+
+function actionPage(title: string, charge: SimCharge, actions: [string, string][], extra = ''): string {
+  const waiting = charge.state === 'Initialize' || charge.state === 'Pre-Authorized';
+  const buttons = waiting
+    ? actions
+        .map(
+          ([label, action]) =>
+            `<form method="post" action="${escapeHtml(action)}"><button type="submit">${escapeHtml(label)}</button></form>`,
+        )
+        .join('\n')
+    : '';
+  const amount = toDecimalString(charge.amount, charge.currency, 2);
+  return [
+    '<!doctype html>',
+    `<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body>`,
+    `<h1>${escapeHtml(title)}</h1>`,
+    `<p>${escapeHtml(`${charge.id}: ${amount} ${charge.currency}, ${charge.state}`)}</p>`,
+    extra,
+    buttons,
+    '</body></html>',
+  ].join('\n');
+}
+
+function donePage(charge: SimCharge): string {
+  const text = `${charge.id} is now ${charge.state}. You can close this page.`;
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Done</title></head><body><p>${escapeHtml(text)}</p></body></html>`;
+}
+
+function writeHtml(res: http.ServerResponse, status: number, html: string): void {
+  if (res.destroyed || res.writableEnded) return;
+  res.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': Buffer.byteLength(html),
+  });
+  res.end(html);
 }
 
 async function readJson(req: http.IncomingMessage): Promise<unknown> {

@@ -1,7 +1,10 @@
-/** Zod schemas for KBank KPGW card wire payloads (shared/kbank-kpgw.md), for the adapter and simulator. */
+/**
+ * Zod schemas for KBank KPGW wire payloads (shared/kbank-kpgw.md): card, QR / WeChat, Alipay and the notify
+ * webhook, for the adapter and simulator.
+ */
 import { z } from 'zod';
 import { CURRENCIES } from '../functions/core/money.js';
-import { KBANK_STATES } from '../functions/core/ports.js';
+import { KBANK_QR_STATES, KBANK_STATES } from '../functions/core/ports.js';
 
 /**
  * A KBank amount in major units: a number or a decimal string, never negative. Converted to minor units
@@ -219,3 +222,161 @@ export const kbankTokenSchema = z.object({
   }),
 });
 export type KbankToken = z.infer<typeof kbankTokenSchema>;
+
+/**
+ * `transaction_state` of a QR / WeChat charge: the card states plus `Expired` [ours, ?: KBank publishes no
+ * expiry state]. Strict like kbankStateSchema.
+ * @example 'Expired'
+ */
+export const kbankQrStateSchema = z.enum(KBANK_QR_STATES);
+
+/**
+ * A QR / WeChat charge: the answer to QR inquiry (`GET /qr/v2/qr/{chargeId|orderId}`) and cancel; the
+ * charge object plus `order_id` [5×], with the wider QR state.
+ * @example
+ * {
+ *   id: 'chrg_test_7a1b', object: 'charge', amount: '200.50', currency: 'THB', status: 'success',
+ *   transaction_state: 'Authorized', order_id: 'order_test_3c4d', reference_order: 'att_01J9Z',
+ *   created: '20250615100000000', livemode: false,
+ * }
+ */
+export const kbankQrChargeSchema = kbankChargeSchema.extend({
+  transaction_state: kbankQrStateSchema,
+  order_id: z.string().nullish(),
+});
+export type KbankQrChargeWire = z.infer<typeof kbankQrChargeSchema>;
+
+/**
+ * The notify webhook body: the charge object plus `checksum` [3×] (see kbankChecksum in
+ * functions/adapters/kbank-client.ts), for QR, WeChat, Alipay and card charges alike. Its `amount` is
+ * parsed but never trusted: the checksum is verified against our stored amount.
+ * @example
+ * {
+ *   id: 'chrg_test_7a1b', object: 'charge', amount: '200.50', currency: 'THB', status: 'success',
+ *   transaction_state: 'Authorized', order_id: 'order_test_3c4d', reference_order: 'att_01J9Z',
+ *   checksum: '5e0c…64 hex digits…',
+ * }
+ */
+export const kbankNotifySchema = kbankQrChargeSchema.extend({
+  checksum: z.string().min(1),
+});
+export type KbankNotifyWire = z.infer<typeof kbankNotifySchema>;
+
+/**
+ * Body of `POST /qr/v2/order` [5×]. QR and WeChat are THB only [5×].
+ * @example
+ * {
+ *   amount: '200.50', currency: 'THB', description: 'Order 1001', source_type: 'qr',
+ *   reference_order: 'att_01J9Z', metadata: { paymentId: 'pay_01J9Z' },
+ * }
+ */
+export const kbankCreateQrOrderRequestSchema = z.object({
+  amount: kbankAmountSchema,
+  currency: z.literal('THB'),
+  description: z.string().max(255).optional(),
+  source_type: z.enum(['qr', 'wechat']),
+  reference_order: z.string().min(1).max(50),
+  ref_1: z.string().optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+});
+export type KbankCreateQrOrderRequest = z.infer<typeof kbankCreateQrOrderRequestSchema>;
+
+/**
+ * The answer to `POST /qr/v2/order`. KBank publishes only `id` (the order id) [?]; the other fields are
+ * [ours] (the simulator sends them): `qr_code` the EMVCo / wallet payload, `expire_time` ISO 8601.
+ * @example
+ * {
+ *   id: 'order_test_3c4d', object: 'order', amount: '200.50', currency: 'THB', source_type: 'qr',
+ *   reference_order: 'att_01J9Z', status: 'success', qr_code: '000201010212…6304AC1A',
+ *   expire_time: '2025-06-15T03:10:00.000Z',
+ * }
+ */
+export const kbankQrOrderSchema = z.object({
+  id: z.string().min(1),
+  object: z.string().nullish(),
+  amount: kbankAmountSchema.nullish(),
+  currency: z.string().nullish(),
+  source_type: z.string().nullish(),
+  reference_order: z.string().nullish(),
+  status: z.string().nullish(),
+  transaction_state: z.string().nullish(),
+  qr_code: z.string().nullish(),
+  expire_time: z.string().nullish(),
+});
+export type KbankQrOrderWire = z.infer<typeof kbankQrOrderSchema>;
+
+/**
+ * Body of `POST /qr/v2/qr` [2×, ?]: the QR for an order. `sof` is "ThaiQR" [2×]; "WeChat" is [ours, ?].
+ * @example
+ * {
+ *   order_id: 'order_test_3c4d', amount: '200.50', currency: 'THB', description: 'Order 1001',
+ *   sof: 'ThaiQR', reference_order: 'att_01J9Z',
+ * }
+ */
+export const kbankCreateQrRequestSchema = z.object({
+  order_id: z.string().min(1),
+  amount: kbankAmountSchema,
+  currency: z.literal('THB'),
+  description: z.string().max(255).optional(),
+  sof: z.enum(['ThaiQR', 'WeChat']),
+  reference_order: z.string().min(1).max(50),
+});
+export type KbankCreateQrRequest = z.infer<typeof kbankCreateQrRequestSchema>;
+
+/**
+ * The answer to `POST /qr/v2/qr` [ours: unpublished [?]]: the payload to render, the charge opened for it.
+ * @example
+ * {
+ *   id: 'chrg_test_7a1b', object: 'qr', order_id: 'order_test_3c4d', qr_code: '000201010212…6304AC1A',
+ *   expire_time: '2025-06-15T03:10:00.000Z',
+ * }
+ */
+export const kbankQrSchema = z.object({
+  id: z.string().nullish(),
+  object: z.string().nullish(),
+  order_id: z.string().min(1),
+  qr_code: z.string().min(1),
+  expire_time: z.string().nullish(),
+});
+export type KbankQrWire = z.infer<typeof kbankQrSchema>;
+
+/**
+ * Body of `POST /qr/v2/qr/{id}/void` [1×, ?]. The body is unpublished; we send a reason like the card void.
+ * @example { reason: 'customer cancelled' }
+ */
+export const kbankQrVoidRequestSchema = z.object({ reason: z.string().min(1).optional() });
+export type KbankQrVoidRequest = z.infer<typeof kbankQrVoidRequestSchema>;
+
+/**
+ * Body of `POST /card/v2/charge` for Alipay [3×]: no token, `callback_type: "web"`.
+ * @example
+ * {
+ *   amount: '200.50', currency: 'THB', description: 'Order 1001', source_type: 'alipay',
+ *   callback_type: 'web', reference_order: 'att_01J9Z',
+ * }
+ */
+export const kbankCreateAlipayChargeRequestSchema = z.object({
+  amount: kbankAmountSchema,
+  currency: kbankCurrencySchema,
+  description: z.string().max(255).optional(),
+  source_type: z.literal('alipay'),
+  callback_type: z.literal('web'),
+  reference_order: z.string().min(1).max(50),
+  ref_1: z.string().optional(),
+  ref_2: z.string().optional(),
+  ref_3: z.string().optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+});
+export type KbankCreateAlipayChargeRequest = z.infer<typeof kbankCreateAlipayChargeRequestSchema>;
+
+/**
+ * The form KBank posts (through the customer's browser) to the merchant's callback URL after 3-D Secure
+ * [3×]: `objectId` is the charge id. Never trusted: inquire the charge and accept only `Authorized`.
+ * @example { objectId: 'chrg_test_5f2c0e', token: 'tokn_test_9f8e7d', status: 'true' }
+ */
+export const kbankThreeDsReturnSchema = z.object({
+  objectId: z.string().min(1),
+  token: z.string().optional(),
+  status: z.enum(['true', 'false']),
+});
+export type KbankThreeDsReturn = z.infer<typeof kbankThreeDsReturnSchema>;

@@ -17,6 +17,8 @@ const EnvSchema = z.object({
   COST_SERVICE_API_KEY_SECRET_ARN: z.string().min(1).optional(),
   COST_SERVICE_API_KEY: z.string().min(1).optional(),
   COST_SERVICE_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
+  /** Manual capture: how long an authorization waits for the merchant (default 6.5 days). */
+  CAPTURE_WINDOW_SECONDS: z.coerce.number().int().positive().optional(),
 });
 export type Env = z.infer<typeof EnvSchema>;
 

@@ -57,6 +57,7 @@ export const awsApiDeps = once(
     workflow: new StepFunctionsWorkflow(new SFNClient({}), required(env(), 'STATE_MACHINE_ARN')),
     clock: systemClock,
     ids: ulidIds,
+    ...(env().CAPTURE_WINDOW_SECONDS ? { captureWindowSeconds: env().CAPTURE_WINDOW_SECONDS } : {}),
   }),
 );
 

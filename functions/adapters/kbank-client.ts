@@ -1,19 +1,43 @@
-/** KBank KPGW card adapter: the KbankGateway port over HTTP, mapping every failure to the error taxonomy. */
+/**
+ * KBank KPGW adapter: the KbankGateway (card) and KbankAsyncGateway (QR, WeChat, Alipay) ports over HTTP,
+ * mapping every failure to the error taxonomy, plus the notify webhook's parser.
+ */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
 import {
   type KbankChargeWire,
+  type KbankCreateAlipayChargeRequest,
   type KbankCreateChargeRequest,
+  type KbankCreateQrOrderRequest,
+  type KbankCreateQrRequest,
+  type KbankQrVoidRequest,
   type KbankRefundRequest,
   type KbankSettleRequest,
   type KbankVoidRequest,
   kbankChargeSchema,
   kbankErrorSchema,
+  kbankNotifySchema,
+  kbankQrChargeSchema,
+  kbankQrOrderSchema,
+  kbankQrSchema,
   kbankRefundInfoSchema,
 } from '../../schemas/kbank.js';
 import { KbankOutcomeUnknown, KbankRejected, KbankUnavailable } from '../core/errors.js';
 import { type Currency, fromDecimalString, toDecimalString } from '../core/money.js';
-import type { ChargeCardRequest, KbankCharge, KbankGateway } from '../core/ports.js';
+import type {
+  ChargeAlipayRequest,
+  ChargeCardRequest,
+  CreateQrOrderRequest,
+  CreateQrRequest,
+  KbankAsyncGateway,
+  KbankCharge,
+  KbankGateway,
+  KbankNotification,
+  KbankNotifyResult,
+  KbankQr,
+  KbankQrCharge,
+  KbankQrOrder,
+} from '../core/ports.js';
 
 export interface KbankClientOptions {
   /** e.g. https://dev-kpaymentgateway-services.kasikornbank.com, or the simulator's url. */
@@ -47,6 +71,25 @@ export function chargeByReferenceOrderPath(referenceOrder: string): string {
 }
 
 /**
+ * KBank QR / WeChat paths [5× unless marked]. Alipay uses KBANK_CARD_PATHS.charge [3×]. `qrById` takes a
+ * charge id or an order id [5×]; `void` is [1×; another source shows GET: ?] and taking an order id there
+ * is [ours]; `orderById` [2×] is served by the simulator but unused by the client.
+ */
+export const KBANK_QR_PATHS = {
+  order: '/qr/v2/order',
+  orderById: (orderId: string) => `/qr/v2/order/${encodeURIComponent(orderId)}`,
+  qr: '/qr/v2/qr',
+  qrById: (chargeIdOrOrderId: string) => `/qr/v2/qr/${encodeURIComponent(chargeIdOrOrderId)}`,
+  void: (chargeIdOrOrderId: string) => `/qr/v2/qr/${encodeURIComponent(chargeIdOrOrderId)}/void`,
+} as const;
+
+/** `sof` of `POST /qr/v2/qr`: "ThaiQR" [2×]; "WeChat" [ours, ?]. */
+export const KBANK_QR_SOF = { qr: 'ThaiQR', wechat: 'WeChat' } as const;
+
+/** Reason sent when cancelQr is given none (the void body is unpublished [?]). */
+export const DEFAULT_QR_CANCEL_REASON = 'cancelled by merchant';
+
+/**
  * Error codes (on the error or its causes) that prove the request never left this process: no connection
  * was made, so KBank cannot have acted. Anything else after fetch was called may have reached KBank.
  */
@@ -68,9 +111,22 @@ const NOT_SENT_ERROR_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
 ]);
 
-type Operation = 'charge' | 'inquiry' | 'void' | 'settle' | 'refund';
+type Operation =
+  | 'charge'
+  | 'inquiry'
+  | 'void'
+  | 'settle'
+  | 'refund'
+  | 'qr order'
+  | 'qr'
+  | 'qr inquiry'
+  | 'qr cancel'
+  | 'alipay charge';
 
-export function createKbankClient(options: KbankClientOptions): KbankGateway {
+/** What createKbankClient returns: the card methods and the asynchronous ones. */
+export type KbankClient = KbankGateway & KbankAsyncGateway;
+
+export function createKbankClient(options: KbankClientOptions): KbankClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? DEFAULT_KBANK_TIMEOUT_MS;
   const doFetch = options.fetch ?? globalThis.fetch;
@@ -196,6 +252,84 @@ export function createKbankClient(options: KbankClientOptions): KbankGateway {
       const body: KbankRefundRequest = { amount: toDecimalString(amount, currency), reason };
       return sendForCharge('refund', 'POST', KBANK_CARD_PATHS.refund(chargeId), body, { chargeId });
     },
+
+    async createQrOrder(request: CreateQrOrderRequest): Promise<KbankQrOrder> {
+      // Any currency is sent as given: KBank (and the simulator) refuse non-THB with a 4xx, KbankRejected.
+      const body: Omit<KbankCreateQrOrderRequest, 'currency'> & { currency: Currency } = {
+        amount: toDecimalString(request.amount, request.currency),
+        currency: request.currency,
+        description: request.description,
+        source_type: request.sourceType,
+        reference_order: request.referenceOrder,
+        ...(request.metadata ? { metadata: request.metadata } : {}),
+      };
+      const json = await send('qr order', 'POST', KBANK_QR_PATHS.order, body);
+      const parsed = kbankQrOrderSchema.safeParse(json);
+      if (!parsed.success) {
+        throw new KbankOutcomeUnknown(
+          `KBank qr order: answer is not a valid order (${describeIssues(parsed.error)})`,
+        );
+      }
+      const wire = parsed.data;
+      if (wire.reference_order && wire.reference_order !== request.referenceOrder) {
+        throw new KbankOutcomeUnknown('KBank qr order: answer is for another reference_order');
+      }
+      const order: KbankQrOrder = { orderId: wire.id, referenceOrder: request.referenceOrder };
+      if (wire.qr_code) order.qrPayload = wire.qr_code;
+      if (wire.expire_time) order.expiresAt = wire.expire_time;
+      return order;
+    },
+
+    async createQr(request: CreateQrRequest): Promise<KbankQr> {
+      const body: Omit<KbankCreateQrRequest, 'currency'> & { currency: Currency } = {
+        order_id: request.orderId,
+        amount: toDecimalString(request.amount, request.currency),
+        currency: request.currency,
+        description: request.description,
+        sof: KBANK_QR_SOF[request.sourceType ?? 'qr'],
+        reference_order: request.referenceOrder,
+      };
+      const json = await send('qr', 'POST', KBANK_QR_PATHS.qr, body);
+      const parsed = kbankQrSchema.safeParse(json);
+      if (!parsed.success) {
+        throw new KbankOutcomeUnknown(`KBank qr: answer is not a valid QR (${describeIssues(parsed.error)})`);
+      }
+      const wire = parsed.data;
+      if (wire.order_id !== request.orderId) {
+        throw new KbankOutcomeUnknown('KBank qr: answer is for another order');
+      }
+      const qr: KbankQr = { orderId: wire.order_id, qrPayload: wire.qr_code };
+      if (wire.id) qr.chargeId = wire.id;
+      if (wire.expire_time) qr.expiresAt = wire.expire_time;
+      return qr;
+    },
+
+    async chargeAlipay(request: ChargeAlipayRequest): Promise<KbankCharge> {
+      const body: KbankCreateAlipayChargeRequest = {
+        amount: toDecimalString(request.amount, request.currency),
+        currency: request.currency,
+        description: request.description,
+        source_type: 'alipay',
+        callback_type: 'web',
+        reference_order: request.referenceOrder,
+        ...(request.metadata ? { metadata: request.metadata } : {}),
+      };
+      return sendForCharge('alipay charge', 'POST', KBANK_CARD_PATHS.charge, body, {
+        referenceOrder: request.referenceOrder,
+      });
+    },
+
+    async inquireQr(ref: { chargeId: string } | { orderId: string }): Promise<KbankQrCharge | null> {
+      const id = 'chargeId' in ref ? ref.chargeId : ref.orderId;
+      const json = await send('qr inquiry', 'GET', KBANK_QR_PATHS.qrById(id), undefined, true);
+      return json === null ? null : toQrCharge('qr inquiry', json, ref);
+    },
+
+    async cancelQr(chargeIdOrOrderId: string, reason = DEFAULT_QR_CANCEL_REASON): Promise<KbankQrCharge> {
+      const body: KbankQrVoidRequest = { reason };
+      const json = await send('qr cancel', 'POST', KBANK_QR_PATHS.void(chargeIdOrOrderId), body);
+      return toQrCharge('qr cancel', json, { chargeOrOrderId: chargeIdOrOrderId });
+    },
   };
 }
 
@@ -301,6 +435,109 @@ function normalizeCharge(wire: KbankChargeWire, amount: number, knownReferenceOr
   const refunded = refundedAmountOf(wire);
   if (refunded !== undefined) charge.refundedAmount = refunded;
   return charge;
+}
+
+/**
+ * Parses and normalizes a QR / WeChat charge answer, checking it is the charge or order asked about (an
+ * answer without `order_id` is taken to be for the order we asked about, as with `reference_order`).
+ */
+function toQrCharge(
+  operation: Operation,
+  json: unknown,
+  expect: { chargeId?: string; orderId?: string; chargeOrOrderId?: string },
+): KbankQrCharge {
+  const parsed = kbankQrChargeSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new KbankOutcomeUnknown(
+      `KBank ${operation}: answer is not a valid charge (${describeIssues(parsed.error)})`,
+    );
+  }
+  const wire = parsed.data;
+  const other =
+    (expect.chargeId !== undefined && wire.id !== expect.chargeId) ||
+    (expect.orderId !== undefined && !!wire.order_id && wire.order_id !== expect.orderId) ||
+    (expect.chargeOrOrderId !== undefined &&
+      wire.id !== expect.chargeOrOrderId &&
+      wire.order_id !== expect.chargeOrOrderId);
+  if (other) throw new KbankOutcomeUnknown(`KBank ${operation}: answer is for another charge or order`);
+  let amount: number;
+  try {
+    amount = fromDecimalString(wire.amount, wire.currency);
+  } catch {
+    throw new KbankOutcomeUnknown(`KBank ${operation}: amount is not valid for ${wire.currency}`);
+  }
+  const { transaction_state: state, order_id: orderId, ...rest } = wire;
+  // normalizeCharge maps every field but the state, which is wider for QR: it is set right after.
+  const charge: KbankQrCharge = {
+    ...normalizeCharge({ ...rest, transaction_state: 'Initialize' }, amount),
+    state,
+  };
+  const knownOrderId = orderId ?? expect.orderId;
+  if (knownOrderId) charge.orderId = knownOrderId;
+  return charge;
+}
+
+/**
+ * Validates a notify webhook body (the raw text, a Buffer, or parsed JSON) and verifies its checksum in
+ * constant time against OUR stored amount and currency, never the body's: a body whose amount was altered
+ * fails, and the notification carries `expected`'s amount. Only the shape and the checksum are checked:
+ * deduplicate on (chargeId, state) and re-inquire before acting, since a notify can be replayed.
+ */
+export function parseNotify(
+  body: unknown,
+  secretKey: string,
+  expected: { amount: number; currency: Currency },
+): KbankNotifyResult {
+  const parsed = kbankNotifySchema.safeParse(notifyJson(body));
+  if (!parsed.success) return { ok: false, reason: 'malformed' };
+  const wire = parsed.data;
+  const checksumInput: KbankChecksumInput = {
+    id: wire.id,
+    amount: expected.amount,
+    currency: expected.currency,
+    status: wire.status,
+    transactionState: wire.transaction_state,
+  };
+  if (!verifyKbankChecksum(checksumInput, wire.checksum, secretKey)) {
+    return { ok: false, reason: 'checksum_mismatch' };
+  }
+  const notification: KbankNotification = {
+    chargeId: wire.id,
+    status: wire.status,
+    state: wire.transaction_state,
+    amount: expected.amount,
+    currency: expected.currency,
+  };
+  if (wire.order_id) notification.orderId = wire.order_id;
+  if (wire.reference_order) notification.referenceOrder = wire.reference_order;
+  if (wire.approval_code) notification.approvalCode = wire.approval_code;
+  if (wire.failure_code) notification.failureCode = wire.failure_code;
+  if (wire.failure_message) notification.failureMessage = wire.failure_message;
+  if (wire.created !== null && wire.created !== undefined) notification.created = String(wire.created);
+  return { ok: true, notification };
+}
+
+/**
+ * The ids of a notify body, UNVERIFIED: only to find which attempt it claims to be about, so its stored
+ * amount can be loaded for parseNotify. null when the body is not a notify.
+ */
+export function readNotifyReference(
+  body: unknown,
+): { chargeId: string; orderId?: string; referenceOrder?: string } | null {
+  const parsed = kbankNotifySchema.safeParse(notifyJson(body));
+  if (!parsed.success) return null;
+  const reference: { chargeId: string; orderId?: string; referenceOrder?: string } = {
+    chargeId: parsed.data.id,
+  };
+  if (parsed.data.order_id) reference.orderId = parsed.data.order_id;
+  if (parsed.data.reference_order) reference.referenceOrder = parsed.data.reference_order;
+  return reference;
+}
+
+function notifyJson(body: unknown): unknown {
+  if (typeof body === 'string') return parseJson(body);
+  if (body instanceof Uint8Array) return parseJson(Buffer.from(body).toString('utf8'));
+  return body;
 }
 
 /**

@@ -72,6 +72,138 @@ export interface KbankGateway {
   refundCharge(chargeId: string, amount: number, currency: Currency, reason: string): Promise<KbankCharge>;
 }
 
+/**
+ * States a QR / WeChat charge can be in: KBank's card states plus `Expired`, for an order nobody paid in
+ * time [ours: KBank publishes neither the QR expiry nor how an inquiry reports it [?]]. Kept apart from
+ * KBANK_STATES so the card path stays strict.
+ */
+export const KBANK_QR_STATES = [...KBANK_STATES, 'Expired'] as const;
+export type KbankQrState = (typeof KBANK_QR_STATES)[number];
+
+/** `source_type` of a QR order. Both are THB only [5×]. */
+export type KbankQrSourceType = 'qr' | 'wechat';
+
+export interface CreateQrOrderRequest {
+  /** Minor units. */
+  amount: number;
+  /** Must be THB for both source types [5×]; KBank refuses anything else. */
+  currency: Currency;
+  /** Our unique reference for this attempt (≤ 50 chars); the handle for inquiry after a timeout. */
+  referenceOrder: string;
+  description: string;
+  sourceType: KbankQrSourceType;
+  metadata?: Record<string, string>;
+}
+
+/**
+ * A QR order (`POST /qr/v2/order`). KBank publishes only `id` in the answer [?]: everything else is
+ * optional and filled when the answer carries it (the simulator always sends them).
+ */
+export interface KbankQrOrder {
+  /** KBank's order id: the handle for `createQr`, `inquireQr({orderId})` and `cancelQr`. */
+  orderId: string;
+  referenceOrder: string;
+  /** The EMVCo (PromptPay) string to render as a QR image, when the order answer carries it [?]. */
+  qrPayload?: string;
+  /** When the QR stops being payable, ISO 8601, when the answer says [?]. */
+  expiresAt?: string;
+}
+
+/** The separate "show the QR" call, `POST /qr/v2/qr` [2×, ?]. */
+export interface CreateQrRequest {
+  orderId: string;
+  amount: number;
+  currency: Currency;
+  description: string;
+  referenceOrder: string;
+  /** Which QR to show; sent as KBank's `sof` ("ThaiQR" [2×] or "WeChat" [ours, ?]). Default `qr`. */
+  sourceType?: KbankQrSourceType;
+}
+
+export interface KbankQr {
+  orderId: string;
+  qrPayload: string;
+  /** The charge KBank opened for this QR, when the answer names it [?]. */
+  chargeId?: string;
+  expiresAt?: string;
+}
+
+/** Alipay goes through the card endpoint with `source_type: "alipay"` and no token [3×]. */
+export interface ChargeAlipayRequest {
+  amount: number;
+  currency: Currency;
+  referenceOrder: string;
+  description: string;
+  metadata?: Record<string, string>;
+}
+
+/**
+ * A QR / WeChat charge as inquiry, cancel and notify show it: the card charge fields plus the order it
+ * belongs to, with the wider QR state.
+ */
+export interface KbankQrCharge extends Omit<KbankCharge, 'state'> {
+  state: KbankQrState;
+  /** KBank's order id (`order_id`) [5×]. */
+  orderId?: string;
+}
+
+/**
+ * The asynchronous methods of KBank Payment Gateway: Thai QR and WeChat Pay orders, Alipay redirect
+ * charges. Same error contract as KbankGateway (KbankUnavailable / KbankOutcomeUnknown / KbankRejected).
+ * The outcome arrives later, by the notify webhook (see KbankNotification) and by inquiry; 3-D Secure card
+ * charges use KbankGateway (chargeCard answers `Pre-Authorized` with `redirectUrl`, inquireCharge
+ * confirms). Separate from KbankGateway so existing fakes and wiring keep compiling; merge them when the
+ * saga uses both.
+ */
+export interface KbankAsyncGateway {
+  /** `POST /qr/v2/order` [5×]. */
+  createQrOrder(request: CreateQrOrderRequest): Promise<KbankQrOrder>;
+  /** `POST /qr/v2/qr` [2×, ?]: the QR payload for an order, when the order answer did not carry it. */
+  createQr(request: CreateQrRequest): Promise<KbankQr>;
+  /**
+   * `POST /card/v2/charge` with `source_type: "alipay"` [3×]: a charge waiting for the customer
+   * (state `Initialize` [?]) whose `redirectUrl` the customer's browser must open.
+   */
+  chargeAlipay(request: ChargeAlipayRequest): Promise<KbankCharge>;
+  /**
+   * `GET /qr/v2/qr/{chargeId|orderId}` [5×]. null when KBank has no such charge or order (HTTP 404).
+   * Paid = `status === "success" && state === "Authorized"` [?: KBank documents this for cards only].
+   */
+  inquireQr(ref: { chargeId: string } | { orderId: string }): Promise<KbankQrCharge | null>;
+  /**
+   * `POST /qr/v2/qr/{id}/void` [1×; another source shows GET: ?], with a charge id or an order id [ours],
+   * before payment. There is no QR refund endpoint [?].
+   */
+  cancelQr(chargeIdOrOrderId: string, reason?: string): Promise<KbankQrCharge>;
+}
+
+/**
+ * A notify webhook that passed validation and the checksum, normalized. The amount and currency are OURS
+ * (what the checksum was verified against), never the body's. Still re-inquire before acting on it: the
+ * checksum has no timestamp, so a notification can be replayed [5×].
+ */
+export interface KbankNotification {
+  chargeId: string;
+  /** Present for QR / WeChat. */
+  orderId?: string;
+  referenceOrder?: string;
+  /** KBank's raw `status`. */
+  status: string;
+  state: KbankQrState;
+  /** Our stored amount, in minor units. */
+  amount: number;
+  currency: Currency;
+  approvalCode?: string;
+  failureCode?: string;
+  failureMessage?: string;
+  /** KBank's 17-digit creation timestamp, as sent. */
+  created?: string;
+}
+
+export type KbankNotifyResult =
+  | { ok: true; notification: KbankNotification }
+  | { ok: false; reason: 'malformed' | 'checksum_mismatch' };
+
 export interface OrderLine {
   sku: string;
   quantity: number;

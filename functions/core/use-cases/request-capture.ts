@@ -4,7 +4,7 @@
  * (capture/capture or capture/cancel) exactly one wins — then the parked saga is resumed.
  */
 import type { PaymentResource } from '../../../schemas/api.js';
-import { ConflictError, ValidationError } from '../errors.js';
+import { ConflictError, StaleWriteError, ValidationError } from '../errors.js';
 import { applyStep, type Payment } from '../payment.js';
 import type { Clock, IdempotencyStore, StoredResponse, TaskNotifier } from '../ports.js';
 import type { PaymentRepository } from '../repository.js';
@@ -116,7 +116,7 @@ export async function commitOrConflict(
   try {
     await repo.commit(change);
   } catch (error) {
-    if ((error as Error).name === 'StaleWriteError') {
+    if (error instanceof StaleWriteError) {
       throw new ConflictError(
         `Payment ${change.previous.id} was changed by another request; fetch it and decide again.`,
         'payment_changed',

@@ -1,0 +1,507 @@
+/** Refunds in the core: the money rules, the inquiry's arithmetic, and the use cases on in-memory fakes. */
+import {
+  IdempotencyInFlightError,
+  IdempotencyMismatchError,
+  KbankOutcomeUnknown,
+  KbankRejected,
+  KbankUnavailable,
+  OutcomeStillUnknown,
+  StaleWriteError,
+} from '../../functions/core/errors.js';
+import { ulidIds } from '../../functions/core/ids.js';
+import type { Attempt } from '../../functions/core/payment.js';
+import type { Clock, IdempotencyStore, KbankGateway, StoredResponse } from '../../functions/core/ports.js';
+import {
+  PaymentNotRefundable,
+  RefundExceedsRefundable,
+  refundableAmount,
+  refundVerdict,
+  reserveRefund,
+  resolveRefund,
+} from '../../functions/core/refund.js';
+import { type ContentionPolicy, retryOnStaleWrite } from '../../functions/core/use-cases/contention.js';
+import { createRefund } from '../../functions/core/use-cases/create-refund.js';
+import { ReplayedRefusal } from '../../functions/core/use-cases/idempotent.js';
+import { inquireRefund } from '../../functions/core/use-cases/inquire-refund.js';
+import { refundAtKbank } from '../../functions/core/use-cases/refund-at-kbank.js';
+import type { RefundSagaDeps } from '../../functions/core/use-cases/refund-saga.js';
+import { refundUnresolved } from '../../functions/core/use-cases/refund-unresolved.js';
+import { charge, scriptedKbank } from '../support/fakes.js';
+import { capturedPayment, MemoryRefundRepository } from '../support/refund-fakes.js';
+
+const NOW = new Date('2026-11-22T04:00:00.000Z');
+
+/** Virtual time: sleeping advances it, nothing really waits. */
+function virtualContention(overrides: Partial<ContentionPolicy> = {}) {
+  let now = 0;
+  const slept: number[] = [];
+  const policy: ContentionPolicy = {
+    baseDelayMs: 10,
+    maxDelayMs: 500,
+    budgetMs: 20_000,
+    random: () => 0.5,
+    now: () => now,
+    sleep: async (ms) => {
+      slept.push(ms);
+      now += ms;
+    },
+    ...overrides,
+  };
+  return { policy, slept };
+}
+
+class MemoryIdempotency implements IdempotencyStore {
+  keys = new Map<string, { fingerprint: string; resourceId: string; response?: StoredResponse }>();
+  async reserve(request: { scope: string; key: string; fingerprint: string; resourceId: string }) {
+    const id = `${request.scope}#${request.key}`;
+    const held = this.keys.get(id);
+    if (!held) {
+      this.keys.set(id, { fingerprint: request.fingerprint, resourceId: request.resourceId });
+      return { kind: 'proceed' as const, resourceId: request.resourceId };
+    }
+    if (held.fingerprint !== request.fingerprint) throw new IdempotencyMismatchError('reused');
+    if (!held.response) throw new IdempotencyInFlightError('in flight');
+    return { kind: 'replay' as const, resourceId: held.resourceId, response: held.response };
+  }
+  async complete(request: { scope: string; key: string; response: StoredResponse }) {
+    const held = this.keys.get(`${request.scope}#${request.key}`);
+    if (held) held.response = request.response;
+  }
+}
+
+describe('refund money rules', () => {
+  it('refunds only what a succeeded payment captured and has not refunded or reserved', () => {
+    expect(refundableAmount(capturedPayment())).toBe(10000);
+    expect(refundableAmount(capturedPayment({ amountRefunded: 3000, amountRefundPending: 2000 }))).toBe(5000);
+    expect(refundableAmount(capturedPayment({ status: 'processing' }))).toBe(0);
+    expect(refundableAmount(capturedPayment({ status: 'canceled' }))).toBe(0);
+  });
+
+  it('reserves a refund: pending amount up, next sequence, refund.requested audit, refund pending', () => {
+    const payment = capturedPayment({ amountRefunded: 1000 });
+    const { change, refund } = reserveRefund(
+      payment,
+      { refundId: 're_1', amount: 2500, reason: 'damaged' },
+      NOW,
+    );
+    expect(change.next).toMatchObject({
+      seq: 6,
+      status: 'succeeded',
+      amountRefundPending: 2500,
+      amountRefunded: 1000,
+    });
+    expect(change.audit).toMatchObject({
+      seq: 6,
+      type: 'refund.requested',
+      actor: 'api',
+      fromStatus: 'succeeded',
+      toStatus: 'succeeded',
+      detail: { refundId: 're_1', amount: 2500, reason: 'damaged' },
+    });
+    expect(refund).toMatchObject({
+      id: 're_1',
+      status: 'pending',
+      amount: 2500,
+      currency: 'THB',
+      kbankCalls: 0,
+      paymentSeq: 6,
+      merchantId: 'merchant_1',
+    });
+  });
+
+  it('takes everything still refundable when no amount is given, with a default reason', () => {
+    const { refund } = reserveRefund(
+      capturedPayment({ amountRefundPending: 4000 }),
+      { refundId: 're_1' },
+      NOW,
+    );
+    expect(refund).toMatchObject({ amount: 6000, reason: 'requested_by_customer' });
+  });
+
+  it('refuses more than refundable with what is left, and anything once nothing is left', () => {
+    const payment = capturedPayment({ amountRefunded: 9000 });
+    const over = (() => {
+      try {
+        reserveRefund(payment, { refundId: 're_1', amount: 1001 }, NOW);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(over).toBeInstanceOf(RefundExceedsRefundable);
+    expect(over).toMatchObject({ code: 'refund_exceeds_refundable', refundable: 1000, retryable: false });
+    expect(() =>
+      reserveRefund(capturedPayment({ amountRefunded: 10000 }), { refundId: 're_1' }, NOW),
+    ).toThrow(/refundable amount: 0/);
+  });
+
+  it('refuses payments that are not succeeded', () => {
+    for (const status of ['processing', 'failed', 'canceled', 'unknown'] as const) {
+      expect(() => reserveRefund(capturedPayment({ status }), { refundId: 're_1', amount: 1 }, NOW)).toThrow(
+        PaymentNotRefundable,
+      );
+    }
+  });
+
+  it('moves a succeeded refund from reserved to refunded, releases a failed one, holds an unknown one', () => {
+    const { change, refund } = reserveRefund(capturedPayment(), { refundId: 're_1', amount: 3000 }, NOW);
+    const reserved = change.next;
+
+    const ok = resolveRefund(reserved, refund, { status: 'succeeded', kbankState: 'Refund Sent' }, NOW);
+    expect(ok.change.next).toMatchObject({ amountRefunded: 3000, amountRefundPending: 0, seq: 7 });
+    expect(ok.change.audit).toMatchObject({
+      type: 'refund.succeeded',
+      actor: 'saga',
+      detail: { refundId: 're_1' },
+    });
+    expect(ok.refund).toMatchObject({ status: 'succeeded', paymentSeq: 7, kbankState: 'Refund Sent' });
+
+    const failure = { code: 'refund_failed', message: 'no' };
+    const failed = resolveRefund(reserved, refund, { status: 'failed', failure }, NOW);
+    expect(failed.change.next).toMatchObject({ amountRefunded: 0, amountRefundPending: 0 });
+    expect(failed.refund).toMatchObject({ status: 'failed', failure });
+    expect(refundableAmount(failed.change.next)).toBe(10000);
+
+    const unknown = resolveRefund(reserved, refund, { status: 'unknown' }, NOW);
+    expect(unknown.change.next).toMatchObject({ amountRefunded: 0, amountRefundPending: 3000 });
+    expect(unknown.change.audit.type).toBe('refund.outcome_unknown');
+    expect(refundableAmount(unknown.change.next)).toBe(7000);
+    // An unknown refund is left only by an outcome.
+    expect(
+      resolveRefund(unknown.change.next, unknown.refund, { status: 'succeeded' }, NOW).refund.status,
+    ).toBe('succeeded');
+  });
+
+  it('never leaves a final refund, nor releases a reservation that is not there', () => {
+    const { change, refund } = reserveRefund(capturedPayment(), { refundId: 're_1', amount: 3000 }, NOW);
+    const done = resolveRefund(change.next, refund, { status: 'succeeded' }, NOW);
+    expect(() =>
+      resolveRefund(
+        done.change.next,
+        done.refund,
+        { status: 'failed', failure: { code: 'x', message: 'x' } },
+        NOW,
+      ),
+    ).toThrow(/cannot go from succeeded/);
+    expect(() => resolveRefund(capturedPayment(), refund, { status: 'succeeded' }, NOW)).toThrow(
+      /reserves 0/,
+    );
+  });
+});
+
+describe('refundVerdict: what KBank refunded in total says about one refund', () => {
+  it.each([
+    // chargeRefunded, settled, amount, inFlight, verdict
+    [5000, 0, 5000, [], 'applied'],
+    [0, 0, 5000, [], 'not_applied'],
+    [7000, 2000, 5000, [], 'applied'],
+    [2000, 2000, 5000, [], 'not_applied'],
+    [3000, 0, 5000, [], 'ambiguous'],
+    [1000, 2000, 5000, [], 'ambiguous'],
+    [8000, 0, 5000, [3000], 'applied'],
+    [3000, 0, 5000, [3000], 'not_applied'],
+    [300, 0, 300, [300], 'ambiguous'],
+    [600, 0, 300, [300], 'applied'],
+    [0, 0, 300, [300, 300], 'not_applied'],
+    [900, 0, 300, [300, 300], 'applied'],
+  ] as const)(
+    'total %i, settled %i, refund %i, others in flight %j → %s',
+    (chargeRefunded, settled, amount, inFlight, verdict) => {
+      expect(refundVerdict({ chargeRefunded, settled, amount, inFlight })).toBe(verdict);
+    },
+  );
+});
+
+describe('retryOnStaleWrite', () => {
+  it('retries a lost race after a jittered, growing backoff', async () => {
+    const { policy, slept } = virtualContention();
+    let calls = 0;
+    const result = await retryOnStaleWrite(policy, async () => {
+      calls++;
+      if (calls < 4) throw new StaleWriteError('lost');
+      return 'won';
+    });
+    expect(result).toBe('won');
+    expect(slept).toEqual([5, 10, 20]);
+  });
+
+  it('gives up with the last StaleWriteError once the budget is spent, and never retries other errors', async () => {
+    const { policy } = virtualContention({ budgetMs: 1000 });
+    await expect(
+      retryOnStaleWrite(policy, async () => {
+        throw new StaleWriteError('lost');
+      }),
+    ).rejects.toBeInstanceOf(StaleWriteError);
+    let calls = 0;
+    await expect(
+      retryOnStaleWrite(policy, async () => {
+        calls++;
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(calls).toBe(1);
+  });
+});
+
+describe('createRefund', () => {
+  function setup() {
+    const repo = new MemoryRefundRepository();
+    const payment = capturedPayment();
+    repo.payments.set(payment.id, payment);
+    const started: { name: string; input: Record<string, unknown> }[] = [];
+    const deps = {
+      repo,
+      idempotency: new MemoryIdempotency(),
+      workflow: {
+        start: async (name: string, input: Record<string, unknown>) => void started.push({ name, input }),
+      },
+      clock: { now: () => NOW } satisfies Clock,
+      ids: ulidIds,
+      contention: virtualContention().policy,
+    };
+    const command = (request: { amount?: number; reason?: string }, key = 'key-1') => ({
+      merchantId: 'merchant_1',
+      paymentId: payment.id,
+      idempotencyKey: key,
+      request,
+      refusal: (error: { code: string }) => ({ statusCode: 422, body: { code: error.code } }),
+    });
+    return { repo, payment, started, deps, command };
+  }
+
+  it('reserves the amount, writes the refund ahead, starts its saga named by the refund id, answers 202', async () => {
+    const { repo, payment, started, deps, command } = setup();
+    const { response, replayed } = await createRefund(deps, command({ amount: 2500 }));
+    expect(replayed).toBe(false);
+    expect(response.statusCode).toBe(202);
+    expect(response.body).toMatchObject({
+      object: 'refund',
+      status: 'pending',
+      amount: 2500,
+      payment_id: payment.id,
+    });
+    expect(started).toEqual([
+      { name: response.body.id, input: { paymentId: payment.id, refundId: response.body.id } },
+    ]);
+    expect(await repo.get(payment.id)).toMatchObject({ amountRefundPending: 2500, seq: 6 });
+    expect(repo.types(payment.id)).toEqual(['refund.requested']);
+  });
+
+  it('replays the same key and request without reserving twice', async () => {
+    const { repo, payment, deps, command } = setup();
+    const first = await createRefund(deps, command({ amount: 2500 }));
+    const again = await createRefund(deps, command({ amount: 2500 }));
+    expect(again).toEqual({ response: first.response, replayed: true });
+    expect((await repo.get(payment.id))?.amountRefundPending).toBe(2500);
+    await expect(createRefund(deps, command({ amount: 2600 }))).rejects.toBeInstanceOf(
+      IdempotencyMismatchError,
+    );
+  });
+
+  it('stores a refusal under its key, so a retry gets the same refusal', async () => {
+    const { deps, command } = setup();
+    await expect(createRefund(deps, command({ amount: 10001 }, 'k2'))).rejects.toBeInstanceOf(
+      RefundExceedsRefundable,
+    );
+    await expect(createRefund(deps, command({ amount: 10001 }, 'k2'))).rejects.toBeInstanceOf(
+      ReplayedRefusal,
+    );
+  });
+
+  it("answers not found for another merchant's payment, writing nothing", async () => {
+    const { repo, payment, deps, command } = setup();
+    await expect(
+      createRefund(deps, { ...command({ amount: 1 }), merchantId: 'merchant_2' }),
+    ).rejects.toMatchObject({
+      code: 'resource_not_found',
+    });
+    expect(repo.refunds.size).toBe(0);
+    expect((await repo.get(payment.id))?.seq).toBe(5);
+  });
+
+  it('re-reads after a lost race and refuses what no longer fits', async () => {
+    const { repo, payment, deps, command } = setup();
+    // Another refund takes 9000 between this request's read and its write.
+    const original = repo.get.bind(repo);
+    let raced = false;
+    repo.get = async (id: string) => {
+      const read = await original(id);
+      if (!raced && read) {
+        raced = true;
+        const { change, refund } = reserveRefund(read, { refundId: 're_other', amount: 9000 }, NOW);
+        await repo.commitRefund(change, { next: refund, previousStatus: null, reserve: 9000 });
+      }
+      return read;
+    };
+    await expect(createRefund(deps, command({ amount: 2000 }))).rejects.toMatchObject({
+      code: 'refund_exceeds_refundable',
+      refundable: 1000,
+    });
+    expect((await repo.get(payment.id))?.amountRefundPending).toBe(9000);
+  });
+
+  it('is refused by the store itself when a reservation would not fit, whatever the version says', async () => {
+    const { repo, payment } = setup();
+    const { change, refund } = reserveRefund(payment, { refundId: 're_1', amount: 4000 }, NOW);
+    // A change computed as if more were refundable (a bug, a stale cache): same version, too much.
+    await expect(
+      repo.commitRefund(change, { next: refund, previousStatus: null, reserve: 10001 }),
+    ).rejects.toBeInstanceOf(StaleWriteError);
+  });
+});
+
+describe('refund saga steps', () => {
+  const attempt: Attempt = {
+    paymentId: capturedPayment().id,
+    no: 1,
+    referenceOrder: `${capturedPayment().id}-1`,
+    state: 'captured',
+    chargeCalls: 1,
+    chargeId: 'chrg_test_1',
+    createdAt: NOW.toISOString(),
+    updatedAt: NOW.toISOString(),
+  };
+
+  function setup(kbank: Partial<KbankGateway>, now: () => Date = () => NOW) {
+    const repo = new MemoryRefundRepository();
+    repo.attempts.set(`${attempt.paymentId}#1`, attempt);
+    const { change, refund } = reserveRefund(capturedPayment(), { refundId: 're_1', amount: 3000 }, NOW);
+    repo.payments.set(change.next.id, change.next);
+    repo.refunds.set(refund.id, refund);
+    const gateway = scriptedKbank(kbank);
+    const deps: RefundSagaDeps = {
+      repo,
+      kbank: gateway,
+      clock: { now },
+      policy: { notAppliedAfterMs: 60_000, contention: virtualContention().policy },
+    };
+    const input = { paymentId: change.next.id, refundId: refund.id };
+    return { repo, deps, input, gateway };
+  }
+
+  const refunded = (total: number) =>
+    charge({ chargeId: 'chrg_test_1', state: 'Refund Sent', amount: 10000, refundedAmount: total });
+
+  it('sends once, marked as sent first, and records KBank’s Refund Sent with its event', async () => {
+    const { repo, deps, input, gateway } = setup({
+      refundCharge: async (chargeId, amount, currency, reason) => {
+        expect(repo.refunds.get('re_1')).toMatchObject({ kbankCalls: 1, chargeId: 'chrg_test_1' });
+        expect([chargeId, amount, currency, reason]).toEqual([
+          'chrg_test_1',
+          3000,
+          'THB',
+          'requested_by_customer',
+        ]);
+        return refunded(3000);
+      },
+    });
+    const result = await refundAtKbank(deps, input);
+    expect(result.outcome).toBe('succeeded');
+    expect(result.event).toMatchObject({
+      type: 'refund.succeeded',
+      sequence: 7,
+      payment_id: input.paymentId,
+    });
+    expect(result.event?.event_id).toBe(`evt_${input.paymentId.slice(4)}_7`);
+    expect(await repo.get(input.paymentId)).toMatchObject({ amountRefunded: 3000, amountRefundPending: 0 });
+    // A retried step answers from the record, without calling KBank again.
+    expect(await refundAtKbank(deps, input)).toEqual(result);
+    expect(gateway.calls).toEqual(['refundCharge']);
+  });
+
+  it('records a refusal as failed and releases the reservation', async () => {
+    const { repo, deps, input } = setup({
+      refundCharge: async () => {
+        throw new KbankRejected('no', 'refund_failed', 400);
+      },
+    });
+    expect(await refundAtKbank(deps, input)).toMatchObject({
+      outcome: 'failed',
+      event: { type: 'refund.failed' },
+    });
+    expect(await repo.get(input.paymentId)).toMatchObject({ amountRefunded: 0, amountRefundPending: 0 });
+    expect(repo.refunds.get('re_1')).toMatchObject({ status: 'failed', failure: { code: 'refund_failed' } });
+  });
+
+  it('leaves a lost answer to the inquiry, and never sends a refund that may have been sent', async () => {
+    const { repo, deps, input, gateway } = setup({
+      refundCharge: async () => {
+        throw new KbankOutcomeUnknown('timeout');
+      },
+    });
+    expect(await refundAtKbank(deps, input)).toEqual({ outcome: 'unknown', event: null });
+    expect(repo.refunds.get('re_1')).toMatchObject({ status: 'pending', kbankCalls: 1 });
+    expect(await refundAtKbank(deps, input)).toEqual({ outcome: 'unknown', event: null });
+    expect(gateway.calls).toEqual(['refundCharge']);
+  });
+
+  it('takes the sent mark back when KBank was not reached, so the retry may send', async () => {
+    const { repo, deps, input } = setup({
+      refundCharge: async () => {
+        throw new KbankUnavailable('ECONNREFUSED');
+      },
+    });
+    await expect(refundAtKbank(deps, input)).rejects.toBeInstanceOf(KbankUnavailable);
+    expect(repo.refunds.get('re_1')).toMatchObject({ status: 'pending', kbankCalls: 0 });
+  });
+
+  async function sent(kbank: Partial<KbankGateway>, now?: () => Date) {
+    const context = setup(
+      { ...kbank, refundCharge: async () => Promise.reject(new KbankOutcomeUnknown('timeout')) },
+      now,
+    );
+    await refundAtKbank(context.deps, context.input);
+    return context;
+  }
+
+  it('inquires: a refunded total that includes the refund means succeeded', async () => {
+    const { repo, deps, input } = await sent({ inquireCharge: async () => refunded(3000) });
+    expect(await inquireRefund(deps, input)).toMatchObject({ outcome: 'succeeded' });
+    expect(repo.refunds.get('re_1')?.status).toBe('succeeded');
+  });
+
+  it('inquires: not applied is final only long after sending; until then, ask again', async () => {
+    let now = NOW;
+    const { repo, deps, input } = await sent(
+      { inquireCharge: async () => charge({ chargeId: 'chrg_test_1', state: 'Settled', refundedAmount: 0 }) },
+      () => now,
+    );
+    await expect(inquireRefund(deps, input)).rejects.toBeInstanceOf(OutcomeStillUnknown);
+    now = new Date(NOW.getTime() + 61_000);
+    expect(await inquireRefund(deps, input)).toMatchObject({ outcome: 'failed' });
+    expect(repo.refunds.get('re_1')).toMatchObject({
+      status: 'failed',
+      failure: { code: 'refund_not_applied' },
+    });
+    expect((await repo.get(input.paymentId))?.amountRefundPending).toBe(0);
+  });
+
+  it('inquires: an unexplained total, or none at all, is still unknown', async () => {
+    for (const answer of [refunded(1234), charge({ chargeId: 'chrg_test_1', state: 'Refund Sent' }), null]) {
+      const { deps, input } = await sent({ inquireCharge: async () => answer });
+      await expect(inquireRefund(deps, input)).rejects.toBeInstanceOf(OutcomeStillUnknown);
+    }
+  });
+
+  it('fails a refund that was never sent, releasing its reservation, without asking KBank', async () => {
+    const { repo, deps, input, gateway } = setup({});
+    expect(await inquireRefund(deps, { ...input, error: { Error: 'KbankUnavailable' } })).toMatchObject({
+      outcome: 'failed',
+    });
+    expect(repo.refunds.get('re_1')).toMatchObject({ failure: { code: 'processor_unavailable' } });
+    expect(gateway.calls).toEqual([]);
+  });
+
+  it('records an unresolved refund as unknown, its reservation held', async () => {
+    const { repo, deps, input } = await sent({});
+    expect(await refundUnresolved(deps, { ...input, error: { Error: 'OutcomeStillUnknown' } })).toEqual({
+      outcome: 'unknown',
+      event: null,
+    });
+    expect(repo.refunds.get('re_1')?.status).toBe('unknown');
+    expect(await repo.get(input.paymentId)).toMatchObject({ amountRefundPending: 3000, amountRefunded: 0 });
+    expect(repo.types(input.paymentId).at(-1)).toBe('refund.outcome_unknown');
+    // Idempotent: a retried step writes nothing more.
+    await refundUnresolved(deps, input);
+    expect(repo.types(input.paymentId).filter((type) => type === 'refund.outcome_unknown')).toHaveLength(1);
+  });
+});
