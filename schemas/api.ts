@@ -25,6 +25,31 @@ export const CurrencySchema = z
   .enum(CURRENCIES)
   .meta({ description: 'ISO 4217 currency code, upper case.', example: 'THB' });
 
+/** The amount must be what the customer saw: Σ quantity × unit_amount of the order lines. */
+function amountMatchesLines(
+  body: { amount: number; order: { lines: { quantity: number; unit_amount: number }[] } },
+  ctx: z.RefinementCtx,
+): void {
+  const total = body.order.lines.reduce((sum, line) => sum + line.quantity * line.unit_amount, 0);
+  if (total !== body.amount) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['amount'],
+      message: `amount ${body.amount} does not equal the order lines' total ${total}`,
+    });
+  }
+}
+
+/** A cursor-paginated list envelope: pass `next_cursor` as `cursor` while `has_more`. */
+function listOf<T extends z.ZodType>(item: T) {
+  return z.object({
+    object: z.literal('list'),
+    data: z.array(item),
+    has_more: z.boolean(),
+    next_cursor: z.string().nullable(),
+  });
+}
+
 /** One order line as the customer saw it; the cost service prices the SKU independently. */
 export const OrderLineSchema = z
   .object({
@@ -86,16 +111,7 @@ export const CreatePaymentRequestSchema = z
       .optional(),
   })
   .strict()
-  .superRefine((body, ctx) => {
-    const total = body.order.lines.reduce((sum, line) => sum + line.quantity * line.unit_amount, 0);
-    if (total !== body.amount) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['amount'],
-        message: `amount ${body.amount} does not equal the order lines' total ${total}`,
-      });
-    }
-  })
+  .superRefine(amountMatchesLines)
   .meta({ id: 'CreatePaymentRequest' });
 export type CreatePaymentRequest = z.infer<typeof CreatePaymentRequestSchema>;
 
@@ -150,14 +166,7 @@ export const PaymentEventResourceSchema = z
   .meta({ id: 'PaymentEvent' });
 export type PaymentEventResource = z.infer<typeof PaymentEventResourceSchema>;
 
-export const PaymentEventListSchema = z
-  .object({
-    object: z.literal('list'),
-    data: z.array(PaymentEventResourceSchema),
-    has_more: z.boolean(),
-    next_cursor: z.string().nullable(),
-  })
-  .meta({ id: 'PaymentEventList' });
+export const PaymentEventListSchema = listOf(PaymentEventResourceSchema).meta({ id: 'PaymentEventList' });
 
 export const ListQuerySchema = z
   .object({
@@ -214,14 +223,7 @@ export const ListPaymentsQuerySchema = z
 export type ListPaymentsQuery = z.infer<typeof ListPaymentsQuerySchema>;
 
 /** A page of the merchant's payments, newest first; pass `next_cursor` as `cursor` while `has_more`. */
-export const PaymentListSchema = z
-  .object({
-    object: z.literal('list'),
-    data: z.array(PaymentResourceSchema),
-    has_more: z.boolean(),
-    next_cursor: z.string().nullable(),
-  })
-  .meta({ id: 'PaymentList' });
+export const PaymentListSchema = listOf(PaymentResourceSchema).meta({ id: 'PaymentList' });
 export type PaymentList = z.infer<typeof PaymentListSchema>;
 
 /**
@@ -231,16 +233,7 @@ export type PaymentList = z.infer<typeof PaymentListSchema>;
 export const UpdatePaymentRequestSchema = z
   .object({ amount: AmountSchema, currency: CurrencySchema, order: OrderSchema })
   .strict()
-  .superRefine((body, ctx) => {
-    const total = body.order.lines.reduce((sum, line) => sum + line.quantity * line.unit_amount, 0);
-    if (total !== body.amount) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['amount'],
-        message: `amount ${body.amount} does not equal the order lines' total ${total}`,
-      });
-    }
-  })
+  .superRefine(amountMatchesLines)
   .meta({ id: 'UpdatePaymentRequest' });
 
 export const PaymentIdSchema = z.string().regex(/^pay_[0-9A-HJKMNP-TV-Z]{26}$/, 'not a payment id');
@@ -284,14 +277,7 @@ export const RefundResourceSchema = z
 export type RefundResource = z.infer<typeof RefundResourceSchema>;
 
 /** A payment's refunds, oldest first; pass `next_cursor` as `cursor` while `has_more`. */
-export const RefundListSchema = z
-  .object({
-    object: z.literal('list'),
-    data: z.array(RefundResourceSchema),
-    has_more: z.boolean(),
-    next_cursor: z.string().nullable(),
-  })
-  .meta({ id: 'RefundList' });
+export const RefundListSchema = listOf(RefundResourceSchema).meta({ id: 'RefundList' });
 export type RefundList = z.infer<typeof RefundListSchema>;
 
 export const IdempotencyKeySchema = z
