@@ -1,5 +1,5 @@
 /** Composition of one stage of the payment system: the stateful stack, then the stateless stack wired to it. */
-import type { Environment } from 'aws-cdk-lib';
+import type { Duration, Environment } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct, Node } from 'constructs';
 import { StatefulStack } from './stateful-stack.js';
@@ -48,6 +48,9 @@ export interface PaymentStacksOptions extends StageConfig {
   definitionPath?: string;
   handlersDir?: string;
   codeFor?: (handler: HandlerName) => lambda.Code;
+  /** Passed to the stateless stack: the customer's time to pay a QR / finish a redirect (its defaults). */
+  qrActionWindow?: Duration;
+  redirectActionWindow?: Duration;
 }
 
 export function createPaymentStacks(
@@ -59,7 +62,7 @@ export function createPaymentStacks(
     env: options.env,
     stage: options.stage,
     alarmEmail: options.alarmEmail,
-    description: `Payments ${options.stage}: KMS key, DynamoDB table, event bus, finance queue, secrets, alarm topic`,
+    description: `Payments ${options.stage}: KMS key, DynamoDB table, event bus, finance and notification queues, secrets, alarm topic`,
     terminationProtection: options.stage === 'prod',
   });
   const stateless = new StatelessStack(scope, `${prefix}-Stateless`, {
@@ -72,11 +75,14 @@ export function createPaymentStacks(
     kbankSecret: stateful.kbankSecret,
     costServiceApiKeySecret: stateful.costServiceApiKeySecret,
     alarmTopic: stateful.alarmTopic,
+    notificationQueue: stateful.notificationQueue.queue,
     costServiceUrl: options.costServiceUrl,
     kbankBaseUrl: options.kbankBaseUrl,
     definitionPath: options.definitionPath,
     handlersDir: options.handlersDir,
     codeFor: options.codeFor,
+    qrActionWindow: options.qrActionWindow,
+    redirectActionWindow: options.redirectActionWindow,
   });
   return { stateful, stateless };
 }

@@ -1,4 +1,7 @@
-/** Stateful stack: what holds data or identity and must outlive redeploys (key, table, bus, finance queue, secrets, alarm topic). */
+/**
+ * Stateful stack: what holds data or identity and must outlive redeploys (key, table, bus, finance and
+ * KBank notification queues, secrets, alarm topic).
+ */
 import {
   ArnFormat,
   CfnOutput,
@@ -26,6 +29,25 @@ import { createDeadLetterQueue, QueueWithDlq } from './constructs/queue-with-dlq
 /** EventBridge `source` of every event the payment saga publishes (schemas/events.ts). */
 export const PAYMENT_EVENT_SOURCE = 'payments';
 
+/**
+ * Lambda timeout of the notification processor (`kbank-notifications` in lib/stateless-stack.ts), here
+ * because the queue's visibility timeout is derived from it. 30 s like the other KBank tasks: a batch of
+ * ten callbacks is ten KBank inquiries of ~0.5 s each.
+ */
+export const NOTIFICATION_PROCESSOR_TIMEOUT = Duration.seconds(30);
+
+/**
+ * Six times the processor's timeout, as AWS advises for Lambda event sources (the poller may retry a
+ * throttled invoke within that time). It is also the delay before a failed callback is tried again (the
+ * processor reports failures per item), so it is kept short: five receives take ~15 minutes.
+ */
+export const NOTIFICATION_VISIBILITY_TIMEOUT = Duration.seconds(
+  6 * NOTIFICATION_PROCESSOR_TIMEOUT.toSeconds(),
+);
+
+/** The oldest notification waiting longer than this raises NotificationQueueAgeAlarm. */
+export const NOTIFICATION_MAX_AGE = Duration.minutes(5);
+
 export interface StatefulStackProps extends StackProps {
   /** Short stage name (`dev`, `staging`, `prod`), part of resource names. */
   stage: string;
@@ -46,6 +68,11 @@ export class StatefulStack extends Stack {
   readonly financeQueue: QueueWithDlq;
   /** Events EventBridge could not deliver to the finance queue. */
   readonly financeDeliveryDlq: sqs.Queue;
+  /**
+   * KBank callbacks (notify webhook, 3-D Secure return) accepted by the API, consumed by the
+   * `kbank-notifications` processor; its DLQ holds callbacks that failed five times.
+   */
+  readonly notificationQueue: QueueWithDlq;
   /** SecretString = the bare KBank secret key (`skey_…`). */
   readonly kbankSecret: secretsmanager.Secret;
   /** SecretString = the bare cost service API key. */
@@ -122,6 +149,16 @@ export class StatefulStack extends Stack {
       ],
     });
 
+    // A callback accepted here is the only trace of a customer's payment until the processor has asked
+    // KBank: retention 14 days (SQS's maximum) so that an outage of the processor loses nothing.
+    this.notificationQueue = new QueueWithDlq(this, 'NotificationQueue', {
+      encryptionKey: this.key,
+      maxReceiveCount: 5,
+      visibilityTimeout: NOTIFICATION_VISIBILITY_TIMEOUT,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: dataRemovalPolicy,
+    });
+
     this.kbankSecret = new secretsmanager.Secret(this, 'KbankSecretKey', {
       secretName: `payments/${props.stage}/kbank-secret-key`,
       description:
@@ -164,6 +201,7 @@ export class StatefulStack extends Stack {
     const dlqs = {
       FinanceDlq: this.financeQueue.deadLetterQueue,
       FinanceDeliveryDlq: this.financeDeliveryDlq,
+      NotificationDlq: this.notificationQueue.deadLetterQueue,
     };
     for (const [name, queue] of Object.entries(dlqs)) {
       const alarm = new cloudwatch.Alarm(this, `${name}DepthAlarm`, {
@@ -180,6 +218,20 @@ export class StatefulStack extends Stack {
       alarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
       alarm.addOkAction(new cwActions.SnsAction(this.alarmTopic));
     }
+    // The processor is down, failing every message, or not keeping up: callbacks wait and sagas stay parked.
+    const ageAlarm = new cloudwatch.Alarm(this, 'NotificationQueueAgeAlarm', {
+      alarmDescription: `NotificationQueue: a KBank callback has waited more than ${NOTIFICATION_MAX_AGE.toSeconds()} s (runbook: docs/runbook.md)`,
+      metric: this.notificationQueue.queue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      threshold: NOTIFICATION_MAX_AGE.toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    ageAlarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
+    ageAlarm.addOkAction(new cwActions.SnsAction(this.alarmTopic));
 
     Validations.of(this.table).acknowledge({
       id: 'PCI.DSS.321-DynamoDBInBackupPlan',
@@ -189,6 +241,10 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
     new CfnOutput(this, 'FinanceQueueUrl', { value: this.financeQueue.queue.queueUrl });
+    new CfnOutput(this, 'NotificationQueueUrl', { value: this.notificationQueue.queue.queueUrl });
+    // The redrive source (aws sqs start-message-move-task --source-arn …, docs/runbook.md).
+    new CfnOutput(this, 'NotificationDlqArn', { value: this.notificationQueue.deadLetterQueue.queueArn });
+    new CfnOutput(this, 'NotificationDlqUrl', { value: this.notificationQueue.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'KbankSecretName', { value: `payments/${props.stage}/kbank-secret-key` });
     new CfnOutput(this, 'CostServiceApiKeySecretName', {
       value: `payments/${props.stage}/cost-service-api-key`,

@@ -20,9 +20,11 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
@@ -34,12 +36,16 @@ import {
   PaymentFunction,
   PROJECT_ROOT,
 } from './constructs/payment-function.js';
+import { NOTIFICATION_PROCESSOR_TIMEOUT } from './stateful-stack.js';
 
 /** KBank KPGW sandbox; production stages pass `https://kpaymentgateway-services.kasikornbank.com`. */
 export const KBANK_SANDBOX_URL = 'https://dev-kpaymentgateway-services.kasikornbank.com';
 
 /** Base of the RFC 9457 `type` of every problem, as the handlers write it (functions/handlers/http.ts). */
 export const PROBLEM_TYPE_BASE = '/problems/';
+
+/** The 3-D Secure return route (`POST`, no authorizer); the KBank notify is its parent, `/v1/webhooks/kbank`. */
+export const BROWSER_RETURN_PATH = '/v1/webhooks/kbank/return';
 
 export interface HandlerSpec {
   description: string;
@@ -65,6 +71,12 @@ export interface HandlerSpec {
   refundSagaArnKey?: string;
   /** dynamodb:Query on this GSI only (no table reads, no writes), for functions that only list. */
   queriesIndex?: (typeof TABLE_DESIGN.globalSecondaryIndexes)[number]['indexName'];
+  /** May SendMessage to the KBank notification queue (and nothing else on it); gets NOTIFICATION_QUEUE_URL. */
+  sendsNotifications?: boolean;
+  /** Consumes the notification queue (SQS event source, batches of 10, per-item failures). */
+  consumesNotifications?: boolean;
+  /** Gets QR_ACTION_WINDOW_SECONDS / REDIRECT_ACTION_WINDOW_SECONDS when the stack props set them. */
+  actionWindows?: boolean;
 }
 
 /** Saga tasks call KBank (8 s per request) or the cost service (up to ~9.3 s with retries). */
@@ -80,6 +92,7 @@ export const HANDLERS = {
     description: 'POST /v1/payments',
     table: 'readwrite',
     startsSaga: true,
+    actionWindows: true,
   },
   'api-get-payment': { description: 'GET /v1/payments/{id}', table: 'read' },
   'api-list-payment-events': { description: 'GET /v1/payments/{id}/events', table: 'read' },
@@ -116,12 +129,12 @@ export const HANDLERS = {
     timeout: SAGA_TIMEOUT,
     sagaArnKey: 'VerifyCostFunctionArn',
   },
-  'saga-authorize-card': {
-    description: 'Saga task AuthorizeCard: KBank create charge',
+  'saga-authorize': {
+    description: 'Saga task Authorize: KBank create charge',
     table: 'readwrite',
     kbank: true,
     timeout: SAGA_TIMEOUT,
-    sagaArnKey: 'AuthorizeCardFunctionArn',
+    sagaArnKey: 'AuthorizeFunctionArn',
   },
   'saga-inquire-authorization': {
     description: 'Saga task InquireAuthorization: KBank inquiry after an unknown outcome',
@@ -179,6 +192,40 @@ export const HANDLERS = {
     timeout: SAGA_TIMEOUT,
     refundSagaArnKey: 'RefundUnresolvedFunctionArn',
   },
+  'api-get-payment-qr': { description: 'GET /v1/payments/{id}/qr (the QR to scan)', table: 'read' },
+  'api-kbank-webhook': {
+    description: 'POST /v1/webhooks/kbank (KBank notify, no API key: checksum verified, then queued)',
+    table: 'readwrite',
+    // The KBank secret keys the notify checksum.
+    kbank: true,
+    sendsNotifications: true,
+  },
+  'api-kbank-return': {
+    description: 'POST /v1/webhooks/kbank/return (3-D Secure browser form, untrusted: only queued)',
+    sendsNotifications: true,
+  },
+  'kbank-notifications': {
+    description: 'Notification processor: KBank callbacks from SQS, re-inquired at KBank, resume the saga',
+    table: 'readwrite',
+    kbank: true,
+    resumesSaga: true,
+    consumesNotifications: true,
+    timeout: NOTIFICATION_PROCESSOR_TIMEOUT,
+  },
+  'saga-await-action': {
+    description: "Saga task AwaitAction (callback): park until KBank reports the customer's step",
+    table: 'readwrite',
+    resumesSaga: true,
+    timeout: SAGA_TIMEOUT,
+    sagaArnKey: 'AwaitActionFunctionArn',
+  },
+  'saga-resolve-action': {
+    description: 'Saga task ResolveAction: KBank inquiry after a callback or the end of the action window',
+    table: 'readwrite',
+    kbank: true,
+    timeout: SAGA_TIMEOUT,
+    sagaArnKey: 'ResolveActionFunctionArn',
+  },
 } as const satisfies Record<string, HandlerSpec>;
 
 export type HandlerName = keyof typeof HANDLERS;
@@ -195,6 +242,11 @@ export interface StatelessStackProps extends StackProps {
   kbankSecret: secretsmanager.ISecret;
   costServiceApiKeySecret: secretsmanager.ISecret;
   alarmTopic: sns.ITopic;
+  /**
+   * The KBank notification queue (stateful stack, KMS-encrypted with its own DLQ): the callback endpoints
+   * send to it, `kbank-notifications` consumes it.
+   */
+  notificationQueue: sqs.IQueue;
   /** The merchant's cost calculation endpoint (docs/cost-service.md). */
   costServiceUrl: string;
   /** Default KBANK_SANDBOX_URL. */
@@ -210,6 +262,15 @@ export interface StatelessStackProps extends StackProps {
    * 6.5 days (KBank holds card authorizations about 7 days; the void must land before that).
    */
   captureWindow?: Duration;
+  /**
+   * Thai QR / WeChat Pay: how long the customer has to pay before the saga expires the QR. Stored on the
+   * payment by create-payment. Default (in code): 600 s.
+   */
+  qrActionWindow?: Duration;
+  /** Alipay / 3-D Secure: how long the customer has to finish the redirect. Default (in code): 900 s. */
+  redirectActionWindow?: Duration;
+  /** Per-route throttling of the unauthenticated 3-D Secure return. Default 50 requests/s, burst 100. */
+  browserReturnThrottling?: { rateLimit: number; burstLimit: number };
   /** ASL file relative to the project root. Default statemachines/payment.asl.json. */
   definitionPath?: string;
   /** The refund saga's ASL file relative to the project root. Default statemachines/refund.asl.json. */
@@ -270,6 +331,9 @@ export class StatelessStack extends Stack {
     this.createAlarms(props.alarmTopic);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.urlForPath('/v1') });
+    // What operators register at KBank (notify URL) and pass as the 3-D Secure return URL.
+    new CfnOutput(this, 'KbankNotifyUrl', { value: this.api.urlForPath('/v1/webhooks/kbank') });
+    new CfnOutput(this, 'KbankReturnUrl', { value: this.api.urlForPath(BROWSER_RETURN_PATH) });
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RefundStateMachineArn', { value: this.refundStateMachine.stateMachineArn });
   }
@@ -301,6 +365,13 @@ export class StatelessStack extends Stack {
       if (spec.startsSaga && props.captureWindow) {
         environment.CAPTURE_WINDOW_SECONDS = String(props.captureWindow.toSeconds());
       }
+      if (spec.actionWindows && props.qrActionWindow) {
+        environment.QR_ACTION_WINDOW_SECONDS = String(props.qrActionWindow.toSeconds());
+      }
+      if (spec.actionWindows && props.redirectActionWindow) {
+        environment.REDIRECT_ACTION_WINDOW_SECONDS = String(props.redirectActionWindow.toSeconds());
+      }
+      if (spec.sendsNotifications) environment.NOTIFICATION_QUEUE_URL = props.notificationQueue.queueUrl;
       // From the name, like stateMachineArn: the refund machine needs the refund functions' ARNs.
       const refundStateMachineArn = this.formatArn({
         service: 'states',
@@ -343,6 +414,17 @@ export class StatelessStack extends Stack {
           new iam.PolicyStatement({
             actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
             resources: [stateMachineArn],
+          }),
+        );
+      }
+      if (spec.sendsNotifications) grantQueueSend(fn, props.notificationQueue);
+      if (spec.consumesNotifications) {
+        // The queue's grantConsumeMessages: receive/delete/change visibility on this queue, kms:Decrypt.
+        fn.addEventSource(
+          new lambdaEventSources.SqsEventSource(props.notificationQueue, {
+            batchSize: 10,
+            // The processor returns SQSBatchResponse: only the failed callbacks come back.
+            reportBatchItemFailures: true,
           }),
         );
       }
@@ -408,7 +490,7 @@ export class StatelessStack extends Stack {
       {
         id: 'PCI.DSS.321-IAMNoInlinePolicy',
         reason:
-          'The role and its policy belong to this one state machine (invoke its six task functions, put events on the bus, log delivery, X-Ray); a reusable managed policy would invite sharing.',
+          'The role and its policy belong to this one state machine (invoke its task functions, put events on the bus, log delivery, X-Ray); a reusable managed policy would invite sharing.',
       },
     );
     return stateMachine;
@@ -487,6 +569,7 @@ export class StatelessStack extends Stack {
       removalPolicy: logRemovalPolicy,
     });
     const throttling = props.throttling ?? { rateLimit: 200, burstLimit: 400 };
+    const browserReturnThrottling = props.browserReturnThrottling ?? { rateLimit: 50, burstLimit: 100 };
 
     const api = new apigw.RestApi(this, 'Api', {
       restApiName: `payments-${props.stage}`,
@@ -518,6 +601,14 @@ export class StatelessStack extends Stack {
         // Per-merchant usage plans are the next step; this protects the account-wide Lambda concurrency.
         throttlingRateLimit: throttling.rateLimit,
         throttlingBurstLimit: throttling.burstLimit,
+        methodOptions: {
+          // Unauthenticated, and every accepted post costs the processor a KBank inquiry: a flood of
+          // made-up charge ids must not use up our KBank rate or the stage's whole budget.
+          [`${BROWSER_RETURN_PATH}/POST`]: {
+            throttlingRateLimit: browserReturnThrottling.rateLimit,
+            throttlingBurstLimit: browserReturnThrottling.burstLimit,
+          },
+        },
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         // Never log request/response bodies: they carry card tokens and customer data.
         dataTraceEnabled: false,
@@ -605,6 +696,36 @@ export class StatelessStack extends Stack {
       requestValidator: validator,
       requestParameters: { 'method.request.path.id': true },
     });
+    payment.addResource('qr').addMethod('GET', integration('api-get-payment-qr'), {
+      ...secured,
+      requestValidator: validator,
+      requestParameters: { 'method.request.path.id': true },
+    });
+
+    // KBank's callbacks carry no credential of ours. No request model either: the handlers read the raw
+    // body (the notify's checksum is computed over it; the 3-D Secure return is a urlencoded form, which
+    // a Lambda proxy passes through as text), and every body is untrusted until the handler checked it.
+    const kbankWebhook = v1.addResource('webhooks').addResource('kbank');
+    const notify = kbankWebhook.addMethod('POST', integration('api-kbank-webhook'), {
+      authorizationType: apigw.AuthorizationType.NONE,
+    });
+    const browserReturn = kbankWebhook
+      .addResource('return')
+      .addMethod('POST', integration('api-kbank-return'), {
+        authorizationType: apigw.AuthorizationType.NONE,
+      });
+    const notifyReason =
+      "KBank's payment notify cannot carry our API key. It is authenticated by its checksum (SHA-256 over the charge id, amount, currency and state plus our KBank secret key), verified against the amount and currency WE stored before anything is queued; a mismatch is refused (401) and recorded on the payment, and even an accepted notify only makes the processor ask KBank. Behind the WAF and the stage throttling.";
+    Validations.of(notify).acknowledge(
+      { id: 'AwsSolutions-APIG4', reason: notifyReason },
+      { id: 'AwsSolutions-COG4', reason: notifyReason },
+    );
+    const returnReason =
+      "The customer's browser posts this form after 3-D Secure (KBank redirects it here); a browser holds no credential of ours. Nothing in the form is trusted: only the claimed charge id is queued, and the processor asks KBank for the charge before anything changes. Behind the WAF, the stage throttling and a lower throttle of its own.";
+    Validations.of(browserReturn).acknowledge(
+      { id: 'AwsSolutions-APIG4', reason: returnReason },
+      { id: 'AwsSolutions-COG4', reason: returnReason },
+    );
 
     Validations.of(health).acknowledge(
       {
@@ -872,6 +993,22 @@ function grantIndexQuery(fn: lambda.IFunction, table: dynamodb.ITable, indexName
   if (!key) throw new Error('grantIndexQuery: the table must be encrypted with a customer-managed key');
   fn.addToRolePolicy(
     new iam.PolicyStatement({ actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [key.keyArn] }),
+  );
+}
+
+/**
+ * `queue.grantSendMessages` written out: SendMessage only (no GetQueueAttributes/GetQueueUrl, the URL comes
+ * from the environment), and the two KMS actions SQS needs from a producer instead of
+ * `kms:GenerateDataKey*`/`kms:ReEncrypt*`.
+ */
+function grantQueueSend(fn: lambda.IFunction, queue: sqs.IQueue): void {
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+  if (!queue.encryptionMasterKey) return;
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [queue.encryptionMasterKey.keyArn],
+    }),
   );
 }
 

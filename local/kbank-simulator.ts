@@ -14,6 +14,7 @@ import {
   kbankCreateQrOrderRequestSchema,
   kbankCreateQrRequestSchema,
   type kbankQrChargeSchema,
+  kbankQrRefundRequestSchema,
   kbankQrVoidRequestSchema,
   kbankRefundRequestSchema,
   kbankSettleRequestSchema,
@@ -533,7 +534,8 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
   function voidCharge(charge: SimCharge, json: unknown): Reply {
     const parsed = kbankVoidRequestSchema.safeParse(json);
     if (!parsed.success) throw invalidRequest(parsed.error);
-    requireState(charge, 'Authorized', 'void');
+    // A 3-D Secure or Alipay charge the customer never finished is voided too: the saga gives up on it.
+    if (!awaitsCustomer(charge)) requireState(charge, 'Authorized', 'void');
     charge.state = 'Voided';
     charge.voidReason = parsed.data.reason;
     return { status: 200, body: toWire(charge) };
@@ -602,11 +604,17 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
       requireMethod(method, 'POST');
       return createQr(await readJson(req));
     }
-    const qr = /^\/qr\/v2\/qr\/([^/]+)(\/void)?$/.exec(path);
+    const qr = /^\/qr\/v2\/qr\/([^/]+)(?:\/(void|refund))?$/.exec(path);
     if (qr) {
       requireKey(req, secretKey);
-      const charge = qrCharge(pathId(qr[1]));
-      if (!qr[2]) {
+      const id = pathId(qr[1]);
+      const action = qr[2];
+      if (action === 'refund') {
+        requireMethod(method, 'POST');
+        return refundQr(qrChargeById(id), await readJson(req));
+      }
+      const charge = qrCharge(id);
+      if (!action) {
         requireMethod(method, 'GET');
         return { status: 200, body: toWire(charge) };
       }
@@ -635,6 +643,11 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
     if (path === '/_sim/faults') {
       requireMethod(method, 'POST');
       return setFaultsReply(await readJson(req));
+    }
+    // Before the pages: `/_sim/qr/scan` would otherwise read as the page of an order named "scan".
+    if (path === '/_sim/qr/scan') {
+      requireMethod(method, 'POST');
+      return scanQr(await readJson(req));
     }
     const page = /^\/_sim\/(3ds|alipay|qr)\/([^/]+)$/.exec(path);
     if (page) {
@@ -685,6 +698,13 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
     const chargeId = chargeIdByOrder.get(chargeIdOrOrderId);
     const charge = chargeId === undefined ? undefined : charges.get(chargeId);
     if (!charge) throw new SimError(404, 'charge_not_found', 'no such charge or order');
+    return refresh(charge);
+  }
+
+  /** A QR / WeChat charge by charge id only: the refund path names a charge [ours], never an order. */
+  function qrChargeById(chargeId: string): SimCharge {
+    const charge = charges.get(chargeId);
+    if (charge?.orderId === undefined) throw new SimError(404, 'charge_not_found', 'no such charge');
     return refresh(charge);
   }
 
@@ -788,6 +808,26 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
     return { status: 200, body: toWire(charge) };
   }
 
+  /**
+   * [ours: KBank publishes no QR refund] Gives back money paid to an order, e.g. one paid after the
+   * merchant's payment had expired: only once paid (a cancel is for before), whole or in parts up to the
+   * paid amount, reported like a card refund (`Refund Sent`, `refund_info`). No notify, like the card refund.
+   */
+  function refundQr(charge: SimCharge, json: unknown): Reply {
+    const parsed = kbankQrRefundRequestSchema.safeParse(json);
+    if (!parsed.success) throw invalidRequest(parsed.error);
+    if (charge.state !== 'Authorized' && charge.state !== 'Refund Sent') {
+      throw new SimError(400, 'invalid_state', `cannot refund a charge in state ${charge.state}`);
+    }
+    const amount = parseAmount(parsed.data.amount, charge.currency);
+    if (charge.refundedAmount + amount > charge.amount) {
+      throw new SimError(400, 'amount_exceeds_refundable', 'refunds would exceed the paid amount');
+    }
+    charge.state = 'Refund Sent';
+    charge.refundedAmount += amount;
+    return { status: 200, body: toWire(charge) };
+  }
+
   /** Only an order still waiting for payment can be paid, shown, cancelled or abandoned. */
   function requireOpen(charge: SimCharge): void {
     if (charge.state === 'Expired') throw new SimError(400, 'order_expired', 'the order has expired');
@@ -852,11 +892,7 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
   async function customerAction(charge: SimCharge, success: boolean): Promise<SimCharge> {
     const threeDs = charge.behaviour === 'three_d_secure';
     if (charge.orderId !== undefined) requireOpen(charge);
-    else if (
-      threeDs
-        ? charge.state !== 'Pre-Authorized'
-        : charge.sourceType !== 'alipay' || charge.state !== 'Initialize'
-    ) {
+    else if (!awaitsCustomer(charge)) {
       throw new SimError(400, 'invalid_state', `the charge is ${charge.state}, not waiting for the customer`);
     }
     if (success) {
@@ -872,6 +908,21 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
     if (threeDs) await browserReturn(charge, success);
     await notify(charge);
     return charge;
+  }
+
+  /**
+   * The customer scans the code our API showed them (the QR payload is all they have) and pays or is
+   * declined: the same as `/_sim/orders/{orderId}/pay|decline`, found by the payload.
+   */
+  async function scanQr(json: unknown): Promise<Reply> {
+    const parsed = simQrScanRequestSchema.safeParse(json);
+    if (!parsed.success) throw invalidRequest(parsed.error);
+    const { payload, action } = parsed.data;
+    const charge = [...charges.values()].find(
+      (candidate) => candidate.orderId !== undefined && candidate.qrPayload === payload,
+    );
+    if (!charge) throw new SimError(404, 'order_not_found', 'no order has this QR payload');
+    return { status: 200, body: toWire(await customerAction(refresh(charge), action === 'pay')) };
   }
 
   function faultsFor(charge: SimCharge): NotifyFaults {
@@ -1200,6 +1251,17 @@ const simFaultsRequestSchema = z
   })
   .strict();
 
+/**
+ * Body of `POST /_sim/qr/scan` [ours]: the payload as shown to the customer (surrounding whitespace from a
+ * scanner or a paste is ignored) and what the customer does.
+ */
+const simQrScanRequestSchema = z
+  .object({
+    payload: z.string().trim().min(1),
+    action: z.enum(['pay', 'decline']).default('pay'),
+  })
+  .strict();
+
 function isAlipayRequest(json: unknown): boolean {
   return (
     typeof json === 'object' && json !== null && (json as { source_type?: unknown }).source_type === 'alipay'
@@ -1208,6 +1270,13 @@ function isAlipayRequest(json: unknown): boolean {
 
 function isCardCharge(charge: SimCharge): boolean {
   return charge.sourceType === undefined || charge.sourceType === 'card';
+}
+
+/** A 3-D Secure card charge or an Alipay charge whose customer has not finished yet (orders: requireOpen). */
+function awaitsCustomer(charge: SimCharge): boolean {
+  return charge.behaviour === 'three_d_secure'
+    ? charge.state === 'Pre-Authorized'
+    : charge.sourceType === 'alipay' && charge.state === 'Initialize';
 }
 
 /** The order object [ours beyond `id`: KBank publishes nothing else [?]]. */

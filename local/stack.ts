@@ -8,15 +8,18 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import type { SQSEvent } from 'aws-lambda';
 import type { z } from 'zod';
 import { createCostClient } from '../functions/adapters/cost-client.js';
 import { createDocumentClient, DynamoPaymentRepository } from '../functions/adapters/dynamo-repository.js';
 import { createKbankClient } from '../functions/adapters/kbank-client.js';
+import { createNotifyReader } from '../functions/adapters/kbank-notify.js';
 import { StepFunctionsTasks, StepFunctionsWorkflow } from '../functions/adapters/sfn-workflow.js';
 import { ulidIds } from '../functions/core/ids.js';
 import { type Clock, systemClock } from '../functions/core/ports.js';
 import { hashApiKey } from '../functions/core/use-cases/authenticate.js';
-import { authorizeCard } from '../functions/core/use-cases/authorize-card.js';
+import { authorize } from '../functions/core/use-cases/authorize.js';
+import { awaitAction } from '../functions/core/use-cases/await-action.js';
 import { awaitCapture } from '../functions/core/use-cases/await-capture.js';
 import { capture } from '../functions/core/use-cases/capture.js';
 import type { CreatePaymentDeps } from '../functions/core/use-cases/create-payment.js';
@@ -24,10 +27,15 @@ import type { CreateRefundDeps } from '../functions/core/use-cases/create-refund
 import { failPayment } from '../functions/core/use-cases/fail-payment.js';
 import { inquireAuthorization } from '../functions/core/use-cases/inquire-authorization.js';
 import { inquireRefund } from '../functions/core/use-cases/inquire-refund.js';
+import type {
+  CallbackIntakeDeps,
+  CallbackProcessorDeps,
+} from '../functions/core/use-cases/kbank-callbacks.js';
 import { refundAtKbank } from '../functions/core/use-cases/refund-at-kbank.js';
 import { DEFAULT_REFUND_POLICY, type RefundSagaDeps } from '../functions/core/use-cases/refund-saga.js';
 import { refundUnresolved } from '../functions/core/use-cases/refund-unresolved.js';
 import type { ManualCaptureDeps } from '../functions/core/use-cases/request-capture.js';
+import { resolveAction } from '../functions/core/use-cases/resolve-action.js';
 import { DEFAULT_POLICY, type SagaDeps } from '../functions/core/use-cases/saga.js';
 import { verifyCost } from '../functions/core/use-cases/verify-cost.js';
 import { voidAuthorization } from '../functions/core/use-cases/void-authorization.js';
@@ -37,13 +45,24 @@ import { createCapturePaymentHandler } from '../functions/handlers/api-capture-p
 import { createCreatePaymentHandler } from '../functions/handlers/api-create-payment.js';
 import { createCreateRefundHandler } from '../functions/handlers/api-create-refund.js';
 import { createGetPaymentHandler } from '../functions/handlers/api-get-payment.js';
+import { createGetPaymentQrHandler } from '../functions/handlers/api-get-payment-qr.js';
 import { handler as healthHandler } from '../functions/handlers/api-health.js';
+import { createKbankReturnHandler } from '../functions/handlers/api-kbank-return.js';
+import { createKbankWebhookHandler } from '../functions/handlers/api-kbank-webhook.js';
 import { createListPaymentEventsHandler } from '../functions/handlers/api-list-payment-events.js';
 import { createListPaymentsHandler } from '../functions/handlers/api-list-payments.js';
 import { createListRefundsHandler } from '../functions/handlers/api-list-refunds.js';
 import { createUpdatePaymentHandler } from '../functions/handlers/api-update-payment.js';
+import { createCallbackProcessor } from '../functions/handlers/kbank-notifications.js';
 import { type RefundStep, refundTask } from '../functions/handlers/refund-task.js';
-import { CallbackTaskInputSchema, type SagaStep, sagaTask } from '../functions/handlers/saga.js';
+import {
+  ActionTaskInputSchema,
+  CallbackTaskInputSchema,
+  ResolveActionInputSchema,
+  type SagaStep,
+  sagaTask,
+} from '../functions/handlers/saga.js';
+import type { KbankCallback } from '../schemas/callbacks.js';
 import { type ApiServer, type Route, startApiServer } from './api-server.js';
 import { type AslRunner, createAslRunner, startSfnEndpoint } from './asl-runner.js';
 import { type CostSimulator, startCostSimulator } from './cost-simulator.js';
@@ -51,6 +70,7 @@ import { createTable, localDynamoClientConfig, startDynamoDbLocal } from './dyna
 import { createLocalEventBus, type LocalEventBus } from './event-bus.js';
 import { type KbankSimulator, startKbankSimulator } from './kbank-simulator.js';
 import { lambdaContext } from './lambda-context.js';
+import { createLocalQueue, type LocalDelivery, type LocalQueue } from './queue.js';
 
 const ASL_PATH = new URL('../statemachines/payment.asl.json', import.meta.url);
 const OPENAPI_PATH = new URL('../docs/openapi.json', import.meta.url);
@@ -70,7 +90,7 @@ const REFUND_FUNCTIONS: Record<string, { substitution: string; step: RefundStep 
 /** The saga's Lambda tasks, by the names the CDK stack gives them (and their input schema when not the default). */
 const SAGA_FUNCTIONS: Record<string, { substitution: string; step: SagaStep<never>; schema?: z.ZodType }> = {
   'saga-verify-cost': { substitution: 'VerifyCostFunctionArn', step: verifyCost },
-  'saga-authorize-card': { substitution: 'AuthorizeCardFunctionArn', step: authorizeCard },
+  'saga-authorize': { substitution: 'AuthorizeFunctionArn', step: authorize },
   'saga-inquire-authorization': {
     substitution: 'InquireAuthorizationFunctionArn',
     step: inquireAuthorization,
@@ -82,6 +102,16 @@ const SAGA_FUNCTIONS: Record<string, { substitution: string; step: SagaStep<neve
     substitution: 'AwaitCaptureFunctionArn',
     step: awaitCapture,
     schema: CallbackTaskInputSchema,
+  },
+  'saga-await-action': {
+    substitution: 'AwaitActionFunctionArn',
+    step: awaitAction,
+    schema: ActionTaskInputSchema,
+  },
+  'saga-resolve-action': {
+    substitution: 'ResolveActionFunctionArn',
+    step: resolveAction,
+    schema: ResolveActionInputSchema,
   },
 };
 
@@ -106,6 +136,10 @@ export interface LocalStackOptions {
   clock?: Clock;
   /** Manual capture: how long an authorization waits for the merchant (default 6.5 days). */
   captureWindowSeconds?: number;
+  /** How long the customer has for a QR or a redirect (defaults 600 s / 900 s); tests use seconds. */
+  actionWindows?: { qrSeconds?: number; redirectSeconds?: number };
+  /** The notification queue redelivers a failed callback after this long (default 1000 ms). */
+  callbackRetryMs?: number;
   /** Demo merchant's API key; random when absent. */
   apiKey?: string;
 }
@@ -123,6 +157,8 @@ export interface LocalStack {
   /** Runs statemachines/refund.asl.json: one execution per refund, named by the refund id. */
   refundRunner: AslRunner;
   bus: LocalEventBus;
+  /** The KBank callback queue (SQS on AWS): `idle()` waits until every callback is processed. */
+  callbacks: LocalQueue<KbankCallback>;
   kbank: KbankSimulator;
   cost: CostSimulator;
   repo: DynamoPaymentRepository;
@@ -254,6 +290,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       clock,
       ids: ulidIds,
       ...(options.captureWindowSeconds ? { captureWindowSeconds: options.captureWindowSeconds } : {}),
+      ...(options.actionWindows ? { actionWindows: options.actionWindows } : {}),
     };
     const refundApiDeps: CreateRefundDeps = {
       repo,
@@ -265,6 +302,34 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     tasks = new StepFunctionsTasks(sfnClient);
     const manualCaptureDeps: ManualCaptureDeps = { repo, idempotency: repo, tasks, clock };
     const changeAmountDeps = { ...manualCaptureDeps, cost: sagaDeps.cost };
+
+    const processorDeps: CallbackProcessorDeps = { repo, kbank: sagaDeps.kbank, tasks, clock };
+    // The real SQS handler consumes it, one record per receive; a reported failure means redelivery.
+    const processor = createCallbackProcessor(() => processorDeps);
+    const callbacks = createLocalQueue<KbankCallback>({
+      name: 'kbank-callbacks',
+      consume: async (message, delivery) => {
+        const batch = await processor(sqsEvent(message, delivery), lambdaContext('kbank-notifications'));
+        if (batch.batchItemFailures.length > 0) throw new Error('the processor reported a failure');
+      },
+      visibilityTimeoutMs: options.callbackRetryMs ?? 1000,
+      onDeadLetter: (message, error) =>
+        console.error(
+          JSON.stringify({
+            level: 'ERROR',
+            message: 'kbank callback dead-lettered',
+            callback: message,
+            error: String(error),
+          }),
+        ),
+    });
+    closers.push(() => callbacks.close());
+    const intakeDeps: CallbackIntakeDeps = {
+      repo,
+      queue: callbacks,
+      notify: createNotifyReader(async () => KBANK_SECRET),
+      clock,
+    };
 
     const merchant = { id: 'merchant_demo', name: 'Demo Merchant', apiKey: options.apiKey ?? randomApiKey() };
     await repo.putApiKey(hashApiKey(merchant.apiKey), { id: merchant.id, name: merchant.name });
@@ -334,6 +399,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         handler: createListRefundsHandler(() => repo),
         authorized: true,
       },
+      {
+        method: 'GET',
+        path: '/v1/payments/{id}/qr',
+        name: 'api-get-payment-qr',
+        handler: createGetPaymentQrHandler(() => repo),
+        authorized: true,
+      },
+      {
+        method: 'POST',
+        path: '/v1/webhooks/kbank',
+        name: 'api-kbank-webhook',
+        handler: createKbankWebhookHandler(() => intakeDeps),
+        authorized: false,
+      },
+      {
+        method: 'POST',
+        path: '/v1/webhooks/kbank/return',
+        name: 'api-kbank-return',
+        handler: createKbankReturnHandler(() => intakeDeps),
+        authorized: false,
+      },
     ];
     const api: ApiServer = await startApiServer({
       routes,
@@ -345,6 +431,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: options.apiPort ?? 0,
     });
     closers.push(() => api.close());
+    // KBank's registered callback URLs point at our webhook endpoints.
+    kbank.setNotifyUrl(`${api.url}/v1/webhooks/kbank`);
+    kbank.setBrowserReturnUrl(`${api.url}/v1/webhooks/kbank/return`);
 
     return {
       apiUrl: api.url,
@@ -358,6 +447,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       runner,
       refundRunner,
       bus,
+      callbacks,
       kbank,
       cost,
       repo,
@@ -368,4 +458,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await close();
     throw error;
   }
+}
+
+/** One queue receive as the SQS event source hands it to Lambda. */
+function sqsEvent(message: KbankCallback, delivery: LocalDelivery): SQSEvent {
+  return {
+    Records: [
+      {
+        messageId: delivery.messageId,
+        receiptHandle: delivery.messageId,
+        body: JSON.stringify(message),
+        attributes: {
+          ApproximateReceiveCount: String(delivery.receiveCount),
+          SentTimestamp: String(Date.now()),
+          SenderId: 'local',
+          ApproximateFirstReceiveTimestamp: String(Date.now()),
+        },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:kbank-callbacks`,
+        awsRegion: LOCAL_REGION,
+      },
+    ],
+  };
 }

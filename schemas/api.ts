@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { CURRENCIES, MAX_AMOUNT_MINOR } from '../functions/core/money.js';
-import { PAYMENT_STATUSES } from '../functions/core/payment.js';
+import { PAYMENT_METHOD_TYPES, PAYMENT_STATUSES } from '../functions/core/payment.js';
 import { REFUND_STATUSES } from '../functions/core/refund.js';
 
 const identifier = (what: string, max = 64) =>
@@ -85,6 +85,44 @@ export const CardPaymentMethodSchema = z
   })
   .strict();
 
+const customerActionMethod = (type: 'qr_promptpay' | 'wechat_pay' | 'alipay', description: string) =>
+  z
+    .object({ type: z.literal(type) })
+    .strict()
+    .meta({ description });
+
+/** How the customer pays: a KBank card token, or a method the customer completes on their phone or KBank's page. */
+export const PaymentMethodRequestSchema = z.discriminatedUnion('type', [
+  CardPaymentMethodSchema,
+  customerActionMethod(
+    'qr_promptpay',
+    "Thai QR (PromptPay): the customer scans `next_action`'s QR. THB only.",
+  ),
+  customerActionMethod(
+    'wechat_pay',
+    "WeChat Pay: the customer scans `next_action`'s QR in WeChat. THB only.",
+  ),
+  customerActionMethod('alipay', "Alipay: send the customer to `next_action`'s URL."),
+]);
+
+/** Thai QR and WeChat Pay are THB only; only cards have a separate capture. */
+function methodRules(
+  body: { currency: string; capture: string; payment_method: { type: string } },
+  ctx: z.RefinementCtx,
+): void {
+  const type = body.payment_method.type;
+  if ((type === 'qr_promptpay' || type === 'wechat_pay') && body.currency !== 'THB') {
+    ctx.addIssue({ code: 'custom', path: ['currency'], message: `${type} payments are THB only` });
+  }
+  if (type !== 'card' && body.capture === 'manual') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['capture'],
+      message: `${type} payments are captured when the customer pays: capture must be automatic`,
+    });
+  }
+}
+
 /**
  * POST /v1/payments body.
  * @example {"amount":70900,"currency":"THB","order":{"id":"order-1001","lines":[{"sku":"SKU-TSHIRT","quantity":2,"unit_amount":35000},{"sku":"SKU-STICKER","quantity":1,"unit_amount":900}]},"customer":{"id":"cus-42"},"payment_method":{"type":"card","token":"tokn_test_abc"}}
@@ -95,7 +133,17 @@ export const CreatePaymentRequestSchema = z
     currency: CurrencySchema,
     order: OrderSchema,
     customer: CustomerSchema,
-    payment_method: CardPaymentMethodSchema,
+    payment_method: PaymentMethodRequestSchema,
+    action_expires_in: z
+      .int()
+      .min(60)
+      .max(3600)
+      .optional()
+      .meta({
+        description:
+          'Seconds the customer has to scan the QR or finish the redirect (QR default 600, Alipay and ' +
+          '3-D Secure 900). The payment becomes `expired` after that.',
+      }),
     capture: z
       .enum(['automatic', 'manual'])
       .default('automatic')
@@ -112,8 +160,47 @@ export const CreatePaymentRequestSchema = z
   })
   .strict()
   .superRefine(amountMatchesLines)
+  .superRefine(methodRules)
   .meta({ id: 'CreatePaymentRequest' });
 export type CreatePaymentRequest = z.infer<typeof CreatePaymentRequestSchema>;
+
+/**
+ * What the customer must do: scan a QR (Thai QR, WeChat Pay) or open a URL (Alipay, 3-D Secure).
+ * @example {"type":"display_qr","qr_payload":"00020101021230...6304ABCD","qr_image_url":"/v1/payments/pay_01JD3Q4V7M0000000000000000/qr","expires_at":"2026-11-22T04:10:00.000Z"}
+ */
+export const NextActionSchema = z
+  .discriminatedUnion('type', [
+    z.object({
+      type: z.literal('display_qr'),
+      qr_payload: z
+        .string()
+        .meta({ description: 'The EMVCo string to render as a QR (or fetch `qr_image_url`).' }),
+      qr_image_url: z.string().meta({ description: 'GET it for the QR as PNG and SVG data URLs.' }),
+      expires_at: z.iso.datetime(),
+    }),
+    z.object({
+      type: z.literal('redirect_to_url'),
+      url: z.string().meta({ description: "Send the customer's browser here (KBank's page)." }),
+      expires_at: z.iso.datetime(),
+    }),
+  ])
+  .meta({ id: 'NextAction' });
+
+/**
+ * GET /v1/payments/{id}/qr: the QR to show the customer, ready for an <img src>.
+ * @example {"object":"payment_qr","payment_id":"pay_01JD3Q4V7M0000000000000000","payload":"00020101021230...6304ABCD","png":"data:image/png;base64,iVBORw0KGgo...","svg":"data:image/svg+xml;base64,PHN2Zy...","expires_at":"2026-11-22T04:10:00.000Z"}
+ */
+export const PaymentQrSchema = z
+  .object({
+    object: z.literal('payment_qr'),
+    payment_id: z.string(),
+    payload: z.string(),
+    png: z.string().meta({ description: 'data:image/png;base64,…' }),
+    svg: z.string().meta({ description: 'data:image/svg+xml;base64,…' }),
+    expires_at: z.iso.datetime(),
+  })
+  .meta({ id: 'PaymentQr' });
+export type PaymentQrResource = z.infer<typeof PaymentQrSchema>;
 
 export const PaymentResourceSchema = z
   .object({
@@ -138,8 +225,11 @@ export const PaymentResourceSchema = z
     order: z.object({ id: z.string(), lines: z.array(OrderLineSchema) }),
     customer: CustomerSchema,
     payment_method: z.object({
-      type: z.literal('card'),
+      type: z.enum(PAYMENT_METHOD_TYPES),
       card: z.object({ brand: z.string().optional(), masked: z.string().optional() }).nullable(),
+    }),
+    next_action: NextActionSchema.nullable().meta({
+      description: 'While `requires_action`: what the customer must do, and until when. Otherwise null.',
     }),
     description: z.string().nullable(),
     metadata: z.record(z.string(), z.string()),
@@ -158,7 +248,7 @@ export const PaymentEventResourceSchema = z
     sequence: z.int(),
     type: z.string().meta({ example: 'payment.authorized' }),
     at: z.iso.datetime(),
-    actor: z.enum(['api', 'saga', 'operator']),
+    actor: z.enum(['api', 'saga', 'kbank', 'operator']),
     from_status: z.enum(PAYMENT_STATUSES).nullable(),
     to_status: z.enum(PAYMENT_STATUSES),
     detail: z.record(z.string(), z.unknown()),

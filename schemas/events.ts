@@ -14,6 +14,8 @@ export const PAYMENT_EVENT_TYPES = [
   'payment.voided',
   'payment.capture_requested',
   'payment.canceled',
+  'payment.requires_action',
+  'payment.expired',
 ] as const;
 export type PaymentEventType = (typeof PAYMENT_EVENT_TYPES)[number];
 

@@ -231,8 +231,8 @@ export type KbankToken = z.infer<typeof kbankTokenSchema>;
 export const kbankQrStateSchema = z.enum(KBANK_QR_STATES);
 
 /**
- * A QR / WeChat charge: the answer to QR inquiry (`GET /qr/v2/qr/{chargeId|orderId}`) and cancel; the
- * charge object plus `order_id` [5×], with the wider QR state.
+ * A QR / WeChat charge: the answer to QR inquiry (`GET /qr/v2/qr/{chargeId|orderId}`), cancel and refund;
+ * the charge object plus `order_id` [5×], with the wider QR state.
  * @example
  * {
  *   id: 'chrg_test_7a1b', object: 'charge', amount: '200.50', currency: 'THB', status: 'success',
@@ -346,6 +346,14 @@ export type KbankQrWire = z.infer<typeof kbankQrSchema>;
  */
 export const kbankQrVoidRequestSchema = z.object({ reason: z.string().min(1).optional() });
 export type KbankQrVoidRequest = z.infer<typeof kbankQrVoidRequestSchema>;
+
+/**
+ * Body of `POST /qr/v2/qr/{chargeId}/refund` [ours, ?: KBank publishes no QR refund endpoint]: the card
+ * refund body, the closest shape KBank does publish.
+ * @example { amount: '200.50', reason: 'paid after the payment had expired' }
+ */
+export const kbankQrRefundRequestSchema = kbankRefundRequestSchema;
+export type KbankQrRefundRequest = z.infer<typeof kbankQrRefundRequestSchema>;
 
 /**
  * Body of `POST /card/v2/charge` for Alipay [3×]: no token, `callback_type: "web"`.

@@ -86,7 +86,8 @@ export function buildOpenApi(): Record<string, unknown> {
       title: 'Payments API',
       version: '1.0.0',
       description:
-        'Card payments through KBank, one Step Functions saga per payment. Amounts are integers in minor units. ' +
+        'Card, Thai QR, WeChat Pay and Alipay payments through KBank, one Step Functions saga per payment. ' +
+        'Amounts are integers in minor units. ' +
         'Errors are RFC 9457 problems. See docs/api.md for the guide.',
     },
     servers: [{ url: 'http://127.0.0.1:3000', description: 'local stack' }],
@@ -227,6 +228,54 @@ export function buildOpenApi(): Record<string, unknown> {
             },
             '401': problem('Missing or unknown API key.'),
             '404': problem('No such payment for this merchant.'),
+          },
+        },
+      },
+      '/v1/payments/{id}/qr': {
+        get: {
+          operationId: 'getPaymentQr',
+          summary: 'The QR the customer scans (Thai QR, WeChat Pay), as PNG and SVG data URLs.',
+          parameters: [paymentId],
+          responses: {
+            '200': { description: 'The QR.', content: { 'application/json': { schema: ref('PaymentQr') } } },
+            '401': problem('Missing or unknown API key.'),
+            '404': problem('No such payment for this merchant.'),
+            '409': problem('The payment is not waiting for a QR to be scanned (`no_qr`).'),
+          },
+        },
+      },
+      '/v1/webhooks/kbank': {
+        post: {
+          operationId: 'kbankNotify',
+          summary: "KBank's notify webhook (register this URL with KBank). Not for merchants.",
+          description:
+            'No API key: the body is the KBank charge object with its `checksum`, verified against the amount ' +
+            'and currency we stored. Answered once the notify is queued durably; processed asynchronously, ' +
+            'after an inquiry at KBank.',
+          security: [],
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+          responses: {
+            '200': { description: 'Queued.' },
+            '400': problem('Not a KBank notify.'),
+            '401': problem('The checksum does not match (`invalid_checksum`); recorded on the payment.'),
+            '404': problem('The notify names no payment of ours.'),
+          },
+        },
+      },
+      '/v1/webhooks/kbank/return': {
+        post: {
+          operationId: 'kbankBrowserReturn',
+          summary: "Where KBank sends the customer's browser after 3-D Secure (register it with KBank).",
+          description:
+            'A form `{objectId, token, status}`, never trusted: queued, and the charge is inquired at KBank.',
+          security: [],
+          requestBody: {
+            required: true,
+            content: { 'application/x-www-form-urlencoded': { schema: { type: 'object' } } },
+          },
+          responses: {
+            '200': { description: 'A short page for the customer.', content: { 'text/html': {} } },
+            '400': problem('No charge id in the form.'),
           },
         },
       },

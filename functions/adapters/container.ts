@@ -5,10 +5,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { ulidIds } from '../core/ids.js';
-import { type CostService, type KbankGateway, systemClock } from '../core/ports.js';
+import { type CostService, type Kbank, systemClock } from '../core/ports.js';
 import type { CreatePaymentDeps } from '../core/use-cases/create-payment.js';
 import type { CreateRefundDeps } from '../core/use-cases/create-refund.js';
+import type { CallbackIntakeDeps, CallbackProcessorDeps } from '../core/use-cases/kbank-callbacks.js';
 import { DEFAULT_REFUND_POLICY, type RefundSagaDeps } from '../core/use-cases/refund-saga.js';
 import type { ManualCaptureDeps } from '../core/use-cases/request-capture.js';
 import { DEFAULT_POLICY, type SagaDeps } from '../core/use-cases/saga.js';
@@ -16,7 +18,9 @@ import { env, required } from './config.js';
 import { createCostClient } from './cost-client.js';
 import { createDocumentClient, DynamoPaymentRepository } from './dynamo-repository.js';
 import { createKbankClient } from './kbank-client.js';
+import { createNotifyReader } from './kbank-notify.js';
 import { StepFunctionsTasks, StepFunctionsWorkflow } from './sfn-workflow.js';
+import { SqsNotificationQueue } from './sqs-queue.js';
 
 function once<T>(build: () => T): () => T {
   let value: T | undefined;
@@ -58,6 +62,12 @@ export const awsApiDeps = once(
     clock: systemClock,
     ids: ulidIds,
     ...(env().CAPTURE_WINDOW_SECONDS ? { captureWindowSeconds: env().CAPTURE_WINDOW_SECONDS } : {}),
+    actionWindows: {
+      ...(env().QR_ACTION_WINDOW_SECONDS ? { qrSeconds: env().QR_ACTION_WINDOW_SECONDS } : {}),
+      ...(env().REDIRECT_ACTION_WINDOW_SECONDS
+        ? { redirectSeconds: env().REDIRECT_ACTION_WINDOW_SECONDS }
+        : {}),
+    },
   }),
 );
 
@@ -77,10 +87,18 @@ function onceAsync<T>(build: () => Promise<T>): () => Promise<T> {
  * The KBank client, built on first use: only the functions that call KBank have its secret (least
  * privilege), so the others must never try to read it.
  */
+const kbankSecret = onceAsync(async () => {
+  const config = env();
+  return secretValue(config.KBANK_SECRET_ARN, config.KBANK_SECRET_KEY, 'KBANK_SECRET');
+});
+
 const kbank = onceAsync(async () => {
   const config = env();
-  const secretKey = await secretValue(config.KBANK_SECRET_ARN, config.KBANK_SECRET_KEY, 'KBANK_SECRET');
-  return createKbankClient({ baseUrl: config.KBANK_BASE_URL, secretKey, timeoutMs: config.KBANK_TIMEOUT_MS });
+  return createKbankClient({
+    baseUrl: config.KBANK_BASE_URL,
+    secretKey: await kbankSecret(),
+    timeoutMs: config.KBANK_TIMEOUT_MS,
+  });
 });
 
 const cost = onceAsync(async () => {
@@ -100,14 +118,18 @@ const cost = onceAsync(async () => {
   });
 });
 
-const lazyKbank: KbankGateway = {
-  chargeCard: async (request) => (await kbank()).chargeCard(request),
-  inquireCharge: async (ref) => (await kbank()).inquireCharge(ref),
-  voidCharge: async (chargeId, reason) => (await kbank()).voidCharge(chargeId, reason),
-  settleCharge: async (chargeId, amount, currency, type) =>
-    (await kbank()).settleCharge(chargeId, amount, currency, type),
-  refundCharge: async (chargeId, amount, currency, reason) =>
-    (await kbank()).refundCharge(chargeId, amount, currency, reason),
+const lazyKbank: Kbank = {
+  chargeCard: async (...args) => (await kbank()).chargeCard(...args),
+  inquireCharge: async (...args) => (await kbank()).inquireCharge(...args),
+  voidCharge: async (...args) => (await kbank()).voidCharge(...args),
+  settleCharge: async (...args) => (await kbank()).settleCharge(...args),
+  refundCharge: async (...args) => (await kbank()).refundCharge(...args),
+  createQrOrder: async (...args) => (await kbank()).createQrOrder(...args),
+  createQr: async (...args) => (await kbank()).createQr(...args),
+  chargeAlipay: async (...args) => (await kbank()).chargeAlipay(...args),
+  inquireQr: async (...args) => (await kbank()).inquireQr(...args),
+  cancelQr: async (...args) => (await kbank()).cancelQr(...args),
+  refundQr: async (...args) => (await kbank()).refundQr(...args),
 };
 
 const lazyCost: CostService = { quote: async (order) => (await cost()).quote(order) };
@@ -151,5 +173,24 @@ export const awsRefundSagaDeps = once(
     kbank: lazyKbank,
     clock: systemClock,
     policy: DEFAULT_REFUND_POLICY,
+  }),
+);
+
+/** The KBank callback endpoints: the notify (checksum, needs the secret) and the browser return. */
+export const awsCallbackIntakeDeps = once(
+  (): CallbackIntakeDeps => ({
+    repo: repository(),
+    queue: new SqsNotificationQueue(new SQSClient({}), required(env(), 'NOTIFICATION_QUEUE_URL')),
+    notify: createNotifyReader(kbankSecret),
+    clock: systemClock,
+  }),
+);
+
+export const awsCallbackProcessorDeps = once(
+  (): CallbackProcessorDeps => ({
+    repo: repository(),
+    kbank: lazyKbank,
+    tasks: new StepFunctionsTasks(new SFNClient({})),
+    clock: systemClock,
   }),
 );

@@ -10,6 +10,7 @@ import {
   type KbankCreateChargeRequest,
   type KbankCreateQrOrderRequest,
   type KbankCreateQrRequest,
+  type KbankQrRefundRequest,
   type KbankQrVoidRequest,
   type KbankRefundRequest,
   type KbankSettleRequest,
@@ -73,7 +74,8 @@ export function chargeByReferenceOrderPath(referenceOrder: string): string {
 /**
  * KBank QR / WeChat paths [5× unless marked]. Alipay uses KBANK_CARD_PATHS.charge [3×]. `qrById` takes a
  * charge id or an order id [5×]; `void` is [1×; another source shows GET: ?] and taking an order id there
- * is [ours]; `orderById` [2×] is served by the simulator but unused by the client.
+ * is [ours]; `refund` is [ours, ?]: KBank publishes no QR refund endpoint, so it is shaped like the card
+ * refund; `orderById` [2×] is served by the simulator but unused by the client.
  */
 export const KBANK_QR_PATHS = {
   order: '/qr/v2/order',
@@ -81,6 +83,7 @@ export const KBANK_QR_PATHS = {
   qr: '/qr/v2/qr',
   qrById: (chargeIdOrOrderId: string) => `/qr/v2/qr/${encodeURIComponent(chargeIdOrOrderId)}`,
   void: (chargeIdOrOrderId: string) => `/qr/v2/qr/${encodeURIComponent(chargeIdOrOrderId)}/void`,
+  refund: (chargeId: string) => `/qr/v2/qr/${encodeURIComponent(chargeId)}/refund`,
 } as const;
 
 /** `sof` of `POST /qr/v2/qr`: "ThaiQR" [2×]; "WeChat" [ours, ?]. */
@@ -121,6 +124,7 @@ type Operation =
   | 'qr'
   | 'qr inquiry'
   | 'qr cancel'
+  | 'qr refund'
   | 'alipay charge';
 
 /** What createKbankClient returns: the card methods and the asynchronous ones. */
@@ -329,6 +333,17 @@ export function createKbankClient(options: KbankClientOptions): KbankClient {
       const body: KbankQrVoidRequest = { reason };
       const json = await send('qr cancel', 'POST', KBANK_QR_PATHS.void(chargeIdOrOrderId), body);
       return toQrCharge('qr cancel', json, { chargeOrOrderId: chargeIdOrOrderId });
+    },
+
+    async refundQr(
+      chargeId: string,
+      amount: number,
+      currency: Currency,
+      reason: string,
+    ): Promise<KbankQrCharge> {
+      const body: KbankQrRefundRequest = { amount: toDecimalString(amount, currency), reason };
+      const json = await send('qr refund', 'POST', KBANK_QR_PATHS.refund(chargeId), body);
+      return toQrCharge('qr refund', json, { chargeId });
     },
   };
 }

@@ -64,12 +64,35 @@ export interface CardDetails {
   masked?: string;
 }
 
-export interface PaymentMethod {
+export const PAYMENT_METHOD_TYPES = ['card', 'qr_promptpay', 'wechat_pay', 'alipay'] as const;
+export type PaymentMethodType = (typeof PAYMENT_METHOD_TYPES)[number];
+
+export interface CardPaymentMethod {
   type: 'card';
   /** KBank one-time card token (10 minutes, single use). Never returned by the API. */
   token: string;
   card?: CardDetails;
 }
+
+/**
+ * Methods the customer completes away from us: Thai QR (PromptPay) and WeChat Pay by scanning a QR,
+ * Alipay on KBank's page. KBank takes the money when the customer pays: there is no separate capture.
+ */
+export interface CustomerActionMethod {
+  type: Exclude<PaymentMethodType, 'card'>;
+}
+
+export type PaymentMethod = CardPaymentMethod | CustomerActionMethod;
+
+/** Thai QR and WeChat Pay live under KBank's /qr endpoints; cards and Alipay under /card. */
+export function isQrMethod(method: PaymentMethod): boolean {
+  return method.type === 'qr_promptpay' || method.type === 'wechat_pay';
+}
+
+/** What the customer must do while the payment is `requires_action`. */
+export type NextAction =
+  | { type: 'display_qr'; qrPayload: string; expiresAt: string }
+  | { type: 'redirect_to_url'; url: string; expiresAt: string };
 
 export interface Customer {
   id: string;
@@ -116,6 +139,14 @@ export interface Payment {
    * the saga: a retry of that same request resumes the saga again; any other request is refused.
    */
   requestKey?: string;
+  /** How long the customer has for a QR, wallet or 3-D Secure step, fixed at creation (seconds). */
+  actionWindowSeconds?: number;
+  /** While `requires_action`: what the customer must do, and until when. */
+  nextAction?: NextAction;
+  /** The saga's task token while it waits for the customer (never leaves through the API). */
+  actionToken?: string;
+  /** KBank callbacks already recorded, as `<chargeId>:<state>`: a repeat is recorded as a duplicate. */
+  callbacksSeen?: string[];
   /** Number of KBank attempts made; the current one is ATTEMPT#<attemptCount>. */
   attemptCount: number;
   /** Version and audit sequence: every change increments it and writes AUDIT#<seq>. */
@@ -124,7 +155,8 @@ export interface Payment {
   updatedAt: string;
 }
 
-export type AuditActor = 'api' | 'saga' | 'operator';
+/** Who made the change; `kbank` for callbacks KBank (or a browser it sent) delivered. */
+export type AuditActor = 'api' | 'saga' | 'kbank' | 'operator';
 
 /** One append-only line of a payment's audit trail, written in the same transaction as the change. */
 export interface AuditEntry {
@@ -154,6 +186,14 @@ export interface Change {
   audit: AuditEntry;
 }
 
+/**
+ * A note on the payment in any status, terminal ones included: an audit entry (and the next sequence)
+ * without a status change, e.g. a KBank callback received after the payment ended, or a refund.
+ */
+export function noteStep(payment: Payment, step: Omit<Step, 'status'>, now: Date): Change {
+  return changeTo(payment, step, payment.status, now);
+}
+
 /** Applies a step: checks the transition, bumps the sequence, and describes the audit entry. Pure. */
 export function applyStep(payment: Payment, step: Step, now: Date): Change {
   const to = step.status ?? payment.status;
@@ -163,6 +203,10 @@ export function applyStep(payment: Payment, step: Step, now: Date): Change {
       'invalid_transition',
     );
   }
+  return changeTo(payment, step, to, now);
+}
+
+function changeTo(payment: Payment, step: Step, to: PaymentStatus, now: Date): Change {
   const at = now.toISOString();
   const next: Payment = { ...payment, ...step.patch, status: to, seq: payment.seq + 1, updatedAt: at };
   const audit: AuditEntry = {
@@ -217,7 +261,13 @@ export type AttemptState =
   | 'unknown'
   | 'captured'
   | 'voided'
-  | 'not_found';
+  | 'not_found'
+  /** A QR order or wallet charge waiting for the customer. */
+  | 'awaiting_customer'
+  /** Never shown to the customer (its creation's answer was lost): it expires unpaid at KBank. */
+  | 'abandoned'
+  /** The customer never paid in time; canceled at KBank. */
+  | 'expired';
 
 /**
  * One KBank authorization attempt. Persisted with its unique `referenceOrder` before KBank is called,
@@ -231,6 +281,8 @@ export interface Attempt {
   /** How many times the charge request was sent for this attempt (only re-sent when KBank has no record). */
   chargeCalls: number;
   chargeId?: string;
+  /** QR / WeChat: KBank's order id (the charge id comes with the payment). */
+  orderId?: string;
   kbankState?: string;
   approvalCode?: string;
   failureCode?: string;
@@ -243,4 +295,11 @@ export interface Attempt {
 /** KBank's reference_order for attempt `no` of a payment: unique, ≤ 50 characters. */
 export function referenceOrderFor(paymentId: string, no: number): string {
   return `${paymentId}-${no}`;
+}
+
+/** The payment and attempt a reference_order names, or null when it is not one of ours. */
+export function parseReferenceOrder(referenceOrder: string): { paymentId: string; no: number } | null {
+  const match = /^(pay_[0-9A-HJKMNP-TV-Z]{26})-([1-9][0-9]{0,2})$/.exec(referenceOrder);
+  if (!match?.[1] || !match[2]) return null;
+  return { paymentId: match[1], no: Number(match[2]) };
 }

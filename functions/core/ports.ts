@@ -2,6 +2,7 @@
  * Ports: what the core needs from the outside world. Adapters in functions/adapters implement them for
  * AWS and the local stack alike; unit tests use in-memory fakes.
  */
+import type { KbankCallback } from '../../schemas/callbacks.js';
 import type { Currency } from './money.js';
 
 /** KBank `transaction_state` values (see shared/kbank-kpgw.md). */
@@ -172,10 +173,21 @@ export interface KbankAsyncGateway {
   inquireQr(ref: { chargeId: string } | { orderId: string }): Promise<KbankQrCharge | null>;
   /**
    * `POST /qr/v2/qr/{id}/void` [1×; another source shows GET: ?], with a charge id or an order id [ours],
-   * before payment. There is no QR refund endpoint [?].
+   * before payment. After payment, see refundQr.
    */
   cancelQr(chargeIdOrOrderId: string, reason?: string): Promise<KbankQrCharge>;
+  /**
+   * Gives back money paid to a QR / WeChat order after our payment expired or was cancelled (the customer
+   * paid too late, or paid an order we had given up on): a cancel is no longer possible once paid.
+   * `POST /qr/v2/qr/{chargeId}/refund` body `{amount, reason}` [ours, ?: KBank publishes no QR refund
+   * endpoint]; `amount` in minor units, the whole paid amount or part of it. The answer's `refundedAmount`
+   * is the refunded total so far. Same error contract as the other methods.
+   */
+  refundQr(chargeId: string, amount: number, currency: Currency, reason: string): Promise<KbankQrCharge>;
 }
+
+/** Everything the saga and the callback processor ask of KBank. */
+export type Kbank = KbankGateway & KbankAsyncGateway;
 
 /**
  * A notify webhook that passed validation and the checksum, normalized. The amount and currency are OURS
@@ -224,6 +236,15 @@ export interface CostQuote {
  */
 export interface CostService {
   quote(order: { orderId: string; currency: Currency; lines: OrderLine[] }): Promise<CostQuote>;
+}
+
+/**
+ * The durable hand-off between the KBank callback endpoints and the notification processor (SQS with a
+ * dead-letter queue on AWS; an in-process queue with the same retry semantics locally). `send` resolves
+ * only once the message is stored: the endpoint answers 2xx after that, never before.
+ */
+export interface NotificationQueue {
+  send(message: KbankCallback): Promise<void>;
 }
 
 /** Starts the payment's saga. Idempotent: starting the same payment twice is not an error. */

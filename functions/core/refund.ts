@@ -5,7 +5,7 @@
  */
 import { ConflictError, PaymentError } from './errors.js';
 import type { Currency } from './money.js';
-import type { AuditEntry, Change, Failure, Payment } from './payment.js';
+import { type AuditEntry, type Change, type Failure, noteStep, type Payment } from './payment.js';
 
 export const REFUND_STATUSES = ['pending', 'succeeded', 'failed', 'unknown'] as const;
 export type RefundStatus = (typeof REFUND_STATUSES)[number];
@@ -220,19 +220,7 @@ function moneyStep(
   if (payment.status !== 'succeeded') {
     throw new PaymentNotRefundable(`Payment ${payment.id} is ${payment.status}, not succeeded.`);
   }
-  const at = now.toISOString();
-  const next: Payment = { ...payment, ...step.patch, seq: payment.seq + 1, updatedAt: at };
-  const audit: AuditEntry = {
-    paymentId: payment.id,
-    seq: next.seq,
-    at,
-    type: step.type,
-    actor: step.actor,
-    fromStatus: payment.status,
-    toStatus: payment.status,
-    detail: step.detail,
-  };
-  return { previous: payment, next, audit };
+  return noteStep(payment, step, now);
 }
 
 export type RefundVerdict = 'applied' | 'not_applied' | 'ambiguous';

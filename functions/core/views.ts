@@ -8,7 +8,8 @@ import type { AuditEntry, Payment } from './payment.js';
 import { type Refund, refundableAmount } from './refund.js';
 
 export function paymentView(payment: Payment): PaymentResource {
-  const { card } = payment.paymentMethod;
+  const method = payment.paymentMethod;
+  const card = method.type === 'card' ? method.card : undefined;
   return {
     id: payment.id,
     object: 'payment',
@@ -31,7 +32,8 @@ export function paymentView(payment: Payment): PaymentResource {
       })),
     },
     customer: payment.customer,
-    payment_method: { type: payment.paymentMethod.type, card: card ?? null },
+    payment_method: { type: method.type, card: card ?? null },
+    next_action: payment.status === 'requires_action' ? nextActionView(payment) : null,
     description: payment.description ?? null,
     metadata: payment.metadata ?? {},
     failure: payment.failure ?? null,
@@ -43,6 +45,20 @@ export function paymentView(payment: Payment): PaymentResource {
       events: `/v1/payments/${payment.id}/events`,
       refunds: `/v1/payments/${payment.id}/refunds`,
     },
+  };
+}
+
+function nextActionView(payment: Payment): PaymentResource['next_action'] {
+  const action = payment.nextAction;
+  if (!action) return null;
+  if (action.type === 'redirect_to_url') {
+    return { type: action.type, url: action.url, expires_at: action.expiresAt };
+  }
+  return {
+    type: action.type,
+    qr_payload: action.qrPayload,
+    qr_image_url: `/v1/payments/${payment.id}/qr`,
+    expires_at: action.expiresAt,
   };
 }
 

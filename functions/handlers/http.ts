@@ -29,6 +29,8 @@ export class HttpProblem extends Error {
 const STATUS_BY_CODE: Record<string, number> = {
   validation_failed: 400,
   unauthorized: 401,
+  // A KBank notify whose checksum does not match our stored amount and currency.
+  invalid_checksum: 401,
   resource_not_found: 404,
   idempotency_key_in_use: 409,
   state_conflict: 409,

@@ -22,6 +22,18 @@ export const CallbackTaskInputSchema = z.object({
   captureWindowSeconds: z.int().positive(),
 });
 
+/** Input of AwaitAction: the saga waits for the customer (the timeout is the state's own). */
+export const ActionTaskInputSchema = z.object({
+  paymentId: PaymentIdSchema,
+  taskToken: z.string().min(1),
+});
+
+/** Input of ResolveAction: after a callback resumed the saga, or after the wait timed out. */
+export const ResolveActionInputSchema = z.object({
+  paymentId: PaymentIdSchema,
+  reason: z.enum(['notified', 'timed_out']),
+});
+
 export type SagaStep<I = SagaTaskInput, R = { outcome: string }> = (deps: SagaDeps, input: I) => Promise<R>;
 
 export function sagaTask<

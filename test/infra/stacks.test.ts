@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { App, type CfnResource, Stack } from 'aws-cdk-lib';
+import { App, type CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -23,25 +23,33 @@ import {
 const REAL_ASL = 'statemachines/payment.asl.json';
 const SUBSTITUTION_KEYS = [
   'VerifyCostFunctionArn',
-  'AuthorizeCardFunctionArn',
+  'AuthorizeFunctionArn',
   'InquireAuthorizationFunctionArn',
   'CaptureFunctionArn',
   'VoidFunctionArn',
   'FailPaymentFunctionArn',
   'AwaitCaptureFunctionArn',
+  'AwaitActionFunctionArn',
+  'ResolveActionFunctionArn',
   'EventBusName',
 ];
 const SAGA_HANDLERS = HANDLER_NAMES.filter((name) => (HANDLERS[name] as HandlerSpec).sagaArnKey);
 const REFUND_SAGA_HANDLERS = HANDLER_NAMES.filter((name) => (HANDLERS[name] as HandlerSpec).refundSagaArnKey);
 const REFUND_ASL = 'statemachines/refund.asl.json';
 const KBANK_HANDLERS: HandlerName[] = [
-  'saga-authorize-card',
+  'saga-authorize',
   'saga-inquire-authorization',
   'saga-capture',
   'saga-void',
   'saga-refund-at-kbank',
   'saga-inquire-refund',
+  'saga-resolve-action',
+  'api-kbank-webhook',
+  'kbank-notifications',
 ];
+/** The two unauthenticated KBank callback endpoints: the only functions that may put on the notification queue. */
+const NOTIFICATION_SENDERS: HandlerName[] = ['api-kbank-webhook', 'api-kbank-return'];
+const NOTIFICATION_PROCESSOR: HandlerName = 'kbank-notifications';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'payments-infra-'));
 
@@ -83,7 +91,13 @@ interface Built {
 
 function build(
   stage: string,
-  overrides: { handlersDir?: string; definitionPath?: string; inline?: boolean } = {},
+  overrides: {
+    handlersDir?: string;
+    definitionPath?: string;
+    inline?: boolean;
+    qrActionWindow?: Duration;
+    redirectActionWindow?: Duration;
+  } = {},
 ) {
   const app = new App();
   const { stateful, stateless } = createPaymentStacks(app, {
@@ -93,6 +107,8 @@ function build(
     definitionPath: overrides.definitionPath ?? definitionPath(),
     handlersDir: overrides.handlersDir,
     codeFor: overrides.inline === false ? undefined : inlineCode,
+    qrActionWindow: overrides.qrActionWindow,
+    redirectActionWindow: overrides.redirectActionWindow,
   });
   return { app, stateful, stateless };
 }
@@ -182,7 +198,8 @@ describe('stateful stack', () => {
   it('encrypts every queue with the CMK, enforces TLS, and gives every work queue a DLQ', () => {
     const key = logicalId(dev.stateful.key);
     const queues = dev.statefulTemplate.findResources('AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(3);
+    // finance queue + its DLQ, the finance rule target's DLQ, notification queue + its DLQ
+    expect(Object.keys(queues)).toHaveLength(5);
     for (const queue of Object.values(queues)) {
       expect(queue.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
     }
@@ -201,7 +218,7 @@ describe('stateful stack', () => {
               JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }),
         ),
     );
-    expect(tlsDenies).toHaveLength(3);
+    expect(tlsDenies).toHaveLength(5);
   });
 
   it('routes every payments event to the finance queue, with a DLQ on the rule target', () => {
@@ -226,9 +243,13 @@ describe('stateful stack', () => {
     ]);
   });
 
-  it('alarms on any message in either dead-letter queue', () => {
+  it('alarms on any message in any dead-letter queue', () => {
     const topic = logicalId(dev.stateful.alarmTopic);
-    for (const queue of [dev.stateful.financeQueue.deadLetterQueue, dev.stateful.financeDeliveryDlq]) {
+    for (const queue of [
+      dev.stateful.financeQueue.deadLetterQueue,
+      dev.stateful.financeDeliveryDlq,
+      dev.stateful.notificationQueue.deadLetterQueue,
+    ]) {
       dev.statefulTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'ApproximateNumberOfMessagesVisible',
         Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(queue), 'QueueName'] } }],
@@ -237,6 +258,73 @@ describe('stateful stack', () => {
         AlarmActions: [{ Ref: topic }],
       });
     }
+  });
+});
+
+describe('stateful stack: KBank notification queue', () => {
+  const queueProps = () =>
+    dev.statefulTemplate.findResources('AWS::SQS::Queue')[logicalId(dev.stateful.notificationQueue.queue)]
+      ?.Properties;
+
+  it('is a CMK-encrypted queue that moves a callback to its own DLQ after 5 receives', () => {
+    const key = logicalId(dev.stateful.key);
+    expect(queueProps()).toMatchObject({
+      KmsMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] },
+      RedrivePolicy: {
+        deadLetterTargetArn: {
+          'Fn::GetAtt': [logicalId(dev.stateful.notificationQueue.deadLetterQueue), 'Arn'],
+        },
+        maxReceiveCount: 5,
+      },
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    const dlq =
+      dev.statefulTemplate.findResources('AWS::SQS::Queue')[
+        logicalId(dev.stateful.notificationQueue.deadLetterQueue)
+      ];
+    expect(dlq?.Properties).toMatchObject({
+      KmsMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] },
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+  });
+
+  it("hides a received callback for at least six times the processor's timeout", () => {
+    const processor =
+      dev.statelessTemplate.findResources('AWS::Lambda::Function')[
+        logicalId(dev.stateless.functions[NOTIFICATION_PROCESSOR])
+      ];
+    const timeout = processor?.Properties.Timeout as number;
+    expect(timeout).toBeGreaterThan(0);
+    expect(queueProps()?.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+  });
+
+  it('alarms when a callback reaches the DLQ or waits more than five minutes in the queue', () => {
+    const topic = logicalId(dev.stateful.alarmTopic);
+    dev.statefulTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalId(dev.stateful.notificationQueue.deadLetterQueue), 'QueueName'] },
+        },
+      ],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: topic }],
+    });
+    dev.statefulTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalId(dev.stateful.notificationQueue.queue), 'QueueName'] },
+        },
+      ],
+      Threshold: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: topic }],
+      OKActions: [{ Ref: topic }],
+    });
   });
 });
 
@@ -281,6 +369,9 @@ describe('stateless stack: functions', () => {
       );
     }
     for (const name of HANDLER_NAMES) {
+      if (NOTIFICATION_SENDERS.includes(name)) expect(variables(name)).toContain('NOTIFICATION_QUEUE_URL');
+      else expect(variables(name)).not.toContain('NOTIFICATION_QUEUE_URL');
+      expect(variables(name)).not.toContain('QR_ACTION_WINDOW_SECONDS');
       expect(variables(name)).toEqual(expect.arrayContaining(['TABLE_NAME', 'EVENT_BUS_NAME']));
       if (name !== 'api-create-payment') expect(variables(name)).not.toContain('STATE_MACHINE_ARN');
       if (name === 'api-create-refund') expect(variables(name)).toContain('REFUND_STATE_MACHINE_ARN');
@@ -307,16 +398,100 @@ describe('stateless stack: functions', () => {
     }
   });
 
-  it('lets only capture, cancel, amount change and AwaitCapture resume parked saga tasks, and only of the saga', () => {
+  it('gives the action windows to create-payment only, and only when the stage sets them', () => {
+    const built = build('windows', {
+      qrActionWindow: Duration.minutes(5),
+      redirectActionWindow: Duration.minutes(20),
+    });
+    const template = Template.fromStack(built.stateless);
+    const functions = template.findResources('AWS::Lambda::Function');
+    for (const name of HANDLER_NAMES) {
+      const variables =
+        functions[logicalId(built.stateless.functions[name])]?.Properties.Environment.Variables;
+      if (name === 'api-create-payment') {
+        expect(variables).toMatchObject({
+          QR_ACTION_WINDOW_SECONDS: '300',
+          REDIRECT_ACTION_WINDOW_SECONDS: '1200',
+        });
+      } else {
+        expect(Object.keys(variables)).not.toContain('QR_ACTION_WINDOW_SECONDS');
+        expect(Object.keys(variables)).not.toContain('REDIRECT_ACTION_WINDOW_SECONDS');
+      }
+    }
+  });
+
+  it('lets only the two KBank callback endpoints send to the notification queue, and only to it', () => {
+    const queue = logicalId(dev.stateful.notificationQueue.queue);
+    for (const name of HANDLER_NAMES) {
+      const statements = statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, name));
+      const sends = statements.filter((statement) => [statement.Action].flat().includes('sqs:SendMessage'));
+      if (NOTIFICATION_SENDERS.includes(name)) {
+        expect(sends).toHaveLength(1);
+        expect(sends[0]?.Action).toBe('sqs:SendMessage');
+        expect(JSON.stringify(sends[0]?.Resource)).toContain(queue);
+        expect(JSON.stringify(sends[0]?.Resource)).not.toContain(
+          logicalId(dev.stateful.notificationQueue.deadLetterQueue),
+        );
+      } else {
+        expect(sends).toEqual([]);
+      }
+    }
+    // The browser return is untrusted input: it may queue, and nothing else (no table, no secret, no saga).
+    const returnActions = [
+      ...actionsOf(
+        statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, 'api-kbank-return')),
+      ),
+    ].filter((action) => !/^(logs|xray):/.test(action));
+    expect(returnActions.sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey', 'sqs:SendMessage']);
+  });
+
+  it('feeds the processor from the notification queue in batches of 10, reporting failures per item', () => {
+    const mappings = Object.values(dev.statelessTemplate.findResources('AWS::Lambda::EventSourceMapping'));
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]?.Properties).toMatchObject({
+      FunctionName: { Ref: logicalId(dev.stateless.functions[NOTIFICATION_PROCESSOR]) },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(JSON.stringify(mappings[0]?.Properties.EventSourceArn)).toContain(
+      logicalId(dev.stateful.notificationQueue.queue),
+    );
+
+    const actions = actionsOf(
+      statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, NOTIFICATION_PROCESSOR)),
+    );
+    expect([...actions].filter((action) => action.startsWith('sqs:')).sort()).toEqual([
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+    ]);
+    for (const action of [
+      'states:SendTaskSuccess',
+      'states:SendTaskFailure',
+      'secretsmanager:GetSecretValue',
+    ]) {
+      expect(actions).toContain(action);
+    }
+    expect(actions).not.toContain('states:StartExecution');
+  });
+
+  it('lets only capture, cancel, amount change, the parked tasks and the callback processor resume saga tasks, and only of the saga', () => {
     for (const name of HANDLER_NAMES) {
       const statements = statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, name));
       const resumes = statements.filter((statement) =>
         [statement.Action].flat().some((action) => String(action).startsWith('states:SendTask')),
       );
       if (
-        ['api-capture-payment', 'api-cancel-payment', 'api-update-payment', 'saga-await-capture'].includes(
-          name,
-        )
+        [
+          'api-capture-payment',
+          'api-cancel-payment',
+          'api-update-payment',
+          'saga-await-capture',
+          'saga-await-action',
+          'kbank-notifications',
+        ].includes(name)
       ) {
         expect(resumes).toHaveLength(1);
         expect([resumes[0]?.Action].flat().sort()).toEqual([
@@ -415,7 +590,17 @@ describe('stateless stack: state machine', () => {
     expect(substitutedArns).toHaveLength(sagaArns.length);
   });
 
-  it('may invoke exactly the six saga functions and put events on the bus, nothing else but logs and X-Ray', () => {
+  it('substitutes nothing the definition does not use (every saga function has its state)', () => {
+    const machine = Object.values(
+      dev.statelessTemplate.findResources('AWS::StepFunctions::StateMachine'),
+    ).find((candidate) => candidate.Properties.StateMachineName === 'payments-saga-test');
+    const substitutions = machine?.Properties.DefinitionSubstitutions as Record<string, unknown>;
+    const definition = readFileSync(path.resolve(PROJECT_ROOT, definitionPath()), 'utf8');
+    const used = new Set([...definition.matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((match) => match[1]));
+    expect(Object.keys(substitutions).sort()).toEqual([...used].sort());
+  });
+
+  it('may invoke exactly the saga task functions and put events on the bus, nothing else but logs and X-Ray', () => {
     const role = logicalId(
       dev.stateless.stateMachine.role as unknown as { node: { defaultChild?: unknown } },
     );
@@ -522,7 +707,12 @@ describe('stateless stack: API', () => {
     });
     const [method] = Object.values(methods);
     if (!method) throw new Error(`no ${httpMethod} /${pathParts.join('/')}`);
-    return method.Properties as { AuthorizationType: string; AuthorizerId?: unknown };
+    return method.Properties as {
+      AuthorizationType: string;
+      AuthorizerId?: unknown;
+      RequestModels?: unknown;
+      Integration: { Type: string; Uri: unknown };
+    };
   }
 
   it('puts the TOKEN authorizer on every payment route and none on health', () => {
@@ -539,6 +729,7 @@ describe('stateless stack: API', () => {
       [['v1', 'payments', '{id}', 'events'], 'GET'],
       [['v1', 'payments', '{id}', 'refunds'], 'POST'],
       [['v1', 'payments', '{id}', 'refunds'], 'GET'],
+      [['v1', 'payments', '{id}', 'qr'], 'GET'],
     ] as const) {
       expect(methodFor([...route], verb)).toMatchObject({
         AuthorizationType: 'CUSTOM',
@@ -550,14 +741,49 @@ describe('stateless stack: API', () => {
     expect(health.AuthorizerId).toBeUndefined();
   });
 
+  it('takes the KBank notify and the 3-D Secure return without an authorizer or a JSON model, each on its function', () => {
+    for (const [route, handler] of [
+      [['v1', 'webhooks', 'kbank'], 'api-kbank-webhook'],
+      [['v1', 'webhooks', 'kbank', 'return'], 'api-kbank-return'],
+    ] as const) {
+      const method = methodFor([...route], 'POST');
+      expect(method.AuthorizationType).toBe('NONE');
+      expect(method.AuthorizerId).toBeUndefined();
+      // A urlencoded form (the browser return) must reach the handler as it is: no model, Lambda proxy.
+      expect(method.RequestModels).toBeUndefined();
+      expect(method.Integration.Type).toBe('AWS_PROXY');
+      expect(JSON.stringify(method.Integration.Uri)).toContain(logicalId(dev.stateless.functions[handler]));
+    }
+  });
+
+  it('keeps the unauthenticated routes behind the WAF, and throttles the browser return below the stage', () => {
+    dev.statelessTemplate.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    dev.statelessTemplate.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({
+          HttpMethod: 'POST',
+          ResourcePath: '/~1v1~1webhooks~1kbank~1return',
+          ThrottlingRateLimit: 50,
+          ThrottlingBurstLimit: 100,
+        }),
+      ]),
+    });
+  });
+
   it('throttles, traces and access-logs the stage, never logging bodies', () => {
     dev.statelessTemplate.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'test',
       TracingEnabled: true,
       AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
-      MethodSettings: [
-        Match.objectLike({ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400, DataTraceEnabled: false }),
-      ],
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: 200,
+          ThrottlingBurstLimit: 400,
+          DataTraceEnabled: false,
+        }),
+      ]),
     });
   });
 

@@ -12,6 +12,7 @@ import {
   readNotifyReference,
 } from '../../functions/adapters/kbank-client.js';
 import { KbankOutcomeUnknown, KbankRejected, KbankUnavailable } from '../../functions/core/errors.js';
+import { referenceOrderFor } from '../../functions/core/payment.js';
 import type { KbankNotification, KbankQrOrder } from '../../functions/core/ports.js';
 import { parseEmvQr } from '../../functions/core/promptpay.js';
 import {
@@ -104,6 +105,39 @@ async function control(path: string, body?: unknown, headers: Record<string, str
     type,
     body: (type.startsWith('application/json') ? JSON.parse(text) : text) as Record<string, unknown> & string,
   };
+}
+
+async function alipayCharge(referenceOrder = nextReference()) {
+  return kbank.chargeAlipay({
+    amount: AMOUNT,
+    currency: 'THB',
+    referenceOrder,
+    description: 'integration test',
+  });
+}
+
+/** A 3-D Secure card charge waiting for the customer, and the card token it was made with. */
+async function preAuthorized(referenceOrder = nextReference()) {
+  const token = await tokenizeTestCard(sim.url, MAGIC_CARDS.threeDSecure.number);
+  const charge = await kbank.chargeCard({
+    token,
+    amount: AMOUNT,
+    currency: 'THB',
+    referenceOrder,
+    description: 'integration test',
+  });
+  expect(charge.state).toBe('Pre-Authorized');
+  return { charge, token };
+}
+
+/** The charge id of an order, as inquiry names it. */
+async function chargeIdOf(order: KbankQrOrder): Promise<string> {
+  return (await kbank.inquireQr({ orderId: order.orderId }))?.chargeId ?? '';
+}
+
+/** `POST /_sim/qr/scan`: the customer acts with nothing but the payload our API showed them. */
+function scan(body: unknown) {
+  return control('/_sim/qr/scan', body);
 }
 
 function notifies(): Received[] {
@@ -239,8 +273,7 @@ describe('Thai QR order', () => {
       code: 'invalid_state',
     });
 
-    const byCharge = await qrOrder();
-    const chargeId = (await kbank.inquireQr({ orderId: byCharge.orderId }))?.chargeId ?? '';
+    const chargeId = await chargeIdOf(await qrOrder());
     expect((await kbank.cancelQr(chargeId)).state).toBe('Voided');
     expect(sim.charges().find((charge) => charge.id === chargeId)?.voidReason).toBeTruthy();
   });
@@ -273,7 +306,7 @@ describe('Thai QR order', () => {
 
   it('keeps QR charges off the card endpoints', async () => {
     const order = await qrOrder();
-    const chargeId = (await kbank.inquireQr({ orderId: order.orderId }))?.chargeId ?? '';
+    const chargeId = await chargeIdOf(order);
     expect(await kbank.inquireCharge({ chargeId })).toBeNull();
     expect(await kbank.inquireCharge({ referenceOrder: order.referenceOrder })).toBeNull();
   });
@@ -467,17 +500,8 @@ describe('notify faults', () => {
 });
 
 describe('Alipay', () => {
-  async function alipay() {
-    return kbank.chargeAlipay({
-      amount: AMOUNT,
-      currency: 'THB',
-      referenceOrder: nextReference(),
-      description: 'integration test',
-    });
-  }
-
   it('redirects, completes, notifies, and inquiry shows Authorized', async () => {
-    const charge = await alipay();
+    const charge = await alipayCharge();
     expect(charge).toMatchObject({ state: 'Initialize', status: 'success', amount: AMOUNT });
     expect(charge.redirectUrl).toBe(`${sim.url}/_sim/alipay/${charge.chargeId}`);
 
@@ -493,14 +517,14 @@ describe('Alipay', () => {
   });
 
   it('fails: Declined on the notify and on inquiry', async () => {
-    const charge = await alipay();
+    const charge = await alipayCharge();
     await control(`/_sim/charges/${charge.chargeId}/fail`);
     expect(accepted(notifies()[0])).toMatchObject({ state: 'Declined', failureCode: 'payment_declined' });
     expect((await kbank.inquireCharge({ referenceOrder: charge.referenceOrder }))?.state).toBe('Declined');
   });
 
   it('cannot be completed twice', async () => {
-    const charge = await alipay();
+    const charge = await alipayCharge();
     await control(`/_sim/charges/${charge.chargeId}/complete`);
     const again = await control(`/_sim/charges/${charge.chargeId}/complete`);
     expect(again.status).toBe(400);
@@ -510,19 +534,6 @@ describe('Alipay', () => {
 });
 
 describe('3-D Secure', () => {
-  async function preAuthorized() {
-    const token = await tokenizeTestCard(sim.url, MAGIC_CARDS.threeDSecure.number);
-    const charge = await kbank.chargeCard({
-      token,
-      amount: AMOUNT,
-      currency: 'THB',
-      referenceOrder: nextReference(),
-      description: 'integration test',
-    });
-    expect(charge.state).toBe('Pre-Authorized');
-    return { charge, token };
-  }
-
   function browserReturns(): URLSearchParams[] {
     return received
       .filter((request) => request.path === '/return')
@@ -578,6 +589,220 @@ describe('3-D Secure', () => {
       code: 'invalid_state',
     });
     expect((await fetch(`${sim.url}/_sim/3ds/${charge.chargeId}`)).status).toBe(404);
+  });
+});
+
+describe('QR refund [ours]', () => {
+  async function paidOrder(sourceType: 'qr' | 'wechat' = 'qr') {
+    const order = await qrOrder(sourceType);
+    await control(`/_sim/orders/${order.orderId}/pay`);
+    return { order, chargeId: await chargeIdOf(order) };
+  }
+
+  it('gives back a paid order in parts up to the paid amount, and no more', async () => {
+    const { order, chargeId } = await paidOrder();
+    const first = await kbank.refundQr(chargeId, 5000, 'THB', 'paid after the payment expired');
+    expect(first).toMatchObject({
+      chargeId,
+      orderId: order.orderId,
+      state: 'Refund Sent',
+      amount: AMOUNT,
+      refundedAmount: 5000,
+    });
+
+    const tooMuch = await rejection(kbank.refundQr(chargeId, AMOUNT - 5000 + 1, 'THB', 'more'));
+    expect(tooMuch).toMatchObject({ kbankCode: 'amount_exceeds_refundable', httpStatus: 400 });
+    expect((await kbank.refundQr(chargeId, AMOUNT - 5000, 'THB', 'the rest')).refundedAmount).toBe(AMOUNT);
+
+    expect(await kbank.inquireQr({ orderId: order.orderId })).toMatchObject({
+      state: 'Refund Sent',
+      refundedAmount: AMOUNT,
+    });
+    expect(sim.charges().find((charge) => charge.id === chargeId)?.refundedAmount).toBe(AMOUNT);
+    // Like the card refund and the cancel: no notify.
+    expect(notifies()).toHaveLength(1);
+  });
+
+  it('gives back a paid WeChat order whole', async () => {
+    const { chargeId } = await paidOrder('wechat');
+    const refunded = await kbank.refundQr(chargeId, AMOUNT, 'THB', 'order cancelled');
+    expect(refunded).toMatchObject({ state: 'Refund Sent', refundedAmount: AMOUNT });
+  });
+
+  it('refuses an order that was never paid: waiting, declined, cancelled or expired', async () => {
+    const waiting = await qrOrder();
+    const declined = await qrOrder();
+    await control(`/_sim/orders/${declined.orderId}/decline`);
+    const cancelled = await qrOrder();
+    await kbank.cancelQr(cancelled.orderId);
+    const expired = await qrOrder();
+    await control(`/_sim/orders/${expired.orderId}/abandon`);
+
+    for (const order of [waiting, declined, cancelled, expired]) {
+      const chargeId = await chargeIdOf(order);
+      const error = await rejection(kbank.refundQr(chargeId, 100, 'THB', 'r'));
+      expect(error).toMatchObject({ kbankCode: 'invalid_state', httpStatus: 400 });
+      expect(sim.charges().find((charge) => charge.id === chargeId)?.refundedAmount).toBe(0);
+    }
+  });
+
+  it('takes a QR charge id only: an order id, a card charge or an unknown id is charge_not_found', async () => {
+    const { order } = await paidOrder();
+    const token = await tokenizeTestCard(sim.url, MAGIC_CARDS.visa.number);
+    const card = await kbank.chargeCard({
+      token,
+      amount: AMOUNT,
+      currency: 'THB',
+      referenceOrder: nextReference(),
+      description: 'card',
+    });
+    // A path-encoded id stays one path segment: this reaches the refund route, not another one.
+    for (const id of [order.orderId, card.chargeId, 'chrg_test_missing', 'chrg/../x']) {
+      const error = await rejection(kbank.refundQr(id, 100, 'THB', 'r'));
+      expect(error).toMatchObject({ kbankCode: 'charge_not_found', httpStatus: 404 });
+    }
+  });
+
+  it('refuses an amount of zero', async () => {
+    const { chargeId } = await paidOrder();
+    expect((await rejection(kbank.refundQr(chargeId, 0, 'THB', 'r'))).kbankCode).toBe('invalid_amount');
+  });
+});
+
+describe('void before the customer finishes', () => {
+  it('voids a 3-D Secure charge still Pre-Authorized; completing or failing it is then refused', async () => {
+    const { charge } = await preAuthorized();
+    const voided = await kbank.voidCharge(charge.chargeId, 'payment expired');
+    expect(voided).toMatchObject({ chargeId: charge.chargeId, state: 'Voided' });
+
+    for (const action of ['complete', 'fail']) {
+      const late = await control(`/_sim/charges/${charge.chargeId}/${action}`);
+      expect(late.status).toBe(400);
+      expect(late.body).toMatchObject({ object: 'error', code: 'invalid_state' });
+    }
+    expect(received).toHaveLength(0);
+    expect((await kbank.inquireCharge({ chargeId: charge.chargeId }))?.state).toBe('Voided');
+    expect(sim.charges().find((c) => c.id === charge.chargeId)?.voidReason).toBe('payment expired');
+  });
+
+  it('voids an Alipay charge still Initialize; completing or failing it is then refused', async () => {
+    const charge = await alipayCharge();
+    expect((await kbank.voidCharge(charge.chargeId, 'payment cancelled')).state).toBe('Voided');
+
+    for (const action of ['complete', 'fail']) {
+      expect((await control(`/_sim/charges/${charge.chargeId}/${action}`)).body).toMatchObject({
+        code: 'invalid_state',
+      });
+    }
+    expect(notifies()).toHaveLength(0);
+    const page = await (await fetch(charge.redirectUrl ?? '')).text();
+    expect(page).toContain('Voided');
+    expect(page).not.toContain('<form');
+  });
+
+  it('still refuses to void a charge the customer declined', async () => {
+    const charge = await alipayCharge();
+    await control(`/_sim/charges/${charge.chargeId}/fail`);
+    expect((await rejection(kbank.voidCharge(charge.chargeId, 'too late'))).kbankCode).toBe('invalid_state');
+  });
+});
+
+describe('scanning a QR', () => {
+  it('pays the open order whose payload was scanned (action "pay" by default), notifying as /pay does', async () => {
+    const other = await qrOrder();
+    const order = await qrOrder();
+    // Surrounding whitespace, as a scanner or a paste may add, is ignored.
+    const paid = await scan({ payload: `${order.qrPayload}\n` });
+    expect(paid.status).toBe(200);
+    expect(paid.body).toMatchObject({
+      object: 'charge',
+      order_id: order.orderId,
+      reference_order: order.referenceOrder,
+      transaction_state: 'Authorized',
+    });
+
+    expect(notifies()).toHaveLength(1);
+    expect(accepted(notifies()[0])).toMatchObject({ orderId: order.orderId, state: 'Authorized' });
+    expect((await kbank.inquireQr({ orderId: order.orderId }))?.state).toBe('Authorized');
+    expect((await kbank.inquireQr({ orderId: other.orderId }))?.state).toBe('Initialize');
+  });
+
+  it('declines a WeChat order by its weixin:// payload', async () => {
+    const order = await qrOrder('wechat');
+    const declined = await scan({ payload: order.qrPayload, action: 'decline' });
+    expect(declined.body).toMatchObject({ order_id: order.orderId, transaction_state: 'Declined' });
+    expect(accepted(notifies()[0])).toMatchObject({ state: 'Declined', failureCode: 'payment_declined' });
+  });
+
+  it("applies the order's notify faults", async () => {
+    const order = await qrOrder();
+    sim.setFaults({ duplicateNotify: true }, { orderId: order.orderId });
+    await scan({ payload: order.qrPayload });
+    expect(notifies()).toHaveLength(2);
+    expect(notifies()[1]?.body).toBe(notifies()[0]?.body);
+  });
+
+  it('refuses an order that is not open: paid, cancelled or expired', async () => {
+    const paid = await qrOrder();
+    await scan({ payload: paid.qrPayload });
+    expect((await scan({ payload: paid.qrPayload })).body).toMatchObject({ code: 'invalid_state' });
+
+    const cancelled = await qrOrder();
+    await kbank.cancelQr(cancelled.orderId);
+    expect((await scan({ payload: cancelled.qrPayload })).body).toMatchObject({ code: 'invalid_state' });
+
+    const expired = await qrOrder();
+    nowMs = START + EXPIRY_MS;
+    const late = await scan({ payload: expired.qrPayload });
+    expect(late).toMatchObject({ status: 400, body: { object: 'error', code: 'order_expired' } });
+    expect(notifies()).toHaveLength(1);
+  });
+
+  it('answers 404 order_not_found for a payload no order has, 400 for a malformed body, 405 for GET', async () => {
+    const unknown = await scan({
+      payload: '00020101021229370016A000000677010111011300669999999995802TH53037646304ABCD',
+    });
+    expect(unknown).toMatchObject({ status: 404, body: { object: 'error', code: 'order_not_found' } });
+    for (const body of [
+      {},
+      { payload: ' ' },
+      { payload: 'x', action: 'refund' },
+      { payload: 'x', extra: 1 },
+    ]) {
+      expect(await scan(body)).toMatchObject({ status: 400, body: { code: 'invalid_request' } });
+    }
+    expect((await fetch(`${sim.url}/_sim/qr/scan`)).status).toBe(405);
+  });
+});
+
+describe('notify reference_order', () => {
+  // A real payment id, so the reference is the one our receiver looks the payment up by.
+  const PAYMENT_ID = 'pay_01J9Z3K4M5N6P7Q8R9S0T1V2W3';
+
+  it("names the charge's reference_order (<paymentId>-<attemptNo>) on every notify, of every kind", async () => {
+    const reference = (attempt: number) => referenceOrderFor(PAYMENT_ID, attempt);
+    const qrOrderFor = (attempt: number, sourceType: 'qr' | 'wechat') =>
+      kbank.createQrOrder({
+        amount: AMOUNT,
+        currency: 'THB',
+        referenceOrder: reference(attempt),
+        description: 'n',
+        sourceType,
+      });
+
+    const paid = await qrOrderFor(1, 'qr');
+    sim.setFaults({ duplicateNotify: true }, { orderId: paid.orderId });
+    await control(`/_sim/orders/${paid.orderId}/pay`);
+    await scan({ payload: (await qrOrderFor(2, 'wechat')).qrPayload });
+    await control(`/_sim/charges/${(await alipayCharge(reference(3))).chargeId}/complete`);
+    await control(`/_sim/charges/${(await preAuthorized(reference(4))).charge.chargeId}/complete`);
+    await control(`/_sim/orders/${(await qrOrderFor(5, 'qr')).orderId}/decline`);
+
+    const expected = [1, 1, 2, 3, 4, 5].map(reference);
+    const bodies = notifies().map((request) => JSON.parse(request.body) as Record<string, unknown>);
+    expect(bodies.map((body) => body.reference_order)).toEqual(expected);
+    // What the receiver reads to find the payment.
+    expect(notifies().map((request) => readNotifyReference(request.body)?.referenceOrder)).toEqual(expected);
   });
 });
 
@@ -677,9 +902,15 @@ describe('error mapping of the asynchronous methods', () => {
         KbankOutcomeUnknown,
       );
       await expect(other.client.cancelQr('order_mine')).rejects.toBeInstanceOf(KbankOutcomeUnknown);
+      await expect(other.client.refundQr('chrg_mine', 100, 'THB', 'r')).rejects.toBeInstanceOf(
+        KbankOutcomeUnknown,
+      );
       expect(await missing.client.inquireQr({ orderId: 'order_mine' })).toBeNull();
       // Cancelling something KBank does not have is a refusal, not "nothing".
       await expect(missing.client.cancelQr('order_mine')).rejects.toBeInstanceOf(KbankRejected);
+      await expect(missing.client.refundQr('chrg_mine', 100, 'THB', 'r')).rejects.toBeInstanceOf(
+        KbankRejected,
+      );
     } finally {
       await other.close();
       await missing.close();
@@ -695,6 +926,7 @@ describe('error mapping of the asynchronous methods', () => {
     ).rejects.toBeInstanceOf(KbankUnavailable);
     await expect(client.inquireQr({ chargeId: 'chrg_x' })).rejects.toBeInstanceOf(KbankUnavailable);
     await expect(client.cancelQr('order_x')).rejects.toBeInstanceOf(KbankUnavailable);
+    await expect(client.refundQr('chrg_x', 1, 'THB', 'r')).rejects.toBeInstanceOf(KbankUnavailable);
   });
 });
 

@@ -1,7 +1,7 @@
 /** In-memory fakes of the core's ports, for unit tests of use cases (adapters are tested for real). */
 import { StaleWriteError } from '../../functions/core/errors.js';
 import type { Attempt, AuditEntry, Change, Payment } from '../../functions/core/payment.js';
-import type { Clock, CostQuote, CostService, KbankCharge, KbankGateway } from '../../functions/core/ports.js';
+import type { Clock, CostQuote, CostService, Kbank, KbankCharge } from '../../functions/core/ports.js';
 import type { PaymentRepository } from '../../functions/core/repository.js';
 
 export class MemoryRepository implements PaymentRepository {
@@ -58,7 +58,7 @@ export function charge(overrides: Partial<KbankCharge> = {}): KbankCharge {
 }
 
 /** A KBank fake whose every method is scripted by the test; unscripted calls fail loudly. */
-export function scriptedKbank(script: Partial<KbankGateway>): KbankGateway & { calls: string[] } {
+export function scriptedKbank(script: Partial<Kbank>): Kbank & { calls: string[] } {
   const calls: string[] = [];
   const missing = (name: string) => async () => {
     throw new Error(`unexpected KBank call: ${name}`);
@@ -76,6 +76,12 @@ export function scriptedKbank(script: Partial<KbankGateway>): KbankGateway & { c
     voidCharge: wrap('voidCharge', script.voidCharge),
     settleCharge: wrap('settleCharge', script.settleCharge),
     refundCharge: wrap('refundCharge', script.refundCharge),
+    createQrOrder: wrap('createQrOrder', script.createQrOrder),
+    createQr: wrap('createQr', script.createQr),
+    chargeAlipay: wrap('chargeAlipay', script.chargeAlipay),
+    inquireQr: wrap('inquireQr', script.inquireQr),
+    cancelQr: wrap('cancelQr', script.cancelQr),
+    refundQr: wrap('refundQr', script.refundQr),
   };
 }
 

@@ -1,9 +1,9 @@
 /** Test helpers around the real local stack: one per test file, on the shared DynamoDB Local, no sleeping. */
 import { randomUUID } from 'node:crypto';
 import { tokenizeTestCard } from '../../local/kbank-simulator.js';
-import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack.js';
 
-export async function startTestStack(): Promise<LocalStack> {
+export async function startTestStack(overrides: LocalStackOptions = {}): Promise<LocalStack> {
   const endpoint = process.env.DYNAMODB_ENDPOINT;
   if (!endpoint)
     throw new Error('DYNAMODB_ENDPOINT is not set: run through jest (test/support/global-setup.ts)');
@@ -14,6 +14,7 @@ export async function startTestStack(): Promise<LocalStack> {
     kbankTimeoutMs: 300,
     kbankHangMs: 1500,
     costTimeoutMs: 1000,
+    ...overrides,
   });
 }
 

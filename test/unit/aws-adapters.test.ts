@@ -3,8 +3,11 @@
 import { createServer } from 'node:net';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { StepFunctionsWorkflow } from '../../functions/adapters/sfn-workflow.js';
+import { SqsNotificationQueue } from '../../functions/adapters/sqs-queue.js';
+import { type KbankCallback, KbankCallbackSchema } from '../../schemas/callbacks.js';
 
 const sfn = mockClient(SFNClient);
 const secrets = mockClient(SecretsManagerClient);
@@ -76,3 +79,35 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+describe('SqsNotificationQueue', () => {
+  const queueUrl = 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/payments-notifications';
+  const sqs = mockClient(SQSClient);
+  afterEach(() => sqs.reset());
+  const callback: KbankCallback = {
+    source: 'notify',
+    paymentId: 'pay_01JD3Q4V7M0000000000000000',
+    attemptNo: 1,
+    chargeId: 'chrg_test_1',
+    state: 'Authorized',
+    receivedAt: '2026-11-22T04:00:00.000Z',
+  };
+
+  it('sends one message to the queue with the callback as its JSON body, and nothing else', async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
+    await new SqsNotificationQueue(new SQSClient({}), queueUrl).send(callback);
+    const calls = sqs.commandCalls(SendMessageCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.args[0].input).toEqual({ QueueUrl: queueUrl, MessageBody: JSON.stringify(callback) });
+    expect(KbankCallbackSchema.parse(JSON.parse(calls[0]?.args[0].input.MessageBody ?? ''))).toEqual(
+      callback,
+    );
+  });
+
+  it('passes a failed send on, so the endpoint answers 5xx and KBank sends the notify again', async () => {
+    sqs.on(SendMessageCommand).rejects(new Error('throttled'));
+    await expect(new SqsNotificationQueue(new SQSClient({}), queueUrl).send(callback)).rejects.toThrow(
+      'throttled',
+    );
+  });
+});

@@ -9,7 +9,7 @@ import {
 import { ulid } from '../../functions/core/ids.js';
 import { newPayment } from '../../functions/core/payment.js';
 import type { KbankGateway } from '../../functions/core/ports.js';
-import { authorizeCard } from '../../functions/core/use-cases/authorize-card.js';
+import { authorize } from '../../functions/core/use-cases/authorize.js';
 import { capture } from '../../functions/core/use-cases/capture.js';
 import { failPayment } from '../../functions/core/use-cases/fail-payment.js';
 import { inquireAuthorization } from '../../functions/core/use-cases/inquire-authorization.js';
@@ -75,7 +75,7 @@ describe('VerifyCost', () => {
   });
 });
 
-describe('AuthorizeCard', () => {
+describe('Authorize', () => {
   it('persists the attempt with its reference before KBank is called', async () => {
     let seenAtCall: unknown = null;
     const ctx = await setup({
@@ -84,7 +84,7 @@ describe('AuthorizeCard', () => {
         return charge({ referenceOrder: request.referenceOrder });
       },
     });
-    const result = await authorizeCard(ctx.deps, ctx.input);
+    const result = await authorize(ctx.deps, ctx.input);
     expect(seenAtCall).toMatchObject({ state: 'pending', referenceOrder: `${ctx.id}-1`, chargeCalls: 1 });
     expect(result.outcome).toBe('authorized');
     expect(ctx.repo.types(ctx.id)).toEqual([
@@ -100,9 +100,9 @@ describe('AuthorizeCard', () => {
         throw new KbankOutcomeUnknown('timeout');
       },
     });
-    expect((await authorizeCard(ctx.deps, ctx.input)).outcome).toBe('unknown');
+    expect((await authorize(ctx.deps, ctx.input)).outcome).toBe('unknown');
     expect((await ctx.repo.get(ctx.id))?.status).toBe('unknown');
-    expect((await authorizeCard(ctx.deps, ctx.input)).outcome).toBe('unknown');
+    expect((await authorize(ctx.deps, ctx.input)).outcome).toBe('unknown');
     expect(ctx.gateway.calls).toEqual(['chargeCard']);
   });
 
@@ -110,7 +110,7 @@ describe('AuthorizeCard', () => {
     const ctx = await setup({
       chargeCard: async () => charge({ state: 'Declined', failureCode: 'insufficient_funds' }),
     });
-    const result = await authorizeCard(ctx.deps, ctx.input);
+    const result = await authorize(ctx.deps, ctx.input);
     expect(result).toMatchObject({ outcome: 'declined', event: { type: 'payment.failed' } });
     expect((await ctx.repo.get(ctx.id))?.failure?.code).toBe('insufficient_funds');
   });
@@ -121,7 +121,7 @@ describe('AuthorizeCard', () => {
         throw new KbankRejected('used token', 'token_already_used', 400);
       },
     });
-    expect((await authorizeCard(ctx.deps, ctx.input)).outcome).toBe('declined');
+    expect((await authorize(ctx.deps, ctx.input)).outcome).toBe('declined');
     expect((await ctx.repo.get(ctx.id))?.failure?.code).toBe('token_already_used');
   });
 
@@ -131,7 +131,7 @@ describe('AuthorizeCard', () => {
         throw new KbankUnavailable('ECONNREFUSED');
       },
     });
-    await expect(authorizeCard(ctx.deps, ctx.input)).rejects.toBeInstanceOf(KbankUnavailable);
+    await expect(authorize(ctx.deps, ctx.input)).rejects.toBeInstanceOf(KbankUnavailable);
     expect((await ctx.repo.getAttempt(ctx.id, 1))?.state).toBe('not_found');
   });
 
@@ -142,9 +142,9 @@ describe('AuthorizeCard', () => {
       },
     });
     for (let i = 0; i < DEFAULT_POLICY.maxChargeCalls; i++) {
-      await expect(authorizeCard(ctx.deps, ctx.input)).rejects.toBeInstanceOf(KbankUnavailable);
+      await expect(authorize(ctx.deps, ctx.input)).rejects.toBeInstanceOf(KbankUnavailable);
     }
-    expect((await authorizeCard(ctx.deps, ctx.input)).outcome).toBe('declined');
+    expect((await authorize(ctx.deps, ctx.input)).outcome).toBe('declined');
     expect(ctx.gateway.calls).toHaveLength(DEFAULT_POLICY.maxChargeCalls);
   });
 });
@@ -157,7 +157,7 @@ describe('InquireAuthorization', () => {
       },
       inquireCharge: async () => charge(),
     });
-    await authorizeCard(ctx.deps, ctx.input);
+    await authorize(ctx.deps, ctx.input);
     const result = await inquireAuthorization(ctx.deps, ctx.input);
     expect(result.outcome).toBe('authorized');
     expect((await ctx.repo.get(ctx.id))?.status).toBe('processing');
@@ -176,9 +176,9 @@ describe('InquireAuthorization', () => {
       },
       inquireCharge: async () => null,
     });
-    await authorizeCard(ctx.deps, ctx.input);
+    await authorize(ctx.deps, ctx.input);
     expect((await inquireAuthorization(ctx.deps, ctx.input)).outcome).toBe('retry');
-    expect((await authorizeCard(ctx.deps, ctx.input)).outcome).toBe('authorized');
+    expect((await authorize(ctx.deps, ctx.input)).outcome).toBe('authorized');
     expect(refs).toEqual([`${ctx.id}-1`, `${ctx.id}-1`]);
   });
 
@@ -189,7 +189,7 @@ describe('InquireAuthorization', () => {
       },
       inquireCharge: async () => charge({ state: 'Initialize' }),
     });
-    await authorizeCard(ctx.deps, ctx.input);
+    await authorize(ctx.deps, ctx.input);
     const before = ctx.repo.audit.length;
     await expect(inquireAuthorization(ctx.deps, ctx.input)).rejects.toBeInstanceOf(OutcomeStillUnknown);
     expect(ctx.repo.audit.length).toBe(before);
@@ -199,7 +199,7 @@ describe('InquireAuthorization', () => {
 describe('Capture and compensation', () => {
   async function authorized(kbank: Partial<KbankGateway>) {
     const ctx = await setup({ chargeCard: async () => charge(), ...kbank });
-    await authorizeCard(ctx.deps, ctx.input);
+    await authorize(ctx.deps, ctx.input);
     return ctx;
   }
 

@@ -1,13 +1,14 @@
 /**
- * Use case: create a card payment under an Idempotency-Key, then start its saga. A retry with the same
+ * Use case: create a payment under an Idempotency-Key, then start its saga. A retry with the same
  * key replays the first answer; a retry after a crash finishes the same payment instead of a second one.
  */
 import type { CreatePaymentRequest, PaymentResource } from '../../../schemas/api.js';
 import type { IdGenerator } from '../ids.js';
-import { newPayment } from '../payment.js';
+import { newPayment, type PaymentMethodType } from '../payment.js';
 import type { Clock, IdempotencyStore, StoredResponse, WorkflowStarter } from '../ports.js';
 import type { PaymentRepository } from '../repository.js';
 import { eventDetail, paymentView } from '../views.js';
+import { DEFAULT_QR_WINDOW_SECONDS, DEFAULT_REDIRECT_WINDOW_SECONDS } from './customer-action.js';
 import { idempotent } from './idempotent.js';
 
 /**
@@ -19,11 +20,20 @@ export const DEFAULT_CAPTURE_WINDOW_SECONDS = 7 * 24 * 3600 - 12 * 3600;
 export interface CreatePaymentDeps {
   /** Manual capture window; default DEFAULT_CAPTURE_WINDOW_SECONDS. */
   captureWindowSeconds?: number;
+  /** How long the customer has for a QR (Thai QR, WeChat Pay) or a redirect (Alipay, 3-D Secure). */
+  actionWindows?: { qrSeconds?: number; redirectSeconds?: number };
   repo: PaymentRepository;
   idempotency: IdempotencyStore;
   workflow: WorkflowStarter;
   clock: Clock;
   ids: IdGenerator;
+}
+
+/** The customer's time for the method, unless the request sets `action_expires_in`. */
+function actionWindow(deps: CreatePaymentDeps, method: PaymentMethodType): number {
+  return method === 'qr_promptpay' || method === 'wechat_pay'
+    ? (deps.actionWindows?.qrSeconds ?? DEFAULT_QR_WINDOW_SECONDS)
+    : (deps.actionWindows?.redirectSeconds ?? DEFAULT_REDIRECT_WINDOW_SECONDS);
 }
 
 export interface CreatePaymentCommand {
@@ -68,7 +78,8 @@ export async function createPayment(
             })),
           },
           customer: request.customer,
-          paymentMethod: { type: 'card', token: request.payment_method.token },
+          paymentMethod: request.payment_method,
+          actionWindowSeconds: request.action_expires_in ?? actionWindow(deps, request.payment_method.type),
           ...(request.description === undefined ? {} : { description: request.description }),
           ...(request.metadata === undefined ? {} : { metadata: request.metadata }),
         },

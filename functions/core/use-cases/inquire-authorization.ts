@@ -4,7 +4,8 @@
  * bounded schedule; KBank has no such charge → re-send (same reference) while the policy allows.
  */
 import { OutcomeStillUnknown } from '../errors.js';
-import { recordCharge } from './authorize-card.js';
+import { recordCharge } from './authorize.js';
+import { waiting } from './customer-action.js';
 import { loadAttempt, loadPayment, record, result, type SagaDeps, type StepResult } from './saga.js';
 
 export async function inquireAuthorization(
@@ -14,6 +15,11 @@ export async function inquireAuthorization(
   const payment = await loadPayment(deps.repo, input.paymentId);
   const attempt = await loadAttempt(deps.repo, payment);
   if (payment.status === 'failed') return result('declined', 'payment.failed', payment);
+  if (payment.status === 'requires_action') {
+    return waiting('requires_action', 'payment.requires_action', payment, deps.clock.now());
+  }
+  // A QR order or wallet charge whose answer was lost is abandoned by Authorize, never inquired.
+  if (payment.paymentMethod.type !== 'card') return result('retry', null, payment);
   if (!attempt || attempt.state === 'not_found') return result('retry', null, payment);
   if (attempt.state === 'authorized' || attempt.state === 'captured') {
     return result('authorized', 'payment.authorized', payment);

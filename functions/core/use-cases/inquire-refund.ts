@@ -5,6 +5,7 @@
  * unclear → OutcomeStillUnknown, which the state machine retries on a bounded schedule.
  */
 import { OutcomeStillUnknown } from '../errors.js';
+import { isQrMethod } from '../payment.js';
 import { type Refund, refundVerdict } from '../refund.js';
 import {
   allRefunds,
@@ -17,7 +18,7 @@ import {
 } from './refund-saga.js';
 
 export async function inquireRefund(deps: RefundSagaDeps, input: RefundTaskInput): Promise<RefundStepResult> {
-  const { refund } = await loadRefund(deps.repo, input);
+  const { payment, refund } = await loadRefund(deps.repo, input);
   const resolved = resolvedResult(refund);
   if (resolved) return resolved;
   if (refund.kbankCalls === 0 || !refund.chargeId) {
@@ -36,7 +37,9 @@ export async function inquireRefund(deps: RefundSagaDeps, input: RefundTaskInput
   // Our records are read before KBank's and again after: every refund that can be in KBank's total is
   // then either settled in the first read or listed (sent) in the second.
   const before = await allRefunds(deps.repo, input.paymentId);
-  const charge = await deps.kbank.inquireCharge({ chargeId: refund.chargeId });
+  const charge = isQrMethod(payment.paymentMethod)
+    ? await deps.kbank.inquireQr({ chargeId: refund.chargeId })
+    : await deps.kbank.inquireCharge({ chargeId: refund.chargeId });
   if (!charge) throw new OutcomeStillUnknown(`KBank has no charge ${refund.chargeId}`);
   if (charge.refundedAmount === undefined) {
     throw new OutcomeStillUnknown(`KBank did not report the refunded total of ${refund.chargeId}`);

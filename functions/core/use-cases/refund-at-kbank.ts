@@ -4,7 +4,8 @@
  * and record the answer. A lost answer is `unknown`: the inquiry step decides, never a guess.
  */
 import { ConflictError, KbankOutcomeUnknown, KbankRejected, KbankUnavailable } from '../errors.js';
-import type { KbankCharge } from '../ports.js';
+import { isQrMethod } from '../payment.js';
+import type { KbankCharge, KbankQrCharge } from '../ports.js';
 import type { Refund } from '../refund.js';
 import {
   loadRefund,
@@ -32,9 +33,11 @@ export async function refundAtKbank(deps: RefundSagaDeps, input: RefundTaskInput
   const sending: Refund = { ...refund, kbankCalls: 1, sentAt: now, chargeId, updatedAt: now };
   await deps.repo.updateRefund(sending, refund);
 
-  let charge: KbankCharge;
+  let charge: KbankCharge | KbankQrCharge;
   try {
-    charge = await deps.kbank.refundCharge(chargeId, refund.amount, refund.currency, refund.reason);
+    charge = isQrMethod(payment.paymentMethod)
+      ? await deps.kbank.refundQr(chargeId, refund.amount, refund.currency, refund.reason)
+      : await deps.kbank.refundCharge(chargeId, refund.amount, refund.currency, refund.reason);
   } catch (error) {
     if (error instanceof KbankUnavailable) {
       // The request never left us: KBank cannot have refunded, so take the marker back and let the

@@ -5,7 +5,7 @@
 import type { RefundEventDetail } from '../../../schemas/events.js';
 import { NotFoundError } from '../errors.js';
 import type { Payment } from '../payment.js';
-import type { Clock, KbankGateway } from '../ports.js';
+import type { Clock, Kbank } from '../ports.js';
 import { type Refund, type RefundResolution, resolveRefund } from '../refund.js';
 import type { PaymentRepository, RefundRepository } from '../repository.js';
 import { refundEventDetail } from '../views.js';
@@ -30,7 +30,7 @@ export const DEFAULT_REFUND_POLICY: RefundPolicy = {
 
 export interface RefundSagaDeps {
   repo: PaymentRepository & RefundRepository;
-  kbank: KbankGateway;
+  kbank: Kbank;
   clock: Clock;
   policy: RefundPolicy;
 }

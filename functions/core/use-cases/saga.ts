@@ -1,8 +1,8 @@
 /** What every saga step shares: its dependencies, its result shape, and recording a step. */
 import type { PaymentEventDetail } from '../../../schemas/events.js';
 import { NotFoundError } from '../errors.js';
-import { type Attempt, applyStep, type Payment, type Step } from '../payment.js';
-import type { Clock, CostService, KbankGateway, TaskNotifier } from '../ports.js';
+import { type Attempt, applyStep, noteStep, type Payment, type Step } from '../payment.js';
+import type { Clock, CostService, Kbank, TaskNotifier } from '../ports.js';
 import type { PaymentRepository } from '../repository.js';
 import { eventDetail } from '../views.js';
 
@@ -15,7 +15,7 @@ export const DEFAULT_POLICY: SagaPolicy = { maxChargeCalls: 3 };
 
 export interface SagaDeps {
   repo: PaymentRepository;
-  kbank: KbankGateway;
+  kbank: Kbank;
   cost: CostService;
   clock: Clock;
   policy: SagaPolicy;
@@ -30,6 +30,8 @@ export interface SagaDeps {
 export interface StepResult {
   outcome: string;
   event: PaymentEventDetail | null;
+  /** While the customer acts: how long the saga waits for KBank's callback (the wait's TimeoutSeconds). */
+  waitSeconds: number | null;
 }
 
 /** The error a failed state hands to the next task (Step Functions' `{Error, Cause}`). */
@@ -61,8 +63,19 @@ export async function record(
   return change.next;
 }
 
+/** Records a note (an audit entry, no status change) on a payment in any status. */
+export async function note(
+  deps: Pick<SagaDeps, 'repo' | 'clock'>,
+  payment: Payment,
+  step: Omit<Step, 'actor' | 'status'>,
+): Promise<Payment> {
+  const change = noteStep(payment, { actor: 'saga', ...step }, deps.clock.now());
+  await deps.repo.commit(change);
+  return change.next;
+}
+
 export function result(outcome: string, eventType: string | null, payment: Payment): StepResult {
-  return { outcome, event: eventType ? eventDetail(eventType, payment) : null };
+  return { outcome, event: eventType ? eventDetail(eventType, payment) : null, waitSeconds: null };
 }
 
 /** The payment's failure as the merchant sees it, from a task error name. */

@@ -1,17 +1,27 @@
 /**
- * Saga step AuthorizeCard: write the attempt (with its unique reference_order) ahead of the KBank call,
+ * Saga step Authorize: write the attempt (with its unique reference_order) ahead of the KBank call,
  * call KBank once, and record what came back. An answer we did not get is `unknown`, never a guess.
+ * QR and wallet methods open an order for the customer instead (customer-action.ts); a card KBank sends
+ * to 3-D Secure becomes `requires_action` the same way.
  */
 import { KbankOutcomeUnknown, KbankRejected, KbankUnavailable } from '../errors.js';
 import { type Attempt, type Payment, referenceOrderFor } from '../payment.js';
 import type { KbankCharge, KbankState } from '../ports.js';
+import {
+  authorizeWithCustomer,
+  DEFAULT_REDIRECT_WINDOW_SECONDS,
+  recordRequiresAction,
+  waiting,
+} from './customer-action.js';
 import { loadAttempt, loadPayment, record, result, type SagaDeps, type StepResult } from './saga.js';
 
-export async function authorizeCard(deps: SagaDeps, input: { paymentId: string }): Promise<StepResult> {
+export async function authorize(deps: SagaDeps, input: { paymentId: string }): Promise<StepResult> {
   const payment = await loadPayment(deps.repo, input.paymentId);
   const attempt = await loadAttempt(deps.repo, payment);
-  const settled = settledOutcome(payment, attempt);
+  const settled = settledOutcome(deps, payment, attempt);
   if (settled) return settled;
+  const method = payment.paymentMethod;
+  if (method.type !== 'card') return authorizeWithCustomer(deps, payment, attempt);
 
   // A pending or unknown attempt may have reached KBank: only an inquiry may decide what happened.
   if (attempt && (attempt.state === 'pending' || attempt.state === 'unknown')) {
@@ -64,7 +74,7 @@ export async function authorizeCard(deps: SagaDeps, input: { paymentId: string }
   let charge: KbankCharge;
   try {
     charge = await deps.kbank.chargeCard({
-      token: payment.paymentMethod.token,
+      token: method.token,
       amount: payment.amount,
       currency: payment.currency,
       referenceOrder: sending.referenceOrder,
@@ -90,15 +100,27 @@ export async function authorizeCard(deps: SagaDeps, input: { paymentId: string }
 }
 
 /** The outcome already recorded by an earlier run of this step, if any (makes the step retry-safe). */
-function settledOutcome(payment: Payment, attempt: Attempt | null): StepResult | null {
+function settledOutcome(deps: SagaDeps, payment: Payment, attempt: Attempt | null): StepResult | null {
   if (payment.status === 'failed') return result('declined', 'payment.failed', payment);
+  if (payment.status === 'requires_action') {
+    return waiting('requires_action', 'payment.requires_action', payment, deps.clock.now());
+  }
   if (attempt?.state === 'authorized' || attempt?.state === 'captured') {
     return result('authorized', 'payment.authorized', payment);
   }
   return null;
 }
 
-async function recordCallFailure(deps: SagaDeps, payment: Payment, attempt: Attempt, error: unknown) {
+/**
+ * Records a KBank call that did not answer with a charge: never sent (the attempt may be re-sent), refused
+ * (the payment fails), or unclear (`unknown`, for the inquiry). Rethrows anything else.
+ */
+export async function recordCallFailure(
+  deps: SagaDeps,
+  payment: Payment,
+  attempt: Attempt,
+  error: unknown,
+): Promise<StepResult> {
   if (error instanceof KbankUnavailable) {
     // The request never left us: KBank has no charge for this reference, so re-sending it is safe.
     await record(
@@ -116,7 +138,7 @@ async function recordCallFailure(deps: SagaDeps, payment: Payment, attempt: Atte
       {
         type: 'payment.failed',
         status: 'failed',
-        patch: { failure: { code: error.kbankCode, message: 'The payment processor rejected the card.' } },
+        patch: { failure: { code: error.kbankCode, message: 'The payment processor rejected the payment.' } },
         detail: {
           referenceOrder: attempt.referenceOrder,
           kbankCode: error.kbankCode,
@@ -154,6 +176,18 @@ export async function recordCharge(
   charge: KbankCharge,
 ): Promise<StepResult | null> {
   const seen = { ...attempt, chargeId: charge.chargeId, kbankState: charge.state };
+  if (charge.state === 'Pre-Authorized' && charge.redirectUrl && payment.status !== 'requires_action') {
+    // 3-D Secure: the customer's browser must go to KBank's page; the callback resumes the saga.
+    const window = payment.actionWindowSeconds ?? DEFAULT_REDIRECT_WINDOW_SECONDS;
+    const expiresAt = new Date(deps.clock.now().getTime() + window * 1000).toISOString();
+    return recordRequiresAction(
+      deps,
+      payment,
+      attempt,
+      { type: 'redirect_to_url', url: charge.redirectUrl, expiresAt },
+      { chargeId: charge.chargeId, kbankState: charge.state },
+    );
+  }
   if (PENDING_STATES.includes(charge.state)) return null;
   // Settled means KBank already captured it (batch settlement): the money is authorized either way.
   if (charge.status === 'success' && (charge.state === 'Authorized' || charge.state === 'Settled')) {
@@ -165,10 +199,14 @@ export async function recordCharge(
         status: 'processing',
         patch: {
           amountAuthorized: charge.amount,
-          paymentMethod: {
-            ...payment.paymentMethod,
-            card: { brand: charge.card?.brand, masked: charge.card?.masked },
-          },
+          ...(payment.paymentMethod.type === 'card'
+            ? {
+                paymentMethod: {
+                  ...payment.paymentMethod,
+                  card: { brand: charge.card?.brand, masked: charge.card?.masked },
+                },
+              }
+            : {}),
         },
         detail: {
           chargeId: charge.chargeId,

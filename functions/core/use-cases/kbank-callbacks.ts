@@ -1,0 +1,253 @@
+/**
+ * KBank callbacks: the notify webhook and the 3-D Secure browser return.
+ *
+ * `acceptNotify` runs in the webhook endpoint: it finds the attempt the notify names, verifies the
+ * checksum against OUR stored amount and currency, and queues it durably before KBank gets its 2xx. A
+ * forged or tampered notify is refused and recorded on the payment, changing nothing else.
+ *
+ * `processCallback` runs from the queue: it never trusts the message. It asks KBank for the charge, checks
+ * that the charge belongs to the attempt, records the callback on the payment (a repeat of the same
+ * charge and state is recorded as a duplicate) and then acts: it resumes the waiting saga, or gives back
+ * money KBank took for a payment that had already ended, so that no charge is silently kept.
+ */
+import type { KbankCallback } from '../../../schemas/callbacks.js';
+import { ConflictError, NotFoundError, StaleWriteError, ValidationError } from '../errors.js';
+import { type Attempt, isTerminal, noteStep, type Payment, parseReferenceOrder } from '../payment.js';
+import type {
+  Clock,
+  Kbank,
+  KbankCharge,
+  KbankNotifyResult,
+  KbankQrCharge,
+  NotificationQueue,
+  TaskNotifier,
+} from '../ports.js';
+import type { PaymentRepository } from '../repository.js';
+import { chargeVerdict, inquireAttempt, reverseCharge } from './customer-action.js';
+
+/** The notify parser, bound to the KBank secret (functions/adapters/kbank-client.ts). */
+export interface NotifyReader {
+  /** The ids the body claims, unverified; null when it is not a notify. */
+  reference(body: unknown): { chargeId: string; orderId?: string; referenceOrder?: string } | null;
+  verify(
+    body: unknown,
+    expected: { amount: number; currency: Payment['currency'] },
+  ): Promise<KbankNotifyResult>;
+}
+
+export interface CallbackIntakeDeps {
+  repo: PaymentRepository;
+  queue: NotificationQueue;
+  notify: NotifyReader;
+  clock: Clock;
+}
+
+/** The checksum does not match what we stored: forged, tampered, or signed with another key. */
+export class NotifyChecksumMismatch extends ConflictError {
+  constructor(message: string) {
+    super(message, 'invalid_checksum');
+  }
+}
+
+export async function acceptNotify(
+  deps: CallbackIntakeDeps,
+  body: unknown,
+): Promise<{ paymentId: string; chargeId: string; state: string }> {
+  const reference = deps.notify.reference(body);
+  if (!reference) throw new ValidationError('The body is not a KBank notify.', []);
+  const target = reference.referenceOrder ? parseReferenceOrder(reference.referenceOrder) : null;
+  const payment = target ? await deps.repo.get(target.paymentId) : null;
+  if (!target || !payment) throw new NotFoundError(`No payment for charge ${reference.chargeId}.`);
+
+  const verified = await deps.notify.verify(body, { amount: payment.amount, currency: payment.currency });
+  if (!verified.ok) {
+    await noteWithRetry(deps, payment.id, () => ({
+      type: 'notification.rejected',
+      detail: { source: 'notify', chargeId: reference.chargeId, reason: verified.reason },
+    }));
+    if (verified.reason === 'malformed') throw new ValidationError('The notify is malformed.', []);
+    throw new NotifyChecksumMismatch(`The checksum of the notify for ${reference.chargeId} does not match.`);
+  }
+  const { notification } = verified;
+  await deps.queue.send({
+    source: 'notify',
+    paymentId: payment.id,
+    attemptNo: target.no,
+    chargeId: notification.chargeId,
+    state: notification.state,
+    receivedAt: deps.clock.now().toISOString(),
+  });
+  return { paymentId: payment.id, chargeId: notification.chargeId, state: notification.state };
+}
+
+/** The browser return carries only a charge id, claimed by a browser: queue it, the processor checks. */
+export async function acceptBrowserReturn(
+  deps: Pick<CallbackIntakeDeps, 'queue' | 'clock'>,
+  form: { objectId?: string; status?: string },
+): Promise<void> {
+  const chargeId = form.objectId?.trim() ?? '';
+  if (!/^[A-Za-z0-9_-]{1,100}$/.test(chargeId)) {
+    throw new ValidationError('objectId is missing or malformed.', [
+      { field: 'objectId', message: 'a KBank charge id is required' },
+    ]);
+  }
+  await deps.queue.send({
+    source: 'browser_return',
+    chargeId,
+    status: (form.status ?? '').slice(0, 20),
+    receivedAt: deps.clock.now().toISOString(),
+  });
+}
+
+export interface CallbackProcessorDeps {
+  repo: PaymentRepository;
+  kbank: Kbank;
+  tasks: TaskNotifier;
+  clock: Clock;
+}
+
+/** The saga has not stored its task token yet: the queue redelivers the callback a little later. */
+export class SagaNotWaitingYet extends ConflictError {
+  constructor(message: string) {
+    super(message, 'saga_not_waiting_yet');
+  }
+}
+
+export type CallbackOutcome = 'resumed' | 'recorded' | 'duplicate' | 'reversed' | 'unknown_charge';
+
+export async function processCallback(
+  deps: CallbackProcessorDeps,
+  message: KbankCallback,
+): Promise<CallbackOutcome> {
+  const found = await locate(deps, message);
+  if (!found) return 'unknown_charge';
+  const { payment, attempt, charge } = found;
+  const key = `${charge.chargeId}:${message.source === 'notify' ? message.state : 'browser_return'}`;
+  const duplicate = payment.callbacksSeen?.includes(key) ?? false;
+  const verdict = chargeVerdict(charge);
+  const current = attempt.no === payment.attemptCount;
+
+  if (current && payment.status === 'requires_action') {
+    if (verdict !== 'pending' && !payment.actionToken) {
+      throw new SagaNotWaitingYet(`payment ${payment.id} has no task token yet`);
+    }
+    const noted = await recordCallback(deps, payment, message, charge, key, duplicate);
+    if (verdict === 'pending' || !noted.actionToken) return duplicate ? 'duplicate' : 'recorded';
+    await deps.tasks.succeed(noted.actionToken, { outcome: 'notified' });
+    return 'resumed';
+  }
+  const noted = await recordCallback(deps, payment, message, charge, key, duplicate);
+  if (verdict === 'paid' && !holdsCharge(noted, current) && (await reverseLatePayment(deps, noted, charge))) {
+    return 'reversed';
+  }
+  return duplicate ? 'duplicate' : 'recorded';
+}
+
+/**
+ * The payment and attempt a callback is about, with KBank's own view of the charge. Null (logged by the
+ * caller) when KBank does not know the charge or it is not one of our attempts.
+ */
+async function locate(
+  deps: CallbackProcessorDeps,
+  message: KbankCallback,
+): Promise<{ payment: Payment; attempt: Attempt; charge: KbankQrCharge | KbankCharge } | null> {
+  let paymentId: string;
+  let no: number;
+  let charge: KbankQrCharge | KbankCharge | null = null;
+  if (message.source === 'notify') {
+    paymentId = message.paymentId;
+    no = message.attemptNo;
+  } else {
+    // Only 3-D Secure cards come back through the browser.
+    charge = await deps.kbank.inquireCharge({ chargeId: message.chargeId });
+    const target = charge ? parseReferenceOrder(charge.referenceOrder) : null;
+    if (!target) return null;
+    ({ paymentId, no } = target);
+  }
+  const payment = await deps.repo.get(paymentId);
+  const attempt = payment ? await deps.repo.getAttempt(paymentId, no) : null;
+  if (!payment || !attempt) return null;
+  charge ??= await inquireAttempt(deps.kbank, payment, attempt, message.chargeId);
+  if (!charge || charge.referenceOrder !== attempt.referenceOrder) return null;
+  return { payment, attempt, charge };
+}
+
+/** Whether the payment's own record accounts for this charge's money (the saga owns it then). */
+function holdsCharge(payment: Payment, current: boolean): boolean {
+  return current && (payment.status === 'succeeded' || !isTerminal(payment.status));
+}
+
+async function recordCallback(
+  deps: CallbackProcessorDeps,
+  payment: Payment,
+  message: KbankCallback,
+  charge: KbankQrCharge | KbankCharge,
+  key: string,
+  duplicate: boolean,
+): Promise<Payment> {
+  const detail = {
+    source: message.source,
+    chargeId: charge.chargeId,
+    claimedState: message.source === 'notify' ? message.state : message.status,
+    kbankState: charge.state,
+    receivedAt: message.receivedAt,
+  };
+  return noteWithRetry(deps, payment.id, (current) => ({
+    type:
+      duplicate || current.callbacksSeen?.includes(key) ? 'notification.duplicate' : 'notification.received',
+    patch: { callbacksSeen: [...new Set([...(current.callbacksSeen ?? []), key])] },
+    detail,
+  }));
+}
+
+/**
+ * Money arrived for a payment that no longer wants it: give it back at KBank, recorded before (so a
+ * crash in between is visible) and after. A reversal already recorded is not repeated; a repeated call
+ * after a crash is refused by KBank as an over-refund and ends in the dead-letter queue (runbook).
+ */
+async function reverseLatePayment(
+  deps: CallbackProcessorDeps,
+  payment: Payment,
+  charge: KbankQrCharge | KbankCharge,
+): Promise<boolean> {
+  const done = `${charge.chargeId}:reversed`;
+  if (payment.callbacksSeen?.includes(done)) return false;
+  await noteWithRetry(deps, payment.id, () => ({
+    type: 'late_payment.detected',
+    detail: { chargeId: charge.chargeId, amount: charge.amount, kbankState: charge.state },
+  }));
+  const reversed = await reverseCharge(deps.kbank, payment, charge, 'late_payment');
+  await noteWithRetry(deps, payment.id, (current) => ({
+    type: 'late_payment.reversed',
+    patch: { callbacksSeen: [...(current.callbacksSeen ?? []), done] },
+    detail: {
+      chargeId: charge.chargeId,
+      amount: charge.amount,
+      via: reversed.via,
+      kbankState: reversed.state,
+    },
+  }));
+  return true;
+}
+
+/**
+ * Records a note on the payment's latest version: callbacks race the saga for the payment's version, so
+ * a stale write re-reads and tries again (a handful of times; the queue retries the rest).
+ */
+async function noteWithRetry(
+  deps: { repo: PaymentRepository; clock: Clock },
+  paymentId: string,
+  build: (payment: Payment) => { type: string; patch?: Partial<Payment>; detail: Record<string, unknown> },
+): Promise<Payment> {
+  for (let attempt = 1; ; attempt++) {
+    const payment = await deps.repo.get(paymentId);
+    if (!payment) throw new NotFoundError(`No payment ${paymentId}.`);
+    const change = noteStep(payment, { actor: 'kbank', ...build(payment) }, deps.clock.now());
+    try {
+      await deps.repo.commit(change);
+      return change.next;
+    } catch (error) {
+      if (!(error instanceof StaleWriteError) || attempt >= 5) throw error;
+    }
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * POST /v1/webhooks/kbank — KBank's notify (no API key: KBank cannot send one). The checksum is verified
+ * against our stored amount and currency and the notify is queued durably before KBank gets its 200;
+ * a forged or tampered one gets 401 and is recorded on the payment.
+ */
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { awsCallbackIntakeDeps } from '../adapters/container.js';
+import { acceptNotify, type CallbackIntakeDeps } from '../core/use-cases/kbank-callbacks.js';
+import { HttpProblem, json, MAX_BODY_BYTES, problemErrors } from './http.js';
+import { logger, withLogContext } from './logger.js';
+
+export function createKbankWebhookHandler(deps: () => CallbackIntakeDeps) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
+    async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+      const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64') : event.body;
+      if (!raw || raw.length > MAX_BODY_BYTES) {
+        throw new HttpProblem(400, 'malformed_notification', 'Bad Request', 'Send the KBank notify JSON.');
+      }
+      const accepted = await acceptNotify(deps(), raw);
+      logger.info('kbank notify queued', accepted);
+      return json(200, { received: true });
+    },
+  )
+    .use(withLogContext())
+    .use(problemErrors());
+}
+
+export const handler = createKbankWebhookHandler(awsCallbackIntakeDeps);

@@ -1,0 +1,263 @@
+/**
+ * The customer-action paths against in-memory ports, for what the simulator cannot produce on demand:
+ * money KBank took for a payment that had ended, a cancel refused because the customer paid at the last
+ * moment, a QR for the wrong amount, lost answers when opening an order.
+ */
+import { KbankOutcomeUnknown, KbankRejected } from '../../functions/core/errors.js';
+import { ulid } from '../../functions/core/ids.js';
+import { type Attempt, newPayment, type Payment, parseReferenceOrder } from '../../functions/core/payment.js';
+import type { Kbank, KbankQrCharge } from '../../functions/core/ports.js';
+import { buildPromptPayPayload } from '../../functions/core/promptpay.js';
+import { authorize } from '../../functions/core/use-cases/authorize.js';
+import { chargeVerdict } from '../../functions/core/use-cases/customer-action.js';
+import { processCallback } from '../../functions/core/use-cases/kbank-callbacks.js';
+import { resolveAction } from '../../functions/core/use-cases/resolve-action.js';
+import { DEFAULT_POLICY, type SagaDeps } from '../../functions/core/use-cases/saga.js';
+import { fixedClock, fixedCost, MemoryRepository, scriptedKbank } from '../support/fakes.js';
+
+const AMOUNT = 70900;
+
+function qrPayload(amount: number): string {
+  return buildPromptPayPayload({
+    merchant: { kind: 'billPayment', billerId: '099999999999901', reference1: 'REF1' },
+    amount,
+    merchantName: 'SHOP',
+    merchantCity: 'BANGKOK',
+  });
+}
+
+function qrCharge(overrides: Partial<KbankQrCharge> = {}): KbankQrCharge {
+  return {
+    chargeId: 'chrg_test_qr',
+    referenceOrder: 'set-by-test',
+    status: 'success',
+    state: 'Authorized',
+    amount: AMOUNT,
+    currency: 'THB',
+    orderId: 'order_test_1',
+    ...overrides,
+  };
+}
+
+async function setup(kbank: Partial<Kbank>, status?: Payment['status']) {
+  const repo = new MemoryRepository();
+  const { payment, audit } = newPayment(
+    {
+      id: `pay_${ulid()}`,
+      merchantId: 'm1',
+      amount: AMOUNT,
+      currency: 'THB',
+      captureMethod: 'automatic',
+      order: { id: 'o1', lines: [{ sku: 'SKU-A', quantity: 1, unitAmount: AMOUNT }] },
+      customer: { id: 'c1' },
+      paymentMethod: { type: 'qr_promptpay' },
+      actionWindowSeconds: 600,
+    },
+    new Date(),
+  );
+  await repo.create(payment, audit);
+  const resumed: string[] = [];
+  const deps: SagaDeps = {
+    repo,
+    kbank: scriptedKbank(kbank),
+    cost: fixedCost(AMOUNT),
+    clock: fixedClock(),
+    policy: DEFAULT_POLICY,
+    tasks: {
+      succeed: async (token) => {
+        resumed.push(token);
+        return true;
+      },
+      fail: async () => true,
+    },
+  };
+  if (status) {
+    const attempt: Attempt = {
+      paymentId: payment.id,
+      no: 1,
+      referenceOrder: `${payment.id}-1`,
+      state: 'awaiting_customer',
+      chargeCalls: 1,
+      orderId: 'order_test_1',
+      createdAt: payment.createdAt,
+      updatedAt: payment.createdAt,
+    };
+    const stored = {
+      ...payment,
+      status,
+      attemptCount: 1,
+      nextAction: {
+        type: 'display_qr' as const,
+        qrPayload: qrPayload(AMOUNT),
+        expiresAt: '2026-11-22T04:10:00.000Z',
+      },
+      ...(status === 'requires_action' ? { actionToken: 'token-1' } : {}),
+    };
+    repo.payments.set(payment.id, stored);
+    repo.attempts.set(`${payment.id}#1`, attempt);
+  }
+  return { repo, deps, id: payment.id, reference: `${payment.id}-1`, resumed };
+}
+
+describe('chargeVerdict and references', () => {
+  it('maps KBank states to what they mean for a waiting payment', () => {
+    expect(chargeVerdict({ status: 'success', state: 'Authorized' })).toBe('paid');
+    expect(chargeVerdict({ status: 'fail', state: 'Authorized' })).toBe('failed');
+    expect(chargeVerdict({ status: 'success', state: 'Initialize' })).toBe('pending');
+    expect(chargeVerdict({ status: 'success', state: 'Pre-Authorized' })).toBe('pending');
+    expect(chargeVerdict({ status: 'fail', state: 'Expired' })).toBe('expired');
+    expect(chargeVerdict({ status: 'success', state: 'Voided' })).toBe('failed');
+  });
+
+  it('reads our payment and attempt from a reference_order, and nothing else', () => {
+    const id = `pay_${ulid()}`;
+    expect(parseReferenceOrder(`${id}-2`)).toEqual({ paymentId: id, no: 2 });
+    expect(parseReferenceOrder('order-1001')).toBeNull();
+    expect(parseReferenceOrder(`${id}-0`)).toBeNull();
+    expect(parseReferenceOrder(`${id}-1-1`)).toBeNull();
+  });
+});
+
+describe('Authorize (QR)', () => {
+  it('refuses to show a QR whose amount is not the payment amount: failed, nothing to pay', async () => {
+    const { deps, repo, id } = await setup({
+      createQrOrder: async (request) => ({
+        orderId: 'order_test_1',
+        referenceOrder: request.referenceOrder,
+        qrPayload: qrPayload(AMOUNT - 1),
+      }),
+    });
+    const result = await authorize(deps, { paymentId: id });
+    expect(result.outcome).toBe('declined');
+    expect(await repo.get(id)).toMatchObject({ status: 'failed', failure: { code: 'qr_amount_mismatch' } });
+  });
+
+  it('abandons an order whose creation answer was lost and opens the next one under a new reference', async () => {
+    const references: string[] = [];
+    let calls = 0;
+    const { deps, repo, id } = await setup({
+      createQrOrder: async (request) => {
+        references.push(request.referenceOrder);
+        calls++;
+        if (calls === 1) throw new KbankOutcomeUnknown('timeout');
+        return {
+          orderId: 'order_test_2',
+          referenceOrder: request.referenceOrder,
+          qrPayload: qrPayload(AMOUNT),
+        };
+      },
+    });
+    expect((await authorize(deps, { paymentId: id })).outcome).toBe('retry');
+    const second = await authorize(deps, { paymentId: id });
+    expect(second.outcome).toBe('requires_action');
+    expect(second.waitSeconds).toBe(600);
+    expect(references).toEqual([`${id}-1`, `${id}-2`]);
+    expect((await repo.getAttempt(id, 1))?.state).toBe('abandoned');
+    expect(await repo.get(id)).toMatchObject({
+      status: 'requires_action',
+      nextAction: { type: 'display_qr', qrPayload: qrPayload(AMOUNT) },
+    });
+  });
+});
+
+describe('ResolveAction', () => {
+  it('when the cancel is refused because the customer paid at the last moment, the payment succeeds', async () => {
+    let inquiries = 0;
+    const { deps, repo, id, reference } = await setup(
+      {
+        inquireQr: async () => {
+          inquiries++;
+          return qrCharge({
+            referenceOrder: reference,
+            state: inquiries === 1 ? 'Initialize' : 'Authorized',
+          });
+        },
+        cancelQr: async () => {
+          throw new KbankRejected('the order is Authorized', 'invalid_state', 400);
+        },
+      },
+      'requires_action',
+    );
+    const result = await resolveAction(deps, { paymentId: id, reason: 'timed_out' });
+    expect(result.outcome).toBe('paid');
+    expect(await repo.get(id)).toMatchObject({ status: 'succeeded', amountCaptured: AMOUNT });
+  });
+
+  it('a notify that KBank does not confirm keeps the saga waiting for the time left', async () => {
+    const { deps, id, reference } = await setup(
+      { inquireQr: async () => qrCharge({ referenceOrder: reference, state: 'Initialize' }) },
+      'requires_action',
+    );
+    const result = await resolveAction(deps, { paymentId: id, reason: 'notified' });
+    expect(result).toMatchObject({ outcome: 'waiting', waitSeconds: 600 });
+  });
+});
+
+describe('processCallback', () => {
+  it('gives back money KBank took for a payment that had expired, once, and records it', async () => {
+    const refunds: number[] = [];
+    const { deps, repo, id, reference } = await setup(
+      {
+        inquireQr: async () => qrCharge({ referenceOrder: reference }),
+        refundQr: async (chargeId, amount) => {
+          refunds.push(amount);
+          return qrCharge({ chargeId, referenceOrder: reference, state: 'Refund Sent' });
+        },
+      },
+      'expired',
+    );
+    const message = {
+      source: 'notify' as const,
+      paymentId: id,
+      attemptNo: 1,
+      chargeId: 'chrg_test_qr',
+      state: 'Authorized',
+      receivedAt: '2026-11-22T04:20:00.000Z',
+    };
+    expect(await processCallback(deps, message)).toBe('reversed');
+    expect(await processCallback(deps, message)).toBe('duplicate');
+    expect(refunds).toEqual([AMOUNT]);
+    expect(repo.types(id)).toEqual([
+      'payment.created',
+      'notification.received',
+      'late_payment.detected',
+      'late_payment.reversed',
+      'notification.duplicate',
+    ]);
+    expect((await repo.get(id))?.status).toBe('expired');
+  });
+
+  it('resumes the waiting saga only when KBank confirms a final state', async () => {
+    const { deps, id, reference, resumed } = await setup(
+      { inquireQr: async () => qrCharge({ referenceOrder: reference, state: 'Initialize' }) },
+      'requires_action',
+    );
+    const message = {
+      source: 'notify' as const,
+      paymentId: id,
+      attemptNo: 1,
+      chargeId: 'chrg_test_qr',
+      state: 'Authorized',
+      receivedAt: '2026-11-22T04:05:00.000Z',
+    };
+    expect(await processCallback(deps, message)).toBe('recorded');
+    expect(resumed).toEqual([]);
+  });
+
+  it('ignores a callback whose charge KBank says belongs to another reference', async () => {
+    const { deps, repo, id } = await setup(
+      { inquireQr: async () => qrCharge({ referenceOrder: 'pay_someone_else-1' }) },
+      'requires_action',
+    );
+    const outcome = await processCallback(deps, {
+      source: 'notify',
+      paymentId: id,
+      attemptNo: 1,
+      chargeId: 'chrg_test_other',
+      state: 'Authorized',
+      receivedAt: '2026-11-22T04:05:00.000Z',
+    });
+    expect(outcome).toBe('unknown_charge');
+    expect(repo.types(id)).toEqual(['payment.created']);
+  });
+});
