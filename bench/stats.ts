@@ -7,3 +7,24 @@ export function percentile(values: number[], p: number): number {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** One decimal. */
+export function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+/** p50 / p99 / max of a sample, rounded; nulls for an empty sample (JSON has no NaN). */
+export function summary(values: number[]): {
+  n: number;
+  p50: number | null;
+  p99: number | null;
+  max: number | null;
+} {
+  if (values.length === 0) return { n: 0, p50: null, p99: null, max: null };
+  return {
+    n: values.length,
+    p50: round(percentile(values, 50)),
+    p99: round(percentile(values, 99)),
+    max: round(Math.max(...values)),
+  };
+}
