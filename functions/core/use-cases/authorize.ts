@@ -44,32 +44,9 @@ export async function authorize(deps: SagaDeps, input: { paymentId: string }): P
     return result('declined', 'payment.failed', failed);
   }
 
-  const now = deps.clock.now().toISOString();
-  const sending: Attempt = attempt
-    ? { ...attempt, state: 'pending', chargeCalls: attempt.chargeCalls + 1 }
-    : {
-        paymentId: payment.id,
-        no: payment.attemptCount + 1,
-        referenceOrder: referenceOrderFor(payment.id, payment.attemptCount + 1),
-        state: 'pending',
-        chargeCalls: 1,
-        createdAt: now,
-        updatedAt: now,
-      };
-  const requested = await record(
-    deps,
-    payment,
-    {
-      type: attempt ? 'authorization.resent' : 'authorization.requested',
-      patch: { attemptCount: sending.no },
-      detail: {
-        referenceOrder: sending.referenceOrder,
-        amount: payment.amount,
-        chargeCall: sending.chargeCalls,
-      },
-    },
-    sending,
-  );
+  const { requested, sending } = await writeAttemptAhead(deps, payment, attempt, {
+    chargeCall: (attempt?.chargeCalls ?? 0) + 1,
+  });
 
   let charge: KbankCharge;
   try {
@@ -97,6 +74,42 @@ export async function authorize(deps: SagaDeps, input: { paymentId: string }): P
     { ...sending, state: 'unknown', chargeId: charge.chargeId, kbankState: charge.state },
   );
   return result('unknown', null, pending);
+}
+
+/**
+ * Writes the attempt ahead of the KBank call, with its audit entry: `resend` again under its own
+ * reference (KBank has no record of it), or a new attempt under the next reference.
+ */
+export async function writeAttemptAhead(
+  deps: SagaDeps,
+  payment: Payment,
+  resend: Attempt | null,
+  detail: Record<string, unknown>,
+): Promise<{ requested: Payment; sending: Attempt }> {
+  const now = deps.clock.now().toISOString();
+  const no = resend ? resend.no : payment.attemptCount + 1;
+  const sending: Attempt = resend
+    ? { ...resend, state: 'pending', chargeCalls: resend.chargeCalls + 1 }
+    : {
+        paymentId: payment.id,
+        no,
+        referenceOrder: referenceOrderFor(payment.id, no),
+        state: 'pending',
+        chargeCalls: 1,
+        createdAt: now,
+        updatedAt: now,
+      };
+  const requested = await record(
+    deps,
+    payment,
+    {
+      type: resend ? 'authorization.resent' : 'authorization.requested',
+      patch: { attemptCount: sending.no },
+      detail: { referenceOrder: sending.referenceOrder, amount: payment.amount, ...detail },
+    },
+    sending,
+  );
+  return { requested, sending };
 }
 
 /** The outcome already recorded by an earlier run of this step, if any (makes the step retry-safe). */

@@ -4,10 +4,10 @@
  * expiry, the saga waits for KBank's callback, and only an inquiry at KBank decides the outcome.
  */
 import { KbankOutcomeUnknown, KbankRejected } from '../errors.js';
-import { type Attempt, isQrMethod, type NextAction, type Payment, referenceOrderFor } from '../payment.js';
+import { type Attempt, isQrMethod, type NextAction, type Payment } from '../payment.js';
 import type { Kbank, KbankCharge, KbankQrCharge, KbankQrSourceType } from '../ports.js';
 import { parseEmvQr } from '../promptpay.js';
-import { recordCallFailure } from './authorize.js';
+import { recordCallFailure, writeAttemptAhead } from './authorize.js';
 import { record, result, type SagaDeps, type StepResult } from './saga.js';
 
 /** Thai QR / WeChat Pay: KBank's other QR product gives 10 minutes [ours]. */
@@ -118,33 +118,9 @@ export async function authorizeWithCustomer(
     });
     return result('declined', 'payment.failed', failed);
   }
-  const now = deps.clock.now().toISOString();
-  const sending: Attempt =
-    resend && attempt
-      ? { ...attempt, state: 'pending', chargeCalls: attempt.chargeCalls + 1 }
-      : {
-          paymentId: payment.id,
-          no,
-          referenceOrder: referenceOrderFor(payment.id, no),
-          state: 'pending',
-          chargeCalls: 1,
-          createdAt: now,
-          updatedAt: now,
-        };
-  const requested = await record(
-    deps,
-    payment,
-    {
-      type: resend ? 'authorization.resent' : 'authorization.requested',
-      patch: { attemptCount: sending.no },
-      detail: {
-        referenceOrder: sending.referenceOrder,
-        amount: payment.amount,
-        method: payment.paymentMethod.type,
-      },
-    },
-    sending,
-  );
+  const { requested, sending } = await writeAttemptAhead(deps, payment, resend ? attempt : null, {
+    method: payment.paymentMethod.type,
+  });
   try {
     const opened = await openAtKbank(deps.kbank, requested, sending.referenceOrder);
     return await recordRequiresAction(
