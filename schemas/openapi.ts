@@ -70,8 +70,8 @@ function resumeOperation(operationId: string, summary: string, body?: Record<str
         '401': problem('Missing or unknown API key.'),
         '404': problem('No such payment for this merchant.'),
         '409': problem(
-          'The payment is not in `requires_capture` (`payment_not_capturable` / `payment_not_cancelable`), or another ' +
-            'request changed it first (`payment_changed`), or this Idempotency-Key is in flight.',
+          'The payment is not in `requires_capture` (`payment_not_capturable` / `payment_not_cancelable`), or other ' +
+            'requests kept changing it (`stale_write`, not stored: retry), or this Idempotency-Key is in flight.',
         ),
         '422': problem('This Idempotency-Key was used with a different request.'),
       },
@@ -211,7 +211,7 @@ export function buildOpenApi(): Record<string, unknown> {
             '404': problem('No such payment for this merchant.'),
             '409': problem(
               'Not in `requires_capture` (`amount_not_changeable`), an increase (`reauthorization_required`), ' +
-                'or changed by another request first (`payment_changed`).',
+                'or changed continuously by other requests (`stale_write`, not stored: retry).',
             ),
             '422': problem(
               'The cost service prices the new order differently (`cost_mismatch`), or the key was reused.',

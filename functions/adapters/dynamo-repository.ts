@@ -26,12 +26,14 @@ import type {
   StoredResponse,
 } from '../core/ports.js';
 import { type Refund, type RefundStatus, refundableAmount } from '../core/refund.js';
-import type {
-  PaymentPosition,
-  PaymentRepository,
-  PaymentSearch,
-  PaymentSearchQuery,
-  RefundRepository,
+import {
+  type AuditPosition,
+  MAX_NOTES_PER_PAYMENT,
+  type PaymentPosition,
+  type PaymentRepository,
+  type PaymentSearch,
+  type PaymentSearchQuery,
+  type RefundRepository,
 } from '../core/repository.js';
 
 /** How long a request may hold an Idempotency-Key before a retry may take over (its holder crashed). */
@@ -44,7 +46,13 @@ const pad = (n: number, width: number) => n.toString().padStart(width, '0');
 export const keys = {
   payment: (id: string) => ({ PK: `PAYMENT#${id}`, SK: 'PAYMENT' }),
   attempt: (paymentId: string, no: number) => ({ PK: `PAYMENT#${paymentId}`, SK: `ATTEMPT#${pad(no, 4)}` }),
-  audit: (paymentId: string, seq: number) => ({ PK: `PAYMENT#${paymentId}`, SK: `AUDIT#${pad(seq, 8)}` }),
+  audit: (paymentId: string, seq: number, noteId?: string) => ({
+    PK: `PAYMENT#${paymentId}`,
+    SK: `AUDIT#${pad(seq, 8)}${noteId ? `#${noteId}` : ''}`,
+  }),
+  /** The per-payment note counter (how many notes were offered: the first MAX_NOTES_PER_PAYMENT are kept). */
+  notes: (paymentId: string) => ({ PK: `PAYMENT#${paymentId}`, SK: 'NOTES' }),
+  marker: (paymentId: string, marker: string) => ({ PK: `PAYMENT#${paymentId}`, SK: `MARKER#${marker}` }),
   idempotency: (scope: string, key: string) => ({ PK: `IDEMPOTENCY#${scope}#${key}`, SK: 'IDEMPOTENCY' }),
   apiKey: (hash: string) => ({ PK: `APIKEY#${hash}`, SK: 'APIKEY' }),
   refund: (paymentId: string, refundId: string) => ({ PK: `PAYMENT#${paymentId}`, SK: `REFUND#${refundId}` }),
@@ -68,7 +76,7 @@ function refundItem(refund: Refund) {
 }
 
 function auditItem(entry: AuditEntry) {
-  return { ...keys.audit(entry.paymentId, entry.seq), entity: 'audit', ...entry };
+  return { ...keys.audit(entry.paymentId, entry.seq, entry.noteId), entity: 'audit', ...entry };
 }
 
 function attemptItem(attempt: Attempt) {
@@ -176,7 +184,7 @@ export class DynamoPaymentRepository
       );
     } catch (error) {
       if (isConditionFailure(error) || isTransactionConflict(error)) {
-        throw new StaleWriteError(`payment ${previous.id} changed since version ${previous.seq}`);
+        throw new StaleWriteError('The payment was changed by another writer.');
       }
       throw error;
     }
@@ -191,16 +199,20 @@ export class DynamoPaymentRepository
 
   async listAudit(
     paymentId: string,
-    page: { limit: number; after?: number },
+    page: { limit: number; after?: number | AuditPosition },
   ): Promise<{ entries: AuditEntry[]; hasMore: boolean }> {
+    const after = typeof page.after === 'number' ? { seq: page.after } : page.after;
+    // Strictly after the position's key: `!` sorts below `#` and every id character, so `<key>!` is below
+    // every key that extends `<key>` (its notes) and above `<key>` itself.
+    const from = after ? `${keys.audit(paymentId, after.seq, after.noteId).SK}!` : 'AUDIT#';
     const { Items = [] } = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
         ExpressionAttributeValues: {
           ':pk': keys.payment(paymentId).PK,
-          ':from': keys.audit(paymentId, (page.after ?? 0) + 1).SK,
-          ':to': keys.audit(paymentId, 99_999_999).SK,
+          ':from': from,
+          ':to': 'AUDIT#~',
         },
         Limit: page.limit + 1,
         ConsistentRead: true,
@@ -210,6 +222,65 @@ export class DynamoPaymentRepository
       entries: Items.slice(0, page.limit).map((item) => strip<AuditEntry>(item)),
       hasMore: Items.length > page.limit,
     };
+  }
+
+  async appendNote(entry: AuditEntry & { noteId: string }): Promise<boolean> {
+    // The counter is its own item, bumped with a plain ADD (no condition, no transaction): concurrent notes
+    // serialize on it without failing, and nothing here touches the payment item or its version.
+    const { Attributes } = await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.notes(entry.paymentId),
+        UpdateExpression: 'ADD offered :one SET entity = :entity',
+        ExpressionAttributeValues: { ':one': 1, ':entity': 'notes' },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    if (Number(Attributes?.offered ?? 0) > MAX_NOTES_PER_PAYMENT) return false;
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: auditItem(entry),
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }),
+    );
+    return true;
+  }
+
+  /** How many notes were offered for a payment, and how many of them were only counted. */
+  async noteCounts(paymentId: string): Promise<{ offered: number; dropped: number }> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.notes(paymentId), ConsistentRead: true }),
+    );
+    const offered = Number(Item?.offered ?? 0);
+    return { offered, dropped: Math.max(0, offered - MAX_NOTES_PER_PAYMENT) };
+  }
+
+  async claimMarker(paymentId: string, marker: string, at: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.marker(paymentId, marker), entity: 'marker', at },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async hasMarker(paymentId: string, marker: string): Promise<boolean> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.marker(paymentId, marker),
+        ConsistentRead: true,
+      }),
+    );
+    return Item !== undefined;
   }
 
   /**

@@ -169,6 +169,11 @@ export interface AuditEntry {
   fromStatus: PaymentStatus | null;
   toStatus: PaymentStatus;
   detail: Record<string, unknown>;
+  /**
+   * Set on a note (see noteEntry): an entry that changes nothing on the payment and so takes no version. It
+   * carries the sequence of the version it follows and sorts after it, by this time-ordered id.
+   */
+  noteId?: string;
 }
 
 /** A step to apply: what happened, the status it leads to (default: unchanged) and the fields it sets. */
@@ -192,6 +197,31 @@ export interface Change {
  */
 export function noteStep(payment: Payment, step: Omit<Step, 'status'>, now: Date): Change {
   return changeTo(payment, step, payment.status, now);
+}
+
+/**
+ * A note that must not contend with the payment's version: what a KBank callback (forged, duplicate, or
+ * checked) or anyone without the merchant's credentials makes us record. It is written beside the trail
+ * (PaymentRepository.appendNote), never in the payment's transaction, so no amount of them can delay a
+ * status change. `noteId` is time-ordered (ulid) so notes sort in the order they were made.
+ */
+export function noteEntry(
+  payment: Payment,
+  step: Omit<Step, 'status' | 'patch'>,
+  now: Date,
+  noteId: string,
+): AuditEntry & { noteId: string } {
+  return {
+    paymentId: payment.id,
+    seq: payment.seq,
+    at: now.toISOString(),
+    type: step.type,
+    actor: step.actor,
+    fromStatus: payment.status,
+    toStatus: payment.status,
+    detail: step.detail ?? {},
+    noteId,
+  };
 }
 
 /** Applies a step: checks the transition, bumps the sequence, and describes the audit entry. Pure. */

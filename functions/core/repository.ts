@@ -13,12 +13,36 @@ export interface PaymentRepository {
    */
   commit(change: Change, attempt?: Attempt): Promise<void>;
   getAttempt(paymentId: string, no: number): Promise<Attempt | null>;
-  /** Audit entries oldest first, starting after sequence `after`. */
+  /**
+   * Audit entries oldest first (by sequence, each version's notes after it), starting after the entry at
+   * `after` (a sequence alone: after that version's own entry, before its notes).
+   */
   listAudit(
     paymentId: string,
-    page: { limit: number; after?: number },
+    page: { limit: number; after?: number | AuditPosition },
   ): Promise<{ entries: AuditEntry[]; hasMore: boolean }>;
+  /**
+   * Writes a note (payment.noteEntry) beside the audit trail without touching the payment item, so it
+   * never races a status change. At most MAX_NOTES_PER_PAYMENT notes are kept per payment; beyond that
+   * they are only counted. Returns false when the note was counted but not kept.
+   */
+  appendNote(entry: AuditEntry & { noteId: string }): Promise<boolean>;
+  /**
+   * Claims a one-time marker on a payment (a KBank callback's charge and state, a reversal done), without
+   * touching the payment item. True for the first claim, false for every later one.
+   */
+  claimMarker(paymentId: string, marker: string, at: string): Promise<boolean>;
+  hasMarker(paymentId: string, marker: string): Promise<boolean>;
 }
+
+/** Where an audit entry sits in the trail: its sequence, and its note id for a note. */
+export interface AuditPosition {
+  seq: number;
+  noteId?: string;
+}
+
+/** Notes kept per payment; a flood beyond this (forged notifies, replays) is counted, not stored. */
+export const MAX_NOTES_PER_PAYMENT = 100;
 
 /** A place in a merchant's payments, newest first: the last payment a page returned (or examined). */
 export interface PaymentPosition {

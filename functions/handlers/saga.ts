@@ -6,6 +6,7 @@
 import middy from '@middy/core';
 import { z } from 'zod';
 import { PaymentIdSchema } from '../../schemas/api.js';
+import { DEFAULT_CONTENTION, retryOnStaleWrite } from '../core/use-cases/contention.js';
 import type { SagaDeps, TaskError } from '../core/use-cases/saga.js';
 import { logger, withLogContext } from './logger.js';
 
@@ -42,7 +43,13 @@ export function sagaTask<
 >(step: SagaStep<I, R>, deps: () => SagaDeps, schema: z.ZodType = SagaTaskInputSchema) {
   return middy<unknown, R>(async (event: unknown): Promise<R> => {
     const input = schema.parse(event) as I;
-    const outcome = await step(deps(), input);
+    const sagaDeps = deps();
+    // A step that lost the race for the payment's version re-reads and re-applies (every step starts from
+    // what is recorded, so re-running it is safe): a lost race is never turned into a failure, and the
+    // state machine's StaleWriteError retry is only the backstop.
+    const outcome = await retryOnStaleWrite(sagaDeps.policy.contention ?? DEFAULT_CONTENTION, () =>
+      step(sagaDeps, input),
+    );
     logger.info('saga step done', { step: step.name, paymentId: input.paymentId, outcome: outcome.outcome });
     return outcome;
   }).use(withLogContext());

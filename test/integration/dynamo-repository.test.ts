@@ -11,7 +11,8 @@ import {
   StaleWriteError,
 } from '../../functions/core/errors.js';
 import { ulid } from '../../functions/core/ids.js';
-import { applyStep, newPayment, type Payment } from '../../functions/core/payment.js';
+import { applyStep, newPayment, noteEntry, type Payment } from '../../functions/core/payment.js';
+import { MAX_NOTES_PER_PAYMENT } from '../../functions/core/repository.js';
 import { freshTable } from '../support/dynamodb.js';
 
 let repo: DynamoPaymentRepository;
@@ -114,6 +115,79 @@ describe('payments', () => {
     const rest = await repo.listAudit(payment.id, { limit: 10, after: 2 });
     expect(rest.entries.map((e) => e.seq)).toEqual([3, 4, 5]);
     expect(rest.hasMore).toBe(false);
+  });
+});
+
+describe('notes beside the trail', () => {
+  const note = (payment: Payment, type: string, at = Date.now()) =>
+    noteEntry(payment, { type, actor: 'kbank' }, new Date(at), ulid(at));
+
+  it('never take the payment version: a status change computed before a flood of notes still commits', async () => {
+    const { payment, audit } = fresh();
+    await repo.create(payment, audit);
+    const change = applyStep(payment, { type: 'payment.authorized', actor: 'saga' }, new Date());
+    await Promise.all(
+      Array.from({ length: 30 }, () => repo.appendNote(note(payment, 'notification.rejected'))),
+    );
+    await repo.commit(change);
+    expect((await repo.get(payment.id))?.seq).toBe(2);
+  });
+
+  it('sort after the version they follow and page with a cursor through them', async () => {
+    const { payment, audit } = fresh();
+    await repo.create(payment, audit);
+    const t = Date.now();
+    await repo.appendNote(note(payment, 'note.a', t));
+    await repo.appendNote(note(payment, 'note.b', t + 1));
+    const change = applyStep(payment, { type: 'step.two', actor: 'saga' }, new Date());
+    await repo.commit(change);
+    await repo.appendNote(note(change.next, 'note.c', t + 2));
+    const all = await repo.listAudit(payment.id, { limit: 10 });
+    expect(all.entries.map((e) => e.type)).toEqual([
+      'payment.created',
+      'note.a',
+      'note.b',
+      'step.two',
+      'note.c',
+    ]);
+    const first = all.entries[1];
+    const afterA = await repo.listAudit(payment.id, {
+      limit: 2,
+      after: { seq: first?.seq ?? 0, ...(first?.noteId ? { noteId: first.noteId } : {}) },
+    });
+    expect(afterA.entries.map((e) => e.type)).toEqual(['note.b', 'step.two']);
+    expect(afterA.hasMore).toBe(true);
+    // A bare sequence is a position after that version's own entry: its notes come next.
+    expect((await repo.listAudit(payment.id, { limit: 10, after: 1 })).entries.map((e) => e.type)).toEqual([
+      'note.a',
+      'note.b',
+      'step.two',
+      'note.c',
+    ]);
+  });
+
+  it('are kept up to the bound and only counted beyond it', async () => {
+    const { payment, audit } = fresh();
+    await repo.create(payment, audit);
+    const kept = await Promise.all(
+      Array.from({ length: MAX_NOTES_PER_PAYMENT + 7 }, () => repo.appendNote(note(payment, 'flood'))),
+    );
+    expect(kept.filter(Boolean)).toHaveLength(MAX_NOTES_PER_PAYMENT);
+    expect(await repo.noteCounts(payment.id)).toEqual({ offered: MAX_NOTES_PER_PAYMENT + 7, dropped: 7 });
+    const trail = await repo.listAudit(payment.id, { limit: 100, after: 1 });
+    expect(trail.entries).toHaveLength(MAX_NOTES_PER_PAYMENT);
+    expect((await repo.get(payment.id))?.seq).toBe(1);
+  });
+
+  it('claims a marker exactly once among concurrent claimers', async () => {
+    const { payment, audit } = fresh();
+    await repo.create(payment, audit);
+    const claims = await Promise.all(
+      Array.from({ length: 8 }, () => repo.claimMarker(payment.id, 'callback:chrg_1:Authorized', 'now')),
+    );
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(await repo.hasMarker(payment.id, 'callback:chrg_1:Authorized')).toBe(true);
+    expect(await repo.hasMarker(payment.id, 'callback:chrg_1:Declined')).toBe(false);
   });
 });
 

@@ -2,7 +2,11 @@
 import { StaleWriteError } from '../../functions/core/errors.js';
 import type { Attempt, AuditEntry, Change, Payment } from '../../functions/core/payment.js';
 import type { Clock, CostQuote, CostService, Kbank, KbankCharge } from '../../functions/core/ports.js';
-import type { PaymentRepository } from '../../functions/core/repository.js';
+import {
+  type AuditPosition,
+  MAX_NOTES_PER_PAYMENT,
+  type PaymentRepository,
+} from '../../functions/core/repository.js';
 
 export class MemoryRepository implements PaymentRepository {
   payments = new Map<string, Payment>();
@@ -32,9 +36,32 @@ export class MemoryRepository implements PaymentRepository {
     const attempt = this.attempts.get(`${paymentId}#${no}`);
     return attempt ? structuredClone(attempt) : null;
   }
-  async listAudit(paymentId: string, page: { limit: number; after?: number }) {
-    const all = this.audit.filter((e) => e.paymentId === paymentId && e.seq > (page.after ?? 0));
+  notesOffered = new Map<string, number>();
+  markers = new Set<string>();
+  async listAudit(paymentId: string, page: { limit: number; after?: number | AuditPosition }) {
+    const after = typeof page.after === 'number' ? { seq: page.after } : page.after;
+    const position = (e: { seq: number; noteId?: string }) =>
+      `${String(e.seq).padStart(8, '0')}#${e.noteId ?? ''}`;
+    const all = this.audit
+      .filter((e) => e.paymentId === paymentId && (!after || position(e) > position(after)))
+      .sort((a, b) => (position(a) < position(b) ? -1 : 1));
     return { entries: all.slice(0, page.limit), hasMore: all.length > page.limit };
+  }
+  async appendNote(entry: AuditEntry & { noteId: string }) {
+    const offered = (this.notesOffered.get(entry.paymentId) ?? 0) + 1;
+    this.notesOffered.set(entry.paymentId, offered);
+    if (offered > MAX_NOTES_PER_PAYMENT) return false;
+    this.audit.push(structuredClone(entry));
+    return true;
+  }
+  async claimMarker(paymentId: string, marker: string) {
+    const key = `${paymentId}#${marker}`;
+    if (this.markers.has(key)) return false;
+    this.markers.add(key);
+    return true;
+  }
+  async hasMarker(paymentId: string, marker: string) {
+    return this.markers.has(`${paymentId}#${marker}`);
   }
   types(paymentId: string): string[] {
     return this.audit.filter((e) => e.paymentId === paymentId).map((e) => e.type);

@@ -9,8 +9,8 @@ import { paymentView } from '../views.js';
 import { idempotent } from './idempotent.js';
 import { ownedPayment } from './read-payments.js';
 import {
-  commitOrConflict,
   type ManualCaptureDeps,
+  onLatestVersion,
   type PaymentCommand,
   type PaymentResponse,
   storeRefusal,
@@ -31,33 +31,34 @@ export async function cancelPayment(
       request: { paymentId: command.paymentId },
       resourceId: command.paymentId,
     },
-    async () => {
-      const payment = await ownedPayment(deps.repo, command.merchantId, command.paymentId);
-      const retried =
-        payment.status === 'processing' &&
-        payment.captureToken &&
-        payment.requestKey === command.idempotencyKey;
-      if (retried) return resume(deps, payment);
-      if (payment.status !== 'requires_capture') {
-        throw new ConflictError(
-          `Payment ${payment.id} is ${payment.status} and can no longer be canceled.`,
-          'payment_not_cancelable',
+    () =>
+      onLatestVersion(async () => {
+        const payment = await ownedPayment(deps.repo, command.merchantId, command.paymentId);
+        const retried =
+          payment.status === 'processing' &&
+          payment.captureToken &&
+          payment.requestKey === command.idempotencyKey;
+        if (retried) return resume(deps, payment);
+        if (payment.status !== 'requires_capture') {
+          throw new ConflictError(
+            `Payment ${payment.id} is ${payment.status} and can no longer be canceled.`,
+            'payment_not_cancelable',
+          );
+        }
+        const change = applyStep(
+          payment,
+          {
+            type: 'payment.cancel_requested',
+            actor: 'api',
+            status: 'processing',
+            patch: { cancellationReason: 'requested_by_merchant', requestKey: command.idempotencyKey },
+            detail: { amountReleased: payment.amountCapturable ?? payment.amountAuthorized },
+          },
+          deps.clock.now(),
         );
-      }
-      const change = applyStep(
-        payment,
-        {
-          type: 'payment.cancel_requested',
-          actor: 'api',
-          status: 'processing',
-          patch: { cancellationReason: 'requested_by_merchant', requestKey: command.idempotencyKey },
-          detail: { amountReleased: payment.amountCapturable ?? payment.amountAuthorized },
-        },
-        deps.clock.now(),
-      );
-      await commitOrConflict(deps.repo, change);
-      return resume(deps, change.next);
-    },
+        await deps.repo.commit(change);
+        return resume(deps, change.next);
+      }),
     (error) => (error instanceof ConflictError ? storeRefusal(error) : undefined),
   );
 }

@@ -12,8 +12,8 @@ import { eventDetail, paymentView } from '../views.js';
 import { idempotent } from './idempotent.js';
 import { ownedPayment } from './read-payments.js';
 import {
-  commitOrConflict,
   type ManualCaptureDeps,
+  onLatestVersion,
   type PaymentCommand,
   type PaymentResponse,
   storeRefusal,
@@ -43,55 +43,56 @@ export async function changeAmount(
       },
       resourceId: command.paymentId,
     },
-    async () => {
-      const payment = await ownedPayment(deps.repo, command.merchantId, command.paymentId);
-      if (payment.status !== 'requires_capture') {
-        throw new ConflictError(
-          `Payment ${payment.id} is ${payment.status}; its amount can change only while it awaits capture.`,
-          'amount_not_changeable',
-        );
-      }
-      if (command.currency !== payment.currency) {
-        throw new ValidationError('The currency of a payment cannot change.', [
-          { field: 'currency', message: `must be ${payment.currency}` },
-        ]);
-      }
-      if (command.amount > payment.amountAuthorized) {
-        throw new ConflictError(
-          `${command.amount} is more than the ${payment.amountAuthorized} authorized: an increase needs a new ` +
-            'authorization. Cancel this payment and create a new one for the new amount.',
-          'reauthorization_required',
-        );
-      }
-      const quote = await deps.cost.quote({
-        orderId: command.order.id,
-        currency: command.currency,
-        lines: command.order.lines,
-      });
-      if (quote.totalAmount !== command.amount) {
-        throw new CostMismatch(
-          `The new order costs ${quote.totalAmount}, not ${command.amount}.`,
-          quote.totalAmount,
-        );
-      }
-      const change = applyStep(
-        payment,
-        {
-          type: 'payment.amount_changed',
-          actor: 'api',
-          patch: {
-            amount: command.amount,
-            order: command.order,
-            amountCapturable: command.amount,
+    () =>
+      onLatestVersion(async () => {
+        const payment = await ownedPayment(deps.repo, command.merchantId, command.paymentId);
+        if (payment.status !== 'requires_capture') {
+          throw new ConflictError(
+            `Payment ${payment.id} is ${payment.status}; its amount can change only while it awaits capture.`,
+            'amount_not_changeable',
+          );
+        }
+        if (command.currency !== payment.currency) {
+          throw new ValidationError('The currency of a payment cannot change.', [
+            { field: 'currency', message: `must be ${payment.currency}` },
+          ]);
+        }
+        if (command.amount > payment.amountAuthorized) {
+          throw new ConflictError(
+            `${command.amount} is more than the ${payment.amountAuthorized} authorized: an increase needs a new ` +
+              'authorization. Cancel this payment and create a new one for the new amount.',
+            'reauthorization_required',
+          );
+        }
+        const quote = await deps.cost.quote({
+          orderId: command.order.id,
+          currency: command.currency,
+          lines: command.order.lines,
+        });
+        if (quote.totalAmount !== command.amount) {
+          throw new CostMismatch(
+            `The new order costs ${quote.totalAmount}, not ${command.amount}.`,
+            quote.totalAmount,
+          );
+        }
+        const change = applyStep(
+          payment,
+          {
+            type: 'payment.amount_changed',
+            actor: 'api',
+            patch: {
+              amount: command.amount,
+              order: command.order,
+              amountCapturable: command.amount,
+            },
+            detail: { from: payment.amount, to: command.amount, orderId: command.order.id },
           },
-          detail: { from: payment.amount, to: command.amount, orderId: command.order.id },
-        },
-        deps.clock.now(),
-      );
-      await commitOrConflict(deps.repo, change);
-      await resumeWaiting(deps, payment, change.next);
-      return { statusCode: 200, body: paymentView(change.next) };
-    },
+          deps.clock.now(),
+        );
+        await deps.repo.commit(change);
+        await resumeWaiting(deps, payment, change.next);
+        return { statusCode: 200, body: paymentView(change.next) };
+      }),
     (error) =>
       error instanceof ConflictError
         ? storeRefusal(error)

@@ -11,8 +11,9 @@
  * money KBank took for a payment that had already ended, so that no charge is silently kept.
  */
 import type { KbankCallback } from '../../../schemas/callbacks.js';
-import { ConflictError, NotFoundError, StaleWriteError, ValidationError } from '../errors.js';
-import { type Attempt, isTerminal, noteStep, type Payment, parseReferenceOrder } from '../payment.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ulid } from '../ids.js';
+import { type Attempt, isTerminal, noteEntry, type Payment, parseReferenceOrder } from '../payment.js';
 import type {
   Clock,
   Kbank,
@@ -61,10 +62,10 @@ export async function acceptNotify(
 
   const verified = await deps.notify.verify(body, { amount: payment.amount, currency: payment.currency });
   if (!verified.ok) {
-    await noteWithRetry(deps, payment.id, () => ({
+    await recordNote(deps, payment, {
       type: 'notification.rejected',
       detail: { source: 'notify', chargeId: reference.chargeId, reason: verified.reason },
-    }));
+    });
     if (verified.reason === 'malformed') throw new ValidationError('The notify is malformed.', []);
     throw new NotifyChecksumMismatch(`The checksum of the notify for ${reference.chargeId} does not match.`);
   }
@@ -123,7 +124,6 @@ export async function processCallback(
   if (!found) return 'unknown_charge';
   const { payment, attempt, charge } = found;
   const key = `${charge.chargeId}:${message.source === 'notify' ? message.state : 'browser_return'}`;
-  const duplicate = payment.callbacksSeen?.includes(key) ?? false;
   const verdict = chargeVerdict(charge);
   const current = attempt.no === payment.attemptCount;
 
@@ -131,13 +131,17 @@ export async function processCallback(
     if (verdict !== 'pending' && !payment.actionToken) {
       throw new SagaNotWaitingYet(`payment ${payment.id} has no task token yet`);
     }
-    const noted = await recordCallback(deps, payment, message, charge, key, duplicate);
-    if (verdict === 'pending' || !noted.actionToken) return duplicate ? 'duplicate' : 'recorded';
-    await deps.tasks.succeed(noted.actionToken, { outcome: 'notified' });
+    const duplicate = await recordCallback(deps, payment, message, charge, key);
+    if (verdict === 'pending' || !payment.actionToken) return duplicate ? 'duplicate' : 'recorded';
+    await deps.tasks.succeed(payment.actionToken, { outcome: 'notified' });
     return 'resumed';
   }
-  const noted = await recordCallback(deps, payment, message, charge, key, duplicate);
-  if (verdict === 'paid' && !holdsCharge(noted, current) && (await reverseLatePayment(deps, noted, charge))) {
+  const duplicate = await recordCallback(deps, payment, message, charge, key);
+  if (
+    verdict === 'paid' &&
+    !holdsCharge(payment, current) &&
+    (await reverseLatePayment(deps, payment, charge))
+  ) {
     return 'reversed';
   }
   return duplicate ? 'duplicate' : 'recorded';
@@ -177,27 +181,32 @@ function holdsCharge(payment: Payment, current: boolean): boolean {
   return current && (payment.status === 'succeeded' || !isTerminal(payment.status));
 }
 
+/**
+ * Records a callback as a note (received, or duplicate when its charge and state were seen before) and
+ * returns whether it was a duplicate. Nothing here takes the payment's version: replays and floods of
+ * callbacks cannot delay the saga.
+ */
 async function recordCallback(
   deps: CallbackProcessorDeps,
   payment: Payment,
   message: KbankCallback,
   charge: KbankQrCharge | KbankCharge,
   key: string,
-  duplicate: boolean,
-): Promise<Payment> {
-  const detail = {
-    source: message.source,
-    chargeId: charge.chargeId,
-    claimedState: message.source === 'notify' ? message.state : message.status,
-    kbankState: charge.state,
-    receivedAt: message.receivedAt,
-  };
-  return noteWithRetry(deps, payment.id, (current) => ({
-    type:
-      duplicate || current.callbacksSeen?.includes(key) ? 'notification.duplicate' : 'notification.received',
-    patch: { callbacksSeen: [...new Set([...(current.callbacksSeen ?? []), key])] },
-    detail,
-  }));
+): Promise<boolean> {
+  const first = await deps.repo.claimMarker(payment.id, `callback:${key}`, deps.clock.now().toISOString());
+  // Payments recorded before markers kept the keys on the payment itself.
+  const duplicate = !first || (payment.callbacksSeen?.includes(key) ?? false);
+  await recordNote(deps, payment, {
+    type: duplicate ? 'notification.duplicate' : 'notification.received',
+    detail: {
+      source: message.source,
+      chargeId: charge.chargeId,
+      claimedState: message.source === 'notify' ? message.state : message.status,
+      kbankState: charge.state,
+      receivedAt: message.receivedAt,
+    },
+  });
+  return duplicate;
 }
 
 /**
@@ -211,43 +220,33 @@ async function reverseLatePayment(
   charge: KbankQrCharge | KbankCharge,
 ): Promise<boolean> {
   const done = `${charge.chargeId}:reversed`;
-  if (payment.callbacksSeen?.includes(done)) return false;
-  await noteWithRetry(deps, payment.id, () => ({
+  if (payment.callbacksSeen?.includes(done) || (await deps.repo.hasMarker(payment.id, `callback:${done}`))) {
+    return false;
+  }
+  await recordNote(deps, payment, {
     type: 'late_payment.detected',
     detail: { chargeId: charge.chargeId, amount: charge.amount, kbankState: charge.state },
-  }));
+  });
   const reversed = await reverseCharge(deps.kbank, payment, charge, 'late_payment');
-  await noteWithRetry(deps, payment.id, (current) => ({
+  await deps.repo.claimMarker(payment.id, `callback:${done}`, deps.clock.now().toISOString());
+  await recordNote(deps, payment, {
     type: 'late_payment.reversed',
-    patch: { callbacksSeen: [...(current.callbacksSeen ?? []), done] },
     detail: {
       chargeId: charge.chargeId,
       amount: charge.amount,
       via: reversed.via,
       kbankState: reversed.state,
     },
-  }));
+  });
   return true;
 }
 
-/**
- * Records a note on the payment's latest version: callbacks race the saga for the payment's version, so
- * a stale write re-reads and tries again (a handful of times; the queue retries the rest).
- */
-async function noteWithRetry(
+/** A note by KBank's side (payment.noteEntry): written beside the trail, bounded, never versioned. */
+async function recordNote(
   deps: { repo: PaymentRepository; clock: Clock },
-  paymentId: string,
-  build: (payment: Payment) => { type: string; patch?: Partial<Payment>; detail: Record<string, unknown> },
-): Promise<Payment> {
-  for (let attempt = 1; ; attempt++) {
-    const payment = await deps.repo.get(paymentId);
-    if (!payment) throw new NotFoundError(`No payment ${paymentId}.`);
-    const change = noteStep(payment, { actor: 'kbank', ...build(payment) }, deps.clock.now());
-    try {
-      await deps.repo.commit(change);
-      return change.next;
-    } catch (error) {
-      if (!(error instanceof StaleWriteError) || attempt >= 5) throw error;
-    }
-  }
+  payment: Payment,
+  step: { type: string; detail: Record<string, unknown> },
+): Promise<void> {
+  const now = deps.clock.now();
+  await deps.repo.appendNote(noteEntry(payment, { actor: 'kbank', ...step }, now, ulid(now.getTime())));
 }

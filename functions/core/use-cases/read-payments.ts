@@ -2,7 +2,7 @@
 import type { PaymentEventResource, PaymentResource } from '../../../schemas/api.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { Payment } from '../payment.js';
-import type { PaymentRepository } from '../repository.js';
+import type { AuditPosition, PaymentRepository } from '../repository.js';
 import { auditView, paymentView } from '../views.js';
 
 export async function ownedPayment(
@@ -44,19 +44,24 @@ export async function listPaymentEvents(
     object: 'list',
     data: page.entries.map(auditView),
     has_more: page.hasMore,
-    next_cursor: page.hasMore && last ? encodeCursor(last.seq) : null,
+    next_cursor: page.hasMore && last ? encodeCursor(last) : null,
   };
 }
 
-function encodeCursor(seq: number): string {
-  return Buffer.from(JSON.stringify({ after: seq })).toString('base64url');
+function encodeCursor(last: AuditPosition): string {
+  const position = last.noteId ? { after: last.seq, note: last.noteId } : { after: last.seq };
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
 }
 
-function decodeCursor(cursor: string): number {
+function decodeCursor(cursor: string): AuditPosition {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    const after = (parsed as { after?: unknown }).after;
-    if (typeof after === 'number' && Number.isSafeInteger(after) && after >= 0) return after;
+    const { after, note } = parsed as { after?: unknown; note?: unknown };
+    if (typeof after === 'number' && Number.isSafeInteger(after) && after >= 0) {
+      if (note === undefined) return { seq: after };
+      if (typeof note === 'string' && /^[0-9A-HJKMNP-TV-Z]{26}$/.test(note))
+        return { seq: after, noteId: note };
+    }
   } catch {
     // fall through to the typed error below
   }

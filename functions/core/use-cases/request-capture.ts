@@ -4,11 +4,12 @@
  * (capture/capture or capture/cancel) exactly one wins — then the parked saga is resumed.
  */
 import type { PaymentResource } from '../../../schemas/api.js';
-import { ConflictError, StaleWriteError, ValidationError } from '../errors.js';
+import { ConflictError, ValidationError } from '../errors.js';
 import { applyStep, type Payment } from '../payment.js';
 import type { Clock, IdempotencyStore, StoredResponse, TaskNotifier } from '../ports.js';
 import type { PaymentRepository } from '../repository.js';
 import { eventDetail, paymentView } from '../views.js';
+import { DEFAULT_CONTENTION, retryOnStaleWrite } from './contention.js';
 import { idempotent } from './idempotent.js';
 import { ownedPayment } from './read-payments.js';
 
@@ -52,26 +53,30 @@ export async function requestCapture(
       request: { paymentId: command.paymentId, amount: command.amount },
       resourceId: command.paymentId,
     },
-    async () => {
-      const payment = await ownedPayment(deps.repo, command.merchantId, command.paymentId);
-      const requested = capturableRequest(payment, command.amount, command.idempotencyKey);
-      // A retry after a crash between recording and resuming: resume again.
-      if (requested.alreadyRecorded) return resume(deps, payment);
+    () =>
+      onLatestVersion(async () => {
+        const payment = await ownedPayment(deps.repo, command.merchantId, command.paymentId);
+        const requested = capturableRequest(payment, command.amount, command.idempotencyKey);
+        // A retry after a crash between recording and resuming: resume again.
+        if (requested.alreadyRecorded) return resume(deps, payment);
 
-      const change = applyStep(
-        payment,
-        {
-          type: 'payment.capture_requested',
-          actor: 'api',
-          status: 'processing',
-          patch: { amountToCapture: requested.amount, requestKey: command.idempotencyKey },
-          detail: { amount: requested.amount, released: (payment.amountCapturable ?? 0) - requested.amount },
-        },
-        deps.clock.now(),
-      );
-      await commitOrConflict(deps.repo, change);
-      return resume(deps, change.next);
-    },
+        const change = applyStep(
+          payment,
+          {
+            type: 'payment.capture_requested',
+            actor: 'api',
+            status: 'processing',
+            patch: { amountToCapture: requested.amount, requestKey: command.idempotencyKey },
+            detail: {
+              amount: requested.amount,
+              released: (payment.amountCapturable ?? 0) - requested.amount,
+            },
+          },
+          deps.clock.now(),
+        );
+        await deps.repo.commit(change);
+        return resume(deps, change.next);
+      }),
     (error) => (error instanceof ConflictError ? storeRefusal(error) : undefined),
   );
 }
@@ -108,20 +113,13 @@ async function resume(deps: ManualCaptureDeps, payment: Payment): Promise<Paymen
   return { statusCode: 202, body: paymentView(payment) };
 }
 
-/** Losing a race for the payment's version means another request changed it first: 409. */
-export async function commitOrConflict(
-  repo: PaymentRepository,
-  change: Parameters<PaymentRepository['commit']>[0],
-) {
-  try {
-    await repo.commit(change);
-  } catch (error) {
-    if (error instanceof StaleWriteError) {
-      throw new ConflictError(
-        `Payment ${change.previous.id} was changed by another request; fetch it and decide again.`,
-        'payment_changed',
-      );
-    }
-    throw error;
-  }
+/**
+ * Runs a merchant request against the payment's latest version. Only status changes take the version, so
+ * a request that lost the race lost it to a real change: it re-reads and decides again (the change may
+ * have made it moot, and then it gets its own typed refusal). It is never refused for having lost a race;
+ * only a payment changed continuously for the whole budget answers `409 stale_write`, which is not stored
+ * under the key, so the same request can simply be retried.
+ */
+export function onLatestVersion<T>(work: () => Promise<T>): Promise<T> {
+  return retryOnStaleWrite(DEFAULT_CONTENTION, work);
 }

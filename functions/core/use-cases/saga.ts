@@ -5,10 +5,13 @@ import { type Attempt, applyStep, noteStep, type Payment, type Step } from '../p
 import type { Clock, CostService, Kbank, TaskNotifier } from '../ports.js';
 import type { PaymentRepository } from '../repository.js';
 import { eventDetail } from '../views.js';
+import type { ContentionPolicy } from './contention.js';
 
 export interface SagaPolicy {
   /** How many times one attempt's charge may be sent, counting re-sends after KBank had no record of it. */
   maxChargeCalls: number;
+  /** How a step that lost the race for the payment's version backs off and re-applies (default: DEFAULT_CONTENTION). */
+  contention?: ContentionPolicy;
 }
 
 export const DEFAULT_POLICY: SagaPolicy = { maxChargeCalls: 3 };
