@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   ArnFormat,
+  type CfnElement,
   CfnOutput,
   CrossStackReferences,
   Duration,
@@ -22,6 +23,8 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -77,6 +80,11 @@ export interface HandlerSpec {
   consumesNotifications?: boolean;
   /** Gets QR_ACTION_WINDOW_SECONDS / REDIRECT_ACTION_WINDOW_SECONDS when the stack props set them. */
   actionWindows?: boolean;
+  /**
+   * The reconciliation sweep: StartExecution and DescribeExecution on both sagas (nothing else of them),
+   * both ARNs and CAPTURE_WINDOW_SECONDS; invoked by EventBridge Scheduler every `sweepInterval`.
+   */
+  sweeps?: boolean;
 }
 
 /** Saga tasks call KBank (8 s per request) or the cost service (up to ~9.3 s with retries). */
@@ -156,6 +164,19 @@ export const HANDLERS = {
     kbank: true,
     timeout: SAGA_TIMEOUT,
     sagaArnKey: 'VoidFunctionArn',
+  },
+  'saga-reenter': {
+    description: 'Saga task Reenter: where a run the reconciliation sweep started takes over',
+    table: 'readwrite',
+    timeout: SAGA_TIMEOUT,
+    sagaArnKey: 'ReenterFunctionArn',
+  },
+  'ops-sweep': {
+    description:
+      'Reconciliation sweep (scheduled): restart dead or lost sagas of overdue payments and refunds',
+    table: 'readwrite',
+    sweeps: true,
+    timeout: Duration.minutes(2),
   },
   'saga-fail-payment': {
     description: 'Saga task FailPayment: record the terminal failure',
@@ -257,6 +278,8 @@ export interface StatelessStackProps extends StackProps {
   costServiceTimeoutMs?: number;
   /** Default INFO. */
   logLevel?: LogLevel;
+  /** How often EventBridge Scheduler runs the reconciliation sweep. Default 1 minute. */
+  sweepInterval?: Duration;
   /**
    * Manual capture: how long an authorization waits for the merchant before the saga voids it. Default
    * 6.5 days (KBank holds card authorizations about 7 days; the void must land before that).
@@ -296,6 +319,8 @@ export class StatelessStack extends Stack {
   readonly api: apigw.RestApi;
   readonly stateMachine: sfn.StateMachine;
   readonly functions: Record<HandlerName, lambda.Function>;
+  /** Each function's log group (the sweep's `reconciliation unresolved` lines are counted from it). */
+  readonly logGroups = {} as Record<HandlerName, logs.LogGroup>;
   /** Fixed, so create-payment can know the ARN without depending on the state machine resource. */
   readonly stateMachineName: string;
   /** One execution per refund (named by the refund id). */
@@ -328,6 +353,7 @@ export class StatelessStack extends Stack {
     this.stateMachine = this.createStateMachine(props, logRemovalPolicy, logRetention);
     this.refundStateMachine = this.createRefundStateMachine(props, logRemovalPolicy, logRetention);
     this.api = this.createApi(props, logRemovalPolicy, logRetention);
+    this.createSweepSchedule(props);
     this.createAlarms(props.alarmTopic);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.urlForPath('/v1') });
@@ -361,8 +387,8 @@ export class StatelessStack extends Stack {
         environment.COST_SERVICE_API_KEY_SECRET_ARN = props.costServiceApiKeySecret.secretArn;
         environment.COST_SERVICE_TIMEOUT_MS = String(props.costServiceTimeoutMs ?? 3000);
       }
-      if (spec.startsSaga) environment.STATE_MACHINE_ARN = stateMachineArn;
-      if (spec.startsSaga && props.captureWindow) {
+      if (spec.startsSaga || spec.sweeps) environment.STATE_MACHINE_ARN = stateMachineArn;
+      if ((spec.startsSaga || spec.sweeps) && props.captureWindow) {
         environment.CAPTURE_WINDOW_SECONDS = String(props.captureWindow.toSeconds());
       }
       if (spec.actionWindows && props.qrActionWindow) {
@@ -379,7 +405,7 @@ export class StatelessStack extends Stack {
         resourceName: this.refundStateMachineName,
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       });
-      if (spec.startsRefundSaga) environment.REFUND_STATE_MACHINE_ARN = refundStateMachineArn;
+      if (spec.startsRefundSaga || spec.sweeps) environment.REFUND_STATE_MACHINE_ARN = refundStateMachineArn;
 
       const paymentFunction = new PaymentFunction(this, toPascalCase(name), {
         entry: path.join(handlersDir, `${name}.ts`),
@@ -392,6 +418,7 @@ export class StatelessStack extends Stack {
         code: props.codeFor?.(name),
       });
       const fn = paymentFunction.function;
+      this.logGroups[name] = paymentFunction.logGroup;
 
       if (spec.table) grantTableAccess(fn, props.table, spec.table);
       if (spec.queriesIndex) grantIndexQuery(fn, props.table, spec.queriesIndex);
@@ -415,6 +442,20 @@ export class StatelessStack extends Stack {
             actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
             resources: [stateMachineArn],
           }),
+        );
+      }
+      if (spec.sweeps) {
+        const executions = [stateMachineArn, refundStateMachineArn].map(
+          (arn) => `${arn.replace(':stateMachine:', ':execution:')}:*`,
+        );
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['states:StartExecution'],
+            resources: [stateMachineArn, refundStateMachineArn],
+          }),
+        );
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: executions }),
         );
       }
       if (spec.sendsNotifications) grantQueueSend(fn, props.notificationQueue);
@@ -861,6 +902,41 @@ export class StatelessStack extends Stack {
     wafLogging.node.addDependency(wafLogs);
   }
 
+  /** EventBridge Scheduler invokes the sweep; one missed run is harmless, the next one finds the same items. */
+  private createSweepSchedule(props: StatelessStackProps): void {
+    const sweepFunction = this.functions['ops-sweep'];
+    const role = new iam.Role(this, 'ReconciliationSweepSchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
+      description: 'EventBridge Scheduler: invoke the reconciliation sweep, nothing else',
+    });
+    new scheduler.Schedule(this, 'ReconciliationSweepSchedule', {
+      description: 'Runs the reconciliation sweep (docs/runbook.md, "The reconciliation sweep")',
+      schedule: scheduler.ScheduleExpression.rate(props.sweepInterval ?? Duration.minutes(1)),
+      target: new schedulerTargets.LambdaInvoke(sweepFunction, { retryAttempts: 0, role }),
+    });
+    const functionLogicalId = Stack.of(this).getLogicalId(sweepFunction.node.defaultChild as CfnElement);
+    Validations.of(role).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::<${functionLogicalId}.Arn>:*]`,
+        reason:
+          'LambdaInvoke grants lambda:InvokeFunction on the sweep function and its qualified ARNs (`:*`, versions and aliases of this one function); the schedule invokes $LATEST.',
+      },
+      {
+        id: 'PCI.DSS.321-IAMNoInlinePolicy',
+        reason: 'The role belongs to this one schedule and may only invoke the sweep function.',
+      },
+    );
+    const executions = (name: string) =>
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}:*]`;
+    const executionReason =
+      'DescribeExecution needs execution ARNs, which are named by payment and refund ids (and the sweep’s restarts) unknown in advance: any execution of these two state machines, and no other.';
+    if (!sweepFunction.role) throw new Error('ops-sweep has no role');
+    Validations.of(sweepFunction.role).acknowledge(
+      { id: executions(this.stateMachineName), reason: executionReason },
+      { id: executions(this.refundStateMachineName), reason: executionReason },
+    );
+  }
+
   private createAlarms(topic: sns.ITopic): void {
     const action = new cwActions.SnsAction(topic);
     const alarm = (id: string, description: string, metric: cloudwatch.IMetric, threshold: number) => {
@@ -899,6 +975,21 @@ export class StatelessStack extends Stack {
       'RefundSagaExecutionsTimedOutAlarm',
       'A refund saga execution timed out',
       this.refundStateMachine.metricTimedOut({ period: fiveMinutes, statistic: 'Sum' }),
+      1,
+    );
+    // The sweep logs one `reconciliation unresolved` line per payment or refund it gives up to an operator.
+    const unresolved = new logs.MetricFilter(this, 'ReconciliationUnresolvedFilter', {
+      logGroup: this.logGroups['ops-sweep'],
+      filterPattern: logs.FilterPattern.stringValue('$.message', '=', 'reconciliation unresolved'),
+      metricNamespace: 'Payments',
+      metricName: 'ReconciliationUnresolved',
+      metricValue: '1',
+      defaultValue: 0,
+    });
+    alarm(
+      'ReconciliationUnresolvedAlarm',
+      'The reconciliation sweep gave a payment or refund up to an operator (npm run ops -- unresolved)',
+      unresolved.metric({ period: fiveMinutes, statistic: 'Sum' }),
       1,
     );
     alarm(

@@ -11,18 +11,26 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import type { SQSEvent } from 'aws-lambda';
 import type { z } from 'zod';
 import { createCostClient } from '../functions/adapters/cost-client.js';
-import { createDocumentClient, DynamoPaymentRepository } from '../functions/adapters/dynamo-repository.js';
+import {
+  createDocumentClient,
+  DEFAULT_SEARCH_BUDGET,
+  DynamoPaymentRepository,
+} from '../functions/adapters/dynamo-repository.js';
 import { createKbankClient } from '../functions/adapters/kbank-client.js';
 import { createNotifyReader } from '../functions/adapters/kbank-notify.js';
 import { StepFunctionsTasks, StepFunctionsWorkflow } from '../functions/adapters/sfn-workflow.js';
 import { ulidIds } from '../functions/core/ids.js';
 import { type Clock, systemClock } from '../functions/core/ports.js';
+import { DEFAULT_SWEEP_POLICY, type SweepPolicy } from '../functions/core/reconciliation.js';
 import { hashApiKey } from '../functions/core/use-cases/authenticate.js';
 import { authorize } from '../functions/core/use-cases/authorize.js';
 import { awaitAction } from '../functions/core/use-cases/await-action.js';
 import { awaitCapture } from '../functions/core/use-cases/await-capture.js';
 import { capture } from '../functions/core/use-cases/capture.js';
-import type { CreatePaymentDeps } from '../functions/core/use-cases/create-payment.js';
+import {
+  type CreatePaymentDeps,
+  DEFAULT_CAPTURE_WINDOW_SECONDS,
+} from '../functions/core/use-cases/create-payment.js';
 import type { CreateRefundDeps } from '../functions/core/use-cases/create-refund.js';
 import { failPayment } from '../functions/core/use-cases/fail-payment.js';
 import { inquireAuthorization } from '../functions/core/use-cases/inquire-authorization.js';
@@ -31,12 +39,14 @@ import type {
   CallbackIntakeDeps,
   CallbackProcessorDeps,
 } from '../functions/core/use-cases/kbank-callbacks.js';
+import { reenter } from '../functions/core/use-cases/reenter.js';
 import { refundAtKbank } from '../functions/core/use-cases/refund-at-kbank.js';
 import { DEFAULT_REFUND_POLICY, type RefundSagaDeps } from '../functions/core/use-cases/refund-saga.js';
 import { refundUnresolved } from '../functions/core/use-cases/refund-unresolved.js';
 import type { ManualCaptureDeps } from '../functions/core/use-cases/request-capture.js';
 import { resolveAction } from '../functions/core/use-cases/resolve-action.js';
 import { DEFAULT_POLICY, type SagaDeps } from '../functions/core/use-cases/saga.js';
+import { type SweepDeps, type SweepReport, sweep } from '../functions/core/use-cases/sweep.js';
 import { verifyCost } from '../functions/core/use-cases/verify-cost.js';
 import { voidAuthorization } from '../functions/core/use-cases/void-authorization.js';
 import { createAuthorizerHandler } from '../functions/handlers/api-authorizer.js';
@@ -113,6 +123,7 @@ const SAGA_FUNCTIONS: Record<string, { substitution: string; step: SagaStep<neve
     step: resolveAction,
     schema: ResolveActionInputSchema,
   },
+  'saga-reenter': { substitution: 'ReenterFunctionArn', step: reenter },
 };
 
 export interface LocalStackOptions {
@@ -142,6 +153,15 @@ export interface LocalStackOptions {
   callbackRetryMs?: number;
   /** Demo merchant's API key; random when absent. */
   apiKey?: string;
+  /** Runs the reconciliation sweep this often (EventBridge Scheduler on AWS); 0 or absent: only on demand. */
+  sweepIntervalMs?: number;
+  /** Deadlines and restart schedule of the sweep (default DEFAULT_SWEEP_POLICY). */
+  sweepPolicy?: SweepPolicy;
+  /**
+   * On start, sweep every open payment and refund at once, whatever its deadline: this stack's executions
+   * died with the previous process, so nothing else would resume them. Default: when persisting.
+   */
+  recoverOnStart?: boolean;
 }
 
 export interface LocalStack {
@@ -163,6 +183,10 @@ export interface LocalStack {
   cost: CostSimulator;
   repo: DynamoPaymentRepository;
   dynamodb: DynamoDBClient;
+  /** One pass of the reconciliation sweep now (what the scheduled function does); `dueBefore` default now. */
+  sweep(options?: { dueBefore?: string; limit?: number }): Promise<SweepReport>;
+  /** What the recovery pass on start did (null when it did not run). */
+  recovered: SweepReport | null;
   close(): Promise<void>;
 }
 
@@ -196,7 +220,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     closers.push(async () => dynamodb.destroy());
     const tableName = options.tableName ?? 'payments';
     await createTable(dynamodb, tableName);
-    const repo = new DynamoPaymentRepository(createDocumentClient(dynamodb), tableName);
+    const sweepPolicy = options.sweepPolicy ?? DEFAULT_SWEEP_POLICY;
+    const repo = new DynamoPaymentRepository(
+      createDocumentClient(dynamodb),
+      tableName,
+      DEFAULT_SEARCH_BUDGET,
+      sweepPolicy,
+    );
 
     const kbank = await startKbankSimulator({
       port: options.kbankPort ?? 0,
@@ -283,10 +313,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     closers.push(async () => sfnClient.destroy());
+    const paymentRuns = new StepFunctionsWorkflow(sfnClient, STATE_MACHINE_ARN);
+    const refundRuns = new StepFunctionsWorkflow(sfnClient, REFUND_STATE_MACHINE_ARN);
     const apiDeps: CreatePaymentDeps = {
       repo,
       idempotency: repo,
-      workflow: new StepFunctionsWorkflow(sfnClient, STATE_MACHINE_ARN),
+      workflow: paymentRuns,
       clock,
       ids: ulidIds,
       ...(options.captureWindowSeconds ? { captureWindowSeconds: options.captureWindowSeconds } : {}),
@@ -295,7 +327,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const refundApiDeps: CreateRefundDeps = {
       repo,
       idempotency: repo,
-      workflow: new StepFunctionsWorkflow(sfnClient, REFUND_STATE_MACHINE_ARN),
+      workflow: refundRuns,
       clock,
       ids: ulidIds,
     };
@@ -435,6 +467,37 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     kbank.setNotifyUrl(`${api.url}/v1/webhooks/kbank`);
     kbank.setBrowserReturnUrl(`${api.url}/v1/webhooks/kbank/return`);
 
+    const sweepDeps: SweepDeps = {
+      repo,
+      payments: paymentRuns,
+      refunds: refundRuns,
+      clock,
+      policy: sweepPolicy,
+      captureWindowSeconds: options.captureWindowSeconds ?? DEFAULT_CAPTURE_WINDOW_SECONDS,
+      onUnresolved: (item, reason) =>
+        console.error(JSON.stringify({ level: 'ERROR', message: 'reconciliation unresolved', item, reason })),
+    };
+    const sweepNow = (pass: { dueBefore?: string; limit?: number } = {}) => sweep(sweepDeps, pass);
+    const recoverOnStart = options.recoverOnStart ?? options.persistDir !== undefined;
+    // Every open item, at once: the executions that were driving them died with the previous process.
+    const recovered = recoverOnStart ? await sweepNow({ dueBefore: '9999-12-31', limit: 10_000 }) : null;
+    if (options.sweepIntervalMs) {
+      let running = false;
+      const timer = setInterval(() => {
+        if (running) return;
+        running = true;
+        sweepNow()
+          .catch((error: unknown) =>
+            console.error(JSON.stringify({ level: 'ERROR', message: 'sweep failed', error: String(error) })),
+          )
+          .finally(() => {
+            running = false;
+          });
+      }, options.sweepIntervalMs);
+      timer.unref();
+      closers.push(async () => clearInterval(timer));
+    }
+
     return {
       apiUrl: api.url,
       kbankUrl: kbank.url,
@@ -452,6 +515,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       cost,
       repo,
       dynamodb,
+      sweep: sweepNow,
+      recovered,
       close,
     };
   } catch (error) {

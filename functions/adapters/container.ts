@@ -8,12 +8,13 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ulidIds } from '../core/ids.js';
 import { type CostService, type Kbank, systemClock } from '../core/ports.js';
-import type { CreatePaymentDeps } from '../core/use-cases/create-payment.js';
+import { type CreatePaymentDeps, DEFAULT_CAPTURE_WINDOW_SECONDS } from '../core/use-cases/create-payment.js';
 import type { CreateRefundDeps } from '../core/use-cases/create-refund.js';
 import type { CallbackIntakeDeps, CallbackProcessorDeps } from '../core/use-cases/kbank-callbacks.js';
 import { DEFAULT_REFUND_POLICY, type RefundSagaDeps } from '../core/use-cases/refund-saga.js';
 import type { ManualCaptureDeps } from '../core/use-cases/request-capture.js';
 import { DEFAULT_POLICY, type SagaDeps } from '../core/use-cases/saga.js';
+import type { SweepDeps } from '../core/use-cases/sweep.js';
 import { env, required } from './config.js';
 import { createCostClient } from './cost-client.js';
 import { createDocumentClient, DynamoPaymentRepository } from './dynamo-repository.js';
@@ -153,6 +154,17 @@ export const awsSagaDeps = once(
     clock: systemClock,
     policy: DEFAULT_POLICY,
     tasks: new StepFunctionsTasks(new SFNClient({})),
+  }),
+);
+
+/** The reconciliation sweep: reads the due index, starts (and describes) runs of both sagas. */
+export const awsSweepDeps = once(
+  (): SweepDeps => ({
+    repo: repository(),
+    payments: new StepFunctionsWorkflow(new SFNClient({}), required(env(), 'STATE_MACHINE_ARN')),
+    refunds: new StepFunctionsWorkflow(new SFNClient({}), required(env(), 'REFUND_STATE_MACHINE_ARN')),
+    clock: systemClock,
+    captureWindowSeconds: env().CAPTURE_WINDOW_SECONDS ?? DEFAULT_CAPTURE_WINDOW_SECONDS,
   }),
 );
 

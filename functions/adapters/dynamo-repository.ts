@@ -25,16 +25,20 @@ import type {
   MerchantDirectory,
   StoredResponse,
 } from '../core/ports.js';
+import { DEFAULT_SWEEP_POLICY, paymentDueAt, refundDueAt, type SweepPolicy } from '../core/reconciliation.js';
 import { type Refund, type RefundStatus, refundableAmount } from '../core/refund.js';
 import {
   type AuditPosition,
+  type DueItem,
   MAX_NOTES_PER_PAYMENT,
   type PaymentPosition,
   type PaymentRepository,
   type PaymentSearch,
   type PaymentSearchQuery,
+  type ReconciliationIndex,
   type RefundRepository,
 } from '../core/repository.js';
+import { DUE_SHARDS } from './table-design.js';
 
 /** How long a request may hold an Idempotency-Key before a retry may take over (its holder crashed). */
 export const IDEMPOTENCY_LOCK_MS = 30_000;
@@ -58,11 +62,31 @@ export const keys = {
   refund: (paymentId: string, refundId: string) => ({ PK: `PAYMENT#${paymentId}`, SK: `REFUND#${refundId}` }),
 };
 
-function paymentItem(payment: Payment) {
+/** Which DUE# partition an open item lives in: a stable hash of its payment id. */
+export function dueShard(paymentId: string): number {
+  let hash = 0;
+  for (const char of paymentId) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return hash % DUE_SHARDS;
+}
+
+/** The sparse GSI3 attributes: open items by deadline, unresolved ones by when they were given up. */
+function dueIndex(paymentId: string, target: string, dueAt: string | null, unresolvedAt?: string) {
+  if (unresolvedAt) return { GSI3PK: 'UNRESOLVED', GSI3SK: `${unresolvedAt}#${target}` };
+  if (dueAt) return { GSI3PK: `DUE#${dueShard(paymentId)}`, GSI3SK: `${dueAt}#${target}` };
+  return {};
+}
+
+function paymentItem(payment: Payment, policy: SweepPolicy) {
   return {
     ...keys.payment(payment.id),
     GSI1PK: `MERCHANT#${payment.merchantId}`,
     GSI1SK: `${payment.createdAt}#${payment.id}`,
+    ...dueIndex(
+      payment.id,
+      `PAYMENT#${payment.id}`,
+      paymentDueAt(payment, policy),
+      payment.reconciliation?.unresolvedAt,
+    ),
     entity: 'payment',
     ...payment,
     // Derived, stored only so a refund reservation can be conditioned on it (commitRefund): DynamoDB
@@ -71,8 +95,18 @@ function paymentItem(payment: Payment) {
   };
 }
 
-function refundItem(refund: Refund) {
-  return { ...keys.refund(refund.paymentId, refund.id), entity: 'refund', ...refund };
+function refundItem(refund: Refund, policy: SweepPolicy) {
+  return {
+    ...keys.refund(refund.paymentId, refund.id),
+    ...dueIndex(
+      refund.paymentId,
+      `REFUND#${refund.paymentId}#${refund.id}`,
+      refundDueAt(refund, policy),
+      refund.reconciliation?.unresolvedAt,
+    ),
+    entity: 'refund',
+    ...refund,
+  };
 }
 
 function auditItem(entry: AuditEntry) {
@@ -92,7 +126,20 @@ function attemptItem(attempt: Attempt) {
 
 /** Strips the table's own attributes, leaving the domain object. */
 function strip<T>(item: Record<string, unknown>): T {
-  const { PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, entity, expiresAt, amountRefundable, ...rest } = item;
+  const {
+    PK,
+    SK,
+    GSI1PK,
+    GSI1SK,
+    GSI2PK,
+    GSI2SK,
+    GSI3PK,
+    GSI3SK,
+    entity,
+    expiresAt,
+    amountRefundable,
+    ...rest
+  } = item;
   return rest as T;
 }
 
@@ -112,12 +159,20 @@ export interface SearchBudget {
 export const DEFAULT_SEARCH_BUDGET: SearchBudget = { maxRounds: 4, batchSize: 250 };
 
 export class DynamoPaymentRepository
-  implements PaymentRepository, PaymentSearch, RefundRepository, IdempotencyStore, MerchantDirectory
+  implements
+    PaymentRepository,
+    PaymentSearch,
+    RefundRepository,
+    ReconciliationIndex,
+    IdempotencyStore,
+    MerchantDirectory
 {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly searchBudget: SearchBudget = DEFAULT_SEARCH_BUDGET,
+    /** Decides each open item's deadline in the sweep's index. */
+    private readonly sweepPolicy: SweepPolicy = DEFAULT_SWEEP_POLICY,
   ) {}
 
   async create(payment: Payment, audit: AuditEntry): Promise<boolean> {
@@ -128,7 +183,7 @@ export class DynamoPaymentRepository
             {
               Put: {
                 TableName: this.tableName,
-                Item: paymentItem(payment),
+                Item: paymentItem(payment, this.sweepPolicy),
                 ConditionExpression: 'attribute_not_exists(PK)',
               },
             },
@@ -165,7 +220,7 @@ export class DynamoPaymentRepository
             {
               Put: {
                 TableName: this.tableName,
-                Item: paymentItem(next),
+                Item: paymentItem(next, this.sweepPolicy),
                 ConditionExpression: '#seq = :seq AND #status = :status',
                 ExpressionAttributeNames: { '#seq': 'seq', '#status': 'status' },
                 ExpressionAttributeValues: { ':seq': previous.seq, ':status': previous.status },
@@ -283,6 +338,59 @@ export class DynamoPaymentRepository
     return Item !== undefined;
   }
 
+  /** Access pattern 10: Query GSI3 `DUE#<shard>` with `GSI3SK < <before>` on every shard, merged. */
+  async listDue(before: string, limit: number): Promise<DueItem[]> {
+    const shards = await Promise.all(
+      Array.from({ length: DUE_SHARDS }, (_, shard) =>
+        this.queryGsi3(`DUE#${shard}`, limit, { op: '<', value: before }),
+      ),
+    );
+    return shards
+      .flat()
+      .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+      .slice(0, limit);
+  }
+
+  /** Access pattern 11: Query GSI3 `UNRESOLVED`, oldest first. */
+  async listUnresolved(limit: number): Promise<DueItem[]> {
+    return this.queryGsi3('UNRESOLVED', limit);
+  }
+
+  async markDue(paymentId: string, at: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.payment(paymentId),
+          UpdateExpression: 'SET GSI3SK = :sk',
+          // Only an open payment is in the due index; its next version recomputes the deadline anyway.
+          ConditionExpression: 'begins_with(GSI3PK, :due)',
+          ExpressionAttributeValues: { ':sk': `${at}#PAYMENT#${paymentId}`, ':due': 'DUE#' },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  private async queryGsi3(
+    partition: string,
+    limit: number,
+    range?: { op: '<'; value: string },
+  ): Promise<DueItem[]> {
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'GSI3',
+        KeyConditionExpression: `GSI3PK = :pk${range ? ` AND GSI3SK ${range.op} :bound` : ''}`,
+        ExpressionAttributeValues: { ':pk': partition, ...(range ? { ':bound': range.value } : {}) },
+        ProjectionExpression: 'GSI3SK',
+        Limit: limit,
+      }),
+    );
+    return Items.map((item) => dueItemOf(String(item.GSI3SK)));
+  }
+
   /**
    * Access pattern 5: Query GSI1 `MERCHANT#<id>`, newest first, the created range as the key condition and
    * the statuses as a filter. Filtered pages come back short, so it keeps querying until it has one more
@@ -392,7 +500,7 @@ export class DynamoPaymentRepository
             {
               Put: {
                 TableName: this.tableName,
-                Item: paymentItem(next),
+                Item: paymentItem(next, this.sweepPolicy),
                 ConditionExpression: paymentCondition,
                 ExpressionAttributeNames: { '#seq': 'seq', '#status': 'status' },
                 ExpressionAttributeValues: paymentValues,
@@ -405,7 +513,13 @@ export class DynamoPaymentRepository
                 ConditionExpression: 'attribute_not_exists(PK)',
               },
             },
-            { Put: { TableName: this.tableName, Item: refundItem(refund.next), ...refundCondition } },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: refundItem(refund.next, this.sweepPolicy),
+                ...refundCondition,
+              },
+            },
           ],
         }),
       );
@@ -424,7 +538,7 @@ export class DynamoPaymentRepository
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: refundItem(next),
+          Item: refundItem(next, this.sweepPolicy),
           ConditionExpression: '#status = :status AND kbankCalls = :calls',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':status': previous.status, ':calls': previous.kbankCalls },
@@ -590,6 +704,14 @@ function isConditionFailure(error: unknown): boolean {
     error instanceof TransactionCanceledException &&
     (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed')
   );
+}
+
+/** GSI3SK `<at>#PAYMENT#<paymentId>` or `<at>#REFUND#<paymentId>#<refundId>` back into an item. */
+function dueItemOf(gsi3sk: string): DueItem {
+  const [at = '', kind, paymentId = '', refundId] = gsi3sk.split('#');
+  return kind === 'REFUND'
+    ? { kind: 'refund', paymentId, ...(refundId ? { refundId } : {}), at }
+    : { kind: 'payment', paymentId, at };
 }
 
 /** Key strings are ASCII, so JavaScript's order is DynamoDB's (UTF-8 bytes). */

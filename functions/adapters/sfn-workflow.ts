@@ -1,6 +1,8 @@
 /** Step Functions: starts payment sagas (one Standard execution per payment, named by its id) and resumes them. */
 import {
+  DescribeExecutionCommand,
   ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
   InvalidToken,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
@@ -8,26 +10,37 @@ import {
   StartExecutionCommand,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
-import type { TaskNotifier, WorkflowStarter } from '../core/ports.js';
+import type { SagaRunStatus, SagaRuns, TaskNotifier } from '../core/ports.js';
 
-export class StepFunctionsWorkflow implements WorkflowStarter {
+export class StepFunctionsWorkflow implements SagaRuns {
   constructor(
     private readonly sfn: SFNClient,
     private readonly stateMachineArn: string,
   ) {}
 
-  async start(paymentId: string, input: Record<string, unknown>): Promise<void> {
+  async start(name: string, input: Record<string, unknown>): Promise<void> {
     try {
       await this.sfn.send(
         new StartExecutionCommand({
           stateMachineArn: this.stateMachineArn,
-          name: paymentId,
+          name,
           input: JSON.stringify(input),
         }),
       );
     } catch (error) {
       // Same name, different input: the saga for this payment already runs (the name is the guarantee).
       if (error instanceof ExecutionAlreadyExists) return;
+      throw error;
+    }
+  }
+
+  async status(name: string): Promise<SagaRunStatus> {
+    const executionArn = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    try {
+      const { status } = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return status === 'RUNNING' || status === 'PENDING_REDRIVE' ? 'running' : 'ended';
+    } catch (error) {
+      if (error instanceof ExecutionDoesNotExist) return 'not_found';
       throw error;
     }
   }

@@ -13,8 +13,17 @@ export const TABLE_DESIGN = {
     { indexName: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
     /** KBank charge → payment: GSI2PK = CHARGE#<chargeId>, GSI2SK = PAYMENT#<paymentId>. */
     { indexName: 'GSI2', partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
+    /**
+     * Sparse, written only while a payment or refund is open: GSI3PK = DUE#<shard>, GSI3SK =
+     * <deadline ISO>#PAYMENT#<paymentId> (or #REFUND#<paymentId>#<refundId>); once given up to an operator,
+     * GSI3PK = UNRESOLVED, GSI3SK = <since ISO>#…. The reconciliation sweep's only way in: no Scan.
+     */
+    { indexName: 'GSI3', partitionKey: 'GSI3PK', sortKey: 'GSI3SK' },
   ],
 } as const;
+
+/** Open items are spread over this many DUE# partitions so the sweep's index has no hot key. */
+export const DUE_SHARDS = 4;
 
 /** Every key attribute is a string. */
 export const KEY_ATTRIBUTES = [

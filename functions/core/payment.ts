@@ -5,6 +5,7 @@
 import { ConflictError } from './errors.js';
 import type { Currency } from './money.js';
 import type { OrderLine } from './ports.js';
+import type { Reconciliation } from './reconciliation.js';
 
 export const PAYMENT_STATUSES = [
   'processing',
@@ -147,6 +148,8 @@ export interface Payment {
   actionToken?: string;
   /** KBank callbacks already recorded, as `<chargeId>:<state>`: a repeat is recorded as a duplicate. */
   callbacksSeen?: string[];
+  /** What the reconciliation sweep did to this payment (functions/core/reconciliation.ts). */
+  reconciliation?: Reconciliation;
   /** Number of KBank attempts made; the current one is ATTEMPT#<attemptCount>. */
   attemptCount: number;
   /** Version and audit sequence: every change increments it and writes AUDIT#<seq>. */

@@ -247,9 +247,21 @@ export interface NotificationQueue {
   send(message: KbankCallback): Promise<void>;
 }
 
-/** Starts the payment's saga. Idempotent: starting the same payment twice is not an error. */
+/** What became of a saga run, as far as the reconciliation sweep cares. */
+export type SagaRunStatus = 'running' | 'ended' | 'not_found';
+
+/**
+ * Starts a saga run, named by the payment (or refund) id, or by the name the sweep gives a restart.
+ * Idempotent: starting the same name twice is not an error.
+ */
 export interface WorkflowStarter {
-  start(paymentId: string, input: Record<string, unknown>): Promise<void>;
+  start(name: string, input: Record<string, unknown>): Promise<void>;
+}
+
+/** The sweep's view of a state machine: start runs, and ask what became of one. */
+export interface SagaRuns extends WorkflowStarter {
+  /** Whether the run of that name is still running, has ended (any way), or was never started. */
+  status(name: string): Promise<SagaRunStatus>;
 }
 
 /**

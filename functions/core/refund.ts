@@ -6,6 +6,7 @@
 import { ConflictError, PaymentError } from './errors.js';
 import type { Currency } from './money.js';
 import { type AuditEntry, type Change, type Failure, noteStep, type Payment } from './payment.js';
+import type { Reconciliation } from './reconciliation.js';
 
 export const REFUND_STATUSES = ['pending', 'succeeded', 'failed', 'unknown'] as const;
 export type RefundStatus = (typeof REFUND_STATUSES)[number];
@@ -45,6 +46,8 @@ export interface Refund {
   chargeId?: string;
   kbankState?: string;
   failure?: Failure;
+  /** What the reconciliation sweep did to this refund (functions/core/reconciliation.ts). */
+  reconciliation?: Reconciliation;
   /** The payment version (= audit sequence) that recorded the refund's current status: its event's sequence. */
   paymentSeq: number;
   createdAt: string;

@@ -33,6 +33,11 @@ export interface PaymentRepository {
    */
   claimMarker(paymentId: string, marker: string, at: string): Promise<boolean>;
   hasMarker(paymentId: string, marker: string): Promise<boolean>;
+  /**
+   * Makes an open payment due at `at` (sooner than its deadline) without taking its version: a request that
+   * could not reach its saga is carried out by the next sweep. No effect on a payment that is not open.
+   */
+  markDue(paymentId: string, at: string): Promise<void>;
 }
 
 /** Where an audit entry sits in the trail: its sequence, and its note id for a note. */
@@ -99,4 +104,20 @@ export interface RefundRepository {
     paymentId: string,
     page: { limit: number; after?: string },
   ): Promise<{ refunds: Refund[]; hasMore: boolean }>;
+}
+
+/** An open payment or refund in the sweep's index, with its deadline (or, when unresolved, since when). */
+export interface DueItem {
+  kind: 'payment' | 'refund';
+  paymentId: string;
+  refundId?: string;
+  at: string;
+}
+
+/** The sweep's sparse index (GSI3): open items by deadline, and those given up to an operator. */
+export interface ReconciliationIndex {
+  /** Open items whose deadline is before `before`, earliest first, at most `limit`. */
+  listDue(before: string, limit: number): Promise<DueItem[]>;
+  /** Items marked unresolved, oldest first. */
+  listUnresolved(limit: number): Promise<DueItem[]>;
 }

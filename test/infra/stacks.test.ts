@@ -31,6 +31,7 @@ const SUBSTITUTION_KEYS = [
   'AwaitCaptureFunctionArn',
   'AwaitActionFunctionArn',
   'ResolveActionFunctionArn',
+  'ReenterFunctionArn',
   'EventBusName',
 ];
 const SAGA_HANDLERS = HANDLER_NAMES.filter((name) => (HANDLERS[name] as HandlerSpec).sagaArnKey);
@@ -373,13 +374,17 @@ describe('stateless stack: functions', () => {
       else expect(variables(name)).not.toContain('NOTIFICATION_QUEUE_URL');
       expect(variables(name)).not.toContain('QR_ACTION_WINDOW_SECONDS');
       expect(variables(name)).toEqual(expect.arrayContaining(['TABLE_NAME', 'EVENT_BUS_NAME']));
-      if (name !== 'api-create-payment') expect(variables(name)).not.toContain('STATE_MACHINE_ARN');
-      if (name === 'api-create-refund') expect(variables(name)).toContain('REFUND_STATE_MACHINE_ARN');
-      else expect(variables(name)).not.toContain('REFUND_STATE_MACHINE_ARN');
+      // The sweep restarts runs of both sagas.
+      if (name !== 'api-create-payment' && name !== 'ops-sweep') {
+        expect(variables(name)).not.toContain('STATE_MACHINE_ARN');
+      }
+      if (name === 'api-create-refund' || name === 'ops-sweep') {
+        expect(variables(name)).toContain('REFUND_STATE_MACHINE_ARN');
+      } else expect(variables(name)).not.toContain('REFUND_STATE_MACHINE_ARN');
     }
   });
 
-  it('lets only create-payment start the saga and create-refund the refund saga, nothing else', () => {
+  it('lets only create-payment start the saga, create-refund the refund saga, and the sweep both', () => {
     for (const name of HANDLER_NAMES) {
       const statements = statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, name));
       const starts = statements.filter((statement) =>
@@ -392,10 +397,48 @@ describe('stateless stack: functions', () => {
         expect(starts).toHaveLength(1);
         expect(JSON.stringify(starts[0]?.Resource)).toContain(':stateMachine:payments-refund-saga-test');
         expect(JSON.stringify(starts[0]?.Resource)).not.toContain(':stateMachine:payments-saga-test');
+      } else if (name === 'ops-sweep') {
+        expect(starts).toHaveLength(1);
+        expect(JSON.stringify(starts[0]?.Resource)).toContain(':stateMachine:payments-saga-test');
+        expect(JSON.stringify(starts[0]?.Resource)).toContain(':stateMachine:payments-refund-saga-test');
       } else {
         expect(starts).toEqual([]);
       }
     }
+  });
+
+  it('runs the sweep every minute through EventBridge Scheduler, lets it describe executions of the two sagas only, and alarms on what it gives up', () => {
+    dev.statelessTemplate.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [logicalId(dev.stateless.functions['ops-sweep']), 'Arn'] },
+      }),
+    });
+    const statements = statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, 'ops-sweep'));
+    const describes = statements.filter((statement) =>
+      [statement.Action].flat().includes('states:DescribeExecution'),
+    );
+    expect(describes).toHaveLength(1);
+    const resources = JSON.stringify(describes[0]?.Resource);
+    expect(resources).toContain(':execution:payments-saga-test:*');
+    expect(resources).toContain(':execution:payments-refund-saga-test:*');
+    for (const name of HANDLER_NAMES.filter((n) => n !== 'ops-sweep')) {
+      const others = statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, name));
+      expect(others.filter((s) => [s.Action].flat().includes('states:DescribeExecution'))).toEqual([]);
+      expect(others.filter((s) => [s.Action].flat().includes('kms:*'))).toEqual([]);
+    }
+    expect(
+      statements.some((statement) =>
+        [statement.Action].flat().some((a) => String(a).startsWith('secretsmanager:')),
+      ),
+    ).toBe(false);
+    dev.statelessTemplate.hasResourceProperties('AWS::Logs::MetricFilter', {
+      MetricTransformations: [Match.objectLike({ MetricName: 'ReconciliationUnresolved' })],
+    });
+    dev.statelessTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ReconciliationUnresolved',
+      Threshold: 1,
+    });
   });
 
   it('gives the action windows to create-payment only, and only when the stage sets them', () => {

@@ -60,6 +60,10 @@ export class MemoryRepository implements PaymentRepository {
     this.markers.add(key);
     return true;
   }
+  dueNow: string[] = [];
+  async markDue(paymentId: string) {
+    this.dueNow.push(paymentId);
+  }
   async hasMarker(paymentId: string, marker: string) {
     return this.markers.has(`${paymentId}#${marker}`);
   }

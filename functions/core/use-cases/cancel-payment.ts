@@ -9,6 +9,7 @@ import { paymentView } from '../views.js';
 import { idempotent } from './idempotent.js';
 import { ownedPayment } from './read-payments.js';
 import {
+  handToSweep,
   type ManualCaptureDeps,
   onLatestVersion,
   type PaymentCommand,
@@ -64,8 +65,9 @@ export async function cancelPayment(
 }
 
 async function resume(deps: ManualCaptureDeps, payment: Payment): Promise<PaymentResponse> {
-  if (payment.captureToken) {
-    await deps.tasks.fail(payment.captureToken, CANCELED_BY_MERCHANT, 'The merchant canceled the payment.');
-  }
+  const resumed =
+    payment.captureToken !== undefined &&
+    (await deps.tasks.fail(payment.captureToken, CANCELED_BY_MERCHANT, 'The merchant canceled the payment.'));
+  if (!resumed) await handToSweep(deps, payment);
   return { statusCode: 202, body: paymentView(payment) };
 }

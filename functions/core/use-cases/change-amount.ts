@@ -12,6 +12,7 @@ import { eventDetail, paymentView } from '../views.js';
 import { idempotent } from './idempotent.js';
 import { ownedPayment } from './read-payments.js';
 import {
+  handToSweep,
   type ManualCaptureDeps,
   onLatestVersion,
   type PaymentCommand,
@@ -109,9 +110,10 @@ export async function changeAmount(
 async function resumeWaiting(deps: ManualCaptureDeps, before: Payment, after: Payment): Promise<void> {
   if (!before.captureToken) return;
   const left = Math.ceil((Date.parse(after.captureBefore ?? '') - deps.clock.now().getTime()) / 1000);
-  await deps.tasks.succeed(before.captureToken, {
+  const resumed = await deps.tasks.succeed(before.captureToken, {
     outcome: 'amount_changed',
     event: eventDetail('payment.amount_changed', after),
     remainingSeconds: Math.max(1, Number.isFinite(left) ? left : 1),
   });
+  if (!resumed) await handToSweep(deps, after);
 }

@@ -25,6 +25,7 @@ import type {
 } from '../ports.js';
 import type { PaymentRepository } from '../repository.js';
 import { chargeVerdict, inquireAttempt, reverseCharge } from './customer-action.js';
+import { handToSweep } from './request-capture.js';
 
 /** The notify parser, bound to the KBank secret (functions/adapters/kbank-client.ts). */
 export interface NotifyReader {
@@ -101,6 +102,7 @@ export async function acceptBrowserReturn(
 }
 
 export interface CallbackProcessorDeps {
+  /** markDue: a paid callback whose saga cannot be resumed is handed to the reconciliation sweep. */
   repo: PaymentRepository;
   kbank: Kbank;
   tasks: TaskNotifier;
@@ -114,7 +116,14 @@ export class SagaNotWaitingYet extends ConflictError {
   }
 }
 
-export type CallbackOutcome = 'resumed' | 'recorded' | 'duplicate' | 'reversed' | 'unknown_charge';
+export type CallbackOutcome =
+  | 'resumed'
+  /** The saga could not be resumed (it ended or was lost): the sweep restarts it, and its inquiry decides. */
+  | 'handed_to_sweep'
+  | 'recorded'
+  | 'duplicate'
+  | 'reversed'
+  | 'unknown_charge';
 
 export async function processCallback(
   deps: CallbackProcessorDeps,
@@ -133,8 +142,9 @@ export async function processCallback(
     }
     const duplicate = await recordCallback(deps, payment, message, charge, key);
     if (verdict === 'pending' || !payment.actionToken) return duplicate ? 'duplicate' : 'recorded';
-    await deps.tasks.succeed(payment.actionToken, { outcome: 'notified' });
-    return 'resumed';
+    if (await deps.tasks.succeed(payment.actionToken, { outcome: 'notified' })) return 'resumed';
+    await handToSweep(deps, payment);
+    return 'handed_to_sweep';
   }
   const duplicate = await recordCallback(deps, payment, message, charge, key);
   if (

@@ -14,6 +14,7 @@ import { idempotent } from './idempotent.js';
 import { ownedPayment } from './read-payments.js';
 
 export interface ManualCaptureDeps {
+  /** markDue: a request whose saga cannot be resumed is handed to the reconciliation sweep. */
   repo: PaymentRepository;
   idempotency: IdempotencyStore;
   tasks: TaskNotifier;
@@ -104,13 +105,26 @@ function capturableRequest(payment: Payment, amount: number | undefined, key: st
 }
 
 async function resume(deps: ManualCaptureDeps, payment: Payment): Promise<PaymentResponse> {
-  if (payment.captureToken) {
-    await deps.tasks.succeed(payment.captureToken, {
+  const resumed =
+    payment.captureToken !== undefined &&
+    (await deps.tasks.succeed(payment.captureToken, {
       outcome: 'capture_requested',
       event: eventDetail('payment.capture_requested', payment),
-    });
-  }
+    }));
+  if (!resumed) await handToSweep(deps, payment);
   return { statusCode: 202, body: paymentView(payment) };
+}
+
+/**
+ * The request is recorded but its saga could not take it (the wait ended, the execution died or was lost):
+ * the payment is made due now, and the reconciliation sweep restarts its saga, which finds the request on
+ * the record and carries it out. So a 202 is never an answer for work that nothing will do.
+ */
+export async function handToSweep(
+  deps: { repo: Pick<PaymentRepository, 'markDue'>; clock: Clock },
+  payment: Payment,
+): Promise<void> {
+  await deps.repo.markDue(payment.id, deps.clock.now().toISOString());
 }
 
 /**

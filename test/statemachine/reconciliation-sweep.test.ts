@@ -1,0 +1,131 @@
+/**
+ * The reconciliation sweep against the real local stack (ASL runner, DynamoDB Local, KBank simulator over
+ * HTTP): a saga that never started, a saga that died under a parked manual capture, a paid Thai QR whose
+ * saga died before the notify came. Each time the sweep restarts the saga where the record says and the
+ * payment ends where the money is; nothing is left open and the simulator agrees.
+ */
+import { randomUUID } from 'node:crypto';
+import { ulid } from '../../functions/core/ids.js';
+import { newPayment } from '../../functions/core/payment.js';
+import { MAGIC_CARDS } from '../../local/kbank-simulator.js';
+import type { LocalStack } from '../../local/stack.js';
+import { api, paymentBody, startTestStack, tokenize } from '../support/stack.js';
+
+let stack: LocalStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
+  for (let i = 0; i < 1500; i++) {
+    const value = await read();
+    if (done(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const payment = (id: string) => stack.repo.get(id);
+const everythingDue = { dueBefore: '9999-12-31' };
+
+it('starts the saga of a payment whose creation crashed before StartExecution', async () => {
+  const { payment: fresh, audit } = newPayment(
+    {
+      id: `pay_${ulid()}`,
+      merchantId: stack.merchant.id,
+      amount: 72500,
+      currency: 'THB',
+      captureMethod: 'automatic',
+      order: {
+        id: `order-${randomUUID().slice(0, 8)}`,
+        lines: [
+          { sku: 'SKU-TSHIRT', quantity: 2, unitAmount: 35000 },
+          { sku: 'SKU-STICKER', quantity: 1, unitAmount: 2500 },
+        ],
+      },
+      customer: { id: 'cus-42' },
+      paymentMethod: { type: 'card', token: await tokenize(stack, MAGIC_CARDS.visa.number) },
+    },
+    new Date(),
+  );
+  await stack.repo.create(fresh, audit);
+  // Not due yet by its own deadline (5 minutes of grace): a pass now leaves it alone.
+  expect((await stack.sweep()).examined).toBe(0);
+
+  const report = await stack.sweep(everythingDue);
+  expect(report).toMatchObject({ restarted: 1, errors: 0 });
+  const execution = await stack.runner.waitForExecution(fresh.id, 20_000);
+  expect(execution.status).toBe('SUCCEEDED');
+  const done = await payment(fresh.id);
+  expect(done).toMatchObject({ status: 'succeeded', amountCaptured: 72500 });
+  const types = (await stack.repo.listAudit(fresh.id, { limit: 100 })).entries.map((entry) => entry.type);
+  expect(types.slice(0, 3)).toEqual(['payment.created', 'reconciliation.saga_restarted', 'cost.verified']);
+  expect(stack.bus.events({ paymentId: fresh.id }).map((event) => event.detailType)[0]).toBe(
+    'payment.created',
+  );
+  // Terminal: out of the due index.
+  expect((await stack.repo.listDue('9999-12-31', 1000)).some((item) => item.paymentId === fresh.id)).toBe(
+    false,
+  );
+});
+
+it('carries out a capture accepted while the saga was dead: recorded, handed to the sweep, captured', async () => {
+  const token = await tokenize(stack, MAGIC_CARDS.visa.number);
+  const created = await api(stack, 'POST', '/v1/payments', {
+    body: paymentBody(token, { capture: 'manual' }),
+    idempotencyKey: randomUUID(),
+  });
+  const id: string = created.body.id;
+  await until(
+    () => payment(id),
+    (p) => p?.status === 'requires_capture' && !!p.captureToken,
+    'requires_capture',
+  );
+  await stack.runner.stopExecution(id, 'Crash', 'the saga died');
+
+  const captured = await api(stack, 'POST', `/v1/payments/${id}/capture`, {
+    body: { amount: 60000 },
+    idempotencyKey: randomUUID(),
+  });
+  expect(captured.status).toBe(202);
+  // The resume failed, so the payment was made due at once: a normal pass (now) picks it up.
+  const report = await stack.sweep();
+  expect(report).toMatchObject({ restarted: 1, errors: 0 });
+  const restarted = await stack.runner.waitForExecution(`${id}-r1`, 20_000);
+  expect(restarted.status).toBe('SUCCEEDED');
+  expect(await payment(id)).toMatchObject({ status: 'succeeded', amountCaptured: 60000 });
+  const charge = stack.kbank.charges().find((c) => c.referenceOrder.startsWith(id));
+  expect(charge).toMatchObject({ state: 'Settled' });
+});
+
+it('finds a Thai QR paid while its saga was dead: the notify hands it to the sweep, the inquiry decides', async () => {
+  const created = await api(stack, 'POST', '/v1/payments', {
+    body: paymentBody('unused', { payment_method: { type: 'qr_promptpay' } }),
+    idempotencyKey: randomUUID(),
+  });
+  const id: string = created.body.id;
+  await until(
+    () => payment(id),
+    (p) => p?.status === 'requires_action' && !!p.actionToken,
+    'requires_action',
+  );
+  const view = await api(stack, 'GET', `/v1/payments/${id}`);
+  await stack.runner.stopExecution(id, 'Crash', 'the saga died');
+
+  const scanned = await fetch(`${stack.kbankUrl}/_sim/qr/scan`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ payload: view.body.next_action.qr_payload, action: 'pay' }),
+  });
+  expect(scanned.status).toBe(200);
+  await stack.callbacks.idle();
+  expect((await payment(id))?.status).toBe('requires_action');
+
+  expect(await stack.sweep()).toMatchObject({ restarted: 1, errors: 0 });
+  await stack.runner.waitForExecution(`${id}-r1`, 20_000);
+  expect(await payment(id)).toMatchObject({ status: 'succeeded', amountCaptured: 72500 });
+  expect(stack.bus.events({ paymentId: id }).map((event) => event.detailType)).toContain('payment.captured');
+});
