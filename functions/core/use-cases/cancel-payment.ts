@@ -1,15 +1,18 @@
 /**
- * Use case: the merchant cancels a payment that is not captured yet. Recorded first (conditioned on the
- * payment's version, so a racing capture or cancel loses with 409), then the parked saga is failed with
- * `PaymentCanceled` and its compensation voids the authorization at KBank.
+ * Use case: the merchant cancels a payment that is not captured yet: one in `requires_capture` (the
+ * authorization is voided) or one still waiting for the customer in `requires_action` (the QR order is
+ * canceled or the charge voided at KBank). The cancel is recorded first, conditioned on the payment's
+ * version, so of a racing capture, cancel or customer's payment exactly one is recorded first and wins;
+ * then the parked saga is failed with `PaymentCanceled` and carries it out.
  */
-import { ConflictError } from '../errors.js';
+import { ConflictError, StaleWriteError } from '../errors.js';
 import { applyStep, type Payment } from '../payment.js';
 import { paymentView } from '../views.js';
+import { cancelRequested, REQUESTED_BY_MERCHANT } from './cancel-action.js';
+import { type ContentionPolicy, DEFAULT_CONTENTION, retryOnStaleWrite } from './contention.js';
 import { idempotent } from './idempotent.js';
 import { ownedPayment } from './read-payments.js';
 import {
-  commitOrConflict,
   type ManualCaptureDeps,
   type PaymentCommand,
   type PaymentResponse,
@@ -18,8 +21,19 @@ import {
 
 export const CANCELED_BY_MERCHANT = 'PaymentCanceled';
 
+export interface CancelPaymentDeps extends ManualCaptureDeps {
+  /** How long a cancel that lost the payment's version to a note (a callback, the saga's wait) re-reads. */
+  contention?: ContentionPolicy;
+}
+
+/**
+ * A payment waiting for the customer takes notes that do not change its status (callbacks, the saga storing
+ * its token): the cancel re-reads and decides again for up to 3 s, within the API's answer time.
+ */
+const CANCEL_CONTENTION: ContentionPolicy = { ...DEFAULT_CONTENTION, maxDelayMs: 200, budgetMs: 3000 };
+
 export async function cancelPayment(
-  deps: ManualCaptureDeps,
+  deps: CancelPaymentDeps,
   command: PaymentCommand,
 ): Promise<{ response: PaymentResponse; replayed: boolean }> {
   return idempotent(
@@ -31,40 +45,67 @@ export async function cancelPayment(
       request: { paymentId: command.paymentId },
       resourceId: command.paymentId,
     },
-    async () => {
+    async () => resume(deps, await recordCancel(deps, command)),
+    (error) => (error instanceof ConflictError ? storeRefusal(error) : undefined),
+  );
+}
+
+/** The payment with this request's cancel recorded (now, or by an earlier try with the same key). */
+async function recordCancel(deps: CancelPaymentDeps, command: PaymentCommand): Promise<Payment> {
+  try {
+    return await retryOnStaleWrite(deps.contention ?? CANCEL_CONTENTION, async () => {
       const payment = await ownedPayment(deps.repo, command.merchantId, command.paymentId);
-      const retried =
-        payment.status === 'processing' &&
-        payment.captureToken &&
-        payment.requestKey === command.idempotencyKey;
-      if (retried) return resume(deps, payment);
-      if (payment.status !== 'requires_capture') {
-        throw new ConflictError(
-          `Payment ${payment.id} is ${payment.status} and can no longer be canceled.`,
-          'payment_not_cancelable',
-        );
-      }
+      // A retry after a crash between recording and resuming: resume again.
+      if (cancelRequested(payment) && payment.requestKey === command.idempotencyKey) return payment;
       const change = applyStep(
         payment,
         {
           type: 'payment.cancel_requested',
           actor: 'api',
           status: 'processing',
-          patch: { cancellationReason: 'requested_by_merchant', requestKey: command.idempotencyKey },
-          detail: { amountReleased: payment.amountCapturable ?? payment.amountAuthorized },
+          patch: { cancellationReason: REQUESTED_BY_MERCHANT, requestKey: command.idempotencyKey },
+          detail: cancelableDetail(payment),
         },
         deps.clock.now(),
       );
-      await commitOrConflict(deps.repo, change);
-      return resume(deps, change.next);
-    },
-    (error) => (error instanceof ConflictError ? storeRefusal(error) : undefined),
+      await deps.repo.commit(change);
+      return change.next;
+    });
+  } catch (error) {
+    if (!(error instanceof StaleWriteError)) throw error;
+    throw new ConflictError(
+      `Payment ${command.paymentId} was changed by another request; fetch it and decide again.`,
+      'payment_changed',
+    );
+  }
+}
+
+/** What the cancel releases, or a 409 when the payment cannot be canceled (any more). */
+function cancelableDetail(payment: Payment): Record<string, unknown> {
+  if (payment.status === 'requires_capture') {
+    return { amountReleased: payment.amountCapturable ?? payment.amountAuthorized };
+  }
+  if (payment.status === 'requires_action') return { nextAction: payment.nextAction?.type ?? null };
+  if (cancelRequested(payment)) {
+    throw new ConflictError(
+      `Payment ${payment.id} is already being canceled by another request.`,
+      'payment_cancel_in_progress',
+    );
+  }
+  throw new ConflictError(
+    `Payment ${payment.id} is ${payment.status} and can no longer be canceled.`,
+    'payment_not_cancelable',
   );
 }
 
+/**
+ * Fails the saga's parked task: the capture wait's token once there is one (the customer's step is over
+ * by then), else the customer wait's. Without a token yet, the saga's next wait fails itself.
+ */
 async function resume(deps: ManualCaptureDeps, payment: Payment): Promise<PaymentResponse> {
-  if (payment.captureToken) {
-    await deps.tasks.fail(payment.captureToken, CANCELED_BY_MERCHANT, 'The merchant canceled the payment.');
+  const token = payment.captureToken ?? payment.actionToken;
+  if (token) {
+    await deps.tasks.fail(token, CANCELED_BY_MERCHANT, 'The merchant canceled the payment.');
   }
   return { statusCode: 202, body: paymentView(payment) };
 }
