@@ -51,7 +51,12 @@ const idempotencyKeyHeader = {
 };
 
 /** POST /v1/payments/{id}/capture and /cancel: both resume the parked saga and answer 202. */
-function resumeOperation(operationId: string, summary: string, body?: Record<string, unknown>) {
+function resumeOperation(
+  operationId: string,
+  summary: string,
+  conflict: string,
+  body?: Record<string, unknown>,
+) {
   return {
     post: {
       operationId,
@@ -69,10 +74,7 @@ function resumeOperation(operationId: string, summary: string, body?: Record<str
         '400': problem('Invalid amount, header or body.'),
         '401': problem('Missing or unknown API key.'),
         '404': problem('No such payment for this merchant.'),
-        '409': problem(
-          'The payment is not in `requires_capture` (`payment_not_capturable` / `payment_not_cancelable`), or other ' +
-            'requests kept changing it (`stale_write`, not stored: retry), or this Idempotency-Key is in flight.',
-        ),
+        '409': problem(conflict),
         '422': problem('This Idempotency-Key was used with a different request.'),
       },
     },
@@ -282,11 +284,18 @@ export function buildOpenApi(): Record<string, unknown> {
       '/v1/payments/{id}/capture': resumeOperation(
         'capturePayment',
         'Capture a manual-capture payment, all of it or part (the rest is released).',
+        'The payment is not in `requires_capture` (`payment_not_capturable`), or other requests kept changing it ' +
+          '(`stale_write`, not stored: retry), or this Idempotency-Key is in flight.',
         ref('CaptureRequest'),
       ),
       '/v1/payments/{id}/cancel': resumeOperation(
         'cancelPayment',
-        'Cancel a payment that is not captured yet; the authorization is voided at KBank.',
+        'Cancel a payment that is not captured yet: in `requires_capture` the authorization is voided at KBank; ' +
+          'in `requires_action` the QR order is canceled (Thai QR, WeChat Pay) or the charge voided (Alipay, ' +
+          '3-D Secure) at KBank, and money the customer paid in the meantime is given back. Ends `canceled`.',
+        'The payment is neither in `requires_capture` nor in `requires_action` (`payment_not_cancelable`, the ' +
+          'status in `detail`), another request is already canceling it (`payment_cancel_in_progress`), other ' +
+          'requests kept changing it (`stale_write`, not stored: retry), or this Idempotency-Key is in flight.',
       ),
       '/v1/payments/{id}/events': {
         get: {

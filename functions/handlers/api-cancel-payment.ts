@@ -1,4 +1,4 @@
-/** POST /v1/payments/{id}/cancel — cancel a payment that is not captured yet (the authorization is voided). */
+/** POST /v1/payments/{id}/cancel — cancel a payment awaiting capture (voided) or the customer (canceled at KBank). */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { awsManualCaptureDeps } from '../adapters/container.js';

@@ -1,4 +1,7 @@
-/** Saga task ResolveAction — inquire KBank after a callback or a timeout: paid, failed, expired or waiting. */
+/**
+ * Saga tasks ResolveAction, ExpireAction and CancelAction — inquire KBank after a callback, a timeout or the
+ * merchant's cancel: paid, failed, expired, canceled or waiting.
+ */
 import { awsSagaDeps } from '../adapters/container.js';
 import { resolveAction } from '../core/use-cases/resolve-action.js';
 import { ResolveActionInputSchema, sagaTask } from './saga.js';

@@ -29,10 +29,10 @@ export const ActionTaskInputSchema = z.object({
   taskToken: z.string().min(1),
 });
 
-/** Input of ResolveAction: after a callback resumed the saga, or after the wait timed out. */
+/** Input of ResolveAction: after a callback resumed the saga, after the wait timed out, or after a cancel. */
 export const ResolveActionInputSchema = z.object({
   paymentId: PaymentIdSchema,
-  reason: z.enum(['notified', 'timed_out']),
+  reason: z.enum(['notified', 'timed_out', 'canceled']),
 });
 
 export type SagaStep<I = SagaTaskInput, R = { outcome: string }> = (deps: SagaDeps, input: I) => Promise<R>;

@@ -1,7 +1,19 @@
 /** In-memory fakes of the core's ports, for unit tests of use cases (adapters are tested for real). */
-import { StaleWriteError } from '../../functions/core/errors.js';
+import {
+  IdempotencyInFlightError,
+  IdempotencyMismatchError,
+  StaleWriteError,
+} from '../../functions/core/errors.js';
 import type { Attempt, AuditEntry, Change, Payment } from '../../functions/core/payment.js';
-import type { Clock, CostQuote, CostService, Kbank, KbankCharge } from '../../functions/core/ports.js';
+import type {
+  Clock,
+  CostQuote,
+  CostService,
+  IdempotencyStore,
+  Kbank,
+  KbankCharge,
+  StoredResponse,
+} from '../../functions/core/ports.js';
 import {
   type AuditPosition,
   MAX_NOTES_PER_PAYMENT,
@@ -124,4 +136,24 @@ export function fixedCost(totalAmount: number): CostService {
       totalAmount,
     }),
   };
+}
+
+/** Idempotency keys in memory: claim, replay once completed, refuse another request under the key. */
+export class MemoryIdempotency implements IdempotencyStore {
+  keys = new Map<string, { fingerprint: string; resourceId: string; response?: StoredResponse }>();
+  async reserve(request: { scope: string; key: string; fingerprint: string; resourceId: string }) {
+    const id = `${request.scope}#${request.key}`;
+    const held = this.keys.get(id);
+    if (!held) {
+      this.keys.set(id, { fingerprint: request.fingerprint, resourceId: request.resourceId });
+      return { kind: 'proceed' as const, resourceId: request.resourceId };
+    }
+    if (held.fingerprint !== request.fingerprint) throw new IdempotencyMismatchError('reused');
+    if (!held.response) throw new IdempotencyInFlightError('in flight');
+    return { kind: 'replay' as const, resourceId: held.resourceId, response: held.response };
+  }
+  async complete(request: { scope: string; key: string; response: StoredResponse }) {
+    const held = this.keys.get(`${request.scope}#${request.key}`);
+    if (held) held.response = request.response;
+  }
 }

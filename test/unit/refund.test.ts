@@ -1,6 +1,5 @@
 /** Refunds in the core: the money rules, the inquiry's arithmetic, and the use cases on in-memory fakes. */
 import {
-  IdempotencyInFlightError,
   IdempotencyMismatchError,
   KbankOutcomeUnknown,
   KbankRejected,
@@ -10,7 +9,7 @@ import {
 } from '../../functions/core/errors.js';
 import { ulidIds } from '../../functions/core/ids.js';
 import type { Attempt } from '../../functions/core/payment.js';
-import type { Clock, IdempotencyStore, KbankGateway, StoredResponse } from '../../functions/core/ports.js';
+import type { Clock, KbankGateway } from '../../functions/core/ports.js';
 import {
   PaymentNotRefundable,
   RefundExceedsRefundable,
@@ -26,7 +25,7 @@ import { inquireRefund } from '../../functions/core/use-cases/inquire-refund.js'
 import { refundAtKbank } from '../../functions/core/use-cases/refund-at-kbank.js';
 import type { RefundSagaDeps } from '../../functions/core/use-cases/refund-saga.js';
 import { refundUnresolved } from '../../functions/core/use-cases/refund-unresolved.js';
-import { charge, scriptedKbank } from '../support/fakes.js';
+import { charge, MemoryIdempotency, scriptedKbank } from '../support/fakes.js';
 import { capturedPayment, MemoryRefundRepository } from '../support/refund-fakes.js';
 
 const NOW = new Date('2026-11-22T04:00:00.000Z');
@@ -48,25 +47,6 @@ function virtualContention(overrides: Partial<ContentionPolicy> = {}) {
     ...overrides,
   };
   return { policy, slept };
-}
-
-class MemoryIdempotency implements IdempotencyStore {
-  keys = new Map<string, { fingerprint: string; resourceId: string; response?: StoredResponse }>();
-  async reserve(request: { scope: string; key: string; fingerprint: string; resourceId: string }) {
-    const id = `${request.scope}#${request.key}`;
-    const held = this.keys.get(id);
-    if (!held) {
-      this.keys.set(id, { fingerprint: request.fingerprint, resourceId: request.resourceId });
-      return { kind: 'proceed' as const, resourceId: request.resourceId };
-    }
-    if (held.fingerprint !== request.fingerprint) throw new IdempotencyMismatchError('reused');
-    if (!held.response) throw new IdempotencyInFlightError('in flight');
-    return { kind: 'replay' as const, resourceId: held.resourceId, response: held.response };
-  }
-  async complete(request: { scope: string; key: string; response: StoredResponse }) {
-    const held = this.keys.get(`${request.scope}#${request.key}`);
-    if (held) held.response = request.response;
-  }
 }
 
 describe('refund money rules', () => {

@@ -212,6 +212,22 @@ export async function inquireAttempt(
   return kbank.inquireCharge(id ? { chargeId: id } : { referenceOrder: attempt.referenceOrder });
 }
 
+/**
+ * Ends the customer's step at KBank before they pay: cancels the QR / WeChat order, or voids the Alipay or
+ * 3-D Secure charge. Shared by the expiry and the merchant's cancel, which differ only in what they record.
+ */
+export function cancelAtKbank(
+  kbank: Kbank,
+  payment: Payment,
+  attempt: Attempt,
+  chargeId: string,
+  reason: string,
+): Promise<KbankQrCharge | KbankCharge> {
+  return isQrMethod(payment.paymentMethod)
+    ? kbank.cancelQr(attempt.orderId ?? chargeId, reason)
+    : kbank.voidCharge(chargeId, reason);
+}
+
 /** Gives back money KBank took for a payment that no longer wants it (paid after it expired or ended). */
 export async function reverseCharge(
   kbank: Kbank,

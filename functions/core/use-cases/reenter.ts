@@ -4,9 +4,16 @@
  * saga takes over; every step it routes to reads what is recorded too, so no KBank call is repeated.
  */
 import { isTerminal } from '../payment.js';
+import { cancelRequested } from './cancel-action.js';
 import { loadPayment, result, type SagaDeps, type StepResult } from './saga.js';
 
-export type ReentryOutcome = 'done' | 'verify' | 'inquire' | 'resolve_action' | 'await_capture';
+export type ReentryOutcome =
+  | 'done'
+  | 'verify'
+  | 'inquire'
+  | 'resolve_action'
+  | 'await_capture'
+  | 'cancel_action';
 
 export async function reenter(
   deps: SagaDeps,
@@ -28,6 +35,8 @@ export async function reenter(
     const left = Math.ceil((Date.parse(payment.captureBefore) - deps.clock.now().getTime()) / 1000);
     return route('await_capture', Math.max(1, left));
   }
+  // The merchant canceled while the customer was to act: CancelAction carries it out at KBank.
+  if (cancelRequested(payment)) return route('cancel_action');
   // ResolveAction inquires first: a customer who paid while no saga listened is found at once.
   if (payment.status === 'requires_action') return route('resolve_action');
   // VerifyCost is a no-op once verified; Authorize writes its attempt ahead; the inquiry decides the rest.

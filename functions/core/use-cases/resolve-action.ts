@@ -3,16 +3,19 @@
  * only KBank's answer to an inquiry decides: paid (a card goes on to capture; QR and wallets are captured
  * by KBank when paid), failed, expired, or still waiting. When the time is up and the customer has not
  * paid, the order is canceled at KBank before the payment is recorded `expired`; a customer who paid at
- * the last moment wins over the cancel.
+ * the last moment wins over the cancel. A cancel the merchant recorded first wins over everything
+ * (cancel-action.ts), whichever way the saga was woken.
  */
 import { KbankRejected, OutcomeStillUnknown } from '../errors.js';
-import { type Attempt, isQrMethod, type Payment } from '../payment.js';
+import type { Attempt, Payment } from '../payment.js';
 import type { KbankCharge, KbankQrCharge } from '../ports.js';
 import { recordCharge } from './authorize.js';
-import { chargeVerdict, inquireAttempt, waiting } from './customer-action.js';
+import { cancelAction, cancelRequested } from './cancel-action.js';
+import { cancelAtKbank, chargeVerdict, inquireAttempt, waiting } from './customer-action.js';
 import { loadAttempt, loadPayment, record, result, type SagaDeps, type StepResult } from './saga.js';
 
-export type ResolveReason = 'notified' | 'timed_out';
+/** Why the saga is here: a callback woke it, the wait timed out, or the merchant canceled. */
+export type ResolveReason = 'notified' | 'timed_out' | 'canceled';
 
 export async function resolveAction(
   deps: SagaDeps,
@@ -22,6 +25,8 @@ export async function resolveAction(
   const attempt = await loadAttempt(deps.repo, payment);
   const settled = alreadyResolved(payment, attempt);
   if (settled) return settled;
+  // A callback or the timeout may wake the saga after the cancel was recorded: the cancel still decides.
+  if (attempt && cancelRequested(payment)) return cancelAction(deps, payment, attempt);
   if (!attempt || payment.status !== 'requires_action') {
     throw new OutcomeStillUnknown(`payment ${payment.id} is ${payment.status}, not waiting for the customer`);
   }
@@ -46,6 +51,8 @@ function alreadyResolved(payment: Payment, attempt: Attempt | null): StepResult 
       return result('declined', 'payment.failed', payment);
     case 'expired':
       return result('expired', 'payment.expired', payment);
+    case 'canceled':
+      return result('canceled', 'payment.canceled', payment);
     case 'processing':
       return attempt?.state === 'authorized' ? result('authorized', 'payment.authorized', payment) : null;
     default:
@@ -100,9 +107,7 @@ async function expire(
   charge: KbankQrCharge | KbankCharge,
 ): Promise<StepResult> {
   try {
-    const canceled = isQrMethod(payment.paymentMethod)
-      ? await deps.kbank.cancelQr(attempt.orderId ?? charge.chargeId, 'action_expired')
-      : await deps.kbank.voidCharge(charge.chargeId, 'action_expired');
+    const canceled = await cancelAtKbank(deps.kbank, payment, attempt, charge.chargeId, 'action_expired');
     return recordExpired(deps, payment, { ...attempt, chargeId: charge.chargeId }, canceled.state);
   } catch (error) {
     if (!(error instanceof KbankRejected)) throw error;
