@@ -11,8 +11,8 @@ import { withLogContext } from './logger.js';
 
 export function paymentIdFrom(event: APIGatewayProxyEvent): string {
   const id = event.pathParameters?.id ?? '';
-  // A malformed id cannot name anyone's payment: answer like any other unknown id.
-  if (!PaymentIdSchema.safeParse(id).success) throw new NotFoundError(`No payment ${id}.`);
+  // A malformed id cannot name anyone's payment: answer like any other unknown id, without echoing it.
+  if (!PaymentIdSchema.safeParse(id).success) throw new NotFoundError('No such payment.');
   return id;
 }
 

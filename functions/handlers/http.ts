@@ -55,6 +55,49 @@ const TITLES: Record<number, string> = {
   500: 'Internal Server Error',
 };
 
+/**
+ * Problem details for codes whose messages are written for operators: they name versions, dependencies
+ * and what those answered. The client gets what it can act on instead.
+ */
+const PUBLIC_DETAILS: Record<string, string> = {
+  stale_write: 'The payment was changed by another request; retry.',
+  cost_service_rejected: 'The order could not be priced (for example an unknown SKU); check its lines.',
+  cost_service_unavailable:
+    'The order could not be priced right now. It is safe to retry with the same Idempotency-Key.',
+};
+
+/**
+ * Codes whose messages are written for API clients: they name only what the client sent or may read
+ * (ids, statuses, amounts). Any other code's message stays in the logs.
+ */
+const CLIENT_MESSAGE_CODES = new Set([
+  'resource_not_found',
+  'unauthorized',
+  'invalid_checksum',
+  'idempotency_key_in_use',
+  'idempotency_key_reused',
+  'state_conflict',
+  'invalid_transition',
+  'payment_changed',
+  'payment_not_capturable',
+  'payment_not_cancelable',
+  'amount_not_changeable',
+  'reauthorization_required',
+  'cost_mismatch',
+  'payment_not_refundable',
+  'refund_exceeds_refundable',
+  'no_qr',
+]);
+
+function publicDetail(error: PaymentError, status: number): string {
+  const fixed = PUBLIC_DETAILS[error.code];
+  if (fixed) return fixed;
+  if (CLIENT_MESSAGE_CODES.has(error.code)) return error.message;
+  return status >= 500
+    ? 'A service we depend on is unavailable. It is safe to retry with the same Idempotency-Key.'
+    : 'The request cannot be completed.';
+}
+
 export function problemResponse(
   problem: Problem,
   headers: Record<string, string> = {},
@@ -81,7 +124,7 @@ export function toProblem(error: unknown, instance?: string): Problem {
     return { ...base(400, error.code, error.message), errors: error.details };
   if (error instanceof PaymentError) {
     const status = STATUS_BY_CODE[error.code] ?? (error.retryable ? 503 : 409);
-    return base(status, error.code, error.message);
+    return base(status, error.code, publicDetail(error, status));
   }
   return base(
     500,
