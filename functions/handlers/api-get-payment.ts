@@ -6,8 +6,7 @@ import { awsRepository } from '../adapters/container.js';
 import { NotFoundError } from '../core/errors.js';
 import type { PaymentRepository } from '../core/repository.js';
 import { getPayment } from '../core/use-cases/read-payments.js';
-import { json, merchantId, problemErrors } from './http.js';
-import { withLogContext } from './logger.js';
+import { apiMiddlewares, json, merchantId } from './http.js';
 
 export function paymentIdFrom(event: APIGatewayProxyEvent): string {
   const id = event.pathParameters?.id ?? '';
@@ -25,9 +24,7 @@ export function createGetPaymentHandler(repo: () => PaymentRepository) {
       );
       return json(200, payment);
     },
-  )
-    .use(withLogContext())
-    .use(problemErrors());
+  ).use(apiMiddlewares());
 }
 
 export const handler = createGetPaymentHandler(awsRepository);

@@ -1,6 +1,6 @@
 /**
- * What every API handler shares: reading the API Gateway proxy event (merchant, headers, JSON body with
- * a size limit) and turning any error into an RFC 9457 problem that never leaks internals.
+ * What every API handler shares: its middlewares (body size limit, errors as RFC 9457 problems that never
+ * leak internals), and reading the API Gateway proxy event (merchant, headers, JSON body).
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { IdempotencyKeySchema, type Problem } from '../../schemas/api.js';
 import { PaymentError, ValidationError } from '../core/errors.js';
 import { ReplayedRefusal } from '../core/use-cases/idempotent.js';
-import { logger } from './logger.js';
+import { logger, withLogContext } from './logger.js';
 
 /** Bodies larger than this are refused before parsing (API Gateway's own limit is 10 MB). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -143,11 +143,48 @@ export function problemErrors(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayP
         return;
       }
       const problem = toProblem(request.error, request.event?.path);
-      if (problem.status >= 500) logger.error('unhandled error', { error: request.error as Error });
-      else logger.info('request refused', { code: problem.code, status: problem.status });
+      if (problem.status >= 500) {
+        logger.error('request failed', {
+          code: problem.code,
+          status: problem.status,
+          error: request.error as Error,
+        });
+      } else logger.info('request refused', { code: problem.code, status: problem.status });
       request.response = problemResponse(problem);
     },
   };
+}
+
+/** The size of the event's body as the client sent it (a base64 body counts decoded). */
+export function bodyBytes(event: APIGatewayProxyEvent): number {
+  if (!event.body) return 0;
+  return Buffer.byteLength(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+}
+
+export function payloadTooLarge(): HttpProblem {
+  return new HttpProblem(
+    413,
+    'payload_too_large',
+    TITLES[413] ?? '',
+    `Bodies are limited to ${MAX_BODY_BYTES} bytes.`,
+  );
+}
+
+/**
+ * Refuses a body over MAX_BODY_BYTES with 413 before the handler runs, on every route (GETs and the
+ * KBank callbacks included): API Gateway itself lets up to 10 MB through to every function.
+ */
+export function bodyLimit(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    before: async (request) => {
+      if (bodyBytes(request.event) > MAX_BODY_BYTES) throw payloadTooLarge();
+    },
+  };
+}
+
+/** What every API handler uses, in this order: log context, the body limit, errors as problems. */
+export function apiMiddlewares() {
+  return [withLogContext(), bodyLimit(), problemErrors()];
 }
 
 export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
@@ -170,14 +207,7 @@ export function jsonBody<T extends z.ZodType>(event: APIGatewayProxyEvent, schem
   const raw =
     event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (!raw) throw new ValidationError('A JSON body is required.', [{ field: '', message: 'required' }]);
-  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
-    throw new HttpProblem(
-      413,
-      'payload_too_large',
-      TITLES[413] ?? '',
-      `Bodies are limited to ${MAX_BODY_BYTES} bytes.`,
-    );
-  }
+  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw payloadTooLarge();
   const contentType = header(event, 'content-type') ?? '';
   if (!/^application\/(.+\+)?json\b/i.test(contentType)) {
     throw new HttpProblem(
