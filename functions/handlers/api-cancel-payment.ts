@@ -5,7 +5,7 @@ import { awsManualCaptureDeps } from '../adapters/container.js';
 import { cancelPayment } from '../core/use-cases/cancel-payment.js';
 import type { ManualCaptureDeps } from '../core/use-cases/request-capture.js';
 import { paymentIdFrom } from './api-get-payment.js';
-import { apiMiddlewares, idempotencyKey, json, merchantId } from './http.js';
+import { apiMiddlewares, idempotencyKey, json, merchantId, storedRefusal } from './http.js';
 
 export function createCancelPaymentHandler(deps: () => ManualCaptureDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
@@ -14,6 +14,7 @@ export function createCancelPaymentHandler(deps: () => ManualCaptureDeps) {
         merchantId: merchantId(event),
         paymentId: paymentIdFrom(event),
         idempotencyKey: idempotencyKey(event),
+        refusal: storedRefusal(event),
       });
       return json(response.statusCode, response.body, replayed ? { 'Idempotent-Replayed': 'true' } : {});
     },

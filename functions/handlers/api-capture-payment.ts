@@ -5,7 +5,7 @@ import { CaptureRequestSchema } from '../../schemas/api.js';
 import { awsManualCaptureDeps } from '../adapters/container.js';
 import { type ManualCaptureDeps, requestCapture } from '../core/use-cases/request-capture.js';
 import { paymentIdFrom } from './api-get-payment.js';
-import { apiMiddlewares, idempotencyKey, json, jsonBody, merchantId } from './http.js';
+import { apiMiddlewares, idempotencyKey, json, jsonBody, merchantId, storedRefusal } from './http.js';
 
 export function createCapturePaymentHandler(deps: () => ManualCaptureDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
@@ -18,6 +18,7 @@ export function createCapturePaymentHandler(deps: () => ManualCaptureDeps) {
         merchantId: merchant,
         paymentId,
         idempotencyKey: key,
+        refusal: storedRefusal(event),
         ...(body.amount === undefined ? {} : { amount: body.amount }),
       });
       return json(response.statusCode, response.body, replayed ? { 'Idempotent-Replayed': 'true' } : {});

@@ -5,7 +5,7 @@ import { CreateRefundRequestSchema } from '../../schemas/api.js';
 import { awsRefundApiDeps } from '../adapters/container.js';
 import { type CreateRefundDeps, createRefund } from '../core/use-cases/create-refund.js';
 import { paymentIdFrom } from './api-get-payment.js';
-import { apiMiddlewares, idempotencyKey, json, jsonBody, merchantId, toProblem } from './http.js';
+import { apiMiddlewares, idempotencyKey, json, jsonBody, merchantId, storedRefusal } from './http.js';
 
 export function createCreateRefundHandler(deps: () => CreateRefundDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
@@ -20,10 +20,7 @@ export function createCreateRefundHandler(deps: () => CreateRefundDeps) {
         paymentId,
         idempotencyKey: key,
         request,
-        refusal: (error) => {
-          const problem = toProblem(error, event.path);
-          return { statusCode: problem.status, body: problem };
-        },
+        refusal: storedRefusal(event),
       });
       return json(response.statusCode, response.body, replayed ? { 'Idempotent-Replayed': 'true' } : {});
     },

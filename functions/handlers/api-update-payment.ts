@@ -7,7 +7,7 @@ import type { CostService } from '../core/ports.js';
 import { changeAmount } from '../core/use-cases/change-amount.js';
 import type { ManualCaptureDeps } from '../core/use-cases/request-capture.js';
 import { paymentIdFrom } from './api-get-payment.js';
-import { apiMiddlewares, idempotencyKey, json, jsonBody, merchantId } from './http.js';
+import { apiMiddlewares, idempotencyKey, json, jsonBody, merchantId, storedRefusal } from './http.js';
 
 export function createUpdatePaymentHandler(deps: () => ManualCaptureDeps & { cost: CostService }) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
@@ -20,6 +20,7 @@ export function createUpdatePaymentHandler(deps: () => ManualCaptureDeps & { cos
         merchantId: merchant,
         paymentId,
         idempotencyKey: key,
+        refusal: storedRefusal(event),
         amount: body.amount,
         currency: body.currency,
         order: {

@@ -7,7 +7,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
 import { IdempotencyKeySchema, type Problem } from '../../schemas/api.js';
 import { PaymentError, ValidationError } from '../core/errors.js';
-import { ReplayedRefusal } from '../core/use-cases/idempotent.js';
+import { type RefusalResponse, ReplayedRefusal } from '../core/use-cases/idempotent.js';
 import { logger, withLogContext } from './logger.js';
 
 /** Bodies larger than this are refused before parsing (API Gateway's own limit is 10 MB). */
@@ -131,6 +131,17 @@ export function toProblem(error: unknown, instance?: string): Problem {
     'internal_error',
     'Something went wrong on our side. It is safe to retry with the same Idempotency-Key.',
   );
+}
+
+/**
+ * What a refusal leaves under its Idempotency-Key: the very problem its first answer was, so that the
+ * same key replays it (idempotent.ts stores only terminal 4xx refusals).
+ */
+export function storedRefusal(event: APIGatewayProxyEvent): RefusalResponse {
+  return (error) => {
+    const problem = toProblem(error, event.path);
+    return { statusCode: problem.status, body: problem };
+  };
 }
 
 /** The last middleware: errors become problems; unexpected ones are logged with their stack, not sent. */

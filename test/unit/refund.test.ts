@@ -51,7 +51,10 @@ function virtualContention(overrides: Partial<ContentionPolicy> = {}) {
 }
 
 class MemoryIdempotency implements IdempotencyStore {
-  keys = new Map<string, { fingerprint: string; resourceId: string; response?: StoredResponse }>();
+  keys = new Map<
+    string,
+    { fingerprint: string; resourceId: string; response?: StoredResponse; released?: boolean }
+  >();
   async reserve(request: { scope: string; key: string; fingerprint: string; resourceId: string }) {
     const id = `${request.scope}#${request.key}`;
     const held = this.keys.get(id);
@@ -60,12 +63,20 @@ class MemoryIdempotency implements IdempotencyStore {
       return { kind: 'proceed' as const, resourceId: request.resourceId };
     }
     if (held.fingerprint !== request.fingerprint) throw new IdempotencyMismatchError('reused');
+    if (!held.response && held.released) {
+      held.released = false;
+      return { kind: 'proceed' as const, resourceId: held.resourceId };
+    }
     if (!held.response) throw new IdempotencyInFlightError('in flight');
     return { kind: 'replay' as const, resourceId: held.resourceId, response: held.response };
   }
   async complete(request: { scope: string; key: string; response: StoredResponse }) {
     const held = this.keys.get(`${request.scope}#${request.key}`);
     if (held) held.response = request.response;
+  }
+  async release(request: { scope: string; key: string }) {
+    const held = this.keys.get(`${request.scope}#${request.key}`);
+    if (held && !held.response) held.released = true;
   }
 }
 
@@ -316,17 +327,19 @@ describe('createRefund', () => {
     });
     expect(repo.refunds.size).toBe(0);
     expect((await repo.get(payment.id))?.seq).toBe(5);
+    // Not even its Idempotency-Key: the ownership check comes before the key is reserved.
+    expect(deps.idempotency.keys.size).toBe(0);
   });
 
   it('re-reads after a lost race and refuses what no longer fits', async () => {
     const { repo, payment, deps, command } = setup();
-    // Another refund takes 9000 between this request's read and its write.
+    // Another refund takes 9000 between this request's read and its write (the first read is the
+    // ownership check made before the key is reserved).
     const original = repo.get.bind(repo);
-    let raced = false;
+    let reads = 0;
     repo.get = async (id: string) => {
       const read = await original(id);
-      if (!raced && read) {
-        raced = true;
+      if (++reads === 2 && read) {
         const { change, refund } = reserveRefund(read, { refundId: 're_other', amount: 9000 }, NOW);
         await repo.commitRefund(change, { next: refund, previousStatus: null, reserve: 9000 });
       }

@@ -13,7 +13,6 @@ import {
   type ManualCaptureDeps,
   type PaymentCommand,
   type PaymentResponse,
-  storeRefusal,
 } from './request-capture.js';
 
 export const CANCELED_BY_MERCHANT = 'PaymentCanceled';
@@ -22,6 +21,8 @@ export async function cancelPayment(
   deps: ManualCaptureDeps,
   command: PaymentCommand,
 ): Promise<{ response: PaymentResponse; replayed: boolean }> {
+  // Another merchant's or an unknown payment is refused before anything is written under the key.
+  await ownedPayment(deps.repo, command.merchantId, command.paymentId);
   return idempotent(
     deps,
     {
@@ -58,7 +59,7 @@ export async function cancelPayment(
       await commitOrConflict(deps.repo, change);
       return resume(deps, change.next);
     },
-    (error) => (error instanceof ConflictError ? storeRefusal(error) : undefined),
+    command.refusal,
   );
 }
 
