@@ -1,6 +1,8 @@
 /**
  * The local API Gateway: turns HTTP requests into REST API proxy events for the same handlers, runs the
- * same TOKEN authorizer first on protected routes, and answers like the gateway does.
+ * same TOKEN authorizer first on protected routes, and answers like the gateway does. Requests that name
+ * nothing (a path that does not decode) or carry too much (a body over MAX_BODY_BYTES) are refused before
+ * any handler runs.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -12,7 +14,9 @@ import type {
   APIGatewayTokenAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import { problemResponse, toProblem } from '../functions/handlers/http.js';
+import { MAX_BODY_BYTES, problemResponse, toProblem } from '../functions/handlers/http.js';
+import { logger } from '../functions/handlers/logger.js';
+import type { Problem } from '../schemas/api.js';
 import { lambdaContext } from './lambda-context.js';
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -29,9 +33,6 @@ export interface Route {
   handler: ProxyHandler;
   authorized: boolean;
 }
-
-/** API Gateway's own payload limit. */
-const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
 export interface ApiServer {
   url: string;
@@ -61,8 +62,10 @@ export async function startApiServer(options: {
         lambdaContext('api-authorizer'),
       );
       context = { principalId: result.principalId, ...result.context };
-    } catch {
-      return null;
+    } catch (error) {
+      // As API Gateway: exactly `Unauthorized` is a 401; any other failure of the authorizer is a 500.
+      if (error instanceof Error && error.message === 'Unauthorized') return null;
+      throw error;
     }
     if (cacheMs > 0) {
       if (decisions.size > 10_000) decisions.clear();
@@ -73,11 +76,40 @@ export async function startApiServer(options: {
   const compiled = options.routes.map((route) => ({ route, pattern: compile(route.path) }));
 
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => send(res, problemResponse(toProblem(error, req.url))));
+    handle(req, res).catch((error: unknown) => {
+      // Our own 5xx: the handlers log theirs, this is the only trace of one the server answers itself.
+      logger.error('local api failed', { method: req.method, url: req.url, error: error as Error });
+      send(res, problemResponse(toProblem(error)));
+    });
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url);
+    if (!url) {
+      // Refused before its body was read: the connection cannot carry another request.
+      return sendAndClose(
+        req,
+        res,
+        problemResponse({
+          ...problemOf(400, 'malformed_path', 'Bad Request'),
+          detail: 'The path is not validly percent-encoded.',
+        }),
+      );
+    }
+    // Before routing, on every route (as the gateway's own limit): a larger body is never read to its end.
+    const body = await readBody(req, MAX_BODY_BYTES);
+    if (body === 'aborted') return;
+    if (body === 'too_large') {
+      return sendAndClose(
+        req,
+        res,
+        problemResponse({
+          ...problemOf(413, 'payload_too_large', 'Content Too Large'),
+          detail: `Bodies are limited to ${MAX_BODY_BYTES} bytes.`,
+          instance: url.pathname,
+        }),
+      );
+    }
     const method = req.method ?? 'GET';
     const extra = method === 'GET' ? options.extras?.[url.pathname] : undefined;
     if (extra)
@@ -91,26 +123,9 @@ export async function startApiServer(options: {
     const match = matches.find(({ route }) => route.method === method);
     if (!match) {
       const problem = matches.length
-        ? {
-            type: '/problems/method_not_allowed',
-            title: 'Method Not Allowed',
-            status: 405,
-            code: 'method_not_allowed',
-          }
-        : { type: '/problems/route_not_found', title: 'Not Found', status: 404, code: 'route_not_found' };
+        ? problemOf(405, 'method_not_allowed', 'Method Not Allowed')
+        : problemOf(404, 'route_not_found', 'Not Found');
       return send(res, problemResponse({ ...problem, instance: url.pathname }));
-    }
-    const body = await readBody(req);
-    if (body === null) {
-      return send(
-        res,
-        problemResponse({
-          type: '/problems/payload_too_large',
-          title: 'Content Too Large',
-          status: 413,
-          code: 'payload_too_large',
-        }),
-      );
     }
     const { route, pattern } = match;
     const requestId = randomUUID();
@@ -125,15 +140,7 @@ export async function startApiServer(options: {
         `arn:aws:execute-api:local:000000000000:local/v1/${method}${url.pathname}`,
       );
       if (!authorizer) {
-        return send(
-          res,
-          problemResponse({
-            type: '/problems/unauthorized',
-            title: 'Unauthorized',
-            status: 401,
-            code: 'unauthorized',
-          }),
-        );
+        return send(res, problemResponse(problemOf(401, 'unauthorized', 'Unauthorized')));
       }
     }
 
@@ -184,6 +191,10 @@ export async function startApiServer(options: {
   };
 }
 
+function problemOf(status: number, code: string, title: string): Problem {
+  return { type: `/problems/${code}`, title, status, code };
+}
+
 function send(res: ServerResponse, result: APIGatewayProxyResult, requestId?: string): void {
   if (res.headersSent) return;
   const headers: Record<string, string> = {};
@@ -191,6 +202,32 @@ function send(res: ServerResponse, result: APIGatewayProxyResult, requestId?: st
   if (requestId) headers['X-Request-Id'] = requestId;
   res.writeHead(result.statusCode, headers);
   res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+}
+
+/**
+ * Answers a request whose body was not read to its end, then drops the connection: otherwise Node would
+ * go on reading (and discarding) whatever the client still sends.
+ */
+function sendAndClose(req: IncomingMessage, res: ServerResponse, result: APIGatewayProxyResult): void {
+  if (res.headersSent) return;
+  res.setHeader('Connection', 'close');
+  res.once('finish', () => req.destroy());
+  send(res, result);
+}
+
+/**
+ * The request target as a URL, or null when its path cannot be decoded (`%zz`, `%E0%A4%A`): the handlers
+ * get decoded path parameters, as from API Gateway, so such a path names nothing.
+ */
+function requestUrl(target: string | undefined): URL | null {
+  try {
+    // Prefixed, not resolved against a base: `//host/path` is a path here, not another host.
+    const url = new URL(target?.startsWith('/') ? `http://localhost${target}` : (target ?? ''));
+    decodeURIComponent(url.pathname);
+    return url;
+  } catch {
+    return null;
+  }
 }
 
 function singleHeaders(req: IncomingMessage): Record<string, string> {
@@ -203,16 +240,30 @@ function singleHeaders(req: IncomingMessage): Record<string, string> {
   return headers;
 }
 
-/** The body, or null when it exceeds the gateway's limit. */
-async function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST_BYTES) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * The body, `too_large` as soon as it is known to exceed `limit` (from Content-Length, or once that many
+ * bytes arrived: reading stops there), or `aborted` when the client went away first.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large' | 'aborted'> {
+  if (Number(req.headers['content-length']) > limit) return Promise.resolve('too_large');
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    // Only the first outcome counts (a promise settles once); `close` also follows a normal `end`.
+    const done = (result: Buffer | 'too_large' | 'aborted') => {
+      req.off('data', onData);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      req.pause();
+      done('too_large');
+    };
+    const onEnd = () => done(Buffer.concat(chunks));
+    const onClose = () => done('aborted');
+    req.on('data', onData).on('end', onEnd).on('close', onClose).on('error', onClose);
+  });
 }
 
 function compile(path: string) {
@@ -227,6 +278,7 @@ function compile(path: string) {
     params(pathname: string): Record<string, string> | null {
       const match = regex.exec(pathname);
       if (!match || names.length === 0) return null;
+      // Cannot throw: requestUrl refused every path that does not decode.
       return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]));
     },
   };

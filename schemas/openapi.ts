@@ -46,7 +46,9 @@ const idempotencyKeyHeader = {
   required: true,
   description:
     'Unique per request (e.g. a UUID), scoped to your merchant account. Same key and body replays the first ' +
-    'answer (`Idempotent-Replayed: true`), refusals included; a different body is 422; a request still in flight is 409.',
+    'answer (`Idempotent-Replayed: true`), refusals found against the payment (409, 422, 400) included; a refusal ' +
+    'before the key is looked at (invalid request, 404) stores nothing. A different body is 422; a request still in ' +
+    'flight is 409; after a 5xx the same key may retry at once.',
   schema: { type: 'string', minLength: 1, maxLength: 255 },
 };
 
@@ -81,6 +83,25 @@ function resumeOperation(
   };
 }
 
+const TOO_LARGE = problem(
+  'Body larger than 64 KiB (`payload_too_large`): refused on every route, before anything runs.',
+);
+
+/** Every operation answers 413 to a body over the limit, whether it takes a body or not. */
+function withBodyLimit<P extends Record<string, Record<string, { responses: Record<string, unknown> }>>>(
+  paths: P,
+): P {
+  for (const operations of Object.values(paths)) {
+    for (const operation of Object.values(operations)) {
+      operation.responses['413'] ??= TOO_LARGE;
+      operation.responses = Object.fromEntries(
+        Object.entries(operation.responses).sort(([a], [b]) => a.localeCompare(b)),
+      );
+    }
+  }
+  return paths;
+}
+
 export function buildOpenApi(): Record<string, unknown> {
   return {
     openapi: '3.1.0',
@@ -94,7 +115,7 @@ export function buildOpenApi(): Record<string, unknown> {
     },
     servers: [{ url: 'http://127.0.0.1:3000', description: 'local stack' }],
     security: [{ bearer: [] }],
-    paths: {
+    paths: withBodyLimit({
       '/v1/health': {
         get: {
           operationId: 'health',
@@ -216,7 +237,11 @@ export function buildOpenApi(): Record<string, unknown> {
                 'or changed continuously by other requests (`stale_write`, not stored: retry).',
             ),
             '422': problem(
-              'The cost service prices the new order differently (`cost_mismatch`), or the key was reused.',
+              'The cost service prices the new order differently (`cost_mismatch`) or cannot price it ' +
+                '(`cost_service_rejected`), or the key was reused.',
+            ),
+            '503': problem(
+              'The cost service is unavailable (`cost_service_unavailable`): retry, the same key may be used at once.',
             ),
           },
         },
@@ -258,7 +283,7 @@ export function buildOpenApi(): Record<string, unknown> {
           requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
           responses: {
             '200': { description: 'Queued.' },
-            '400': problem('Not a KBank notify.'),
+            '400': problem('No body, or not a KBank notify (`malformed_notification`, `validation_failed`).'),
             '401': problem('The checksum does not match (`invalid_checksum`); recorded on the payment.'),
             '404': problem('The notify names no payment of ours.'),
           },
@@ -390,7 +415,7 @@ export function buildOpenApi(): Record<string, unknown> {
           },
         },
       },
-    },
+    }),
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'Merchant secret API key `sk_…`.' },

@@ -676,6 +676,30 @@ export class DynamoPaymentRepository
     );
   }
 
+  async release(request: { scope: string; key: string; reservedAt: Date; now: Date }): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.idempotency(request.scope, request.key),
+          // 0, not now: a retry on a machine whose clock is a little behind must not find it still locked.
+          UpdateExpression: 'SET lockedUntil = :released, releasedAt = :at',
+          // Only our own lock: reserve() set it to reservedAt + IDEMPOTENCY_LOCK_MS.
+          ConditionExpression: '#state = :inFlight AND lockedUntil = :held',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':released': 0,
+            ':at': request.now.toISOString(),
+            ':inFlight': 'in_flight',
+            ':held': request.reservedAt.getTime() + IDEMPOTENCY_LOCK_MS,
+          },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
   async findByApiKeyHash(keyHash: string): Promise<Merchant | null> {
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: keys.apiKey(keyHash) }),

@@ -304,6 +304,13 @@ export interface IdempotencyStore {
     now: Date;
   }): Promise<IdempotencyOutcome>;
   complete(request: { scope: string; key: string; response: StoredResponse; now: Date }): Promise<void>;
+  /**
+   * Ends the lock of a request that finished without an answer to store (a retryable or unexpected
+   * failure), so the same key may retry at once instead of waiting for the lock to expire. The key keeps
+   * its fingerprint and resource id: the retry finishes the same resource. `reservedAt` is the `now` the
+   * key was reserved with; a lock taken over since (or completed) is left alone.
+   */
+  release(request: { scope: string; key: string; reservedAt: Date; now: Date }): Promise<void>;
 }
 
 export interface Merchant {

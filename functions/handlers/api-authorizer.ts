@@ -37,6 +37,8 @@ export function createAuthorizerHandler(merchants: () => MerchantDirectory) {
           // API Gateway's contract: exactly this message means 401.
           throw new Error('Unauthorized');
         }
+        // Any other failure is API Gateway's 500 to the client: the only trace of it is this line.
+        logger.error('authorizer failed', { error: error as Error });
         throw error;
       }
     },

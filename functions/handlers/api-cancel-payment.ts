@@ -5,8 +5,7 @@ import { awsManualCaptureDeps } from '../adapters/container.js';
 import { cancelPayment } from '../core/use-cases/cancel-payment.js';
 import type { ManualCaptureDeps } from '../core/use-cases/request-capture.js';
 import { paymentIdFrom } from './api-get-payment.js';
-import { idempotencyKey, json, merchantId, problemErrors } from './http.js';
-import { withLogContext } from './logger.js';
+import { apiMiddlewares, idempotencyKey, json, merchantId, storedRefusal } from './http.js';
 
 export function createCancelPaymentHandler(deps: () => ManualCaptureDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
@@ -15,12 +14,11 @@ export function createCancelPaymentHandler(deps: () => ManualCaptureDeps) {
         merchantId: merchantId(event),
         paymentId: paymentIdFrom(event),
         idempotencyKey: idempotencyKey(event),
+        refusal: storedRefusal(event),
       });
       return json(response.statusCode, response.body, replayed ? { 'Idempotent-Replayed': 'true' } : {});
     },
-  )
-    .use(withLogContext())
-    .use(problemErrors());
+  ).use(apiMiddlewares());
 }
 
 export const handler = createCancelPaymentHandler(awsManualCaptureDeps);

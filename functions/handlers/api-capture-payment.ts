@@ -5,8 +5,7 @@ import { CaptureRequestSchema } from '../../schemas/api.js';
 import { awsManualCaptureDeps } from '../adapters/container.js';
 import { type ManualCaptureDeps, requestCapture } from '../core/use-cases/request-capture.js';
 import { paymentIdFrom } from './api-get-payment.js';
-import { idempotencyKey, json, jsonBody, merchantId, problemErrors } from './http.js';
-import { withLogContext } from './logger.js';
+import { apiMiddlewares, idempotencyKey, json, jsonBody, merchantId, storedRefusal } from './http.js';
 
 export function createCapturePaymentHandler(deps: () => ManualCaptureDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
@@ -19,13 +18,12 @@ export function createCapturePaymentHandler(deps: () => ManualCaptureDeps) {
         merchantId: merchant,
         paymentId,
         idempotencyKey: key,
+        refusal: storedRefusal(event),
         ...(body.amount === undefined ? {} : { amount: body.amount }),
       });
       return json(response.statusCode, response.body, replayed ? { 'Idempotent-Replayed': 'true' } : {});
     },
-  )
-    .use(withLogContext())
-    .use(problemErrors());
+  ).use(apiMiddlewares());
 }
 
 export const handler = createCapturePaymentHandler(awsManualCaptureDeps);

@@ -4,8 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { CreatePaymentRequestSchema } from '../../schemas/api.js';
 import { awsApiDeps } from '../adapters/container.js';
 import { type CreatePaymentDeps, createPayment } from '../core/use-cases/create-payment.js';
-import { idempotencyKey, json, jsonBody, merchantId, problemErrors } from './http.js';
-import { withLogContext } from './logger.js';
+import { apiMiddlewares, idempotencyKey, json, jsonBody, merchantId, storedRefusal } from './http.js';
 
 export function createCreatePaymentHandler(deps: () => CreatePaymentDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
@@ -17,15 +16,14 @@ export function createCreatePaymentHandler(deps: () => CreatePaymentDeps) {
         merchantId: merchant,
         idempotencyKey: key,
         request,
+        refusal: storedRefusal(event),
       });
       return json(response.statusCode, response.body, {
         Location: `/v1/payments/${response.body.id}`,
         ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}),
       });
     },
-  )
-    .use(withLogContext())
-    .use(problemErrors());
+  ).use(apiMiddlewares());
 }
 
 export const handler = createCreatePaymentHandler(awsApiDeps);

@@ -5,8 +5,7 @@ import { CreateRefundRequestSchema } from '../../schemas/api.js';
 import { awsRefundApiDeps } from '../adapters/container.js';
 import { type CreateRefundDeps, createRefund } from '../core/use-cases/create-refund.js';
 import { paymentIdFrom } from './api-get-payment.js';
-import { idempotencyKey, json, jsonBody, merchantId, problemErrors, toProblem } from './http.js';
-import { withLogContext } from './logger.js';
+import { apiMiddlewares, idempotencyKey, json, jsonBody, merchantId, storedRefusal } from './http.js';
 
 export function createCreateRefundHandler(deps: () => CreateRefundDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
@@ -21,16 +20,11 @@ export function createCreateRefundHandler(deps: () => CreateRefundDeps) {
         paymentId,
         idempotencyKey: key,
         request,
-        refusal: (error) => {
-          const problem = toProblem(error, event.path);
-          return { statusCode: problem.status, body: problem };
-        },
+        refusal: storedRefusal(event),
       });
       return json(response.statusCode, response.body, replayed ? { 'Idempotent-Replayed': 'true' } : {});
     },
-  )
-    .use(withLogContext())
-    .use(problemErrors());
+  ).use(apiMiddlewares());
 }
 
 export const handler = createCreateRefundHandler(awsRefundApiDeps);

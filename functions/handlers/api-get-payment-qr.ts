@@ -8,8 +8,7 @@ import { ConflictError } from '../core/errors.js';
 import type { PaymentRepository } from '../core/repository.js';
 import { ownedPayment } from '../core/use-cases/read-payments.js';
 import { paymentIdFrom } from './api-get-payment.js';
-import { json, merchantId, problemErrors } from './http.js';
-import { withLogContext } from './logger.js';
+import { apiMiddlewares, json, merchantId } from './http.js';
 
 export function createGetPaymentQrHandler(repo: () => PaymentRepository) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
@@ -33,9 +32,7 @@ export function createGetPaymentQrHandler(repo: () => PaymentRepository) {
       };
       return json(200, body, { 'Cache-Control': 'no-store' });
     },
-  )
-    .use(withLogContext())
-    .use(problemErrors());
+  ).use(apiMiddlewares());
 }
 
 export const handler = createGetPaymentQrHandler(awsRepository);

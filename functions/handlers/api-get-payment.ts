@@ -6,13 +6,12 @@ import { awsRepository } from '../adapters/container.js';
 import { NotFoundError } from '../core/errors.js';
 import type { PaymentRepository } from '../core/repository.js';
 import { getPayment } from '../core/use-cases/read-payments.js';
-import { json, merchantId, problemErrors } from './http.js';
-import { withLogContext } from './logger.js';
+import { apiMiddlewares, json, merchantId } from './http.js';
 
 export function paymentIdFrom(event: APIGatewayProxyEvent): string {
   const id = event.pathParameters?.id ?? '';
-  // A malformed id cannot name anyone's payment: answer like any other unknown id.
-  if (!PaymentIdSchema.safeParse(id).success) throw new NotFoundError(`No payment ${id}.`);
+  // A malformed id cannot name anyone's payment: answer like any other unknown id, without echoing it.
+  if (!PaymentIdSchema.safeParse(id).success) throw new NotFoundError('No such payment.');
   return id;
 }
 
@@ -25,9 +24,7 @@ export function createGetPaymentHandler(repo: () => PaymentRepository) {
       );
       return json(200, payment);
     },
-  )
-    .use(withLogContext())
-    .use(problemErrors());
+  ).use(apiMiddlewares());
 }
 
 export const handler = createGetPaymentHandler(awsRepository);

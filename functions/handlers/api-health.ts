@@ -1,11 +1,8 @@
 /** GET /v1/health — liveness of the API itself (no dependencies are called). */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { json, problemErrors } from './http.js';
-import { withLogContext } from './logger.js';
+import { apiMiddlewares, json } from './http.js';
 
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>(async () =>
   json(200, { status: 'ok', time: new Date().toISOString() }),
-)
-  .use(withLogContext())
-  .use(problemErrors());
+).use(apiMiddlewares());

@@ -7,8 +7,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { awsCallbackIntakeDeps } from '../adapters/container.js';
 import { acceptBrowserReturn, type CallbackIntakeDeps } from '../core/use-cases/kbank-callbacks.js';
-import { MAX_BODY_BYTES, problemErrors } from './http.js';
-import { withLogContext } from './logger.js';
+import { apiMiddlewares } from './http.js';
 
 const PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Payment received</title>
 <meta name="viewport" content="width=device-width,initial-scale=1"></head>
@@ -19,7 +18,8 @@ export function createKbankReturnHandler(deps: () => Pick<CallbackIntakeDeps, 'q
     async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
       const raw =
         event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-      const form = new URLSearchParams(raw && raw.length <= MAX_BODY_BYTES ? raw : '');
+      // Bodies over MAX_BODY_BYTES never get here (bodyLimit answers 413).
+      const form = new URLSearchParams(raw ?? '');
       await acceptBrowserReturn(deps(), {
         ...(form.get('objectId') === null ? {} : { objectId: form.get('objectId') ?? '' }),
         ...(form.get('status') === null ? {} : { status: form.get('status') ?? '' }),
@@ -30,9 +30,7 @@ export function createKbankReturnHandler(deps: () => Pick<CallbackIntakeDeps, 'q
         body: PAGE,
       };
     },
-  )
-    .use(withLogContext())
-    .use(problemErrors());
+  ).use(apiMiddlewares());
 }
 
 export const handler = createKbankReturnHandler(awsCallbackIntakeDeps);

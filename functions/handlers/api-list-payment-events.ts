@@ -6,8 +6,7 @@ import { awsRepository } from '../adapters/container.js';
 import type { PaymentRepository } from '../core/repository.js';
 import { listPaymentEvents } from '../core/use-cases/read-payments.js';
 import { paymentIdFrom } from './api-get-payment.js';
-import { json, merchantId, parseWith, problemErrors } from './http.js';
-import { withLogContext } from './logger.js';
+import { apiMiddlewares, json, merchantId, parseWith } from './http.js';
 
 export function createListPaymentEventsHandler(repo: () => PaymentRepository) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
@@ -28,9 +27,7 @@ export function createListPaymentEventsHandler(repo: () => PaymentRepository) {
       );
       return json(200, page);
     },
-  )
-    .use(withLogContext())
-    .use(problemErrors());
+  ).use(apiMiddlewares());
 }
 
 export const handler = createListPaymentEventsHandler(awsRepository);

@@ -5,8 +5,7 @@ import { ListPaymentsQuerySchema } from '../../schemas/api.js';
 import { awsRepository } from '../adapters/container.js';
 import type { PaymentSearch } from '../core/repository.js';
 import { searchPayments } from '../core/use-cases/search-payments.js';
-import { json, merchantId, parseWith, problemErrors } from './http.js';
-import { withLogContext } from './logger.js';
+import { apiMiddlewares, json, merchantId, parseWith } from './http.js';
 
 export function createListPaymentsHandler(repo: () => PaymentSearch) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
@@ -29,9 +28,7 @@ export function createListPaymentsHandler(repo: () => PaymentSearch) {
       );
       return json(200, page);
     },
-  )
-    .use(withLogContext())
-    .use(problemErrors());
+  ).use(apiMiddlewares());
 }
 
 export const handler = createListPaymentsHandler(awsRepository);

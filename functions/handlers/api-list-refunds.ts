@@ -6,8 +6,7 @@ import { awsRepository } from '../adapters/container.js';
 import type { PaymentRepository, RefundRepository } from '../core/repository.js';
 import { listRefunds } from '../core/use-cases/read-refunds.js';
 import { paymentIdFrom } from './api-get-payment.js';
-import { json, merchantId, parseWith, problemErrors } from './http.js';
-import { withLogContext } from './logger.js';
+import { apiMiddlewares, json, merchantId, parseWith } from './http.js';
 
 export function createListRefundsHandler(repo: () => PaymentRepository & RefundRepository) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
@@ -28,9 +27,7 @@ export function createListRefundsHandler(repo: () => PaymentRepository & RefundR
       );
       return json(200, page);
     },
-  )
-    .use(withLogContext())
-    .use(problemErrors());
+  ).use(apiMiddlewares());
 }
 
 export const handler = createListRefundsHandler(awsRepository);

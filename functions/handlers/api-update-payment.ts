@@ -7,8 +7,7 @@ import type { CostService } from '../core/ports.js';
 import { changeAmount } from '../core/use-cases/change-amount.js';
 import type { ManualCaptureDeps } from '../core/use-cases/request-capture.js';
 import { paymentIdFrom } from './api-get-payment.js';
-import { idempotencyKey, json, jsonBody, merchantId, problemErrors } from './http.js';
-import { withLogContext } from './logger.js';
+import { apiMiddlewares, idempotencyKey, json, jsonBody, merchantId, storedRefusal } from './http.js';
 
 export function createUpdatePaymentHandler(deps: () => ManualCaptureDeps & { cost: CostService }) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
@@ -21,6 +20,7 @@ export function createUpdatePaymentHandler(deps: () => ManualCaptureDeps & { cos
         merchantId: merchant,
         paymentId,
         idempotencyKey: key,
+        refusal: storedRefusal(event),
         amount: body.amount,
         currency: body.currency,
         order: {
@@ -34,9 +34,7 @@ export function createUpdatePaymentHandler(deps: () => ManualCaptureDeps & { cos
       });
       return json(response.statusCode, response.body, replayed ? { 'Idempotent-Replayed': 'true' } : {});
     },
-  )
-    .use(withLogContext())
-    .use(problemErrors());
+  ).use(apiMiddlewares());
 }
 
 export const handler = createUpdatePaymentHandler(awsChangeAmountDeps);

@@ -1,14 +1,14 @@
 /**
- * What every API handler shares: reading the API Gateway proxy event (merchant, headers, JSON body with
- * a size limit) and turning any error into an RFC 9457 problem that never leaks internals.
+ * What every API handler shares: its middlewares (body size limit, errors as RFC 9457 problems that never
+ * leak internals), and reading the API Gateway proxy event (merchant, headers, JSON body).
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
 import { IdempotencyKeySchema, type Problem } from '../../schemas/api.js';
 import { PaymentError, ValidationError } from '../core/errors.js';
-import { ReplayedRefusal } from '../core/use-cases/idempotent.js';
-import { logger } from './logger.js';
+import { type RefusalResponse, ReplayedRefusal } from '../core/use-cases/idempotent.js';
+import { logger, withLogContext } from './logger.js';
 
 /** Bodies larger than this are refused before parsing (API Gateway's own limit is 10 MB). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -55,6 +55,49 @@ const TITLES: Record<number, string> = {
   500: 'Internal Server Error',
 };
 
+/**
+ * Problem details for codes whose messages are written for operators: they name versions, dependencies
+ * and what those answered. The client gets what it can act on instead.
+ */
+const PUBLIC_DETAILS: Record<string, string> = {
+  stale_write: 'The payment was changed by another request; retry.',
+  cost_service_rejected: 'The order could not be priced (for example an unknown SKU); check its lines.',
+  cost_service_unavailable:
+    'The order could not be priced right now. It is safe to retry with the same Idempotency-Key.',
+};
+
+/**
+ * Codes whose messages are written for API clients: they name only what the client sent or may read
+ * (ids, statuses, amounts). Any other code's message stays in the logs.
+ */
+const CLIENT_MESSAGE_CODES = new Set([
+  'resource_not_found',
+  'unauthorized',
+  'invalid_checksum',
+  'idempotency_key_in_use',
+  'idempotency_key_reused',
+  'state_conflict',
+  'invalid_transition',
+  'payment_cancel_in_progress',
+  'payment_not_capturable',
+  'payment_not_cancelable',
+  'amount_not_changeable',
+  'reauthorization_required',
+  'cost_mismatch',
+  'payment_not_refundable',
+  'refund_exceeds_refundable',
+  'no_qr',
+]);
+
+function publicDetail(error: PaymentError, status: number): string {
+  const fixed = PUBLIC_DETAILS[error.code];
+  if (fixed) return fixed;
+  if (CLIENT_MESSAGE_CODES.has(error.code)) return error.message;
+  return status >= 500
+    ? 'A service we depend on is unavailable. It is safe to retry with the same Idempotency-Key.'
+    : 'The request cannot be completed.';
+}
+
 export function problemResponse(
   problem: Problem,
   headers: Record<string, string> = {},
@@ -81,13 +124,24 @@ export function toProblem(error: unknown, instance?: string): Problem {
     return { ...base(400, error.code, error.message), errors: error.details };
   if (error instanceof PaymentError) {
     const status = STATUS_BY_CODE[error.code] ?? (error.retryable ? 503 : 409);
-    return base(status, error.code, error.message);
+    return base(status, error.code, publicDetail(error, status));
   }
   return base(
     500,
     'internal_error',
     'Something went wrong on our side. It is safe to retry with the same Idempotency-Key.',
   );
+}
+
+/**
+ * What a refusal leaves under its Idempotency-Key: the very problem its first answer was, so that the
+ * same key replays it (idempotent.ts stores only terminal 4xx refusals).
+ */
+export function storedRefusal(event: APIGatewayProxyEvent): RefusalResponse {
+  return (error) => {
+    const problem = toProblem(error, event.path);
+    return { statusCode: problem.status, body: problem };
+  };
 }
 
 /** The last middleware: errors become problems; unexpected ones are logged with their stack, not sent. */
@@ -100,11 +154,48 @@ export function problemErrors(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayP
         return;
       }
       const problem = toProblem(request.error, request.event?.path);
-      if (problem.status >= 500) logger.error('unhandled error', { error: request.error as Error });
-      else logger.info('request refused', { code: problem.code, status: problem.status });
+      if (problem.status >= 500) {
+        logger.error('request failed', {
+          code: problem.code,
+          status: problem.status,
+          error: request.error as Error,
+        });
+      } else logger.info('request refused', { code: problem.code, status: problem.status });
       request.response = problemResponse(problem);
     },
   };
+}
+
+/** The size of the event's body as the client sent it (a base64 body counts decoded). */
+export function bodyBytes(event: APIGatewayProxyEvent): number {
+  if (!event.body) return 0;
+  return Buffer.byteLength(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+}
+
+export function payloadTooLarge(): HttpProblem {
+  return new HttpProblem(
+    413,
+    'payload_too_large',
+    TITLES[413] ?? '',
+    `Bodies are limited to ${MAX_BODY_BYTES} bytes.`,
+  );
+}
+
+/**
+ * Refuses a body over MAX_BODY_BYTES with 413 before the handler runs, on every route (GETs and the
+ * KBank callbacks included): API Gateway itself lets up to 10 MB through to every function.
+ */
+export function bodyLimit(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    before: async (request) => {
+      if (bodyBytes(request.event) > MAX_BODY_BYTES) throw payloadTooLarge();
+    },
+  };
+}
+
+/** What every API handler uses, in this order: log context, the body limit, errors as problems. */
+export function apiMiddlewares() {
+  return [withLogContext(), bodyLimit(), problemErrors()];
 }
 
 export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
@@ -127,14 +218,7 @@ export function jsonBody<T extends z.ZodType>(event: APIGatewayProxyEvent, schem
   const raw =
     event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (!raw) throw new ValidationError('A JSON body is required.', [{ field: '', message: 'required' }]);
-  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
-    throw new HttpProblem(
-      413,
-      'payload_too_large',
-      TITLES[413] ?? '',
-      `Bodies are limited to ${MAX_BODY_BYTES} bytes.`,
-    );
-  }
+  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw payloadTooLarge();
   const contentType = header(event, 'content-type') ?? '';
   if (!/^application\/(.+\+)?json\b/i.test(contentType)) {
     throw new HttpProblem(

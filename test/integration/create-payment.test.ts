@@ -41,12 +41,23 @@ function flakyWorkflow(failures: number): WorkflowStarter & { started: string[] 
 }
 
 it('finishes the same payment when a retry comes after the first request crashed before starting the saga', async () => {
-  const workflow = flakyWorkflow(1);
+  // A crash: the first request wrote the payment, then its Lambda died while starting the saga (it
+  // never answers, so nothing of ours runs after it).
+  let crashed = false;
+  const workflow = flakyWorkflow(0);
+  const hanging: WorkflowStarter = {
+    start: (paymentId, input) => {
+      if (crashed) return workflow.start(paymentId, input);
+      crashed = true;
+      return new Promise<void>(() => undefined);
+    },
+  };
   let now = new Date('2026-11-22T00:00:00Z');
-  const deps = { repo, idempotency: repo, workflow, clock: { now: () => now }, ids: ulidIds };
+  const deps = { repo, idempotency: repo, workflow: hanging, clock: { now: () => now }, ids: ulidIds };
   const command = { merchantId: 'm1', idempotencyKey: 'crash-1', request };
 
-  await expect(createPayment(deps, command)).rejects.toThrow('Step Functions unavailable');
+  void createPayment(deps, command);
+  while (!crashed) await new Promise((resolve) => setImmediate(resolve));
   // Too early: the first request may still be running.
   await expect(createPayment(deps, command)).rejects.toBeInstanceOf(IdempotencyInFlightError);
 
@@ -64,4 +75,22 @@ it('finishes the same payment when a retry comes after the first request crashed
     response: { statusCode: 201, body: { id: retried.response.body.id } },
   });
   expect(workflow.started).toHaveLength(1);
+});
+
+it('releases the key when starting the saga fails: a retry at once finishes the same payment', async () => {
+  const workflow = flakyWorkflow(1);
+  const now = new Date('2026-11-22T00:00:00Z');
+  const deps = { repo, idempotency: repo, workflow, clock: { now: () => now }, ids: ulidIds };
+  const command = { merchantId: 'm1', idempotencyKey: 'fail-1', request };
+
+  await expect(createPayment(deps, command)).rejects.toThrow('Step Functions unavailable');
+  // Not locked behind a request that has ended (same instant: no lock expiry involved).
+  const retried = await createPayment(deps, command);
+  expect(retried.replayed).toBe(false);
+  expect(workflow.started).toEqual([retried.response.body.id]);
+  expect(await repo.get(retried.response.body.id)).toMatchObject({ status: 'processing', seq: 1 });
+  // Still the key of that one payment: a different request under it is refused.
+  await expect(
+    createPayment(deps, { ...command, request: { ...request, amount: 19901 } }),
+  ).rejects.toMatchObject({ code: 'idempotency_key_reused' });
 });

@@ -140,7 +140,10 @@ export function fixedCost(totalAmount: number): CostService {
 
 /** Idempotency keys in memory: claim, replay once completed, refuse another request under the key. */
 export class MemoryIdempotency implements IdempotencyStore {
-  keys = new Map<string, { fingerprint: string; resourceId: string; response?: StoredResponse }>();
+  keys = new Map<
+    string,
+    { fingerprint: string; resourceId: string; response?: StoredResponse; released?: boolean }
+  >();
   async reserve(request: { scope: string; key: string; fingerprint: string; resourceId: string }) {
     const id = `${request.scope}#${request.key}`;
     const held = this.keys.get(id);
@@ -149,11 +152,19 @@ export class MemoryIdempotency implements IdempotencyStore {
       return { kind: 'proceed' as const, resourceId: request.resourceId };
     }
     if (held.fingerprint !== request.fingerprint) throw new IdempotencyMismatchError('reused');
+    if (!held.response && held.released) {
+      held.released = false;
+      return { kind: 'proceed' as const, resourceId: held.resourceId };
+    }
     if (!held.response) throw new IdempotencyInFlightError('in flight');
     return { kind: 'replay' as const, resourceId: held.resourceId, response: held.response };
   }
   async complete(request: { scope: string; key: string; response: StoredResponse }) {
     const held = this.keys.get(`${request.scope}#${request.key}`);
     if (held) held.response = request.response;
+  }
+  async release(request: { scope: string; key: string }) {
+    const held = this.keys.get(`${request.scope}#${request.key}`);
+    if (held && !held.response) held.released = true;
   }
 }

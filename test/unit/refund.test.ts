@@ -296,17 +296,19 @@ describe('createRefund', () => {
     });
     expect(repo.refunds.size).toBe(0);
     expect((await repo.get(payment.id))?.seq).toBe(5);
+    // Not even its Idempotency-Key: the ownership check comes before the key is reserved.
+    expect(deps.idempotency.keys.size).toBe(0);
   });
 
   it('re-reads after a lost race and refuses what no longer fits', async () => {
     const { repo, payment, deps, command } = setup();
-    // Another refund takes 9000 between this request's read and its write.
+    // Another refund takes 9000 between this request's read and its write (the first read is the
+    // ownership check made before the key is reserved).
     const original = repo.get.bind(repo);
-    let raced = false;
+    let reads = 0;
     repo.get = async (id: string) => {
       const read = await original(id);
-      if (!raced && read) {
-        raced = true;
+      if (++reads === 2 && read) {
         const { change, refund } = reserveRefund(read, { refundId: 're_other', amount: 9000 }, NOW);
         await repo.commitRefund(change, { next: refund, previousStatus: null, reserve: 9000 });
       }

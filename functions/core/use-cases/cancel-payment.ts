@@ -17,7 +17,6 @@ import {
   type ManualCaptureDeps,
   type PaymentCommand,
   type PaymentResponse,
-  storeRefusal,
 } from './request-capture.js';
 
 export const CANCELED_BY_MERCHANT = 'PaymentCanceled';
@@ -37,6 +36,8 @@ export async function cancelPayment(
   deps: CancelPaymentDeps,
   command: PaymentCommand,
 ): Promise<{ response: PaymentResponse; replayed: boolean }> {
+  // Another merchant's or an unknown payment is refused before anything is written under the key.
+  await ownedPayment(deps.repo, command.merchantId, command.paymentId);
   return idempotent(
     deps,
     {
@@ -47,7 +48,7 @@ export async function cancelPayment(
       resourceId: command.paymentId,
     },
     async () => resume(deps, await recordCancel(deps, command)),
-    (error) => (error instanceof ConflictError ? storeRefusal(error) : undefined),
+    command.refusal,
   );
 }
 

@@ -17,7 +17,6 @@ import {
   onLatestVersion,
   type PaymentCommand,
   type PaymentResponse,
-  storeRefusal,
 } from './request-capture.js';
 
 export interface ChangeAmountCommand extends PaymentCommand {
@@ -30,6 +29,8 @@ export async function changeAmount(
   deps: ManualCaptureDeps & { cost: CostService },
   command: ChangeAmountCommand,
 ): Promise<{ response: PaymentResponse; replayed: boolean }> {
+  // Another merchant's or an unknown payment is refused before anything is written under the key.
+  await ownedPayment(deps.repo, command.merchantId, command.paymentId);
   return idempotent(
     deps,
     {
@@ -94,12 +95,9 @@ export async function changeAmount(
         await resumeWaiting(deps, payment, change.next);
         return { statusCode: 200, body: paymentView(change.next) };
       }),
-    (error) =>
-      error instanceof ConflictError
-        ? storeRefusal(error)
-        : error instanceof CostMismatch
-          ? storeRefusal(error, 422)
-          : undefined,
+    // Stored: not changeable, an increase, a cost mismatch, a currency change, an order the cost service
+    // cannot price. Released: the cost service down (503), a race lost for the whole budget.
+    command.refusal,
   );
 }
 

@@ -9,7 +9,7 @@ import type { Clock, IdempotencyStore, StoredResponse, WorkflowStarter } from '.
 import type { PaymentRepository } from '../repository.js';
 import { eventDetail, paymentView } from '../views.js';
 import { DEFAULT_QR_WINDOW_SECONDS, DEFAULT_REDIRECT_WINDOW_SECONDS } from './customer-action.js';
-import { idempotent } from './idempotent.js';
+import { idempotent, type RefusalResponse } from './idempotent.js';
 
 /**
  * How long a manual-capture authorization waits for the merchant before the saga voids it: KBank card
@@ -40,6 +40,8 @@ export interface CreatePaymentCommand {
   merchantId: string;
   idempotencyKey: string;
   request: CreatePaymentRequest;
+  /** The response stored for a terminal refusal, so that the same key replays it (see idempotent.ts). */
+  refusal?: RefusalResponse;
 }
 
 export interface CreatePaymentResult {
@@ -96,5 +98,6 @@ export async function createPayment(
       });
       return { statusCode: 201, body: paymentView(payment) };
     },
+    command.refusal,
   );
 }

@@ -6,14 +6,15 @@
  * crash finishes the same refund instead of reserving a second one.
  */
 import type { CreateRefundRequest, RefundResource } from '../../../schemas/api.js';
-import { NotFoundError, type PaymentError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import type { IdGenerator } from '../ids.js';
 import type { Clock, IdempotencyStore, StoredResponse, WorkflowStarter } from '../ports.js';
 import { type Refund, reserveRefund } from '../refund.js';
 import type { PaymentRepository, RefundRepository } from '../repository.js';
 import { refundView } from '../views.js';
 import { type ContentionPolicy, DEFAULT_CONTENTION, retryOnStaleWrite } from './contention.js';
-import { idempotent } from './idempotent.js';
+import { idempotent, type RefusalResponse } from './idempotent.js';
+import { ownedPayment } from './read-payments.js';
 
 export interface CreateRefundDeps {
   repo: PaymentRepository & RefundRepository;
@@ -32,10 +33,10 @@ export interface CreateRefundCommand {
   idempotencyKey: string;
   request: CreateRefundRequest;
   /**
-   * The response stored for a typed refusal (unknown payment, not refundable, too much), so a retry with
-   * the same key gets the same answer. Given by the API layer, which owns the problem format.
+   * The response stored for a typed refusal (not refundable, too much), so a retry with the same key
+   * gets the same answer. Given by the API layer, which owns the problem format.
    */
-  refusal?: (error: PaymentError) => StoredResponse | undefined;
+  refusal?: RefusalResponse;
 }
 
 export interface CreateRefundResult {
@@ -50,6 +51,8 @@ export async function createRefund(
   command: CreateRefundCommand,
 ): Promise<CreateRefundResult> {
   const { paymentId, request } = command;
+  // Another merchant's or an unknown payment is refused before anything is written under the key.
+  await ownedPayment(deps.repo, command.merchantId, paymentId);
   return idempotent(
     deps,
     {

@@ -10,7 +10,7 @@ import type { Clock, IdempotencyStore, StoredResponse, TaskNotifier } from '../p
 import type { PaymentRepository } from '../repository.js';
 import { eventDetail, paymentView } from '../views.js';
 import { DEFAULT_CONTENTION, retryOnStaleWrite } from './contention.js';
-import { idempotent } from './idempotent.js';
+import { idempotent, type RefusalResponse } from './idempotent.js';
 import { ownedPayment } from './read-payments.js';
 
 export interface ManualCaptureDeps {
@@ -25,26 +25,18 @@ export interface PaymentCommand {
   merchantId: string;
   paymentId: string;
   idempotencyKey: string;
+  /** The response stored for a terminal refusal, so that the same key replays it (see idempotent.ts). */
+  refusal?: RefusalResponse;
 }
 
 export type PaymentResponse = StoredResponse & { body: PaymentResource };
-
-/** Refusals a retry cannot change are stored under the key and replayed (see idempotent.ts). */
-export const storeRefusal = (error: { code: string; message: string }, status = 409): StoredResponse => ({
-  statusCode: status,
-  body: {
-    type: `/problems/${error.code}`,
-    title: 'Conflict',
-    status,
-    code: error.code,
-    detail: error.message,
-  },
-});
 
 export async function requestCapture(
   deps: ManualCaptureDeps,
   command: PaymentCommand & { amount?: number },
 ): Promise<{ response: PaymentResponse; replayed: boolean }> {
+  // Another merchant's or an unknown payment is refused before anything is written under the key.
+  await ownedPayment(deps.repo, command.merchantId, command.paymentId);
   return idempotent(
     deps,
     {
@@ -78,7 +70,7 @@ export async function requestCapture(
         await deps.repo.commit(change);
         return resume(deps, change.next);
       }),
-    (error) => (error instanceof ConflictError ? storeRefusal(error) : undefined),
+    command.refusal,
   );
 }
 
