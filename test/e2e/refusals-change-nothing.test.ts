@@ -333,10 +333,10 @@ describe('failures a retry may change never leave the key locked', () => {
     for (const answer of answers.filter((a) => a.status !== 202)) {
       expect(answer.status).toBe(409);
       expect([
-        'payment_changed',
         'stale_write',
         'payment_not_capturable',
         'payment_not_cancelable',
+        'payment_cancel_in_progress',
       ]).toContain(answer.body.code);
       expect(answer.body.detail).not.toMatch(/version|since|\bseq\b|table|arn:/i);
     }

@@ -204,7 +204,7 @@ describe('a customer paying in the race with the cancel', () => {
       } else {
         expect(canceled.status).toBe(409);
         expect(paid.status).toBe(200);
-        expect(['payment_not_cancelable', 'payment_changed']).toContain(canceled.body.code);
+        expect(['payment_not_cancelable', 'payment_cancel_in_progress']).toContain(canceled.body.code);
         expect(run.payment).toMatchObject({ status: 'succeeded', amountCaptured: 72500 });
         expect(run.events).not.toContain('payment.canceled');
       }

@@ -92,7 +92,9 @@ describe('manual capture', () => {
     );
     expect(results.map((r) => r.status).sort()).toEqual([202, 409]);
     const loser = results.find((r) => r.status === 409);
-    expect(['payment_changed', 'payment_not_capturable']).toContain(loser?.body.code);
+    expect(['payment_not_capturable', 'payment_not_cancelable', 'payment_cancel_in_progress']).toContain(
+      loser?.body.code,
+    );
     const captured = amounts[results.findIndex((r) => r.status === 202)];
     await stack.runner.waitForExecution(id, 20_000);
     expect(await stack.repo.get(id)).toMatchObject({ status: 'succeeded', amountCaptured: captured });

@@ -138,7 +138,13 @@ async function waiting(
     contention: { ...DEFAULT_CONTENTION, sleep: async () => undefined },
   };
   const cancel = (key: string) =>
-    cancelPayment(api, { merchantId: MERCHANT, paymentId: payment.id, idempotencyKey: key });
+    cancelPayment(api, {
+      merchantId: MERCHANT,
+      paymentId: payment.id,
+      idempotencyKey: key,
+      // The handler stores the problem it answered (functions/handlers/http.ts storedRefusal).
+      refusal: (error) => ({ statusCode: 409, body: { code: error.code } }),
+    });
   return { repo, saga, api, cancel, failed, id: payment.id, reference, calls: scripted.calls };
 }
 
