@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { ulid } from '../../functions/core/ids.js';
 import { newPayment } from '../../functions/core/payment.js';
+import { reserveRefund } from '../../functions/core/refund.js';
 import { MAGIC_CARDS } from '../../local/kbank-simulator.js';
 import type { LocalStack } from '../../local/stack.js';
 import { api, paymentBody, startTestStack, tokenize } from '../support/stack.js';
@@ -128,4 +129,34 @@ it('finds a Thai QR paid while its saga was dead: the notify hands it to the swe
   await stack.runner.waitForExecution(`${id}-r1`, 20_000);
   expect(await payment(id)).toMatchObject({ status: 'succeeded', amountCaptured: 72500 });
   expect(stack.bus.events({ paymentId: id }).map((event) => event.detailType)).toContain('payment.captured');
+});
+
+it('starts the refund saga of a refund reserved just before a crash, and the refund completes once', async () => {
+  const token = await tokenize(stack, MAGIC_CARDS.visa.number);
+  const created = await api(stack, 'POST', '/v1/payments', {
+    body: paymentBody(token),
+    idempotencyKey: randomUUID(),
+  });
+  const id: string = created.body.id;
+  await stack.runner.waitForExecution(id, 20_000);
+  const paid = await until(
+    () => payment(id),
+    (p) => p?.status === 'succeeded',
+    'succeeded',
+  );
+  if (!paid) throw new Error('no payment');
+  // What create-refund commits before StartExecution, and then nothing (the crash).
+  const { change, refund } = reserveRefund(paid, { refundId: `re_${ulid()}`, amount: 20000 }, new Date());
+  await stack.repo.commitRefund(change, { next: refund, previousStatus: null, reserve: refund.amount });
+
+  const report = await stack.sweep(everythingDue);
+  expect(report).toMatchObject({ restarted: 1, errors: 0 });
+  const execution = await stack.refundRunner.waitForExecution(refund.id, 20_000);
+  expect(execution.status).toBe('SUCCEEDED');
+  expect(await stack.repo.getRefund(id, refund.id)).toMatchObject({ status: 'succeeded', kbankCalls: 1 });
+  expect(await payment(id)).toMatchObject({ amountRefunded: 20000, amountRefundPending: 0 });
+  const charge = stack.kbank.charges().find((c) => c.referenceOrder.startsWith(id));
+  expect(charge?.refundedAmount).toBe(20000);
+  // Closed: a second pass finds nothing of it.
+  expect((await stack.sweep(everythingDue)).restarted).toBe(0);
 });

@@ -140,7 +140,8 @@ async function sweepRefund(deps: SweepDeps, item: DueItem, now: Date): Promise<S
   const refund = await deps.repo.getRefund(item.paymentId, item.refundId);
   if (!refund) return 'skipped';
   const dueAt = refundDueAt(refund, policy);
-  if (!dueAt || dueAt > now.toISOString()) return 'skipped';
+  // As for payments: skip one that moved since the index was read (its saga is alive).
+  if (!dueAt || (dueAt > now.toISOString() && refund.updatedAt > item.at)) return 'skipped';
   const restarts = refund.reconciliation?.restarts ?? 0;
   const current = executionName(refund.id, restarts);
   const run = await deps.refunds.status(current);
