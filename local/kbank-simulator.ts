@@ -640,6 +640,15 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
         ? { status: 200, body: null, html: donePage(done) }
         : { status: 200, body: toWire(done) };
     }
+    if (path === '/_sim/charges') {
+      // Read-only, for reconciliation checks from another process (npm run chaos): what charges() returns.
+      requireMethod(method, 'GET');
+      const list = [...charges.values()].map((charge) => {
+        const { tokenId: _token, ...listed } = structuredClone(refresh(charge));
+        return listed;
+      });
+      return { status: 200, body: { object: 'list', data: list } };
+    }
     if (path === '/_sim/faults') {
       requireMethod(method, 'POST');
       return setFaultsReply(await readJson(req));
