@@ -311,6 +311,9 @@ export function createAslRunner(options: AslRunnerOptions): AslRunner {
     const token = tokens.issue(record.name);
     const resolved = replaceDeep(parameters, TOKEN_PLACEHOLDER, token);
     const { promise, resolve, reject } = deferred<unknown>();
+    // Settled early (a SendTaskFailure or the timeout while the integration is still in flight), it is
+    // awaited only below: marked handled so that Node does not take it for an unhandled rejection and exit.
+    promise.catch(() => undefined);
     const entry: PendingEntry = {
       token,
       executionName: record.name,

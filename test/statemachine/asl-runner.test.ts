@@ -556,6 +556,49 @@ describe('ASL runner: .waitForTaskToken', () => {
     expect(done.output).toBe('done early');
   });
 
+  it('takes a failure sent while the integration call is still in flight into its Catch, without an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    let runner: AslRunner | undefined;
+    ({ runner } = runnerFor(
+      {
+        StartAt: 'AwaitCapture',
+        States: {
+          AwaitCapture: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+            Parameters: { FunctionName: 'slow-store', Payload: { 'token.$': '$$.Task.Token' } },
+            Catch: [{ ErrorEquals: ['PaymentCanceled'], ResultPath: '$.canceled', Next: 'Canceled' }],
+            End: true,
+          },
+          Canceled: { Type: 'Pass', End: true },
+        },
+      },
+      {
+        lambdas: {
+          // The merchant's cancel fails the token as soon as it is stored, before the Lambda has returned.
+          'slow-store': async (event: { token: string }) => {
+            runner?.sendTaskFailure(event.token, 'PaymentCanceled', 'canceled by the merchant');
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            return null;
+          },
+        },
+      },
+    ));
+    try {
+      runner.startExecution('pay_cancel_early', {});
+      const done = await runner.waitForExecution('pay_cancel_early', WAIT);
+
+      expect(done.output).toEqual({
+        canceled: { Error: 'PaymentCanceled', Cause: 'canceled by the merchant' },
+      });
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('times out into States.Timeout, which States.TaskFailed does not catch, and spends the token', async () => {
     const started = Date.now();
     const { runner } = runnerFor(
