@@ -53,6 +53,8 @@ export interface CheckReport {
     amountMismatches: number;
     acceptedNotCarriedOut: number;
     forgedAccepted: number;
+    /** The stack exited by itself (not one of the run's SIGKILLs). */
+    stackCrashes: number;
   };
   findings: {
     untrackedCharges: Finding[];
@@ -106,6 +108,7 @@ export async function check(
   client: ChaosClient,
   flows: Flow[],
   forgedAccepted: number,
+  stackCrashes: number,
   onProgress: (done: number, total: number) => void = () => undefined,
 ): Promise<CheckReport> {
   const simAnswer = await client.kbank('kbank._sim.charges', 'GET', '/_sim/charges');
@@ -132,6 +135,7 @@ export async function check(
       amountMismatches: 0,
       acceptedNotCarriedOut: 0,
       forgedAccepted,
+      stackCrashes,
     },
     findings: {
       untrackedCharges: [],

@@ -4,7 +4,7 @@
  * dir and ports, as a crashed host would be.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -54,6 +54,10 @@ export class StackProcess {
   readonly counts: StackLogCounts = { errors: 0, warnings: 0, unresolved: 0, deadLettered: 0, handedBack: 0 };
   readonly sweepTimer = localStackHasSweepInterval();
   starts = 0;
+  /** Exits nobody asked for (the stack crashed by itself), with their exit code or signal. */
+  readonly crashes: string[] = [];
+  /** Called on such an exit (the supervisor restarts it). */
+  onCrash: (() => void) | null = null;
 
   constructor(private readonly options: StackProcessOptions) {
     this.log = createWriteStream(options.logFile, { flags: 'a' });
@@ -124,6 +128,15 @@ export class StackProcess {
       await sleep(100);
     }
     if (!existsSync(stateFile)) throw new Error(`${stateFile} was not written`);
+    child.once('exit', (code, signal) => {
+      if (this.child !== child) return;
+      this.child = null;
+      this.crashes.push(String(code ?? signal));
+      this.log.write(
+        `[chaos] ${new Date().toISOString()} the local stack exited by itself (${code ?? signal})\n`,
+      );
+      this.onCrash?.();
+    });
     return JSON.parse(readFileSync(stateFile, 'utf8')) as StackInfo;
   }
 
@@ -154,7 +167,10 @@ export class StackProcess {
   async kill(): Promise<void> {
     const child = this.child;
     this.child = null;
-    if (!child || child.pid === undefined) return;
+    if (!child || child.pid === undefined) {
+      await this.killLeftovers();
+      return;
+    }
     this.log.write(`[chaos] ${new Date().toISOString()} SIGKILL\n`);
     const exited = new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) resolve();
@@ -166,12 +182,38 @@ export class StackProcess {
       // already gone
     }
     await exited;
+    await this.killLeftovers();
+  }
+
+  /**
+   * A DynamoDB Local the launcher started in a process group of its own survives the group's SIGKILL (the
+   * local stack is being changed to make it die with its parent). It is found by our own data dir on its
+   * command line, killed by pid, and waited for: the restart needs its port.
+   */
+  private async killLeftovers(): Promise<void> {
+    const marker = join(this.options.workDir, 'dynamodb');
+    for (let round = 0; round < 50; round++) {
+      const pids = processesMentioning(marker);
+      if (pids.length === 0) return;
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
+      await sleep(100);
+    }
   }
 
   /** Ctrl-C as a person would stop it; SIGKILL after 20 s. */
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.pid === undefined) return;
+    if (!child || child.pid === undefined) {
+      await this.killLeftovers();
+      await new Promise<void>((resolve) => this.log.end(resolve));
+      return;
+    }
     const exited = new Promise<boolean>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) resolve(true);
       else child.once('exit', () => resolve(true));
@@ -186,6 +228,29 @@ export class StackProcess {
       // the group is gone
     }
     this.child = null;
+    await this.killLeftovers();
     await new Promise<void>((resolve) => this.log.end(resolve));
   }
+}
+
+/** Pids whose command line contains `text` (Linux /proc; none elsewhere). */
+function processesMentioning(text: string): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
+      if (cmdline.includes(text) && state !== 'Z') pids.push(Number(entry));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return pids;
 }
