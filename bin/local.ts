@@ -34,6 +34,8 @@ const stack = await startLocalStack({
   sfnPort: port + 3,
   dynamodbPort: port + 4,
   ...(persistDir ? { persistDir } : {}),
+  // .local records what runs (DynamoDB Local's pidfile), so a start after a crash finds what it left behind.
+  stateDir,
   ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
 });
 
