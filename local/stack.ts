@@ -127,7 +127,7 @@ export interface LocalStackOptions {
   dynamodbEndpoint?: string;
   /** Keep DynamoDB's data in this folder between runs (default: in memory). */
   persistDir?: string;
-  /** The stack's own files (DynamoDB Local's pidfile; with persistDir, more state). Default: persistDir. */
+  /** The stack's own files: DynamoDB Local's pidfile; with persistDir also the callback queue. Default: persistDir. */
   stateDir?: string;
   tableName?: string;
   /** Multiplier for Wait states and Retry intervals: 1 as in AWS, 0 so tests never sleep. */
@@ -187,6 +187,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     const clock = options.clock ?? systemClock;
     const stateDir = options.stateDir ?? options.persistDir;
+    // Persisting: the undelivered callbacks survive a crash, like DynamoDB's data.
+    const kept = (file: string) =>
+      options.persistDir && stateDir ? { statePath: join(stateDir, file) } : {};
     let dynamodbEndpoint = options.dynamodbEndpoint;
     if (!dynamodbEndpoint) {
       const ddb = await startDynamoDbLocal({
@@ -318,6 +321,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         if (batch.batchItemFailures.length > 0) throw new Error('the processor reported a failure');
       },
       visibilityTimeoutMs: options.callbackRetryMs ?? 1000,
+      ...kept('kbank-callbacks.json'),
       onDeadLetter: (message, error) =>
         console.error(
           JSON.stringify({

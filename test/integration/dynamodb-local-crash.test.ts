@@ -24,7 +24,14 @@ import {
 } from '../../local/dynamodb-local.js';
 import { processInfo } from '../../local/processes.js';
 import { readStateFile, writeStateFile } from '../../local/state-file.js';
-import { freePort, goneWithin, type StartedChild, sigkill, startCrashChild } from '../support/processes.js';
+import {
+  freePort,
+  goneWithin,
+  killCrashChildren,
+  type StartedChild,
+  sigkill,
+  startCrashChild,
+} from '../support/processes.js';
 
 jest.setTimeout(180_000);
 
@@ -41,7 +48,8 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
-afterAll(() => {
+afterAll(async () => {
+  await killCrashChildren();
   // A failed assertion must not leave Java running on the shared machine.
   for (const stray of strays) if (stray.pid && processInfo(stray.pid)) process.kill(stray.pid, 'SIGKILL');
   for (const folder of folders) rmSync(folder, { recursive: true, force: true });

@@ -6,6 +6,14 @@ import { processInfo } from '../../local/processes.js';
 
 export const CRASH_CHILD = join(process.cwd(), 'test/support/crash-child.ts');
 
+const started = new Set<ChildProcess>();
+
+/** SIGKILLs every crash child still running: call in afterAll, so a failed test leaves none behind. */
+export async function killCrashChildren(): Promise<void> {
+  await Promise.all([...started].map((child) => sigkill(child)));
+  started.clear();
+}
+
 export interface StartedChild<T> {
   child: ChildProcess;
   info: T;
@@ -26,6 +34,8 @@ export function startCrashChild<T>(
     cwd: process.cwd(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started.add(child);
+  child.once('exit', () => started.delete(child));
   let stdout = '';
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
