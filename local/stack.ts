@@ -127,7 +127,10 @@ export interface LocalStackOptions {
   dynamodbEndpoint?: string;
   /** Keep DynamoDB's data in this folder between runs (default: in memory). */
   persistDir?: string;
-  /** The stack's own files: DynamoDB Local's pidfile; with persistDir also the callback queue. Default: persistDir. */
+  /**
+   * The stack's own files: DynamoDB Local's pidfile; with persistDir also the KBank simulator's state and
+   * the callback queue. Default: persistDir.
+   */
   stateDir?: string;
   tableName?: string;
   /** Multiplier for Wait states and Retry intervals: 1 as in AWS, 0 so tests never sleep. */
@@ -187,7 +190,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     const clock = options.clock ?? systemClock;
     const stateDir = options.stateDir ?? options.persistDir;
-    // Persisting: the undelivered callbacks survive a crash, like DynamoDB's data.
+    // Persisting: KBank's state and the undelivered callbacks survive a crash, like DynamoDB's data.
     const kept = (file: string) =>
       options.persistDir && stateDir ? { statePath: join(stateDir, file) } : {};
     let dynamodbEndpoint = options.dynamodbEndpoint;
@@ -212,6 +215,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       publicKey: KBANK_PUBLIC,
       ...(options.kbankHangMs === undefined ? {} : { hangMs: options.kbankHangMs }),
       now: () => clock.now(),
+      ...kept('kbank-simulator.json'),
     });
     closers.push(() => kbank.close());
     const cost = await startCostSimulator({ port: options.costPort ?? 0, apiKey: COST_API_KEY });
