@@ -2,7 +2,7 @@
  * Starts the local stack (`npm start`): prints its URLs and the demo merchant's credential, writes them
  * to .local/stack.json for the benchmark and scripts, and shuts down cleanly on Ctrl-C.
  *   npm start                    in-memory DynamoDB, fixed ports (API on 3000)
- *   npm start -- --persist       keep data in .local/dynamodb between runs
+ *   npm start -- --persist       keep data in .local between runs and across a crash (DynamoDB, KBank, callbacks)
  *   npm start -- --port 4000     API on another port (KBank +1, cost +2, Step Functions +3, DynamoDB +4)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -34,6 +34,8 @@ const stack = await startLocalStack({
   sfnPort: port + 3,
   dynamodbPort: port + 4,
   ...(persistDir ? { persistDir } : {}),
+  // .local records what runs (DynamoDB Local's pidfile), so a start after a crash finds what it left behind.
+  stateDir,
   ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
 });
 

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { SQSEvent } from 'aws-lambda';
@@ -76,7 +77,7 @@ import type { KbankCallback } from '../schemas/callbacks.js';
 import { type ApiServer, type Route, startApiServer } from './api-server.js';
 import { type AslRunner, createAslRunner, startSfnEndpoint } from './asl-runner.js';
 import { type CostSimulator, startCostSimulator } from './cost-simulator.js';
-import { createTable, localDynamoClientConfig, startDynamoDbLocal } from './dynamodb-local.js';
+import { createTable, localDynamoClientConfig, PID_FILE_NAME, startDynamoDbLocal } from './dynamodb-local.js';
 import { createLocalEventBus, type LocalEventBus } from './event-bus.js';
 import { type KbankSimulator, startKbankSimulator } from './kbank-simulator.js';
 import { lambdaContext } from './lambda-context.js';
@@ -137,6 +138,11 @@ export interface LocalStackOptions {
   dynamodbEndpoint?: string;
   /** Keep DynamoDB's data in this folder between runs (default: in memory). */
   persistDir?: string;
+  /**
+   * The stack's own files: DynamoDB Local's pidfile; with persistDir also the KBank simulator's state and
+   * the callback queue. Default: persistDir.
+   */
+  stateDir?: string;
   tableName?: string;
   /** Multiplier for Wait states and Retry intervals: 1 as in AWS, 0 so tests never sleep. */
   waitScale?: number;
@@ -207,11 +213,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   try {
     const clock = options.clock ?? systemClock;
+    const stateDir = options.stateDir ?? options.persistDir;
+    // Persisting: KBank's state and the undelivered callbacks survive a crash, like DynamoDB's data.
+    const kept = (file: string) =>
+      options.persistDir && stateDir ? { statePath: join(stateDir, file) } : {};
     let dynamodbEndpoint = options.dynamodbEndpoint;
     if (!dynamodbEndpoint) {
       const ddb = await startDynamoDbLocal({
         port: options.dynamodbPort ?? 0,
         ...(options.persistDir ? { dbPath: options.persistDir } : {}),
+        ...(stateDir ? { pidFile: join(stateDir, PID_FILE_NAME) } : {}),
       });
       closers.push(() => ddb.stop());
       dynamodbEndpoint = ddb.endpoint;
@@ -234,6 +245,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       publicKey: KBANK_PUBLIC,
       ...(options.kbankHangMs === undefined ? {} : { hangMs: options.kbankHangMs }),
       now: () => clock.now(),
+      ...kept('kbank-simulator.json'),
     });
     closers.push(() => kbank.close());
     const cost = await startCostSimulator({ port: options.costPort ?? 0, apiKey: COST_API_KEY });
@@ -345,6 +357,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         if (batch.batchItemFailures.length > 0) throw new Error('the processor reported a failure');
       },
       visibilityTimeoutMs: options.callbackRetryMs ?? 1000,
+      ...kept('kbank-callbacks.json'),
       onDeadLetter: (message, error) =>
         console.error(
           JSON.stringify({

@@ -131,6 +131,7 @@ const lazyKbank: Kbank = {
   inquireQr: async (...args) => (await kbank()).inquireQr(...args),
   cancelQr: async (...args) => (await kbank()).cancelQr(...args),
   refundQr: async (...args) => (await kbank()).refundQr(...args),
+  listTransactions: async (...args) => (await kbank()).listTransactions(...args),
 };
 
 const lazyCost: CostService = { quote: async (order) => (await cost()).quote(order) };
