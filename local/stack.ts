@@ -23,6 +23,7 @@ import { StepFunctionsTasks, StepFunctionsWorkflow } from '../functions/adapters
 import { ulidIds } from '../functions/core/ids.js';
 import { type Clock, systemClock } from '../functions/core/ports.js';
 import { DEFAULT_SWEEP_POLICY, type SweepPolicy } from '../functions/core/reconciliation.js';
+import type { ReconciliationRun } from '../functions/core/repository.js';
 import { hashApiKey } from '../functions/core/use-cases/authenticate.js';
 import { authorize } from '../functions/core/use-cases/authorize.js';
 import { awaitAction } from '../functions/core/use-cases/await-action.js';
@@ -40,6 +41,7 @@ import type {
   CallbackIntakeDeps,
   CallbackProcessorDeps,
 } from '../functions/core/use-cases/kbank-callbacks.js';
+import { type ReconcileDeps, reconcileKbank } from '../functions/core/use-cases/reconcile-kbank.js';
 import { reenter } from '../functions/core/use-cases/reenter.js';
 import { refundAtKbank } from '../functions/core/use-cases/refund-at-kbank.js';
 import { DEFAULT_REFUND_POLICY, type RefundSagaDeps } from '../functions/core/use-cases/refund-saga.js';
@@ -74,6 +76,7 @@ import {
   sagaTask,
 } from '../functions/handlers/saga.js';
 import type { KbankCallback } from '../schemas/callbacks.js';
+import { EVENT_SOURCE } from '../schemas/events.js';
 import { type ApiServer, type Route, startApiServer } from './api-server.js';
 import { type AslRunner, createAslRunner, startSfnEndpoint } from './asl-runner.js';
 import { type CostSimulator, startCostSimulator } from './cost-simulator.js';
@@ -193,10 +196,13 @@ export interface LocalStack {
   sweep(options?: { dueBefore?: string; limit?: number }): Promise<SweepReport>;
   /** What the recovery pass on start did (null when it did not run). */
   recovered: SweepReport | null;
+  /** The daily KBank reconciliation for one Bangkok business day (what the scheduled function does). */
+  reconcile(date: string): Promise<ReconciliationRun>;
   close(): Promise<void>;
 }
 
-const KBANK_SECRET = 'skey_test_local';
+/** The simulator's secret key (test-only, not a secret): the ops CLI uses it against a local stack. */
+export const KBANK_SECRET = 'skey_test_local';
 const KBANK_PUBLIC = 'pkey_test_local';
 const COST_API_KEY = 'cost_test_local';
 
@@ -490,6 +496,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onUnresolved: (item, reason) =>
         console.error(JSON.stringify({ level: 'ERROR', message: 'reconciliation unresolved', item, reason })),
     };
+    const reconcileDeps: ReconcileDeps = {
+      repo,
+      kbank: sagaDeps.kbank,
+      clock,
+      events: {
+        publish: async (events) => {
+          for (let i = 0; i < events.length; i += 10) {
+            bus.putEvents(
+              events.slice(i, i + 10).map((event) => ({
+                EventBusName: 'payments',
+                Source: EVENT_SOURCE,
+                DetailType: event.type,
+                Detail: event.detail,
+              })),
+            );
+          }
+        },
+      },
+    };
     const sweepNow = (pass: { dueBefore?: string; limit?: number } = {}) => sweep(sweepDeps, pass);
     const recoverOnStart = options.recoverOnStart ?? options.persistDir !== undefined;
     // Every open item, at once: the executions that were driving them died with the previous process.
@@ -530,6 +555,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamodb,
       sweep: sweepNow,
       recovered,
+      reconcile: (date) => reconcileKbank(reconcileDeps, date),
       close,
     };
   } catch (error) {

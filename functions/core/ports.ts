@@ -355,3 +355,8 @@ export interface MerchantDirectory {
   /** The merchant whose API key hashes to `keyHash` (SHA-256 hex), or null. */
   findByApiKeyHash(keyHash: string): Promise<Merchant | null>;
 }
+
+/** Puts events on the bus (EventBridge on AWS, the local bus locally); resolves once all were accepted. */
+export interface EventPublisher {
+  publish(events: { type: string; detail: Record<string, unknown> }[]): Promise<void>;
+}

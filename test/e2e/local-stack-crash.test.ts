@@ -141,4 +141,58 @@ describe('the local stack after a SIGKILL, with --persist', () => {
     await exited;
     expect(existsSync(join(folder, '.local/dynamodb-local.pid'))).toBe(false);
   });
+
+  it('heals what was in flight at the crash: a parked manual capture still captures, a waiting QR still gets paid', async () => {
+    const port = await freePortRun();
+    const first = await launch(port);
+    const stack = asStack(first.info);
+    const token = await tokenizeTestCard(first.info.kbankUrl, MAGIC_CARDS.visa.number, {
+      publicKey: first.info.kbankPublicKey,
+    });
+    const manual = await api(stack, 'POST', '/v1/payments', {
+      body: paymentBody(token, { capture: 'manual' }),
+      idempotencyKey: randomUUID(),
+    });
+    const qr = await api(stack, 'POST', '/v1/payments', {
+      body: paymentBody('unused', { payment_method: { type: 'qr_promptpay' } }),
+      idempotencyKey: randomUUID(),
+    });
+    const reached = async (id: string, status: string) => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const { body } = await api(stack, 'GET', `/v1/payments/${id}`);
+        if (body.status === status || Date.now() > deadline) return body;
+        await new Promise((wake) => setTimeout(wake, 100));
+      }
+    };
+    expect((await reached(manual.body.id, 'requires_capture')).status).toBe('requires_capture');
+    const waiting = await reached(qr.body.id, 'requires_action');
+    expect(waiting.status).toBe('requires_action');
+
+    await sigkill(first.child);
+    const second = await launch(port);
+    const healed = asStack(second.info);
+
+    const captured = await api(healed, 'POST', `/v1/payments/${manual.body.id}/capture`, {
+      body: { amount: 50000 },
+      idempotencyKey: randomUUID(),
+    });
+    expect(captured.status).toBe(202);
+    const scanned = await fetch(`${second.info.kbankUrl}/_sim/qr/scan`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ payload: waiting.next_action.qr_payload, action: 'pay' }),
+    });
+    expect(scanned.status).toBe(200);
+    expect(await succeeded(healed, manual.body.id)).toMatchObject({
+      status: 'succeeded',
+      amount_captured: 50000,
+    });
+    expect(await succeeded(healed, qr.body.id)).toMatchObject({
+      status: 'succeeded',
+      amount_captured: 72500,
+    });
+    const charge = await kbankChargeByReference(second.info.kbankUrl, `${manual.body.id}-1`);
+    expect(charge.body.transaction_state).toBe('Settled');
+  });
 });
