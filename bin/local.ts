@@ -2,8 +2,9 @@
  * Starts the local stack (`npm start`): prints its URLs and the demo merchant's credential, writes them
  * to .local/stack.json for the benchmark and scripts, and shuts down cleanly on Ctrl-C.
  *   npm start                    in-memory DynamoDB, fixed ports (API on 3000)
- *   npm start -- --persist       keep data in .local/dynamodb between runs
+ *   npm start -- --persist       keep data in .local between runs and across a crash (DynamoDB, KBank, callbacks)
  *   npm start -- --port 4000     API on another port (KBank +1, cost +2, Step Functions +3, DynamoDB +4)
+ *   npm start -- --sweep-interval 5000   the reconciliation sweep's period in ms (0: only on demand)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     'data-dir': { type: 'string', default: '.local/dynamodb' },
     port: { type: 'string', default: process.env.PORT ?? '3000' },
     'api-key': { type: 'string' },
+    'sweep-interval': { type: 'string', default: '5000' },
   },
 });
 
@@ -34,8 +36,18 @@ const stack = await startLocalStack({
   sfnPort: port + 3,
   dynamodbPort: port + 4,
   ...(persistDir ? { persistDir } : {}),
+  // .local records what runs (DynamoDB Local's pidfile), so a start after a crash finds what it left behind.
+  stateDir,
   ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
+  // EventBridge Scheduler runs it every minute on AWS; locally more often, so a crash heals in seconds.
+  sweepIntervalMs: Number(values['sweep-interval']),
 });
+if (stack.recovered) {
+  const { examined, restarted, errors } = stack.recovered;
+  console.log(
+    `Recovered what the last run left open: ${examined} examined, ${restarted} sagas restarted, ${errors} errors.`,
+  );
+}
 
 const info = {
   apiUrl: stack.apiUrl,
@@ -59,6 +71,7 @@ Local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s${persistDir
   Step Functions   ${stack.sfnUrl}
   DynamoDB Local   ${stack.dynamodbEndpoint}   table "${stack.tableName}"
   Events           ${stack.apiUrl}/_local/events
+  Sweep            every ${Number(values['sweep-interval']) / 1000} s     (npm run ops -- unresolved | sweep | reconcile)
 
   Demo merchant    ${stack.merchant.id}
   API key          ${stack.merchant.apiKey}

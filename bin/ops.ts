@@ -4,6 +4,11 @@
  * deployment:
  *   unresolved          payments and refunds the sweep gave up to an operator (runbook: "Unresolved")
  *   sweep [--all]       one reconciliation pass now; --all: every open item, whatever its deadline
+ *   reconcile [--date YYYY-MM-DD]
+ *                       the KBank reconciliation of one Bangkok business day (default: yesterday); a
+ *                       deployment also needs KBANK_SECRET_KEY (or run the scheduled function instead)
+ *   runs --date YYYY-MM-DD
+ *                       the stored reconciliation runs of a day, with their exceptions
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -11,15 +16,24 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { createDocumentClient, DynamoPaymentRepository } from '../functions/adapters/dynamo-repository.js';
+import { createKbankClient } from '../functions/adapters/kbank-client.js';
 import { StepFunctionsWorkflow } from '../functions/adapters/sfn-workflow.js';
 import { systemClock } from '../functions/core/ports.js';
+import type { ReconciliationRun } from '../functions/core/repository.js';
 import { DEFAULT_CAPTURE_WINDOW_SECONDS } from '../functions/core/use-cases/create-payment.js';
+import { reconcileKbank } from '../functions/core/use-cases/reconcile-kbank.js';
 import { sweep } from '../functions/core/use-cases/sweep.js';
+import { yesterdayInBangkok } from '../functions/handlers/ops-reconcile-kbank.js';
 import { localDynamoClientConfig } from '../local/dynamodb-local.js';
+import { KBANK_SECRET as LOCAL_KBANK_SECRET } from '../local/stack.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { all: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+  options: {
+    all: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    date: { type: 'string' },
+  },
 });
 
 interface Target {
@@ -28,6 +42,8 @@ interface Target {
   sfn: SFNClient;
   stateMachineArn: string;
   refundStateMachineArn: string;
+  kbankUrl: string;
+  kbankSecret: string | undefined;
   where: string;
 }
 
@@ -39,6 +55,7 @@ function target(): Target {
       dynamodbEndpoint: string;
       tableName: string;
       sfnUrl: string;
+      kbankUrl: string;
     };
     const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
     return {
@@ -47,6 +64,8 @@ function target(): Target {
       sfn: new SFNClient({ endpoint: info.sfnUrl, region: 'us-east-1', credentials }),
       stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:payment-saga',
       refundStateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:refund-saga',
+      kbankUrl: info.kbankUrl,
+      kbankSecret: LOCAL_KBANK_SECRET,
       where: `local stack (${info.dynamodbEndpoint}, table ${info.tableName})`,
     };
   }
@@ -61,6 +80,8 @@ function target(): Target {
     sfn: new SFNClient({}),
     stateMachineArn: process.env.STATE_MACHINE_ARN ?? '',
     refundStateMachineArn: process.env.REFUND_STATE_MACHINE_ARN ?? '',
+    kbankUrl: process.env.KBANK_BASE_URL ?? 'https://dev-kpaymentgateway-services.kasikornbank.com',
+    kbankSecret: process.env.KBANK_SECRET_KEY,
     where: `table ${need('TABLE_NAME')}`,
   };
 }
@@ -110,11 +131,47 @@ async function main(): Promise<number> {
       console.log(values.json ? JSON.stringify(report) : `sweep of ${t.where}: ${JSON.stringify(report)}`);
       return report.errors > 0 ? 1 : 0;
     }
-    console.error('usage: npm run ops -- unresolved [--json] | sweep [--all] [--json]');
+    if (command === 'reconcile') {
+      if (!t.kbankSecret) throw new Error('KBANK_SECRET_KEY is not set');
+      const date = values.date ?? yesterdayInBangkok(new Date());
+      const run = await reconcileKbank(
+        {
+          repo,
+          kbank: createKbankClient({ baseUrl: t.kbankUrl, secretKey: t.kbankSecret, timeoutMs: 8000 }),
+          clock: systemClock,
+          // From a workstation the run is stored and printed; the bus is the scheduled function's.
+          events: { publish: async () => undefined },
+        },
+        date,
+      );
+      printRun(run);
+      return run.exceptions.length > 0 ? 1 : 0;
+    }
+    if (command === 'runs') {
+      if (!values.date) throw new Error('--date YYYY-MM-DD is required');
+      for (const run of await repo.listRuns(values.date)) printRun(run);
+      return 0;
+    }
+    console.error(
+      'usage: npm run ops -- unresolved [--json] | sweep [--all] | reconcile [--date D] | runs --date D',
+    );
     return 2;
   } finally {
     t.dynamodb.destroy();
     t.sfn.destroy();
+  }
+}
+
+function printRun(run: ReconciliationRun): void {
+  if (values.json) {
+    console.log(JSON.stringify(run, null, 2));
+    return;
+  }
+  console.log(`${run.date}  ${run.id}  ${run.finishedAt}  ${JSON.stringify(run.counts)}`);
+  for (const e of run.exceptions) {
+    console.log(
+      `  ${e.kind.padEnd(15)} ${e.action.padEnd(15)} ${e.charge_id ?? '-'}  ${e.payment_id ?? '-'}  ${e.detail}`,
+    );
   }
 }
 

@@ -11,6 +11,7 @@ import {
   RemovalPolicy,
   Stack,
   type StackProps,
+  TimeZone,
   Validations,
 } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
@@ -177,6 +178,14 @@ export const HANDLERS = {
     table: 'readwrite',
     sweeps: true,
     timeout: Duration.minutes(2),
+  },
+  'ops-reconcile-kbank': {
+    description:
+      "Daily KBank reconciliation (scheduled): KBank's transaction list against our attempts and refunds",
+    table: 'readwrite',
+    kbank: true,
+    publishesEvents: true,
+    timeout: Duration.minutes(10),
   },
   'saga-fail-payment': {
     description: 'Saga task FailPayment: record the terminal failure',
@@ -907,15 +916,34 @@ export class StatelessStack extends Stack {
     const sweepFunction = this.functions['ops-sweep'];
     const role = new iam.Role(this, 'ReconciliationSweepSchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
-      description: 'EventBridge Scheduler: invoke the reconciliation sweep, nothing else',
+      description:
+        'EventBridge Scheduler: invoke the reconciliation sweep and the KBank reconciliation, nothing else',
     });
     new scheduler.Schedule(this, 'ReconciliationSweepSchedule', {
       description: 'Runs the reconciliation sweep (docs/runbook.md, "The reconciliation sweep")',
       schedule: scheduler.ScheduleExpression.rate(props.sweepInterval ?? Duration.minutes(1)),
       target: new schedulerTargets.LambdaInvoke(sweepFunction, { retryAttempts: 0, role }),
     });
+    // The day before, once KBank's list for it is complete: 03:00 in Bangkok.
+    const reconcileFunction = this.functions['ops-reconcile-kbank'];
+    new scheduler.Schedule(this, 'KbankReconciliationSchedule', {
+      description:
+        'Runs the daily KBank reconciliation for the previous Bangkok business day (docs/runbook.md)',
+      schedule: scheduler.ScheduleExpression.cron({
+        minute: '0',
+        hour: '3',
+        timeZone: TimeZone.ASIA_BANGKOK,
+      }),
+      target: new schedulerTargets.LambdaInvoke(reconcileFunction, { retryAttempts: 2, role }),
+    });
     const functionLogicalId = Stack.of(this).getLogicalId(sweepFunction.node.defaultChild as CfnElement);
+    const reconcileLogicalId = Stack.of(this).getLogicalId(reconcileFunction.node.defaultChild as CfnElement);
     Validations.of(role).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::<${reconcileLogicalId}.Arn>:*]`,
+        reason:
+          'LambdaInvoke grants lambda:InvokeFunction on the reconciliation function and its qualified ARNs (`:*`, versions and aliases of this one function); the schedule invokes $LATEST.',
+      },
       {
         id: `AwsSolutions-IAM5[Resource::<${functionLogicalId}.Arn>:*]`,
         reason:
@@ -923,7 +951,8 @@ export class StatelessStack extends Stack {
       },
       {
         id: 'PCI.DSS.321-IAMNoInlinePolicy',
-        reason: 'The role belongs to this one schedule and may only invoke the sweep function.',
+        reason:
+          'The role belongs to the two reconciliation schedules and may only invoke their two functions.',
       },
     );
     const executions = (name: string) =>
@@ -990,6 +1019,20 @@ export class StatelessStack extends Stack {
       'ReconciliationUnresolvedAlarm',
       'The reconciliation sweep gave a payment or refund up to an operator (npm run ops -- unresolved)',
       unresolved.metric({ period: fiveMinutes, statistic: 'Sum' }),
+      1,
+    );
+    const exceptions = new logs.MetricFilter(this, 'KbankReconciliationExceptionFilter', {
+      logGroup: this.logGroups['ops-reconcile-kbank'],
+      filterPattern: logs.FilterPattern.stringValue('$.message', '=', 'reconciliation exception'),
+      metricNamespace: 'Payments',
+      metricName: 'KbankReconciliationExceptions',
+      metricValue: '1',
+      defaultValue: 0,
+    });
+    alarm(
+      'KbankReconciliationExceptionAlarm',
+      'The daily KBank reconciliation found an orphan, a mismatch or missing money (runbook: KBank reconciliation)',
+      exceptions.metric({ period: Duration.hours(1), statistic: 'Sum' }),
       1,
     );
     alarm(

@@ -1,7 +1,8 @@
-/** In-process KBank KPGW card simulator: the HTTP protocol and magic test cards (docs/kbank-simulator.md). */
+/** In-process KBank KPGW simulator: the HTTP protocol, magic test cards and test controls (docs/kbank-simulator.md). */
 import { randomBytes, randomInt } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { kbankChecksum } from '../functions/adapters/kbank-client.js';
 import { qrSvg } from '../functions/adapters/qr-image.js';
@@ -9,10 +10,12 @@ import { type Currency, fromDecimalString, toDecimalString } from '../functions/
 import type { KbankQrState, KbankState } from '../functions/core/ports.js';
 import { buildPromptPayPayload } from '../functions/core/promptpay.js';
 import {
+  kbankAmountSchema,
   kbankCreateAlipayChargeRequestSchema,
   kbankCreateChargeRequestSchema,
   kbankCreateQrOrderRequestSchema,
   kbankCreateQrRequestSchema,
+  kbankCurrencySchema,
   type kbankQrChargeSchema,
   kbankQrRefundRequestSchema,
   kbankQrVoidRequestSchema,
@@ -20,8 +23,11 @@ import {
   kbankSettleRequestSchema,
   kbankTokenRequestSchema,
   kbankTokenSchema,
+  type kbankTransactionListSchema,
+  type kbankTransactionSchema,
   kbankVoidRequestSchema,
 } from '../schemas/kbank.js';
+import { readStateFile, writeStateFile } from './state-file.js';
 
 export type SimBehaviour =
   | 'approve'
@@ -148,6 +154,12 @@ export interface KbankSimulatorOptions {
   qrExpiryMs?: number;
   /** Per notify / browser-return delivery. Default 5000. */
   deliveryTimeoutMs?: number;
+  /**
+   * Keep the state (charges, orders, refunds, tokens, faults) in this JSON file: loaded on start, and
+   * written (temp file + rename) before any answer that changed it, so a SIGKILL right after an answer
+   * loses nothing. Default: in memory only.
+   */
+  statePath?: string;
   /** The merchant written into simulated Thai QR payloads [ours]. */
   promptPay?: { billerId?: string; merchantName?: string; merchantCity?: string };
 }
@@ -201,6 +213,32 @@ export interface SimCharge {
   expiresAt?: string;
   /** 3-D Secure: the card token, echoed in the browser-return form. */
   tokenId?: string;
+  /** Each refund applied, oldest first (their total is refundedAmount). Absent before the first. */
+  refunds?: SimRefund[];
+  /** Created with the orphan control: a charge KBank holds that the merchant never recorded. */
+  orphan?: true;
+}
+
+/** One refund KBank applied to a charge, as the daily transaction list shows it. */
+export interface SimRefund {
+  /** `rfnd_test_…` [ours]. */
+  id: string;
+  /** Minor units. */
+  amount: number;
+  /** 17 digits YYYYMMDDHHmmssSSS, Bangkok time. */
+  created: string;
+}
+
+/** What the orphan control creates (in-process form; amounts in minor units). */
+export interface SimOrphanRequest {
+  referenceOrder: string;
+  amount: number;
+  /** Default THB; QR and WeChat are THB only. */
+  currency?: Currency;
+  /** Default card. */
+  sourceType?: SimSourceType;
+  /** Default Authorized; Settled only for card and Alipay (QR and WeChat have no settle). */
+  state?: 'Authorized' | 'Settled';
 }
 
 export type SimSourceType = 'card' | 'qr' | 'wechat' | 'alipay';
@@ -257,6 +295,12 @@ export interface KbankSimulator {
   deliveries(): SimDelivery[];
   /** Delivers every held (late) notify now, in order, and waits for them. */
   flushNotifies(): Promise<void>;
+  /** A charge KBank holds under `referenceOrder` that the merchant never recorded (`POST /_sim/orphans`). */
+  createOrphan(request: SimOrphanRequest): SimCharge;
+  /** The charge (and its refunds) no longer appear on the daily transaction list; inquiry still finds it. */
+  unlistCharge(chargeId: string): void;
+  /** KBank loses the charge entirely: not listed, inquiry answers 404. */
+  forgetCharge(chargeId: string): void;
 }
 
 interface TokenRecord {
@@ -308,21 +352,79 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
   const chargeIdByReference = new Map<string, string>();
   const tokens = new Map<string, TokenRecord>();
   const unavailableAnswered = new Set<string>();
+  /** Charges left off the daily transaction list (the "missing" control). */
+  const unlisted = new Set<string>();
   const sockets = new Set<Socket>();
   const heldReplies = new Set<NodeJS.Timeout>();
   let url = '';
 
+  const statePath = options.statePath === undefined ? undefined : resolvePath(options.statePath);
+  let savedState = '';
+  if (statePath) {
+    loadState(readStateFile(statePath), statePath);
+    savedState = JSON.stringify(stateSnapshot());
+  }
+
   const server = http.createServer((req, res) => {
     handle(req)
-      .then((reply) => respond(res, reply))
+      .then((reply) => {
+        // Before answering: what the answer reports must survive a SIGKILL right after it.
+        saveState();
+        respond(res, reply);
+      })
       .catch((error: unknown) => {
-        const reply =
+        let reply =
           error instanceof SimError
             ? errorReply(error.status, error.code, error.message)
             : errorReply(500, 'internal_error', 'simulator failure');
+        try {
+          saveState();
+        } catch {
+          reply = errorReply(500, 'internal_error', 'simulator failure');
+        }
         respond(res, reply);
       });
   });
+
+  /** Everything that must survive a restart. Deliveries, held notifies and URLs are not kept. */
+  function stateSnapshot(): SimState {
+    return {
+      version: STATE_VERSION,
+      charges: [...charges.values()],
+      tokens: [...tokens.values()],
+      unavailableAnswered: [...unavailableAnswered],
+      faults: { global: globalFaults, byTarget: [...faultsByTarget.entries()] },
+      unlisted: [...unlisted],
+    };
+  }
+
+  /** Writes the state file if anything changed since the last write (a no-op without statePath). */
+  function saveState(): void {
+    if (!statePath) return;
+    const snapshot = stateSnapshot();
+    const text = JSON.stringify(snapshot);
+    if (text === savedState) return;
+    writeStateFile(statePath, snapshot);
+    savedState = text;
+  }
+
+  function loadState(raw: unknown, path: string): void {
+    if (raw === undefined) return;
+    const state = raw as Partial<SimState> | null;
+    if (state?.version !== STATE_VERSION || !Array.isArray(state.charges) || !Array.isArray(state.tokens)) {
+      throw new Error(`${path} is not a KBank simulator state file (version ${STATE_VERSION}): move it away`);
+    }
+    for (const charge of state.charges) {
+      charges.set(charge.id, charge);
+      chargeIdByReference.set(charge.referenceOrder, charge.id);
+      if (charge.orderId !== undefined) chargeIdByOrder.set(charge.orderId, charge.id);
+    }
+    for (const token of state.tokens) tokens.set(token.id, token);
+    for (const reference of state.unavailableAnswered ?? []) unavailableAnswered.add(reference);
+    globalFaults = state.faults?.global ?? {};
+    for (const [target, faults] of state.faults?.byTarget ?? []) faultsByTarget.set(target, faults);
+    for (const chargeId of state.unlisted ?? []) unlisted.add(chargeId);
+  }
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -393,6 +495,28 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
       if (action === 'void') return voidCharge(charge, body);
       if (action === 'settle') return settleCharge(charge, body);
       return refundCharge(charge, body);
+    }
+
+    if (path === '/v2/transactions') {
+      requireKey(req, secretKey);
+      requireMethod(method, 'GET');
+      return listTransactions(requestUrl.searchParams);
+    }
+    if (path === '/_sim/orphans') {
+      requireMethod(method, 'POST');
+      return orphanReply(await readJson(req));
+    }
+    const listing = /^\/_sim\/charges\/([^/]+)\/(unlist|forget)$/.exec(path);
+    if (listing) {
+      requireMethod(method, 'POST');
+      await drain(req);
+      const chargeId = pathId(listing[1]);
+      if (listing[2] === 'unlist') unlistCharge(chargeId);
+      else forgetCharge(chargeId);
+      return {
+        status: 200,
+        body: { id: chargeId, [listing[2] === 'unlist' ? 'unlisted' : 'forgotten']: true },
+      };
     }
 
     const asyncReply = await handleAsync(req, method, path);
@@ -577,9 +701,148 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
     if (charge.behaviour === 'refund_fails') throw new SimError(400, 'refund_failed', 'refund failed');
     charge.state = 'Refund Sent';
     charge.refundedAmount += amount;
+    recordRefund(charge, amount);
     const reply: Reply = { status: 200, body: toWire(charge) };
     if (charge.behaviour === 'refund_timeout_after_success') reply.delayMs = hangMs;
     return reply;
+  }
+
+  function recordRefund(charge: SimCharge, amount: number): void {
+    const refund: SimRefund = {
+      id: `rfnd_test_${randomBytes(12).toString('hex')}`,
+      amount,
+      created: kbankTimestamp(now()),
+    };
+    charge.refunds = [...(charge.refunds ?? []), refund];
+  }
+
+  /**
+   * `GET /v2/transactions?date=YYYY-MM-DD[&page=1&page_size=100]` [ours, ?: KBank publishes no report
+   * API]: every charge created on that Bangkok business day (any state, QR / WeChat orders included) and
+   * every refund applied that day, oldest first, paginated.
+   */
+  function listTransactions(query: URLSearchParams): Reply {
+    const parsed = transactionsQuerySchema.safeParse(Object.fromEntries(query));
+    if (!parsed.success) throw invalidRequest(parsed.error);
+    const { date, page, page_size: pageSize } = parsed.data;
+    const day = date.replaceAll('-', '');
+    const entries: TransactionWire[] = [];
+    for (const charge of charges.values()) {
+      if (unlisted.has(charge.id)) continue;
+      refresh(charge);
+      if (charge.created.startsWith(day)) entries.push(toTransactionWire(charge));
+      for (const refund of charge.refunds ?? []) {
+        if (refund.created.startsWith(day)) entries.push(toRefundTransactionWire(charge, refund));
+      }
+    }
+    entries.sort((a, b) => a.created.localeCompare(b.created) || a.id.localeCompare(b.id));
+    const start = (page - 1) * pageSize;
+    const body: z.input<typeof kbankTransactionListSchema> = {
+      object: 'list',
+      date,
+      page,
+      page_size: pageSize,
+      total: entries.length,
+      has_more: start + pageSize < entries.length,
+      data: entries.slice(start, start + pageSize),
+    };
+    return { status: 200, body };
+  }
+
+  /** `POST /_sim/orphans` [ours]: the body is KBank-like (decimal amount, snake_case). */
+  function orphanReply(json: unknown): Reply {
+    const parsed = simOrphanRequestSchema.safeParse(json);
+    if (!parsed.success) throw invalidRequest(parsed.error);
+    const request = parsed.data;
+    const charge = createOrphan({
+      referenceOrder: request.reference_order,
+      amount: parseAmount(request.amount, request.currency),
+      currency: request.currency,
+      sourceType: request.source_type,
+      state: request.state,
+    });
+    return { status: 200, body: toWire(charge) };
+  }
+
+  /**
+   * A charge KBank holds that the merchant never recorded: what a crash between KBank's answer and our
+   * write would leave, made directly. Paid (Authorized, or Settled for card / Alipay), so it can be
+   * inquired, listed, voided, settled or refunded like any other.
+   */
+  function createOrphan(request: SimOrphanRequest): SimCharge {
+    const currency = request.currency ?? 'THB';
+    const sourceType = request.sourceType ?? 'card';
+    const state = request.state ?? 'Authorized';
+    const qr = sourceType === 'qr' || sourceType === 'wechat';
+    if (qr && currency !== 'THB') throw new SimError(400, 'invalid_currency', 'QR and WeChat are THB only');
+    if (qr && state !== 'Authorized') {
+      throw new SimError(400, 'invalid_state', 'a QR or WeChat orphan can only be Authorized (paid)');
+    }
+    if (!Number.isSafeInteger(request.amount) || request.amount <= 0) {
+      throw new SimError(400, 'invalid_amount', 'amount must be more than zero');
+    }
+    if (request.referenceOrder === '' || request.referenceOrder.length > 50) {
+      throw new SimError(400, 'invalid_request', 'reference_order must be 1 to 50 characters');
+    }
+    requireNewReference(request.referenceOrder);
+    const created = now();
+    const id = `chrg_test_${randomBytes(12).toString('hex')}`;
+    const brands: Record<SimSourceType, string> = {
+      card: 'Visa',
+      alipay: 'Alipay',
+      qr: 'PromptPay',
+      wechat: 'WeChat Pay',
+    };
+    const charge: SimCharge = {
+      id,
+      referenceOrder: request.referenceOrder,
+      amount: request.amount,
+      currency,
+      status: 'success',
+      state,
+      behaviour: sourceType === 'card' ? 'approve' : 'await_customer',
+      brand: brands[sourceType],
+      cardMasking: sourceType === 'card' ? '411111xxxxxx1111' : '',
+      sourceId: `${sourceType === 'card' ? 'card' : 'src'}_test_${randomBytes(8).toString('hex')}`,
+      approvalCode: String(randomInt(0, 1_000_000)).padStart(6, '0'),
+      refs: {},
+      created: kbankTimestamp(created),
+      settledAmount: state === 'Settled' ? request.amount : 0,
+      refundedAmount: 0,
+      orphan: true,
+    };
+    if (sourceType !== 'card') charge.sourceType = sourceType;
+    if (qr) {
+      const qrReference = `SIM${randomBytes(8).toString('hex').toUpperCase()}`;
+      charge.orderId = `order_test_${randomBytes(12).toString('hex')}`;
+      charge.qrPayload =
+        sourceType === 'qr'
+          ? thaiQrPayload(request.amount, qrReference, request.referenceOrder)
+          : `weixin://wxpay/bizpayurl?pr=${qrReference}`;
+      charge.expiresAt = new Date(created.getTime() + qrExpiryMs).toISOString();
+      chargeIdByOrder.set(charge.orderId, id);
+    }
+    charges.set(id, charge);
+    chargeIdByReference.set(charge.referenceOrder, id);
+    saveState();
+    return structuredClone(charge);
+  }
+
+  function unlistCharge(chargeId: string): void {
+    if (!charges.has(chargeId)) throw new SimError(404, 'charge_not_found', 'no such charge');
+    unlisted.add(chargeId);
+    saveState();
+  }
+
+  function forgetCharge(chargeId: string): void {
+    const charge = charges.get(chargeId);
+    if (!charge) throw new SimError(404, 'charge_not_found', 'no such charge');
+    charges.delete(chargeId);
+    chargeIdByReference.delete(charge.referenceOrder);
+    if (charge.orderId !== undefined) chargeIdByOrder.delete(charge.orderId);
+    unlisted.delete(chargeId);
+    faultsByTarget.delete(chargeId);
+    saveState();
   }
 
   /** QR / WeChat orders, the simulator's control endpoints and pages; undefined when no route matches. */
@@ -834,6 +1097,7 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
     }
     charge.state = 'Refund Sent';
     charge.refundedAmount += amount;
+    recordRefund(charge, amount);
     return { status: 200, body: toWire(charge) };
   }
 
@@ -967,6 +1231,8 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
 
   /** Sends the charge object + checksum to the notify URL, as the faults say. */
   async function notify(charge: SimCharge): Promise<void> {
+    // The receiver inquires while this call is still running: the state it reads must already be kept.
+    saveState();
     const faults = faultsFor(charge);
     const checksum = kbankChecksum(
       {
@@ -1010,6 +1276,7 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
 
   /** 3-D Secure: the form KBank makes the customer's browser post to the merchant's callback URL. */
   async function browserReturn(charge: SimCharge, success: boolean): Promise<void> {
+    saveState();
     const delivery: SimDelivery = {
       kind: 'browser_return',
       chargeId: charge.id,
@@ -1106,6 +1373,7 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
     },
     charges: () => [...charges.values()].map((charge) => structuredClone(refresh(charge))),
     reset() {
+      unlisted.clear();
       charges.clear();
       chargeIdByReference.clear();
       tokens.clear();
@@ -1116,6 +1384,7 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
       deliveryLog.length = 0;
       for (const timer of heldNotifies.values()) clearTimeout(timer);
       heldNotifies.clear();
+      saveState();
     },
     setNotifyUrl(next) {
       notifyUrl = next;
@@ -1125,6 +1394,7 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
     },
     setFaults(faults, target) {
       setFaultsFor(faults, target && ('orderId' in target ? target.orderId : target.chargeId));
+      saveState();
     },
     deliveries: () => deliveryLog.map((delivery) => structuredClone(delivery)),
     async flushNotifies() {
@@ -1135,6 +1405,9 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
       }
       for (const [delivery] of held) await deliver(delivery);
     },
+    createOrphan,
+    unlistCharge,
+    forgetCharge,
   };
 }
 
@@ -1211,6 +1484,40 @@ function toWire(charge: SimCharge): z.input<typeof kbankQrChargeSchema> {
   };
 }
 
+type TransactionWire = z.input<typeof kbankTransactionSchema>;
+
+/** A charge on the daily transaction list [ours]. */
+function toTransactionWire(charge: SimCharge): TransactionWire {
+  return {
+    object: 'charge',
+    id: charge.id,
+    charge_id: charge.id,
+    order_id: charge.orderId ?? null,
+    reference_order: charge.referenceOrder,
+    source_type: charge.sourceType ?? 'card',
+    amount: toDecimalString(charge.amount, charge.currency, 2),
+    currency: charge.currency,
+    status: charge.status,
+    transaction_state: charge.state,
+    refunded_amount: toDecimalString(charge.refundedAmount, charge.currency, 2),
+    created: charge.created,
+  };
+}
+
+/** A refund on the daily transaction list [ours]: its own id, the charge it belongs to, its amount. */
+function toRefundTransactionWire(charge: SimCharge, refund: SimRefund): TransactionWire {
+  return {
+    ...toTransactionWire(charge),
+    object: 'refund',
+    id: refund.id,
+    amount: toDecimalString(refund.amount, charge.currency, 2),
+    status: 'success',
+    transaction_state: 'Refund Sent',
+    refunded_amount: toDecimalString(refund.amount, charge.currency, 2),
+    created: refund.created,
+  };
+}
+
 function requireState(charge: SimCharge, expected: KbankState, operation: string): void {
   if (charge.state !== expected) {
     throw new SimError(400, 'invalid_state', `cannot ${operation} a charge in state ${charge.state}`);
@@ -1259,6 +1566,38 @@ const simFaultsRequestSchema = z
     wrongChecksum: z.boolean().optional(),
   })
   .strict();
+
+/** Query of `GET /v2/transactions` [ours]: a real calendar day, pages from 1, at most 500 per page. */
+const transactionsQuerySchema = z
+  .object({
+    date: z.iso.date(),
+    page: z.coerce.number().int().min(1).default(1),
+    page_size: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+
+/** Body of `POST /_sim/orphans` [ours]: amount in major units, like KBank's own bodies. */
+const simOrphanRequestSchema = z
+  .object({
+    reference_order: z.string().min(1).max(50),
+    amount: kbankAmountSchema,
+    currency: kbankCurrencySchema.default('THB'),
+    source_type: z.enum(['card', 'alipay', 'qr', 'wechat']).default('card'),
+    state: z.enum(['Authorized', 'Settled']).default('Authorized'),
+  })
+  .strict();
+
+/** The state file's shape (statePath). Bump the version when it changes incompatibly. */
+interface SimState {
+  version: number;
+  charges: SimCharge[];
+  tokens: TokenRecord[];
+  unavailableAnswered: string[];
+  faults: { global: NotifyFaults; byTarget: [string, NotifyFaults][] };
+  unlisted: string[];
+}
+
+const STATE_VERSION = 1;
 
 /**
  * Body of `POST /_sim/qr/scan` [ours]: the payload as shown to the customer (surrounding whitespace from a

@@ -3,12 +3,13 @@
  * at-least-once delivery, redelivery after a visibility timeout when the consumer fails, and a dead-letter
  * list after maxReceiveCount receives.
  *
- * NOT durable: messages live in this process's memory only. A crash or Ctrl-C loses whatever is queued,
- * in flight or waiting for redelivery. On AWS the queue is SQS (lib/stateful-stack.ts), which keeps them.
- * Also unlike SQS, a consume that never settles keeps its message in flight forever (SQS would deliver it
+ * Durable only with `statePath` (the local stack's `--persist`): then what is not yet processed survives a
+ * crash or Ctrl-C, and is delivered again on the next start. Without it, messages live in this process's
+ * memory only. On AWS the queue is SQS (lib/stateful-stack.ts), which keeps them. Also unlike SQS, a consume that never settles keeps its message in flight forever (SQS would deliver it
  * again once the visibility timeout ran out), and delivery is in send order (SQS standard: best effort).
  */
 import { randomUUID } from 'node:crypto';
+import { readStateFile, writeStateFile } from './state-file.js';
 
 /** What SQS tells a consumer about one receive (Lambda's `messageId`, `ApproximateReceiveCount`). */
 export interface LocalDelivery {
@@ -30,6 +31,13 @@ export interface LocalQueueOptions<T> {
   concurrency?: number;
   /** Called once per message moved to the dead letters, with the error of its last receive. */
   onDeadLetter?: (message: T, error: unknown) => void;
+  /**
+   * Keep every message not yet processed (queued, in flight, waiting for redelivery), with its receive
+   * count, and the dead letters in this JSON file. It is written before send resolves and on every
+   * receive, delete and move to the dead letters, and read on creation: what it holds is delivered again
+   * (a message in flight when the process died included, as SQS does after the visibility timeout).
+   */
+  statePath?: string;
 }
 
 export interface LocalQueue<T> {
@@ -44,7 +52,8 @@ export interface LocalQueue<T> {
   idle(): Promise<void>;
   /**
    * Stops: later sends reject, redelivery timers are cleared, and what is queued or waiting for redelivery
-   * is dropped (with a warning). Resolves once the consumes already running have finished.
+   * is dropped (with a warning), or with statePath left in the file for the next start. Resolves once the
+   * consumes already running have finished.
    */
   close(): Promise<void>;
 }
@@ -58,6 +67,15 @@ interface Stored {
 
 const DEFAULTS = { maxReceiveCount: 5, visibilityTimeoutMs: 1000, concurrency: 10 } as const;
 
+/** The state file (statePath). */
+interface QueueState {
+  version: 1;
+  /** Not yet processed, in send order. */
+  messages: Stored[];
+  /** JSON bodies, oldest first. */
+  deadLetters: string[];
+}
+
 export function createLocalQueue<T>(options: LocalQueueOptions<T>): LocalQueue<T> {
   const maxReceiveCount = positiveInteger(options, 'maxReceiveCount');
   const visibilityTimeoutMs = nonNegative(options, 'visibilityTimeoutMs');
@@ -70,6 +88,24 @@ export function createLocalQueue<T>(options: LocalQueueOptions<T>): LocalQueue<T
   let idleWaiters: (() => void)[] = [];
   let pumpScheduled = false;
   let closed = false;
+  /** Every message sent and neither processed nor dead: what the state file keeps. */
+  const pending = new Map<string, Stored>();
+  const save = () => {
+    if (!options.statePath) return;
+    const state: QueueState = { version: 1, messages: [...pending.values()], deadLetters: dead };
+    writeStateFile(options.statePath, state);
+  };
+  if (options.statePath) {
+    const state = readStateFile(options.statePath) as QueueState | undefined;
+    if (state !== undefined && (state?.version !== 1 || !Array.isArray(state.messages))) {
+      throw new Error(`${options.statePath} is not a local queue state file (version 1): move it away`);
+    }
+    for (const stored of state?.messages ?? []) {
+      pending.set(stored.messageId, stored);
+      ready.push(stored);
+    }
+    dead.push(...(state?.deadLetters ?? []));
+  }
 
   const isIdle = () => !pumpScheduled && ready.length === 0 && running.size === 0 && invisible.size === 0;
 
@@ -101,12 +137,17 @@ export function createLocalQueue<T>(options: LocalQueueOptions<T>): LocalQueue<T
 
   const receive = (stored: Stored) => {
     stored.receiveCount += 1;
+    // The count decides when a message goes to the dead letters: a crash must not reset it.
+    save();
     const delivery: LocalDelivery = { messageId: stored.messageId, receiveCount: stored.receiveCount };
     // Through a promise chain, so that a consume that throws synchronously counts as a failed receive.
     const attempt = Promise.resolve()
       .then(() => options.consume(JSON.parse(stored.body) as T, delivery))
       .then(
-        () => undefined,
+        () => {
+          pending.delete(stored.messageId);
+          save();
+        },
         (error: unknown) => failed(stored, error),
       )
       .finally(() => {
@@ -118,11 +159,14 @@ export function createLocalQueue<T>(options: LocalQueueOptions<T>): LocalQueue<T
 
   const failed = (stored: Stored, error: unknown) => {
     if (closed) {
-      console.warn(`local queue ${options.name}: message ${stored.messageId} failed during close, dropped`);
+      const fate = options.statePath ? 'kept for the next start' : 'dropped';
+      console.warn(`local queue ${options.name}: message ${stored.messageId} failed during close, ${fate}`);
       return;
     }
     if (stored.receiveCount >= maxReceiveCount) {
+      pending.delete(stored.messageId);
       dead.push(stored.body);
+      save();
       try {
         options.onDeadLetter?.(JSON.parse(stored.body) as T, error);
       } catch (hookError) {
@@ -139,12 +183,24 @@ export function createLocalQueue<T>(options: LocalQueueOptions<T>): LocalQueue<T
     invisible.set(timer, stored);
   };
 
+  // What an earlier run left is delivered as if just sent.
+  if (ready.length > 0) schedulePump();
+
   return {
     async send(message) {
       if (closed) throw new Error(`local queue ${options.name} is closed`);
       const body = JSON.stringify(message);
       if (body === undefined) throw new TypeError(`local queue ${options.name}: the message is not JSON`);
-      ready.push({ messageId: randomUUID(), body, receiveCount: 0 });
+      const stored: Stored = { messageId: randomUUID(), body, receiveCount: 0 };
+      pending.set(stored.messageId, stored);
+      try {
+        // Resolving means "stored": with statePath, only once it is in the file.
+        save();
+      } catch (error) {
+        pending.delete(stored.messageId);
+        throw error;
+      }
+      ready.push(stored);
       schedulePump();
     },
 
@@ -171,7 +227,8 @@ export function createLocalQueue<T>(options: LocalQueueOptions<T>): LocalQueue<T
       ready.length = 0;
       invisible.clear();
       if (dropped > 0) {
-        console.warn(`local queue ${options.name}: closed with ${dropped} undelivered message(s), dropped`);
+        const fate = options.statePath ? `kept in ${options.statePath}` : 'dropped';
+        console.warn(`local queue ${options.name}: closed with ${dropped} undelivered message(s), ${fate}`);
       }
       await Promise.allSettled([...running]);
       settleIdle();

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { SQSEvent } from 'aws-lambda';
@@ -22,6 +23,7 @@ import { StepFunctionsTasks, StepFunctionsWorkflow } from '../functions/adapters
 import { ulidIds } from '../functions/core/ids.js';
 import { type Clock, systemClock } from '../functions/core/ports.js';
 import { DEFAULT_SWEEP_POLICY, type SweepPolicy } from '../functions/core/reconciliation.js';
+import type { ReconciliationRun } from '../functions/core/repository.js';
 import { hashApiKey } from '../functions/core/use-cases/authenticate.js';
 import { authorize } from '../functions/core/use-cases/authorize.js';
 import { awaitAction } from '../functions/core/use-cases/await-action.js';
@@ -39,6 +41,7 @@ import type {
   CallbackIntakeDeps,
   CallbackProcessorDeps,
 } from '../functions/core/use-cases/kbank-callbacks.js';
+import { type ReconcileDeps, reconcileKbank } from '../functions/core/use-cases/reconcile-kbank.js';
 import { reenter } from '../functions/core/use-cases/reenter.js';
 import { refundAtKbank } from '../functions/core/use-cases/refund-at-kbank.js';
 import { DEFAULT_REFUND_POLICY, type RefundSagaDeps } from '../functions/core/use-cases/refund-saga.js';
@@ -73,10 +76,11 @@ import {
   sagaTask,
 } from '../functions/handlers/saga.js';
 import type { KbankCallback } from '../schemas/callbacks.js';
+import { EVENT_SOURCE } from '../schemas/events.js';
 import { type ApiServer, type Route, startApiServer } from './api-server.js';
 import { type AslRunner, createAslRunner, startSfnEndpoint } from './asl-runner.js';
 import { type CostSimulator, startCostSimulator } from './cost-simulator.js';
-import { createTable, localDynamoClientConfig, startDynamoDbLocal } from './dynamodb-local.js';
+import { createTable, localDynamoClientConfig, PID_FILE_NAME, startDynamoDbLocal } from './dynamodb-local.js';
 import { createLocalEventBus, type LocalEventBus } from './event-bus.js';
 import { type KbankSimulator, startKbankSimulator } from './kbank-simulator.js';
 import { lambdaContext } from './lambda-context.js';
@@ -137,6 +141,11 @@ export interface LocalStackOptions {
   dynamodbEndpoint?: string;
   /** Keep DynamoDB's data in this folder between runs (default: in memory). */
   persistDir?: string;
+  /**
+   * The stack's own files: DynamoDB Local's pidfile; with persistDir also the KBank simulator's state and
+   * the callback queue. Default: persistDir.
+   */
+  stateDir?: string;
   tableName?: string;
   /** Multiplier for Wait states and Retry intervals: 1 as in AWS, 0 so tests never sleep. */
   waitScale?: number;
@@ -187,10 +196,13 @@ export interface LocalStack {
   sweep(options?: { dueBefore?: string; limit?: number }): Promise<SweepReport>;
   /** What the recovery pass on start did (null when it did not run). */
   recovered: SweepReport | null;
+  /** The daily KBank reconciliation for one Bangkok business day (what the scheduled function does). */
+  reconcile(date: string): Promise<ReconciliationRun>;
   close(): Promise<void>;
 }
 
-const KBANK_SECRET = 'skey_test_local';
+/** The simulator's secret key (test-only, not a secret): the ops CLI uses it against a local stack. */
+export const KBANK_SECRET = 'skey_test_local';
 const KBANK_PUBLIC = 'pkey_test_local';
 const COST_API_KEY = 'cost_test_local';
 
@@ -207,11 +219,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   try {
     const clock = options.clock ?? systemClock;
+    const stateDir = options.stateDir ?? options.persistDir;
+    // Persisting: KBank's state and the undelivered callbacks survive a crash, like DynamoDB's data.
+    const kept = (file: string) =>
+      options.persistDir && stateDir ? { statePath: join(stateDir, file) } : {};
     let dynamodbEndpoint = options.dynamodbEndpoint;
     if (!dynamodbEndpoint) {
       const ddb = await startDynamoDbLocal({
         port: options.dynamodbPort ?? 0,
         ...(options.persistDir ? { dbPath: options.persistDir } : {}),
+        ...(stateDir ? { pidFile: join(stateDir, PID_FILE_NAME) } : {}),
       });
       closers.push(() => ddb.stop());
       dynamodbEndpoint = ddb.endpoint;
@@ -234,6 +251,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       publicKey: KBANK_PUBLIC,
       ...(options.kbankHangMs === undefined ? {} : { hangMs: options.kbankHangMs }),
       now: () => clock.now(),
+      ...kept('kbank-simulator.json'),
     });
     closers.push(() => kbank.close());
     const cost = await startCostSimulator({ port: options.costPort ?? 0, apiKey: COST_API_KEY });
@@ -345,6 +363,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         if (batch.batchItemFailures.length > 0) throw new Error('the processor reported a failure');
       },
       visibilityTimeoutMs: options.callbackRetryMs ?? 1000,
+      ...kept('kbank-callbacks.json'),
       onDeadLetter: (message, error) =>
         console.error(
           JSON.stringify({
@@ -477,6 +496,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onUnresolved: (item, reason) =>
         console.error(JSON.stringify({ level: 'ERROR', message: 'reconciliation unresolved', item, reason })),
     };
+    const reconcileDeps: ReconcileDeps = {
+      repo,
+      kbank: sagaDeps.kbank,
+      clock,
+      events: {
+        publish: async (events) => {
+          for (let i = 0; i < events.length; i += 10) {
+            bus.putEvents(
+              events.slice(i, i + 10).map((event) => ({
+                EventBusName: 'payments',
+                Source: EVENT_SOURCE,
+                DetailType: event.type,
+                Detail: event.detail,
+              })),
+            );
+          }
+        },
+      },
+    };
     const sweepNow = (pass: { dueBefore?: string; limit?: number } = {}) => sweep(sweepDeps, pass);
     const recoverOnStart = options.recoverOnStart ?? options.persistDir !== undefined;
     // Every open item, at once: the executions that were driving them died with the previous process.
@@ -517,6 +555,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamodb,
       sweep: sweepNow,
       recovered,
+      reconcile: (date) => reconcileKbank(reconcileDeps, date),
       close,
     };
   } catch (error) {

@@ -57,3 +57,42 @@ export const RefundEventDetailSchema = z
   })
   .meta({ id: 'RefundEventDetail' });
 export type RefundEventDetail = z.infer<typeof RefundEventDetailSchema>;
+
+export const RECONCILIATION_EVENT_TYPES = ['reconciliation.completed', 'reconciliation.exception'] as const;
+export type ReconciliationEventType = (typeof RECONCILIATION_EVENT_TYPES)[number];
+
+/** What the daily KBank reconciliation found for one transaction that did not simply match. */
+export const ReconciliationExceptionSchema = z.object({
+  /**
+   * `orphan`: KBank holds a charge no attempt of ours recorded; `state_mismatch`: KBank and we disagree on
+   * whether money is held; `amount_mismatch`: captured or refunded totals differ; `missing`: we recorded
+   * money KBank does not have.
+   */
+  kind: z.enum(['orphan', 'state_mismatch', 'amount_mismatch', 'missing']),
+  charge_id: z.string().nullable(),
+  reference_order: z.string().nullable(),
+  payment_id: z.string().nullable(),
+  /** What the job did: attached the charge to its payment, gave the money back, or only reported it. */
+  action: z.enum(['attached', 'reversed', 'handed_to_sweep', 'reported']),
+  detail: z.string(),
+});
+export type ReconciliationException = z.infer<typeof ReconciliationExceptionSchema>;
+
+/**
+ * A reconciliation run's summary (`reconciliation.completed`) or one of its exceptions
+ * (`reconciliation.exception`, with `exception`). `event_id` is derived from the run and stable.
+ * @example {"version":"1","event_id":"evt_recon_01JD3Q4V7M0000000000000000","type":"reconciliation.completed","occurred_at":"2026-11-23T19:00:00.000Z","date":"2026-11-23","run_id":"rec_01JD3Q4V7M0000000000000000","counts":{"transactions":120,"matched":118,"in_flight":1,"orphan":1,"state_mismatch":0,"amount_mismatch":0,"missing":0}}
+ */
+export const ReconciliationEventDetailSchema = z
+  .object({
+    version: z.literal('1'),
+    event_id: z.string(),
+    type: z.enum(RECONCILIATION_EVENT_TYPES),
+    occurred_at: z.iso.datetime(),
+    date: z.string(),
+    run_id: z.string(),
+    counts: z.record(z.string(), z.int()),
+    exception: ReconciliationExceptionSchema.optional(),
+  })
+  .meta({ id: 'ReconciliationEventDetail' });
+export type ReconciliationEventDetail = z.infer<typeof ReconciliationEventDetailSchema>;

@@ -388,3 +388,49 @@ export const kbankThreeDsReturnSchema = z.object({
   status: z.enum(['true', 'false']),
 });
 export type KbankThreeDsReturn = z.infer<typeof kbankThreeDsReturnSchema>;
+
+/**
+ * One entry of KBank's daily transaction list [ours, ?: KBank publishes no report API; this is the
+ * shape the reconciliation assumes, kept here and in KBANK_REPORT_PATHS]: a charge created that day
+ * (`object: "charge"`, any state, QR / WeChat orders included, with the refunded total so far) or a
+ * refund applied that day (`object: "refund"`, its own id, `charge_id` the charge, `amount` the refund).
+ * @example
+ * {
+ *   object: 'charge', id: 'chrg_test_5f2c0e', charge_id: 'chrg_test_5f2c0e', order_id: null,
+ *   reference_order: 'pay_01J9Z-1', source_type: 'card', amount: '200.50', currency: 'THB',
+ *   status: 'success', transaction_state: 'Settled', refunded_amount: '50.00', created: '20250615100000000',
+ * }
+ */
+export const kbankTransactionSchema = z.object({
+  object: z.enum(['charge', 'refund']),
+  id: z.string().min(1),
+  charge_id: z.string().min(1),
+  order_id: z.string().nullish(),
+  reference_order: z.string().min(1),
+  source_type: z.enum(['card', 'alipay', 'qr', 'wechat']),
+  amount: kbankAmountSchema,
+  currency: kbankCurrencySchema,
+  status: z.string().nullish(),
+  transaction_state: kbankQrStateSchema,
+  refunded_amount: kbankAmountSchema,
+  /** 17 digits `YYYYMMDDHHmmssSSS`, Bangkok time, like a charge's `created`. */
+  created: z.string().regex(/^\d{17}$/),
+});
+export type KbankTransactionWire = z.infer<typeof kbankTransactionSchema>;
+
+/**
+ * One page of `GET /v2/transactions?date=YYYY-MM-DD&page=1&page_size=100` [ours, ?]: the day is a
+ * Bangkok (UTC+7) business day; pages count from 1; `has_more` says whether to ask for the next one.
+ * @example
+ * { object: 'list', date: '2025-06-15', page: 1, page_size: 100, total: 1, has_more: false, data: [] }
+ */
+export const kbankTransactionListSchema = z.object({
+  object: z.literal('list'),
+  date: z.string(),
+  page: z.number().int().min(1),
+  page_size: z.number().int().min(1),
+  total: z.number().int().nonnegative().nullish(),
+  has_more: z.boolean(),
+  data: z.array(kbankTransactionSchema),
+});
+export type KbankTransactionListWire = z.infer<typeof kbankTransactionListSchema>;

@@ -3,6 +3,7 @@
  * stack and tests build the same dependency objects directly instead (local/stack.ts).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -11,6 +12,7 @@ import { type CostService, type Kbank, systemClock } from '../core/ports.js';
 import { type CreatePaymentDeps, DEFAULT_CAPTURE_WINDOW_SECONDS } from '../core/use-cases/create-payment.js';
 import type { CreateRefundDeps } from '../core/use-cases/create-refund.js';
 import type { CallbackIntakeDeps, CallbackProcessorDeps } from '../core/use-cases/kbank-callbacks.js';
+import type { ReconcileDeps } from '../core/use-cases/reconcile-kbank.js';
 import { DEFAULT_REFUND_POLICY, type RefundSagaDeps } from '../core/use-cases/refund-saga.js';
 import type { ManualCaptureDeps } from '../core/use-cases/request-capture.js';
 import { DEFAULT_POLICY, type SagaDeps } from '../core/use-cases/saga.js';
@@ -18,6 +20,7 @@ import type { SweepDeps } from '../core/use-cases/sweep.js';
 import { env, required } from './config.js';
 import { createCostClient } from './cost-client.js';
 import { createDocumentClient, DynamoPaymentRepository } from './dynamo-repository.js';
+import { EventBridgePublisher } from './event-publisher.js';
 import { createKbankClient } from './kbank-client.js';
 import { createNotifyReader } from './kbank-notify.js';
 import { StepFunctionsTasks, StepFunctionsWorkflow } from './sfn-workflow.js';
@@ -131,6 +134,7 @@ const lazyKbank: Kbank = {
   inquireQr: async (...args) => (await kbank()).inquireQr(...args),
   cancelQr: async (...args) => (await kbank()).cancelQr(...args),
   refundQr: async (...args) => (await kbank()).refundQr(...args),
+  listTransactions: async (...args) => (await kbank()).listTransactions(...args),
 };
 
 const lazyCost: CostService = { quote: async (order) => (await cost()).quote(order) };
@@ -165,6 +169,16 @@ export const awsSweepDeps = once(
     refunds: new StepFunctionsWorkflow(new SFNClient({}), required(env(), 'REFUND_STATE_MACHINE_ARN')),
     clock: systemClock,
     captureWindowSeconds: env().CAPTURE_WINDOW_SECONDS ?? DEFAULT_CAPTURE_WINDOW_SECONDS,
+  }),
+);
+
+/** The daily KBank reconciliation: KBank's list (and inquiries, refunds, voids), the table, the bus. */
+export const awsReconcileDeps = once(
+  (): ReconcileDeps => ({
+    repo: repository(),
+    kbank: lazyKbank,
+    events: new EventBridgePublisher(new EventBridgeClient({}), env().EVENT_BUS_NAME),
+    clock: systemClock,
   }),
 );
 

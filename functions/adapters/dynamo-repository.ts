@@ -25,7 +25,13 @@ import type {
   MerchantDirectory,
   StoredResponse,
 } from '../core/ports.js';
-import { DEFAULT_SWEEP_POLICY, paymentDueAt, refundDueAt, type SweepPolicy } from '../core/reconciliation.js';
+import {
+  bangkokDay,
+  DEFAULT_SWEEP_POLICY,
+  paymentDueAt,
+  refundDueAt,
+  type SweepPolicy,
+} from '../core/reconciliation.js';
 import { type Refund, type RefundStatus, refundableAmount } from '../core/refund.js';
 import {
   type AuditPosition,
@@ -36,6 +42,8 @@ import {
   type PaymentSearch,
   type PaymentSearchQuery,
   type ReconciliationIndex,
+  type ReconciliationRun,
+  type ReconciliationStore,
   type RefundRepository,
 } from '../core/repository.js';
 import { DUE_SHARDS } from './table-design.js';
@@ -57,6 +65,7 @@ export const keys = {
   /** The per-payment note counter (how many notes were offered: the first MAX_NOTES_PER_PAYMENT are kept). */
   notes: (paymentId: string) => ({ PK: `PAYMENT#${paymentId}`, SK: 'NOTES' }),
   marker: (paymentId: string, marker: string) => ({ PK: `PAYMENT#${paymentId}`, SK: `MARKER#${marker}` }),
+  reconciliationRun: (date: string, runId: string) => ({ PK: `RECONCILIATION#${date}`, SK: `RUN#${runId}` }),
   idempotency: (scope: string, key: string) => ({ PK: `IDEMPOTENCY#${scope}#${key}`, SK: 'IDEMPOTENCY' }),
   apiKey: (hash: string) => ({ PK: `APIKEY#${hash}`, SK: 'APIKEY' }),
   refund: (paymentId: string, refundId: string) => ({ PK: `PAYMENT#${paymentId}`, SK: `REFUND#${refundId}` }),
@@ -116,6 +125,9 @@ function auditItem(entry: AuditEntry) {
 function attemptItem(attempt: Attempt) {
   return {
     ...keys.attempt(attempt.paymentId, attempt.no),
+    // GSI1 overloaded: the attempts of one KBank business day, for the daily reconciliation (pattern 13).
+    GSI1PK: `KBANKDAY#${bangkokDay(attempt.createdAt)}`,
+    GSI1SK: `${attempt.paymentId}#${pad(attempt.no, 4)}`,
     ...(attempt.chargeId
       ? { GSI2PK: `CHARGE#${attempt.chargeId}`, GSI2SK: `PAYMENT#${attempt.paymentId}` }
       : {}),
@@ -164,6 +176,7 @@ export class DynamoPaymentRepository
     PaymentSearch,
     RefundRepository,
     ReconciliationIndex,
+    ReconciliationStore,
     IdempotencyStore,
     MerchantDirectory
 {
@@ -336,6 +349,46 @@ export class DynamoPaymentRepository
       }),
     );
     return Item !== undefined;
+  }
+
+  async saveRun(run: ReconciliationRun): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.reconciliationRun(run.date, run.id), entity: 'reconciliation_run', ...run },
+      }),
+    );
+  }
+
+  async listRuns(date: string): Promise<ReconciliationRun[]> {
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :run)',
+        ExpressionAttributeValues: { ':pk': keys.reconciliationRun(date, '').PK, ':run': 'RUN#' },
+      }),
+    );
+    return Items.map((item) => strip<ReconciliationRun>(item));
+  }
+
+  /** Access pattern 13: Query GSI1 `KBANKDAY#<date>`, every page. */
+  async listAttemptsOfDay(date: string): Promise<Attempt[]> {
+    const attempts: Attempt[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'GSI1',
+          KeyConditionExpression: 'GSI1PK = :day',
+          ExpressionAttributeValues: { ':day': `KBANKDAY#${date}` },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      attempts.push(...(page.Items ?? []).map((item) => strip<Attempt>(item)));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return attempts;
   }
 
   /** Access pattern 10: Query GSI3 `DUE#<shard>` with `GSI3SK < <before>` on every shard, merged. */

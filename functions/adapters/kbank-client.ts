@@ -1,6 +1,6 @@
 /**
- * KBank KPGW adapter: the KbankGateway (card) and KbankAsyncGateway (QR, WeChat, Alipay) ports over HTTP,
- * mapping every failure to the error taxonomy, plus the notify webhook's parser.
+ * KBank KPGW adapter: the KbankGateway (card, daily transaction list) and KbankAsyncGateway (QR, WeChat,
+ * Alipay) ports over HTTP, mapping every failure to the error taxonomy, plus the notify webhook's parser.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
@@ -14,6 +14,7 @@ import {
   type KbankQrVoidRequest,
   type KbankRefundRequest,
   type KbankSettleRequest,
+  type KbankTransactionWire,
   type KbankVoidRequest,
   kbankChargeSchema,
   kbankErrorSchema,
@@ -22,6 +23,7 @@ import {
   kbankQrOrderSchema,
   kbankQrSchema,
   kbankRefundInfoSchema,
+  kbankTransactionListSchema,
 } from '../../schemas/kbank.js';
 import { KbankOutcomeUnknown, KbankRejected, KbankUnavailable } from '../core/errors.js';
 import { type Currency, fromDecimalString, toDecimalString } from '../core/money.js';
@@ -38,6 +40,7 @@ import type {
   KbankQr,
   KbankQrCharge,
   KbankQrOrder,
+  KbankTransaction,
 } from '../core/ports.js';
 
 export interface KbankClientOptions {
@@ -86,6 +89,20 @@ export const KBANK_QR_PATHS = {
   refund: (chargeId: string) => `/qr/v2/qr/${encodeURIComponent(chargeId)}/refund`,
 } as const;
 
+/**
+ * KBank's daily transaction list [ours, ?: KBank publishes no report API; the simulator serves this
+ * shape]. Change it here and in kbankTransactionListSchema, nowhere else.
+ */
+export const KBANK_REPORT_PATHS = {
+  transactions: (date: string, page: number, pageSize: number) =>
+    `/v2/transactions?date=${encodeURIComponent(date)}&page=${page}&page_size=${pageSize}`,
+} as const;
+
+/** Entries asked for per page of the transaction list. */
+export const TRANSACTIONS_PAGE_SIZE = 100;
+/** More pages than this (a million entries a day) means an answer that never ends: we stop. */
+const MAX_TRANSACTION_PAGES = 10_000;
+
 /** `sof` of `POST /qr/v2/qr`: "ThaiQR" [2×]; "WeChat" [ours, ?]. */
 export const KBANK_QR_SOF = { qr: 'ThaiQR', wechat: 'WeChat' } as const;
 
@@ -125,7 +142,8 @@ type Operation =
   | 'qr inquiry'
   | 'qr cancel'
   | 'qr refund'
-  | 'alipay charge';
+  | 'alipay charge'
+  | 'transactions';
 
 /** What createKbankClient returns: the card methods and the asynchronous ones. */
 export type KbankClient = KbankGateway & KbankAsyncGateway;
@@ -345,7 +363,59 @@ export function createKbankClient(options: KbankClientOptions): KbankClient {
       const json = await send('qr refund', 'POST', KBANK_QR_PATHS.refund(chargeId), body);
       return toQrCharge('qr refund', json, { chargeId });
     },
+
+    async listTransactions(date: string): Promise<KbankTransaction[]> {
+      const byKey = new Map<string, KbankTransaction>();
+      for (let page = 1; page <= MAX_TRANSACTION_PAGES; page++) {
+        const path = KBANK_REPORT_PATHS.transactions(date, page, TRANSACTIONS_PAGE_SIZE);
+        const parsed = kbankTransactionListSchema.safeParse(
+          await send('transactions', 'GET', path, undefined),
+        );
+        if (!parsed.success) {
+          throw new KbankOutcomeUnknown(
+            `KBank transactions: answer is not a valid list (${describeIssues(parsed.error)})`,
+          );
+        }
+        if (parsed.data.date !== date || parsed.data.page !== page) {
+          throw new KbankOutcomeUnknown('KBank transactions: answer is for another day or page');
+        }
+        // Keyed: a list still growing (today's) can shift an entry onto the next page too.
+        for (const wire of parsed.data.data) {
+          const transaction = toTransaction(wire);
+          byKey.set(`${transaction.kind}:${transaction.id}`, transaction);
+        }
+        if (!parsed.data.has_more || parsed.data.data.length === 0) return [...byKey.values()];
+      }
+      throw new KbankOutcomeUnknown(`KBank transactions: more than ${MAX_TRANSACTION_PAGES} pages`);
+    },
   };
+}
+
+/** Wire entry → port entry, amounts in minor units; an amount the currency cannot hold is unreadable. */
+function toTransaction(wire: KbankTransactionWire): KbankTransaction {
+  let amount: number;
+  let refundedAmount: number;
+  try {
+    amount = fromDecimalString(wire.amount, wire.currency);
+    refundedAmount = fromDecimalString(wire.refunded_amount, wire.currency);
+  } catch {
+    throw new KbankOutcomeUnknown(`KBank transactions: amount is not valid for ${wire.currency}`);
+  }
+  const transaction: KbankTransaction = {
+    kind: wire.object,
+    id: wire.id,
+    chargeId: wire.charge_id,
+    referenceOrder: wire.reference_order,
+    sourceType: wire.source_type,
+    amount,
+    currency: wire.currency,
+    state: wire.transaction_state,
+    refundedAmount,
+    created: wire.created,
+  };
+  if (wire.order_id) transaction.orderId = wire.order_id;
+  if (wire.status) transaction.status = wire.status;
+  return transaction;
 }
 
 /**

@@ -71,6 +71,39 @@ export interface KbankGateway {
     type: 'full' | 'partial',
   ): Promise<KbankCharge>;
   refundCharge(chargeId: string, amount: number, currency: Currency, reason: string): Promise<KbankCharge>;
+  /**
+   * Every charge created and every refund applied on `date` (`YYYY-MM-DD`, an Asia/Bangkok business
+   * day), all pages read, for the daily reconciliation. `GET /v2/transactions` [ours, ?: KBank publishes no
+   * report API].
+   */
+  listTransactions(date: string): Promise<KbankTransaction[]>;
+}
+
+/**
+ * One entry of KBank's daily transaction list, normalized: amounts in minor units [ours, ?: KBank
+ * publishes no report API; see kbankTransactionSchema in schemas/kbank.ts].
+ */
+export interface KbankTransaction {
+  /** A charge created that day (any state), or a refund applied that day. */
+  kind: 'charge' | 'refund';
+  /** The charge id, or the refund's own id. */
+  id: string;
+  /** The charge; for a refund, the charge it gave money back on. */
+  chargeId: string;
+  /** QR / WeChat: KBank's order id. */
+  orderId?: string;
+  referenceOrder: string;
+  sourceType: 'card' | 'alipay' | 'qr' | 'wechat';
+  /** The charge's amount, or the refund's. */
+  amount: number;
+  currency: Currency;
+  /** KBank's raw `status`, when listed. */
+  status?: string;
+  state: KbankQrState;
+  /** For a charge, the refunded total so far; for a refund, its amount. */
+  refundedAmount: number;
+  /** KBank's 17-digit `YYYYMMDDHHmmssSSS`, Bangkok time. */
+  created: string;
 }
 
 /**
@@ -321,4 +354,9 @@ export interface Merchant {
 export interface MerchantDirectory {
   /** The merchant whose API key hashes to `keyHash` (SHA-256 hex), or null. */
   findByApiKeyHash(keyHash: string): Promise<Merchant | null>;
+}
+
+/** Puts events on the bus (EventBridge on AWS, the local bus locally); resolves once all were accepted. */
+export interface EventPublisher {
+  publish(events: { type: string; detail: Record<string, unknown> }[]): Promise<void>;
 }

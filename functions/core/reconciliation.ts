@@ -88,3 +88,8 @@ export function nextSweep(
     },
   };
 }
+
+/** The KBank business day (Asia/Bangkok, UTC+7, no daylight saving) an instant belongs to, `YYYY-MM-DD`. */
+export function bangkokDay(iso: string): string {
+  return new Date(Date.parse(iso) + 7 * 3600_000).toISOString().slice(0, 10);
+}

@@ -1,4 +1,5 @@
 /** The port for payment storage: the payment item, its attempts and its append-only audit trail. */
+import type { ReconciliationException } from '../../schemas/events.js';
 import type { Attempt, AuditEntry, Change, Payment, PaymentStatus } from './payment.js';
 import type { Refund, RefundStatus } from './refund.js';
 
@@ -120,4 +121,27 @@ export interface ReconciliationIndex {
   listDue(before: string, limit: number): Promise<DueItem[]>;
   /** Items marked unresolved, oldest first. */
   listUnresolved(limit: number): Promise<DueItem[]>;
+}
+
+/** One run of the daily KBank reconciliation, as stored (`RECONCILIATION#<date>` / `RUN#<runId>`). */
+export interface ReconciliationRun {
+  id: string;
+  /** The Asia/Bangkok business day reconciled, `YYYY-MM-DD`. */
+  date: string;
+  startedAt: string;
+  finishedAt: string;
+  counts: Record<string, number>;
+  /** The first MAX_STORED_EXCEPTIONS exceptions; the counts have them all. */
+  exceptions: ReconciliationException[];
+}
+
+export const MAX_STORED_EXCEPTIONS = 200;
+
+/** Storage of the KBank reconciliation: its runs, and our attempts by the day they were made. */
+export interface ReconciliationStore {
+  saveRun(run: ReconciliationRun): Promise<void>;
+  /** A day's runs, oldest first. */
+  listRuns(date: string): Promise<ReconciliationRun[]>;
+  /** Attempts made on that Bangkok day (access pattern 13), for "missing" money. */
+  listAttemptsOfDay(date: string): Promise<Attempt[]>;
 }

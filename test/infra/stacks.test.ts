@@ -47,6 +47,7 @@ const KBANK_HANDLERS: HandlerName[] = [
   'saga-resolve-action',
   'api-kbank-webhook',
   'kbank-notifications',
+  'ops-reconcile-kbank',
 ];
 /** The two unauthenticated KBank callback endpoints: the only functions that may put on the notification queue. */
 const NOTIFICATION_SENDERS: HandlerName[] = ['api-kbank-webhook', 'api-kbank-return'];
@@ -437,6 +438,20 @@ describe('stateless stack: functions', () => {
     });
     dev.statelessTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ReconciliationUnresolved',
+      Threshold: 1,
+    });
+  });
+
+  it('runs the KBank reconciliation daily at 03:00 Bangkok time and alarms on its exceptions', () => {
+    dev.statelessTemplate.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 3 * * ? *)',
+      ScheduleExpressionTimezone: 'Asia/Bangkok',
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [logicalId(dev.stateless.functions['ops-reconcile-kbank']), 'Arn'] },
+      }),
+    });
+    dev.statelessTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'KbankReconciliationExceptions',
       Threshold: 1,
     });
   });

@@ -125,6 +125,7 @@ export function scriptedKbank(script: Partial<Kbank>): Kbank & { calls: string[]
     inquireQr: wrap('inquireQr', script.inquireQr),
     cancelQr: wrap('cancelQr', script.cancelQr),
     refundQr: wrap('refundQr', script.refundQr),
+    listTransactions: wrap('listTransactions', script.listTransactions),
   };
 }
 

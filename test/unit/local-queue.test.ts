@@ -1,6 +1,10 @@
 /** The in-process SQS stand-in: asynchronous delivery, redelivery, dead letters, concurrency, idle, close. */
-import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
 import { createLocalQueue, type LocalDelivery, type LocalQueue } from '../../local/queue.js';
+import { readStateFile } from '../../local/state-file.js';
 
 interface Message {
   id: string;
@@ -308,5 +312,88 @@ describe('local queue', () => {
     expect(() =>
       createLocalQueue<Message>({ name: 'x', consume: async () => {}, visibilityTimeoutMs: -1 }),
     ).toThrow(RangeError);
+  });
+});
+
+describe('local queue with a state file', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'local-queue-'));
+  let files = 0;
+  const stateFile = () => join(folder, `queue-${++files}.json`);
+  const keptIds = (path: string) =>
+    ((readStateFile(path) as { messages: { body: string }[] }).messages ?? []).map(
+      (stored) => (JSON.parse(stored.body) as Message).id,
+    );
+
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('has the message in the file when send resolves, before any consume, and drops it once processed', async () => {
+    jest.useFakeTimers();
+    const statePath = stateFile();
+    const consumed: string[] = [];
+    const q = queue({ statePath, consume: async (m) => void consumed.push(m.id) });
+
+    await q.send(message('m-1'));
+    expect(consumed).toEqual([]);
+    expect(keptIds(statePath)).toEqual(['m-1']);
+
+    await flush();
+    expect(consumed).toEqual(['m-1']);
+    expect(keptIds(statePath)).toEqual([]);
+  });
+
+  it('delivers what a closed queue had not processed to the next queue on the same file', async () => {
+    jest.useFakeTimers();
+    const statePath = stateFile();
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+    const first = queue({
+      statePath,
+      visibilityTimeoutMs: 60_000,
+      consume: async () => Promise.reject(new Error('down')),
+    });
+    await first.send(message('waiting-for-redelivery'));
+    await flush();
+    await first.send(message('never-received'));
+    await first.close();
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining(`kept in ${statePath}`));
+
+    const received: [string, number][] = [];
+    queue({ statePath, consume: async (m, delivery) => void received.push([m.id, delivery.receiveCount]) });
+    await flush();
+
+    // The receive count goes on where it was: it decides when a message is dead.
+    expect(received).toEqual([
+      ['waiting-for-redelivery', 2],
+      ['never-received', 1],
+    ]);
+    expect(keptIds(statePath)).toEqual([]);
+    warn.mockRestore();
+  });
+
+  it('keeps the dead letters, and a receive count that reaches the limit after a restart dead-letters', async () => {
+    jest.useFakeTimers();
+    const statePath = stateFile();
+    jest.spyOn(console, 'warn').mockImplementation(() => {});
+    const failing = async () => Promise.reject(new Error('poison'));
+    const first = queue({ statePath, maxReceiveCount: 2, visibilityTimeoutMs: 60_000, consume: failing });
+    await first.send(message('poison'));
+    await flush();
+    await first.close();
+
+    const onDeadLetter = jest.fn();
+    const second = queue({ statePath, maxReceiveCount: 2, consume: failing, onDeadLetter });
+    await flush();
+    expect(second.deadLetters()).toEqual([message('poison')]);
+    expect(onDeadLetter).toHaveBeenCalledTimes(1);
+
+    const third = queue({ statePath, consume: async () => {} });
+    expect(third.deadLetters()).toEqual([message('poison')]);
+    expect(keptIds(statePath)).toEqual([]);
+    jest.restoreAllMocks();
+  });
+
+  it('refuses a file that is not a queue state file', () => {
+    const statePath = stateFile();
+    writeFileSync(statePath, '{"version": 7}');
+    expect(() => queue({ statePath })).toThrow('is not a local queue state file');
   });
 });

@@ -221,11 +221,12 @@ async function recordCallback(
 
 /**
  * Money arrived for a payment that no longer wants it: give it back at KBank, recorded before (so a
- * crash in between is visible) and after. A reversal already recorded is not repeated; a repeated call
- * after a crash is refused by KBank as an over-refund and ends in the dead-letter queue (runbook).
+ * crash in between is visible) and after. A reversal already recorded is not repeated (one marker, shared
+ * with the daily KBank reconciliation); a repeated call after a crash is refused by KBank as an
+ * over-refund and ends in the dead-letter queue (runbook). Returns false when it was already reversed.
  */
-async function reverseLatePayment(
-  deps: CallbackProcessorDeps,
+export async function reverseLatePayment(
+  deps: Pick<CallbackProcessorDeps, 'repo' | 'kbank' | 'clock'>,
   payment: Payment,
   charge: KbankQrCharge | KbankCharge,
 ): Promise<boolean> {

@@ -1,0 +1,131 @@
+/** The janitor's pure rules (deadlines, the restart schedule, run names) and where Reenter hands over. */
+import { newPayment, type Payment } from '../../functions/core/payment.js';
+import {
+  bangkokDay,
+  executionName,
+  nextSweep,
+  paymentDueAt,
+  refundDueAt,
+  type SweepPolicy,
+} from '../../functions/core/reconciliation.js';
+import type { Refund } from '../../functions/core/refund.js';
+import { reenter } from '../../functions/core/use-cases/reenter.js';
+import { DEFAULT_POLICY, type SagaDeps } from '../../functions/core/use-cases/saga.js';
+import { fixedClock, MemoryRepository, scriptedKbank } from '../support/fakes.js';
+
+const POLICY: SweepPolicy = { graceSeconds: 300, backoffSeconds: [60, 600] };
+const NOW = '2026-12-01T10:00:00.000Z';
+
+function payment(overrides: Partial<Payment> = {}): Payment {
+  const { payment: fresh } = newPayment(
+    {
+      id: 'pay_01JD3Q4V7M0000000000000000',
+      merchantId: 'm1',
+      amount: 500,
+      currency: 'THB',
+      captureMethod: 'automatic',
+      order: { id: 'o1', lines: [{ sku: 'SKU-A', quantity: 1, unitAmount: 500 }] },
+      customer: { id: 'c1' },
+      paymentMethod: { type: 'card', token: 'tokn_test_1' },
+    },
+    new Date(NOW),
+  );
+  return { ...fresh, ...overrides };
+}
+
+describe('deadlines', () => {
+  it('gives a processing payment the grace period after its last change', () => {
+    expect(paymentDueAt(payment(), POLICY)).toBe('2026-12-01T10:05:00.000Z');
+  });
+
+  it('waits for the end of a wait that has one: the customer window, the capture window', () => {
+    expect(
+      paymentDueAt(
+        payment({
+          status: 'requires_action',
+          nextAction: { type: 'display_qr', qrPayload: 'x', expiresAt: '2026-12-01T10:10:00.000Z' },
+        }),
+        POLICY,
+      ),
+    ).toBe('2026-12-01T10:15:00.000Z');
+    expect(
+      paymentDueAt(
+        payment({ status: 'requires_capture', captureBefore: '2026-12-07T22:00:00.000Z' }),
+        POLICY,
+      ),
+    ).toBe('2026-12-07T22:05:00.000Z');
+  });
+
+  it('is never before the sweep said it would look again, and absent once terminal or unresolved', () => {
+    const later = { restarts: 1, sweeps: 1, nextAt: '2026-12-01T11:00:00.000Z' };
+    expect(paymentDueAt(payment({ reconciliation: later }), POLICY)).toBe('2026-12-01T11:00:00.000Z');
+    expect(paymentDueAt(payment({ status: 'succeeded' }), POLICY)).toBeNull();
+    expect(paymentDueAt(payment({ reconciliation: { ...later, unresolvedAt: NOW } }), POLICY)).toBeNull();
+    const refund = { status: 'pending', updatedAt: NOW } as Refund;
+    expect(refundDueAt(refund, POLICY)).toBe('2026-12-01T10:05:00.000Z');
+    expect(refundDueAt({ ...refund, status: 'failed' }, POLICY)).toBeNull();
+  });
+});
+
+describe('the restart schedule', () => {
+  it('restarts under new names on a growing wait, looks again at a running saga, then gives up', () => {
+    const now = new Date(NOW);
+    const first = nextSweep(undefined, false, now, POLICY);
+    expect(first).toEqual({
+      kind: 'restart',
+      reconciliation: { restarts: 1, sweeps: 1, nextAt: '2026-12-01T10:01:00.000Z' },
+    });
+    if (first.kind === 'give_up') throw new Error('unexpected');
+    const second = nextSweep(first.reconciliation, true, now, POLICY);
+    expect(second).toEqual({
+      kind: 'look_again',
+      reconciliation: { restarts: 1, sweeps: 2, nextAt: '2026-12-01T10:10:00.000Z' },
+    });
+    if (second.kind === 'give_up') throw new Error('unexpected');
+    expect(nextSweep(second.reconciliation, false, now, POLICY)).toEqual({ kind: 'give_up' });
+    expect(executionName('pay_X', 0)).toBe('pay_X');
+    expect(executionName('pay_X', 2)).toBe('pay_X-r2');
+  });
+
+  it("cuts KBank's business day at midnight in Bangkok", () => {
+    expect(bangkokDay('2026-12-01T16:59:59.999Z')).toBe('2026-12-01');
+    expect(bangkokDay('2026-12-01T17:00:00.000Z')).toBe('2026-12-02');
+  });
+});
+
+describe('Reenter', () => {
+  async function route(stored: Payment) {
+    const repo = new MemoryRepository();
+    repo.payments.set(stored.id, stored);
+    const deps = {
+      repo,
+      kbank: scriptedKbank({}),
+      clock: fixedClock(NOW),
+      policy: DEFAULT_POLICY,
+    } as unknown as SagaDeps;
+    return reenter(deps, { paymentId: stored.id });
+  }
+
+  it('hands over where the record says, without calling KBank', async () => {
+    expect((await route(payment())).outcome).toBe('verify');
+    expect((await route(payment({ attemptCount: 1 }))).outcome).toBe('inquire');
+    expect((await route(payment({ status: 'unknown', attemptCount: 1 }))).outcome).toBe('inquire');
+    expect((await route(payment({ status: 'requires_action', attemptCount: 1 }))).outcome).toBe(
+      'resolve_action',
+    );
+    expect((await route(payment({ status: 'succeeded' }))).outcome).toBe('done');
+    const parked = await route(
+      payment({ status: 'requires_capture', attemptCount: 1, captureBefore: '2026-12-01T10:10:00.000Z' }),
+    );
+    expect(parked).toMatchObject({ outcome: 'await_capture', remainingSeconds: 600 });
+    const captureRequested = await route(
+      payment({ attemptCount: 1, captureBefore: '2026-12-01T09:00:00.000Z', requestKey: 'k1' }),
+    );
+    // Past the window: AwaitCapture times out at once and the authorization is voided.
+    expect(captureRequested).toMatchObject({ outcome: 'await_capture', remainingSeconds: 1 });
+    const canceled = await route(
+      payment({ attemptCount: 1, cancellationReason: 'requested_by_merchant', requestKey: 'k2' }),
+    );
+    expect(canceled.outcome).toBe('cancel_action');
+  });
+});
