@@ -219,7 +219,14 @@ export class StackProcess {
       else child.once('exit', () => resolve(true));
     });
     child.kill('SIGINT');
-    const stopped = await Promise.race([exited, sleep(20_000).then(() => false)]);
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([
+      exited,
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), 20_000);
+      }),
+    ]);
+    clearTimeout(timer);
     if (!stopped) await this.kill();
     try {
       // Whatever the launcher left in its group (nothing, normally).
