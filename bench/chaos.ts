@@ -200,6 +200,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
   const restarts: RestartRecord[] = [];
   let lastRestart: { readyAt: number; open: Flow[] } | null = null;
   let restarting: Promise<void> = Promise.resolve();
+  let restartInProgress = false;
   const isOpen = (flow: Flow) => flow.endedAt === undefined;
   const restart = async (afterPayments: number) => {
     const open = flows.filter(isOpen);
@@ -246,8 +247,15 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
   let check$: CheckReport;
   let sendSeconds = 0;
   try {
-    const sendStart = performance.now();
+    let sendStart = performance.now();
     for (let i = 0; i < o.payments; i++) {
+      if (restartInProgress) {
+        // No new customers while the site is down (those in flight keep retrying): restarts stay spread
+        // over the run instead of following each other as the backlog drains.
+        const pausedAt = performance.now();
+        await restarting;
+        sendStart += performance.now() - pausedAt;
+      }
       const due = sendStart + (i * 1000) / o.rate;
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
@@ -259,7 +267,14 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
       running.add(run);
       sent += 1;
       const r = restartAfter.indexOf(i + 1);
-      if (r >= 0) restarting = restarting.then(() => restart(i + 1));
+      if (r >= 0) {
+        restartInProgress = true;
+        restarting = restarting
+          .then(() => restart(i + 1))
+          .finally(() => {
+            restartInProgress = false;
+          });
+      }
     }
     sendSeconds = (performance.now() - sendStart) / 1000;
     await restarting;
