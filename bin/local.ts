@@ -42,12 +42,12 @@ const stack = await startLocalStack({
   // EventBridge Scheduler runs it every minute on AWS; locally more often, so a crash heals in seconds.
   sweepIntervalMs: Number(values['sweep-interval']),
 });
-if (stack.recovered) {
-  const { examined, restarted, errors } = stack.recovered;
+// The recovery pass runs behind the ready stack: report it when it is done.
+void stack.recovered?.then(({ examined, restarted, errors }) =>
   console.log(
     `Recovered what the last run left open: ${examined} examined, ${restarted} sagas restarted, ${errors} errors.`,
-  );
-}
+  ),
+);
 
 const info = {
   apiUrl: stack.apiUrl,

@@ -691,11 +691,19 @@ export async function startKbankSimulator(options: KbankSimulatorOptions = {}): 
   function refundCharge(charge: SimCharge, json: unknown): Reply {
     const parsed = kbankRefundRequestSchema.safeParse(json);
     if (!parsed.success) throw invalidRequest(parsed.error);
-    if (charge.state !== 'Settled' && charge.state !== 'Refund Sent') {
+    // Alipay money is taken when the customer pays (there is no settle) [ours, ?]: an Authorized Alipay
+    // charge is refundable up to what was paid, as a QR order is.
+    const wallet = charge.sourceType === 'alipay';
+    if (
+      charge.state !== 'Settled' &&
+      charge.state !== 'Refund Sent' &&
+      !(wallet && charge.state === 'Authorized')
+    ) {
       throw new SimError(400, 'invalid_state', `cannot refund a charge in state ${charge.state}`);
     }
     const amount = parseAmount(parsed.data.amount, charge.currency);
-    if (charge.refundedAmount + amount > charge.settledAmount) {
+    const refundable = wallet && charge.settledAmount === 0 ? charge.amount : charge.settledAmount;
+    if (charge.refundedAmount + amount > refundable) {
       throw new SimError(400, 'amount_exceeds_refundable', 'refunds would exceed the settled amount');
     }
     if (charge.behaviour === 'refund_fails') throw new SimError(400, 'refund_failed', 'refund failed');

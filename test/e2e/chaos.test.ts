@@ -19,8 +19,7 @@ it('leaves no charge untracked, none doubled, nothing stuck and every accepted r
     seed: 7,
     settleTimeoutSeconds: 100,
     forgedLoops: 2,
-    // Known issue (docs/chaos.md): refunds of Alipay payments fail at KBank; the full run shows it.
-    refundAlipay: false,
+    refundAlipay: true,
     resultsDir: null,
     log: (line) => lines.push(line),
   });

@@ -261,3 +261,38 @@ describe('processCallback', () => {
     expect(repo.types(id)).toEqual(['payment.created']);
   });
 });
+
+describe('a paid callback for a payment whose saga stored no token', () => {
+  const paid = (reference: string) => async () =>
+    qrCharge({ referenceOrder: reference, state: 'Authorized' });
+  const message = (id: string) => ({
+    source: 'notify' as const,
+    paymentId: id,
+    attemptNo: 1,
+    chargeId: 'chrg_test_qr',
+    state: 'Authorized',
+    receivedAt: '2026-11-22T04:00:00.000Z',
+  });
+
+  it('is handed back while the token may still come', async () => {
+    const { repo, deps, id, reference } = await setup({}, 'requires_action');
+    const stored = await repo.get(id);
+    if (!stored) throw new Error('no payment');
+    // requires_action recorded 5 s ago, no token yet: the saga is about to store it.
+    repo.payments.set(id, { ...stored, actionToken: undefined, updatedAt: '2026-11-22T03:59:55.000Z' });
+    deps.kbank = scriptedKbank({ inquireQr: paid(reference) });
+    await expect(processCallback(deps, message(id))).rejects.toMatchObject({ name: 'SagaNotWaitingYet' });
+    expect(repo.dueNow).toEqual([]);
+  });
+
+  it('is recorded and handed to the sweep once the saga has clearly been lost', async () => {
+    const { repo, deps, id, reference } = await setup({}, 'requires_action');
+    const stored = await repo.get(id);
+    if (!stored) throw new Error('no payment');
+    repo.payments.set(id, { ...stored, actionToken: undefined, updatedAt: '2026-11-22T03:58:00.000Z' });
+    deps.kbank = scriptedKbank({ inquireQr: paid(reference) });
+    expect(await processCallback(deps, message(id))).toBe('handed_to_sweep');
+    expect(repo.dueNow).toEqual([id]);
+    expect(repo.types(id)).toContain('notification.received');
+  });
+});

@@ -116,6 +116,9 @@ export class SagaNotWaitingYet extends ConflictError {
   }
 }
 
+/** How long a paid callback waits (redelivered) for the saga to store its token before the sweep takes over. */
+export const TOKEN_GRACE_MS = 30_000;
+
 export type CallbackOutcome =
   | 'resumed'
   /** The saga could not be resumed (it ended or was lost): the sweep restarts it, and its inquiry decides. */
@@ -138,7 +141,13 @@ export async function processCallback(
 
   if (current && payment.status === 'requires_action') {
     if (verdict !== 'pending' && !payment.actionToken) {
-      throw new SagaNotWaitingYet(`payment ${payment.id} has no task token yet`);
+      // The token follows requires_action within moments; a payment without one for longer lost its saga
+      // (a crash between the two): the sweep restarts it, and its inquiry finds the payment.
+      const since = deps.clock.now().getTime() - Date.parse(payment.updatedAt);
+      if (since < TOKEN_GRACE_MS) throw new SagaNotWaitingYet(`payment ${payment.id} has no task token yet`);
+      await recordCallback(deps, payment, message, charge, key);
+      await handToSweep(deps, payment);
+      return 'handed_to_sweep';
     }
     const duplicate = await recordCallback(deps, payment, message, charge, key);
     if (verdict === 'pending' || !payment.actionToken) return duplicate ? 'duplicate' : 'recorded';

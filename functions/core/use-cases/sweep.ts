@@ -32,6 +32,8 @@ export interface SweepDeps {
   captureWindowSeconds: number;
   /** Told about every item the sweep gives up on (the alarm's log line). */
   onUnresolved?: (item: DueItem, reason: string) => void;
+  /** Pause between items (ms), so a large pass does not start hundreds of sagas at once. Default 0. */
+  pace?: number;
 }
 
 export type SweepAction = 'restarted' | 'looked_again' | 'unresolved' | 'skipped';
@@ -65,6 +67,7 @@ export async function sweep(
     errors: 0,
   };
   for (const item of due) {
+    if (deps.pace && report.examined > 0) await new Promise((resolve) => setTimeout(resolve, deps.pace));
     report.examined++;
     try {
       const action =
