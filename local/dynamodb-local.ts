@@ -300,7 +300,8 @@ async function waitUntilAnswering(client: DynamoDBClient): Promise<string | unde
  * that one was left by a crashed run (launchers older than the pidfile included), so it is stopped.
  */
 async function assertPortFree(port: number, dbPath: string | undefined): Promise<void> {
-  if (await portFree(port)) return;
+  // A server just stopped (a crashed run's, from its pidfile) can hold its port a moment after it is gone.
+  if (await portFreeWithin(port, PORT_RELEASE_MS)) return;
   const holder = listenerOf(port);
   const info = typeof holder === 'object' ? holder : undefined;
   if (info && dbPath !== undefined && isDynamoDbLocal(info) && servedDbPath(info) === dbPath) {
@@ -309,7 +310,7 @@ async function assertPortFree(port: number, dbPath: string | undefined): Promise
         `shut down (pid ${info.pid}, same data folder ${dbPath})`,
     );
     await terminate(info.pid);
-    if (await portFree(port)) return;
+    if (await portFreeWithin(port, PORT_RELEASE_MS)) return;
   }
   throw new PortInUseError(portInUseMessage(port, holder), port, info);
 }
@@ -328,6 +329,18 @@ function portInUseMessage(port: number, holder: ProcessInfo | 'unknown' | undefi
     `port ${port} is already in use by ${what}: pid ${holder.pid} (${command}). ` +
     `Stop it (\`kill ${holder.pid}\`) if it is yours and not needed, ${elsewhere}`
   );
+}
+
+/** How long a port may take to be released by a process that just ended. */
+const PORT_RELEASE_MS = 2_000;
+
+async function portFreeWithin(port: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await portFree(port)) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((wake) => setTimeout(wake, 100));
+  }
 }
 
 async function portFree(port: number): Promise<boolean> {
