@@ -12,8 +12,7 @@
  */
 import type { KbankCallback } from '../../../schemas/callbacks.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { ulid } from '../ids.js';
-import { type Attempt, isTerminal, noteEntry, type Payment, parseReferenceOrder } from '../payment.js';
+import { type Attempt, isTerminal, type Payment, parseReferenceOrder } from '../payment.js';
 import type {
   Clock,
   Kbank,
@@ -25,6 +24,7 @@ import type {
 } from '../ports.js';
 import type { PaymentRepository } from '../repository.js';
 import { chargeVerdict, inquireAttempt, reverseCharge } from './customer-action.js';
+import { recordNote } from './notes.js';
 import { handToSweep } from './request-capture.js';
 
 /** The notify parser, bound to the KBank secret (functions/adapters/kbank-client.ts). */
@@ -64,6 +64,7 @@ export async function acceptNotify(
   const verified = await deps.notify.verify(body, { amount: payment.amount, currency: payment.currency });
   if (!verified.ok) {
     await recordNote(deps, payment, {
+      actor: 'kbank',
       type: 'notification.rejected',
       detail: { source: 'notify', chargeId: reference.chargeId, reason: verified.reason },
     });
@@ -216,6 +217,7 @@ async function recordCallback(
   // Payments recorded before markers kept the keys on the payment itself.
   const duplicate = !first || (payment.callbacksSeen?.includes(key) ?? false);
   await recordNote(deps, payment, {
+    actor: 'kbank',
     type: duplicate ? 'notification.duplicate' : 'notification.received',
     detail: {
       source: message.source,
@@ -244,12 +246,14 @@ export async function reverseLatePayment(
     return false;
   }
   await recordNote(deps, payment, {
+    actor: 'kbank',
     type: 'late_payment.detected',
     detail: { chargeId: charge.chargeId, amount: charge.amount, kbankState: charge.state },
   });
   const reversed = await reverseCharge(deps.kbank, payment, charge, 'late_payment');
   await deps.repo.claimMarker(payment.id, `callback:${done}`, deps.clock.now().toISOString());
   await recordNote(deps, payment, {
+    actor: 'kbank',
     type: 'late_payment.reversed',
     detail: {
       chargeId: charge.chargeId,
@@ -259,14 +263,4 @@ export async function reverseLatePayment(
     },
   });
   return true;
-}
-
-/** A note by KBank's side (payment.noteEntry): written beside the trail, bounded, never versioned. */
-async function recordNote(
-  deps: { repo: PaymentRepository; clock: Clock },
-  payment: Payment,
-  step: { type: string; detail: Record<string, unknown> },
-): Promise<void> {
-  const now = deps.clock.now();
-  await deps.repo.appendNote(noteEntry(payment, { actor: 'kbank', ...step }, now, ulid(now.getTime())));
 }

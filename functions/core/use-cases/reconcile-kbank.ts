@@ -18,7 +18,7 @@
  */
 import type { ReconciliationException } from '../../../schemas/events.js';
 import { ulid } from '../ids.js';
-import { type Attempt, isTerminal, noteEntry, type Payment, parseReferenceOrder } from '../payment.js';
+import { type Attempt, isTerminal, type Payment, parseReferenceOrder } from '../payment.js';
 import type { Clock, EventPublisher, Kbank, KbankCharge, KbankQrCharge, KbankTransaction } from '../ports.js';
 import {
   MAX_STORED_EXCEPTIONS,
@@ -28,6 +28,7 @@ import {
 } from '../repository.js';
 import { chargeVerdict } from './customer-action.js';
 import { reverseLatePayment } from './kbank-callbacks.js';
+import { recordNote } from './notes.js';
 
 export interface ReconcileDeps {
   repo: PaymentRepository & ReconciliationStore;
@@ -131,11 +132,15 @@ async function reconcileCharge(
   let attached = false;
   if (!known) {
     // Ours by its reference, but no attempt recorded this charge (its answer was lost): put it on the trail.
-    await note(deps, payment, 'reconciliation.orphan_attached', {
-      chargeId: transaction.chargeId,
-      referenceOrder: transaction.referenceOrder,
-      kbankState: transaction.state,
-      amount: transaction.amount,
+    await recordNote(deps, payment, {
+      type: 'reconciliation.orphan_attached',
+      actor: 'operator',
+      detail: {
+        chargeId: transaction.chargeId,
+        referenceOrder: transaction.referenceOrder,
+        kbankState: transaction.state,
+        amount: transaction.amount,
+      },
     });
     attached = true;
   }
@@ -278,18 +283,6 @@ function asCharge(transaction: KbankTransaction): KbankQrCharge & KbankCharge {
     refundedAmount: transaction.refundedAmount,
     ...(transaction.orderId ? { orderId: transaction.orderId } : {}),
   };
-}
-
-async function note(
-  deps: ReconcileDeps,
-  payment: Payment,
-  type: string,
-  detail: Record<string, unknown>,
-): Promise<void> {
-  const now = deps.clock.now();
-  await deps.repo.appendNote(
-    noteEntry(payment, { type, actor: 'operator', detail }, now, ulid(now.getTime())),
-  );
 }
 
 async function announce(

@@ -6,8 +6,7 @@
  * unresolved for an operator (alarmed, listed by `npm run ops -- unresolved`). Every action is an audit
  * entry on the payment, recorded before the saga is started, so a crash in between is simply swept again.
  */
-import { ulid } from '../ids.js';
-import { applyStep, isTerminal, noteEntry, type Payment } from '../payment.js';
+import { applyStep, isTerminal, type Payment } from '../payment.js';
 import type { Clock, SagaRuns } from '../ports.js';
 import {
   DEFAULT_SWEEP_POLICY,
@@ -21,6 +20,7 @@ import {
 import type { DueItem, PaymentRepository, ReconciliationIndex, RefundRepository } from '../repository.js';
 import { eventDetail } from '../views.js';
 import { DEFAULT_CONTENTION, retryOnStaleWrite } from './contention.js';
+import { recordNote } from './notes.js';
 
 export interface SweepDeps {
   repo: PaymentRepository & RefundRepository & ReconciliationIndex;
@@ -164,9 +164,13 @@ async function sweepRefund(deps: SweepDeps, item: DueItem, now: Date): Promise<S
       refund,
     );
     if (payment)
-      await noteOnPayment(deps, payment, 'reconciliation.refund_unresolved', {
-        refund_id: refund.id,
-        reason,
+      await recordNote(deps, payment, {
+        type: 'reconciliation.refund_unresolved',
+        actor: 'operator',
+        detail: {
+          refund_id: refund.id,
+          reason,
+        },
       });
     deps.onUnresolved?.(item, reason);
     return 'unresolved';
@@ -177,10 +181,14 @@ async function sweepRefund(deps: SweepDeps, item: DueItem, now: Date): Promise<S
   if (next.kind === 'look_again') return 'looked_again';
   const name = executionName(refund.id, reconciliation.restarts);
   if (payment) {
-    await noteOnPayment(deps, payment, 'reconciliation.refund_saga_restarted', {
-      refund_id: refund.id,
-      execution: name,
-      previous_status: run,
+    await recordNote(deps, payment, {
+      type: 'reconciliation.refund_saga_restarted',
+      actor: 'operator',
+      detail: {
+        refund_id: refund.id,
+        execution: name,
+        previous_status: run,
+      },
     });
   }
   // The refund saga never re-sends a refund that may have reached KBank: it inquires.
@@ -205,16 +213,4 @@ async function recordOnPayment(
     deps.clock.now(),
   );
   await deps.repo.commit(change);
-}
-
-async function noteOnPayment(
-  deps: SweepDeps,
-  payment: Payment,
-  type: string,
-  detail: Record<string, unknown>,
-): Promise<void> {
-  const now = deps.clock.now();
-  await deps.repo.appendNote(
-    noteEntry(payment, { type, actor: 'operator', detail }, now, ulid(now.getTime())),
-  );
 }
