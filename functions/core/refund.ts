@@ -37,10 +37,16 @@ export interface Refund {
   reason: string;
   status: RefundStatus;
   /**
-   * How many refund requests may have reached KBank: 0 means never sent (safe to send), anything else
-   * means only an inquiry may tell what happened (KBank has no idempotency key: never send twice).
+   * How many refund requests were sent (or about to be) to KBank. KBank has no idempotency key, so a
+   * request is sent again only when every earlier one is known not to have been carried out: while
+   * `kbankCalls` exceeds `notApplied`, only an inquiry may tell what happened.
    */
   kbankCalls: number;
+  /**
+   * How many of those requests an inquiry found KBank did not carry out, long after they were sent (a crash
+   * of KBank's side or ours in between): those may be sent again, up to the refund policy's `maxSends`.
+   */
+  notApplied?: number;
   /** When the request was (about to be) sent; an inquiry concludes "not applied" only long after this. */
   sentAt?: string;
   chargeId?: string;
@@ -52,6 +58,11 @@ export interface Refund {
   paymentSeq: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/** Whether a request for this refund may be at KBank with its outcome not yet known to us. */
+export function mayBeAtKbank(refund: Pick<Refund, 'kbankCalls' | 'notApplied'>): boolean {
+  return refund.kbankCalls > (refund.notApplied ?? 0);
 }
 
 /** The refund's amount does not fit in what is left to refund. `refundable` is what is left. */

@@ -354,7 +354,7 @@ describe('refund saga steps', () => {
       repo,
       kbank: gateway,
       clock: { now },
-      policy: { notAppliedAfterMs: 60_000, contention: virtualContention().policy },
+      policy: { notAppliedAfterMs: 60_000, maxSends: 3, contention: virtualContention().policy },
     };
     const input = { paymentId: change.next.id, refundId: refund.id };
     return { repo, deps, input, gateway };
@@ -441,20 +441,59 @@ describe('refund saga steps', () => {
     expect(repo.refunds.get('re_1')?.status).toBe('succeeded');
   });
 
-  it('inquires: not applied is final only long after sending; until then, ask again', async () => {
+  it('inquires: not applied long after sending is sent again, up to 3 requests, then failed', async () => {
     let now = NOW;
-    const { repo, deps, input } = await sent(
+    const { repo, deps, input, gateway } = await sent(
       { inquireCharge: async () => charge({ chargeId: 'chrg_test_1', state: 'Settled', refundedAmount: 0 }) },
       () => now,
     );
+    // Not applied yet, but KBank may still be working on it: ask again later, never send again.
     await expect(inquireRefund(deps, input)).rejects.toBeInstanceOf(OutcomeStillUnknown);
-    now = new Date(NOW.getTime() + 61_000);
+    for (const sends of [1, 2]) {
+      now = new Date(now.getTime() + 61_000);
+      expect(await inquireRefund(deps, input)).toEqual({ outcome: 'resend', event: null });
+      expect(repo.refunds.get('re_1')).toMatchObject({
+        status: 'pending',
+        kbankCalls: sends,
+        notApplied: sends,
+      });
+      expect(repo.audit.at(-1)).toMatchObject({
+        type: 'refund.not_applied',
+        detail: { refundId: 're_1', sends, chargeRefunded: 0 },
+      });
+      expect(await refundAtKbank(deps, input)).toEqual({ outcome: 'unknown', event: null });
+      expect(repo.refunds.get('re_1')).toMatchObject({ kbankCalls: sends + 1, sentAt: now.toISOString() });
+      // A retried RefundAtKbank never sends the new request twice.
+      expect(await refundAtKbank(deps, input)).toEqual({ outcome: 'unknown', event: null });
+    }
+    expect(gateway.calls.filter((call) => call === 'refundCharge')).toHaveLength(3);
+    now = new Date(now.getTime() + 61_000);
     expect(await inquireRefund(deps, input)).toMatchObject({ outcome: 'failed' });
     expect(repo.refunds.get('re_1')).toMatchObject({
       status: 'failed',
+      kbankCalls: 3,
       failure: { code: 'refund_not_applied' },
     });
     expect((await repo.get(input.paymentId))?.amountRefundPending).toBe(0);
+  });
+
+  it('inquires: a resent refund applied at KBank is succeeded, with no further request', async () => {
+    let now = NOW;
+    let refundedTotal = 0;
+    const { repo, deps, input, gateway } = await sent(
+      {
+        inquireCharge: async () =>
+          charge({ chargeId: 'chrg_test_1', state: 'Settled', refundedAmount: refundedTotal }),
+      },
+      () => now,
+    );
+    now = new Date(now.getTime() + 61_000);
+    expect(await inquireRefund(deps, input)).toEqual({ outcome: 'resend', event: null });
+    await refundAtKbank(deps, input);
+    refundedTotal = 3000;
+    expect(await inquireRefund(deps, input)).toMatchObject({ outcome: 'succeeded' });
+    expect(repo.refunds.get('re_1')).toMatchObject({ status: 'succeeded', kbankCalls: 2 });
+    expect(gateway.calls.filter((call) => call === 'refundCharge')).toHaveLength(2);
   });
 
   it('inquires: an unexplained total, or none at all, is still unknown', async () => {

@@ -2,11 +2,14 @@
  * Refund saga step InquireRefund: resolves a refund whose KBank answer we did not get. KBank's charge shows
  * the refunded total, not single refunds, so the total is compared with our records: what our succeeded
  * refunds explain, plus any subset of the other refunds that may be in flight (refundVerdict). Still
- * unclear → OutcomeStillUnknown, which the state machine retries on a bounded schedule.
+ * unclear → OutcomeStillUnknown, which the state machine retries on a bounded schedule. Not applied long
+ * after it was sent → sent again (`resend`, up to the policy's `maxSends`), since the merchant's refund
+ * still stands; then failed.
  */
 import { OutcomeStillUnknown } from '../errors.js';
-import { isQrMethod } from '../payment.js';
-import { type Refund, refundVerdict } from '../refund.js';
+import { isQrMethod, type Payment } from '../payment.js';
+import { mayBeAtKbank, type Refund, refundVerdict } from '../refund.js';
+import { recordNote } from './notes.js';
 import {
   allRefunds,
   loadRefund,
@@ -21,9 +24,9 @@ export async function inquireRefund(deps: RefundSagaDeps, input: RefundTaskInput
   const { payment, refund } = await loadRefund(deps.repo, input);
   const resolved = resolvedResult(refund);
   if (resolved) return resolved;
-  if (refund.kbankCalls === 0 || !refund.chargeId) {
-    // Never sent (KBank unreachable until the retries ran out, or a failure before sending): nothing can
-    // have been refunded, so the reservation is released.
+  if (!mayBeAtKbank(refund) || !refund.chargeId) {
+    // Not sent (KBank unreachable until the retries ran out, or a failure before sending), and every
+    // earlier request known not carried out: nothing can have been refunded, so the reservation is released.
     return recordResolution(deps, input, {
       status: 'failed',
       failure: {
@@ -53,7 +56,7 @@ export async function inquireRefund(deps: RefundSagaDeps, input: RefundTaskInput
     amount: refund.amount,
     inFlight: after
       .filter(
-        (r) => r.id !== refund.id && !settledBefore.has(r.id) && r.status !== 'failed' && r.kbankCalls > 0,
+        (r) => r.id !== refund.id && !settledBefore.has(r.id) && r.status !== 'failed' && mayBeAtKbank(r),
       )
       .map((r) => r.amount),
   });
@@ -71,6 +74,7 @@ export async function inquireRefund(deps: RefundSagaDeps, input: RefundTaskInput
     if (deps.clock.now().getTime() - sentAt < deps.policy.notAppliedAfterMs) {
       throw new OutcomeStillUnknown(`refund ${refund.id} is not applied at KBank yet; asking again later`);
     }
+    if (refund.kbankCalls < deps.policy.maxSends) return resend(deps, payment, refund, detail);
     return recordResolution(deps, input, {
       status: 'failed',
       failure: { code: 'refund_not_applied', message: 'The payment processor did not carry out the refund.' },
@@ -81,6 +85,26 @@ export async function inquireRefund(deps: RefundSagaDeps, input: RefundTaskInput
   throw new OutcomeStillUnknown(
     `KBank's refunded total ${charge.refundedAmount} of ${refund.chargeId} does not tell whether refund ${refund.id} was applied`,
   );
+}
+
+/**
+ * Marks every request sent so far as not carried out (so RefundAtKbank may send again) and notes it on the
+ * payment's trail. Conditioned on the refund being unchanged: a parallel step that moved it wins.
+ */
+async function resend(
+  deps: RefundSagaDeps,
+  payment: Payment,
+  refund: Refund,
+  detail: Record<string, unknown>,
+): Promise<RefundStepResult> {
+  const now = deps.clock.now().toISOString();
+  await deps.repo.updateRefund({ ...refund, notApplied: refund.kbankCalls, updatedAt: now }, refund);
+  await recordNote(deps, payment, {
+    type: 'refund.not_applied',
+    actor: 'saga',
+    detail: { refundId: refund.id, sends: refund.kbankCalls, sentAt: refund.sentAt ?? null, ...detail },
+  });
+  return { outcome: 'resend', event: null };
 }
 
 function sum(refunds: Refund[]): number {

@@ -1,12 +1,13 @@
 /**
  * Refund saga step RefundAtKbank: mark the refund as sent (write-ahead: KBank has no idempotency key, so a
- * refund that may have been sent is never sent again), call KBank's refund once for the payment's charge,
- * and record the answer. A lost answer is `unknown`: the inquiry step decides, never a guess.
+ * refund that may have been sent is never sent again until an inquiry found it not carried out), call
+ * KBank's refund for the payment's charge, and record the answer. A lost answer is `unknown`: the inquiry
+ * step decides, never a guess.
  */
 import { ConflictError, KbankOutcomeUnknown, KbankRejected, KbankUnavailable } from '../errors.js';
 import { isQrMethod } from '../payment.js';
 import type { KbankCharge, KbankQrCharge } from '../ports.js';
-import type { Refund } from '../refund.js';
+import { mayBeAtKbank, type Refund } from '../refund.js';
 import {
   loadRefund,
   type RefundSagaDeps,
@@ -22,7 +23,7 @@ export async function refundAtKbank(deps: RefundSagaDeps, input: RefundTaskInput
   const resolved = resolvedResult(refund);
   if (resolved) return resolved;
   // Sent before (a retried step, or a crash after sending): only an inquiry may tell what happened.
-  if (refund.status !== 'pending' || refund.kbankCalls > 0) return { outcome: 'unknown', event: null };
+  if (refund.status !== 'pending' || mayBeAtKbank(refund)) return { outcome: 'unknown', event: null };
 
   const attempt = await loadAttempt(deps.repo, payment);
   if (!attempt?.chargeId || attempt.state !== 'captured') {
@@ -30,7 +31,13 @@ export async function refundAtKbank(deps: RefundSagaDeps, input: RefundTaskInput
   }
   const chargeId = attempt.chargeId;
   const now = deps.clock.now().toISOString();
-  const sending: Refund = { ...refund, kbankCalls: 1, sentAt: now, chargeId, updatedAt: now };
+  const sending: Refund = {
+    ...refund,
+    kbankCalls: refund.kbankCalls + 1,
+    sentAt: now,
+    chargeId,
+    updatedAt: now,
+  };
   await deps.repo.updateRefund(sending, refund);
 
   let charge: KbankCharge | KbankQrCharge;
@@ -42,7 +49,7 @@ export async function refundAtKbank(deps: RefundSagaDeps, input: RefundTaskInput
     if (error instanceof KbankUnavailable) {
       // The request never left us: KBank cannot have refunded, so take the marker back and let the
       // state machine's retry send it.
-      await deps.repo.updateRefund({ ...sending, kbankCalls: 0 }, sending);
+      await deps.repo.updateRefund({ ...sending, kbankCalls: refund.kbankCalls }, sending);
       throw error;
     }
     if (error instanceof KbankRejected) {

@@ -18,6 +18,11 @@ export interface RefundPolicy {
    * long after the request was sent: a request KBank is still processing must not be declared lost.
    */
   notAppliedAfterMs: number;
+  /**
+   * How many requests a refund may send in all: a request found not applied is sent again (the merchant's
+   * refund still stands) until this many were sent, then the refund fails with `refund_not_applied`.
+   */
+  maxSends: number;
   /** Retries of a write that lost the race for the payment's version (parallel refunds). */
   contention: ContentionPolicy;
 }
@@ -25,6 +30,7 @@ export interface RefundPolicy {
 /** 60 s: far beyond the adapter's 8 s request timeout; the saga's inquiry schedule spans ~2 minutes. */
 export const DEFAULT_REFUND_POLICY: RefundPolicy = {
   notAppliedAfterMs: 60_000,
+  maxSends: 3,
   contention: DEFAULT_CONTENTION,
 };
 
@@ -43,10 +49,11 @@ export interface RefundTaskInput {
 
 /**
  * `outcome` drives the refund state machine's Choice states; `event` (for final outcomes) is published
- * as-is by its `events:putEvents` states.
+ * as-is by its `events:putEvents` states. `resend`: every request sent is known not to have been carried
+ * out, so RefundAtKbank sends it again.
  */
 export interface RefundStepResult {
-  outcome: 'succeeded' | 'failed' | 'unknown';
+  outcome: 'succeeded' | 'failed' | 'unknown' | 'resend';
   event: RefundEventDetail | null;
 }
 
