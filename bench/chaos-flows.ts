@@ -318,7 +318,7 @@ async function customer(
   ctx: FlowContext,
   flow: Flow,
   act: CustomerAct,
-  action: () => Promise<{ status: number }>,
+  action: () => Promise<{ status: number; body?: { code?: string } | null }>,
 ): Promise<void> {
   if (act === 'walk_away') return;
   if (act === 'cancel') {
@@ -339,7 +339,7 @@ async function customer(
   const answer = await action();
   // A customer's action KBank answered 200: the money moved (or was refused) at KBank.
   if (answer.status !== 200) {
-    flow.refusals.push(`customer:${act}:${answer.status}`);
+    flow.refusals.push(`customer:${act}:${answer.status}:${answer.body?.code ?? ''}`);
     return;
   }
   if (act === 'decline') flow.accepted.push({ op: 'customer_declined', status: 'failed' });

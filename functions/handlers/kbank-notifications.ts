@@ -8,11 +8,19 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { KbankCallbackSchema } from '../../schemas/callbacks.js';
 import { awsCallbackProcessorDeps } from '../adapters/container.js';
-import { type CallbackProcessorDeps, processCallback } from '../core/use-cases/kbank-callbacks.js';
+import {
+  type CallbackDelivery,
+  type CallbackProcessorDeps,
+  processCallback,
+} from '../core/use-cases/kbank-callbacks.js';
 import { logger, withLogContext } from './logger.js';
 
 /** One message; throws when it should come back later. */
-export async function handleCallbackMessage(deps: CallbackProcessorDeps, body: string): Promise<void> {
+export async function handleCallbackMessage(
+  deps: CallbackProcessorDeps,
+  body: string,
+  delivery?: CallbackDelivery,
+): Promise<void> {
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -24,7 +32,7 @@ export async function handleCallbackMessage(deps: CallbackProcessorDeps, body: s
     logger.error('dropping a malformed callback message', { body: body.slice(0, 500) });
     return;
   }
-  const outcome = await processCallback(deps, message.data);
+  const outcome = await processCallback(deps, message.data, delivery);
   const log = outcome === 'unknown_charge' ? logger.warn.bind(logger) : logger.info.bind(logger);
   log('kbank callback processed', { outcome, source: message.data.source, chargeId: message.data.chargeId });
 }
@@ -33,7 +41,11 @@ export function createCallbackProcessor(deps: () => CallbackProcessorDeps) {
   return middy<SQSEvent, SQSBatchResponse>(async (event: SQSEvent): Promise<SQSBatchResponse> => {
     // In parallel: one slow KBank inquiry must not hold up (or time out) the rest of the batch.
     const settled = await Promise.allSettled(
-      event.Records.map((record) => handleCallbackMessage(deps(), record.body)),
+      event.Records.map((record) =>
+        handleCallbackMessage(deps(), record.body, {
+          receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+        }),
+      ),
     );
     const failures: SQSBatchResponse['batchItemFailures'] = [];
     settled.forEach((outcome, index) => {

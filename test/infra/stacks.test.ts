@@ -9,6 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, PCIDSS321Checks } from 'cdk-nag';
 import { TABLE_DESIGN } from '../../functions/adapters/table-design.js';
+import { LAST_TOKEN_WAIT_RECEIVE } from '../../functions/core/use-cases/kbank-callbacks.js';
 import { PROJECT_ROOT } from '../../lib/constructs/payment-function.js';
 import { createPaymentStacks } from '../../lib/payments-app.js';
 import type { StatefulStack } from '../../lib/stateful-stack.js';
@@ -221,6 +222,20 @@ describe('stateful stack', () => {
         ),
     );
     expect(tlsDenies).toHaveLength(5);
+  });
+
+  it('redelivers a KBank callback beyond its last wait for a task token, so the sweep gets it, not the DLQ', () => {
+    const queue = dev.statefulTemplate.findResources('AWS::SQS::Queue', {
+      Properties: {
+        RedrivePolicy: {
+          deadLetterTargetArn: {
+            'Fn::GetAtt': [logicalId(dev.stateful.notificationQueue.deadLetterQueue), 'Arn'],
+          },
+        },
+      },
+    });
+    const [notifications] = Object.values(queue);
+    expect(notifications?.Properties.RedrivePolicy.maxReceiveCount).toBeGreaterThan(LAST_TOKEN_WAIT_RECEIVE);
   });
 
   it('routes every payments event to the finance queue, with a DLQ on the rule target', () => {

@@ -10,7 +10,7 @@ import type { Kbank, KbankQrCharge } from '../../functions/core/ports.js';
 import { buildPromptPayPayload } from '../../functions/core/promptpay.js';
 import { authorize } from '../../functions/core/use-cases/authorize.js';
 import { chargeVerdict } from '../../functions/core/use-cases/customer-action.js';
-import { processCallback } from '../../functions/core/use-cases/kbank-callbacks.js';
+import { LAST_TOKEN_WAIT_RECEIVE, processCallback } from '../../functions/core/use-cases/kbank-callbacks.js';
 import { resolveAction } from '../../functions/core/use-cases/resolve-action.js';
 import { DEFAULT_POLICY, type SagaDeps } from '../../functions/core/use-cases/saga.js';
 import { fixedClock, fixedCost, MemoryRepository, scriptedKbank } from '../support/fakes.js';
@@ -282,7 +282,23 @@ describe('a paid callback for a payment whose saga stored no token', () => {
     repo.payments.set(id, { ...stored, actionToken: undefined, updatedAt: '2026-11-22T03:59:55.000Z' });
     deps.kbank = scriptedKbank({ inquireQr: paid(reference) });
     await expect(processCallback(deps, message(id))).rejects.toMatchObject({ name: 'SagaNotWaitingYet' });
+    await expect(processCallback(deps, message(id), { receiveCount: 3 })).rejects.toMatchObject({
+      name: 'SagaNotWaitingYet',
+    });
     expect(repo.dueNow).toEqual([]);
+  });
+
+  it('is handed to the sweep on its last wait, never left for the dead letters, however fast it came back', async () => {
+    const { repo, deps, id, reference } = await setup({}, 'requires_action');
+    const stored = await repo.get(id);
+    if (!stored) throw new Error('no payment');
+    repo.payments.set(id, { ...stored, actionToken: undefined, updatedAt: '2026-11-22T03:59:55.000Z' });
+    deps.kbank = scriptedKbank({ inquireQr: paid(reference) });
+    expect(await processCallback(deps, message(id), { receiveCount: LAST_TOKEN_WAIT_RECEIVE })).toBe(
+      'handed_to_sweep',
+    );
+    expect(repo.dueNow).toEqual([id]);
+    expect(repo.types(id)).toContain('notification.received');
   });
 
   it('is recorded and handed to the sweep once the saga has clearly been lost', async () => {

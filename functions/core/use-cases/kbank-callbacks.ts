@@ -120,6 +120,18 @@ export class SagaNotWaitingYet extends ConflictError {
 /** How long a paid callback waits (redelivered) for the saga to store its token before the sweep takes over. */
 export const TOKEN_GRACE_MS = 30_000;
 
+/**
+ * The receive on which a paid callback still waiting for a token is handed to the sweep instead of coming
+ * back: the queue's maxReceiveCount must be above it (an infra test checks), so such a callback never ends
+ * in the dead letters, however fast the queue redelivers.
+ */
+export const LAST_TOKEN_WAIT_RECEIVE = 4;
+
+/** What the queue says about this receive of the message (SQS ApproximateReceiveCount). */
+export interface CallbackDelivery {
+  receiveCount: number;
+}
+
 export type CallbackOutcome =
   | 'resumed'
   /** The saga could not be resumed (it ended or was lost): the sweep restarts it, and its inquiry decides. */
@@ -132,6 +144,7 @@ export type CallbackOutcome =
 export async function processCallback(
   deps: CallbackProcessorDeps,
   message: KbankCallback,
+  delivery: CallbackDelivery = { receiveCount: 1 },
 ): Promise<CallbackOutcome> {
   const found = await locate(deps, message);
   if (!found) return 'unknown_charge';
@@ -143,9 +156,13 @@ export async function processCallback(
   if (current && payment.status === 'requires_action') {
     if (verdict !== 'pending' && !payment.actionToken) {
       // The token follows requires_action within moments; a payment without one for longer lost its saga
-      // (a crash between the two): the sweep restarts it, and its inquiry finds the payment.
+      // (a crash between the two): the sweep restarts it, and its inquiry finds the payment. A saga that
+      // is only late loses nothing: the sweep leaves a running execution alone, and it finds the payment
+      // by its own inquiry when its wait ends.
       const since = deps.clock.now().getTime() - Date.parse(payment.updatedAt);
-      if (since < TOKEN_GRACE_MS) throw new SagaNotWaitingYet(`payment ${payment.id} has no task token yet`);
+      if (since < TOKEN_GRACE_MS && delivery.receiveCount < LAST_TOKEN_WAIT_RECEIVE) {
+        throw new SagaNotWaitingYet(`payment ${payment.id} has no task token yet`);
+      }
       await recordCallback(deps, payment, message, charge, key);
       await handToSweep(deps, payment);
       return 'handed_to_sweep';
