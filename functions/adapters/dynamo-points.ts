@@ -1,0 +1,281 @@
+/**
+ * The points ledger on the single table: one balance item per customer of a merchant, its movements beside
+ * it, and a payment's hold beside the payment. Every change is one transaction whose conditions keep the
+ * rules (a balance never negative, a hold settled once, a refund given back once and never beyond the
+ * hold), so nothing is read before it is written. Key design: docs/data-model.md.
+ */
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { StaleWriteError } from '../core/errors.js';
+import {
+  InsufficientPoints,
+  type PointsBalance,
+  type PointsHold,
+  type PointsLedger,
+  type PointsMovement,
+  PointsNotRefundable,
+} from '../core/points.js';
+
+export const pointsKeys = {
+  balance: (merchantId: string, customerId: string) => ({
+    PK: `CUSTOMER#${merchantId}#${customerId}`,
+    SK: 'POINTS',
+  }),
+  movement: (merchantId: string, customerId: string, id: string) => ({
+    PK: `CUSTOMER#${merchantId}#${customerId}`,
+    SK: `MOVEMENT#${id}`,
+  }),
+  hold: (paymentId: string) => ({ PK: `PAYMENT#${paymentId}`, SK: 'POINTS_HOLD' }),
+  refundMarker: (paymentId: string, refundId: string) => ({
+    PK: `PAYMENT#${paymentId}`,
+    SK: `MARKER#points_refund:${refundId}`,
+  }),
+};
+
+export class DynamoPointsLedger implements PointsLedger {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async balance(merchantId: string, customerId: string): Promise<PointsBalance | null> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: pointsKeys.balance(merchantId, customerId),
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) return null;
+    return {
+      merchantId: Item.merchantId,
+      customerId: Item.customerId,
+      available: Item.available,
+      held: Item.held,
+      updatedAt: Item.updatedAt,
+    };
+  }
+
+  async movements(
+    merchantId: string,
+    customerId: string,
+    page: { limit: number; after?: string; order: 'oldest_first' | 'newest_first' },
+  ): Promise<{ movements: PointsMovement[]; hasMore: boolean }> {
+    const { PK } = pointsKeys.balance(merchantId, customerId);
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': PK, ':prefix': 'MOVEMENT#' },
+        ScanIndexForward: page.order === 'oldest_first',
+        ...(page.after ? { ExclusiveStartKey: pointsKeys.movement(merchantId, customerId, page.after) } : {}),
+        Limit: page.limit + 1,
+        ConsistentRead: true,
+      }),
+    );
+    return {
+      movements: Items.slice(0, page.limit).map((item) => movementOf(item)),
+      hasMore: Items.length > page.limit,
+    };
+  }
+
+  async grant(entry: PointsMovement): Promise<PointsBalance> {
+    await this.transact([this.balanceUpdate(entry), this.movementPut(entry)]);
+    const balance = await this.balance(entry.merchantId, entry.customerId);
+    if (!balance) throw new Error(`the balance of ${entry.customerId} is missing after a grant`);
+    return balance;
+  }
+
+  async reserve(hold: PointsHold, entry: PointsMovement): Promise<boolean> {
+    try {
+      await this.transact([
+        this.balanceUpdate(entry, { condition: 'available >= :points' }),
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...pointsKeys.hold(hold.paymentId), entity: 'points_hold', ...hold, refundable: 0 },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
+        },
+        this.movementPut(entry),
+      ]);
+      return true;
+    } catch (error) {
+      const [balance, held] = reasons(error);
+      if (held) return false;
+      if (balance) {
+        const available = (await this.balance(entry.merchantId, entry.customerId))?.available ?? 0;
+        throw new InsufficientPoints(
+          `customer ${entry.customerId} has ${available} points available, ${entry.points} needed`,
+          available,
+        );
+      }
+      throw error;
+    }
+  }
+
+  async settle(paymentId: string, to: 'committed' | 'released', entry: PointsMovement): Promise<boolean> {
+    try {
+      await this.transact([
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: pointsKeys.hold(paymentId),
+            UpdateExpression: 'SET #status = :to, refundable = :refundable, updatedAt = :at',
+            ConditionExpression: '#status = :held AND points = :points',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':to': to,
+              ':held': 'held',
+              ':points': entry.points,
+              ':refundable': to === 'committed' ? entry.points : 0,
+              ':at': entry.at,
+            },
+          },
+        },
+        this.balanceUpdate(entry),
+        this.movementPut(entry),
+      ]);
+      return true;
+    } catch (error) {
+      if (reasons(error)[0]) return false;
+      throw error;
+    }
+  }
+
+  async refund(paymentId: string, refundId: string, entry: PointsMovement): Promise<boolean> {
+    try {
+      await this.transact([
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...pointsKeys.refundMarker(paymentId, refundId), entity: 'marker', at: entry.at },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
+        },
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: pointsKeys.hold(paymentId),
+            UpdateExpression:
+              'SET refundable = refundable - :points, refunded = refunded + :points, updatedAt = :at',
+            ConditionExpression: '#status = :committed AND refundable >= :points',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':points': entry.points,
+              ':committed': 'committed',
+              ':at': entry.at,
+            },
+          },
+        },
+        this.balanceUpdate(entry),
+        this.movementPut(entry),
+      ]);
+      return true;
+    } catch (error) {
+      const [repeat, beyond] = reasons(error);
+      if (repeat) return false;
+      if (beyond) {
+        const { Item } = await this.db.send(
+          new GetCommand({
+            TableName: this.tableName,
+            Key: pointsKeys.hold(paymentId),
+            ConsistentRead: true,
+          }),
+        );
+        const refundable = Item?.status === 'committed' ? (Item.refundable as number) : 0;
+        throw new PointsNotRefundable(
+          `payment ${paymentId} has ${refundable} committed points left to refund, ${entry.points} asked by ${refundId}`,
+          refundable,
+        );
+      }
+      throw error;
+    }
+  }
+
+  async hold(paymentId: string): Promise<PointsHold | null> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: pointsKeys.hold(paymentId), ConsistentRead: true }),
+    );
+    if (!Item) return null;
+    return {
+      paymentId: Item.paymentId,
+      merchantId: Item.merchantId,
+      customerId: Item.customerId,
+      points: Item.points,
+      status: Item.status,
+      refunded: Item.refunded,
+      createdAt: Item.createdAt,
+      updatedAt: Item.updatedAt,
+    };
+  }
+
+  /** The balance item changed by the entry's signed amounts (created by the first grant). */
+  private balanceUpdate(entry: PointsMovement, options: { condition?: string } = {}) {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: pointsKeys.balance(entry.merchantId, entry.customerId),
+        UpdateExpression:
+          'SET entity = :entity, merchantId = :merchant, customerId = :customer, updatedAt = :at ADD available :available, held :held',
+        ...(options.condition ? { ConditionExpression: options.condition } : {}),
+        ExpressionAttributeValues: {
+          ':entity': 'points_balance',
+          ':merchant': entry.merchantId,
+          ':customer': entry.customerId,
+          ':at': entry.at,
+          ':available': entry.available,
+          ':held': entry.held,
+          ...(options.condition ? { ':points': entry.points } : {}),
+        },
+      },
+    };
+  }
+
+  private movementPut(entry: PointsMovement) {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...pointsKeys.movement(entry.merchantId, entry.customerId, entry.id),
+          entity: 'points_movement',
+          ...entry,
+        },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    };
+  }
+
+  /** One transaction; a conflict with a parallel one on the same balance is a lost race (StaleWriteError). */
+  private async transact(
+    items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>,
+  ) {
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      if (
+        error instanceof TransactionCanceledException &&
+        (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict')
+      ) {
+        throw new StaleWriteError('a parallel change of the same points balance or hold won the race');
+      }
+      throw error;
+    }
+  }
+}
+
+/** Which items of a cancelled transaction failed their condition, by position. */
+function reasons(error: unknown): boolean[] {
+  if (!(error instanceof TransactionCanceledException)) return [];
+  return (error.CancellationReasons ?? []).map((reason) => reason.Code === 'ConditionalCheckFailed');
+}
+
+function movementOf(item: Record<string, unknown>): PointsMovement {
+  const { PK, SK, entity, ...movement } = item;
+  return movement as unknown as PointsMovement;
+}
