@@ -8,6 +8,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -19,7 +20,9 @@ import {
   type PointsLedger,
   type PointsMovement,
   PointsNotRefundable,
+  type PointsProgram,
 } from '../core/points.js';
+import type { PointsPrograms } from '../core/use-cases/points/customer-points.js';
 
 export const pointsKeys = {
   balance: (merchantId: string, customerId: string) => ({
@@ -31,11 +34,40 @@ export const pointsKeys = {
     SK: `MOVEMENT#${id}`,
   }),
   hold: (paymentId: string) => ({ PK: `PAYMENT#${paymentId}`, SK: 'POINTS_HOLD' }),
+  program: (merchantId: string) => ({ PK: `MERCHANT#${merchantId}`, SK: 'POINTS_PROGRAM' }),
   refundMarker: (paymentId: string, refundId: string) => ({
     PK: `PAYMENT#${paymentId}`,
     SK: `MARKER#points_refund:${refundId}`,
   }),
 };
+
+/** Merchants' points programs: one item per merchant, set by an operator (or the local stack's seed). */
+export class DynamoPointsPrograms implements PointsPrograms {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async program(merchantId: string): Promise<PointsProgram | null> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: pointsKeys.program(merchantId) }),
+    );
+    if (!Item) return null;
+    return { merchantId, currency: Item.currency, valuePerPoint: Item.valuePerPoint };
+  }
+
+  async setProgram(program: PointsProgram): Promise<void> {
+    if (!Number.isInteger(program.valuePerPoint) || program.valuePerPoint < 1) {
+      throw new Error('a point must be worth a whole number of minor units, at least 1');
+    }
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...pointsKeys.program(program.merchantId), entity: 'points_program', ...program },
+      }),
+    );
+  }
+}
 
 export class DynamoPointsLedger implements PointsLedger {
   constructor(

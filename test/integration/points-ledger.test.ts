@@ -4,7 +4,7 @@
  * to the sum of the ledger's entries.
  */
 
-import { DynamoPointsLedger } from '../../functions/adapters/dynamo-points.js';
+import { DynamoPointsLedger, DynamoPointsPrograms } from '../../functions/adapters/dynamo-points.js';
 import { createDocumentClient } from '../../functions/adapters/dynamo-repository.js';
 import { ulid } from '../../functions/core/ids.js';
 import {
@@ -17,6 +17,12 @@ import {
   sumMovements,
 } from '../../functions/core/points.js';
 import { type ContentionPolicy, retryOnStaleWrite } from '../../functions/core/use-cases/contention.js';
+import {
+  type CustomerPointsDeps,
+  customerPoints,
+  customerPointsMovements,
+  grantPoints,
+} from '../../functions/core/use-cases/points/customer-points.js';
 import { freshTable } from '../support/dynamodb.js';
 
 let ledger: DynamoPointsLedger;
@@ -234,4 +240,94 @@ describe('points ledger', () => {
     expect(await ledger.hold(paymentId)).toMatchObject({ status: 'committed', points: 300, refunded: 300 });
     expect(await expectConsistent(customer)).toMatchObject({ available: 500, held: 0 });
   }, 60_000);
+});
+
+describe('customer points use cases', () => {
+  let deps: CustomerPointsDeps;
+  let programs: DynamoPointsPrograms;
+  beforeAll(async () => {
+    const table = await freshTable('points-use-cases');
+    const db = createDocumentClient(table.client);
+    programs = new DynamoPointsPrograms(db, table.tableName);
+    await programs.setProgram({ merchantId: MERCHANT, currency: 'THB', valuePerPoint: 100 });
+    // Movements are ordered by their time (ms): the clock moves on with each reading.
+    let tick = 0;
+    const clock = { now: () => new Date(NOW.getTime() + tick++) };
+    deps = { ledger: new DynamoPointsLedger(db, table.tableName), programs, clock };
+  });
+
+  it('grants with a reason, reads the balance with the program, and pages the ledger both ways', async () => {
+    const customerId = `cus_${ulid()}`;
+    const granted = await grantPoints(deps, {
+      merchantId: MERCHANT,
+      customerId,
+      points: 1200,
+      reason: ' welcome ',
+    });
+    expect(granted).toMatchObject({
+      movement: { type: 'grant', points: 1200, reason: 'welcome', available: 1200, held: 0 },
+      balance: { available: 1200, held: 0 },
+      program: { valuePerPoint: 100, currency: 'THB' },
+    });
+    for (const points of [1, 2, 3]) {
+      await grantPoints(deps, { merchantId: MERCHANT, customerId, points, reason: 'correction' });
+    }
+    expect((await customerPoints(deps, { merchantId: MERCHANT, customerId })).balance.available).toBe(1206);
+    const newest = await customerPointsMovements(deps, {
+      merchantId: MERCHANT,
+      customerId,
+      limit: 2,
+      order: 'newest_first',
+    });
+    expect(newest.movements.map((m) => m.points)).toEqual([3, 2]);
+    const rest = await customerPointsMovements(deps, {
+      merchantId: MERCHANT,
+      customerId,
+      limit: 2,
+      order: 'newest_first',
+      after: newest.movements.at(-1)?.id,
+    });
+    expect(rest).toMatchObject({ hasMore: false, movements: [{ points: 1 }, { points: 1200 }] });
+  });
+
+  it('refuses bad grants with a field, writing nothing', async () => {
+    const customerId = `cus_${ulid()}`;
+    for (const [points, reason, field] of [
+      [0, 'x', 'points'],
+      [-3, 'x', 'points'],
+      [1.5, 'x', 'points'],
+      [10, '   ', 'reason'],
+    ] as const) {
+      await expect(
+        grantPoints(deps, { merchantId: MERCHANT, customerId, points, reason }),
+      ).rejects.toMatchObject({
+        code: 'validation_failed',
+        details: [{ field }],
+      });
+    }
+    await expect(customerPoints(deps, { merchantId: MERCHANT, customerId })).rejects.toMatchObject({
+      code: 'resource_not_found',
+    });
+  });
+
+  it("never shows another merchant's customer, and refuses a merchant without a program", async () => {
+    const customerId = `cus_${ulid()}`;
+    await grantPoints(deps, { merchantId: MERCHANT, customerId, points: 10, reason: 'welcome' });
+    await programs.setProgram({ merchantId: 'merchant_other', currency: 'THB', valuePerPoint: 100 });
+    await expect(customerPoints(deps, { merchantId: 'merchant_other', customerId })).rejects.toMatchObject({
+      code: 'resource_not_found',
+    });
+    await expect(
+      grantPoints(deps, { merchantId: 'merchant_none', customerId, points: 10, reason: 'welcome' }),
+    ).rejects.toMatchObject({ code: 'points_not_enabled' });
+    await expect(
+      customerPointsMovements(deps, {
+        merchantId: MERCHANT,
+        customerId,
+        limit: 10,
+        order: 'oldest_first',
+        after: 'x',
+      }),
+    ).rejects.toMatchObject({ code: 'validation_failed', details: [{ field: 'cursor' }] });
+  });
 });
