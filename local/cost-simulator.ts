@@ -1,6 +1,5 @@
 /** In-process cost calculation service: speaks our quote protocol (docs/cost-service.md) with a small catalog and magic SKUs. */
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type http from 'node:http';
 import type { Currency } from '../functions/core/money.js';
 import {
   COST_API_KEY_HEADER,
@@ -9,6 +8,7 @@ import {
   CostQuoteRequestSchema,
   type CostQuoteResponse,
 } from '../schemas/cost.js';
+import { readBody, type SimReply, startSimServer } from './sim-http.js';
 
 /** Prices of one SKU by currency, in minor units; a bare number is a THB price. */
 export type CatalogEntry = Partial<Record<Currency, number>> | number;
@@ -69,9 +69,6 @@ export const MAGIC_SKUS = {
 
 export const MAGIC_SKU_UNIT_AMOUNT = 10_000;
 
-type Reply = { status: number; body: unknown; delayMs?: number };
-
-const MAX_BODY_BYTES = 64 * 1024;
 const MAGIC_SKU_SET = new Set<string>(Object.values(MAGIC_SKUS));
 
 export async function startCostSimulator(options: CostSimulatorOptions = {}): Promise<CostSimulator> {
@@ -84,39 +81,10 @@ export async function startCostSimulator(options: CostSimulatorOptions = {}): Pr
     prices.set(sku, typeof entry === 'number' ? { THB: entry } : { ...entry });
   }
   const flakyOrdersSeen = new Set<string>();
-  const sockets = new Set<Socket>();
-  const heldReplies = new Set<NodeJS.Timeout>();
   let requestCount = 0;
 
-  const server = http.createServer((req, res) => {
+  async function handle(req: http.IncomingMessage): Promise<SimReply> {
     requestCount++;
-    handle(req)
-      .then((reply) => respond(res, reply))
-      .catch(() => respond(res, errorReply(500, 'internal_error', 'simulator failure')));
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  function respond(res: http.ServerResponse, reply: Reply): void {
-    if (!reply.delayMs) {
-      writeJson(res, reply.status, reply.body);
-      return;
-    }
-    const timer = setTimeout(() => {
-      heldReplies.delete(timer);
-      writeJson(res, reply.status, reply.body);
-    }, reply.delayMs);
-    heldReplies.add(timer);
-    // The client gave up (its timeout): nothing to answer, and close() must not wait for this timer.
-    res.on('close', () => {
-      clearTimeout(timer);
-      heldReplies.delete(timer);
-    });
-  }
-
-  async function handle(req: http.IncomingMessage): Promise<Reply> {
     const path = new URL(req.url ?? '/', 'http://simulator.invalid').pathname.replace(/\/+$/, '') || '/';
     if (path === '/_sim/health') return { status: 200, body: { status: 'ok' } };
     if (path !== COST_QUOTES_PATH) return errorReply(404, 'not_found', `no route ${path}`);
@@ -148,7 +116,7 @@ export async function startCostSimulator(options: CostSimulatorOptions = {}): Pr
     return skus.has(MAGIC_SKUS.slow) ? { ...reply, delayMs: slowMs } : reply;
   }
 
-  function price(order: CostQuoteRequest): Reply {
+  function price(order: CostQuoteRequest): SimReply {
     const lines: CostQuoteResponse['lines'] = [];
     for (const line of order.lines) {
       const unitAmount = unitPrice(line.sku, order.currency);
@@ -182,30 +150,15 @@ export async function startCostSimulator(options: CostSimulatorOptions = {}): Pr
     return MAGIC_SKU_SET.has(sku) ? MAGIC_SKU_UNIT_AMOUNT : undefined;
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  const server = await startSimServer({
+    port: options.port ?? 0,
+    host,
+    handle,
+    failure: errorReply(500, 'internal_error', 'simulator failure'),
   });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-
-  let closing: Promise<void> | undefined;
   return {
-    url,
-    close() {
-      closing ??= new Promise<void>((resolve, reject) => {
-        for (const timer of heldReplies) clearTimeout(timer);
-        heldReplies.clear();
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Held answers and keep-alive connections would otherwise keep close() waiting.
-        for (const socket of sockets) socket.destroy();
-        server.closeAllConnections();
-      });
-      return closing;
-    },
+    url: server.url,
+    close: () => server.close(),
     setPrice(sku, currency, unitAmount) {
       if (!Number.isSafeInteger(unitAmount) || unitAmount < 0) {
         throw new RangeError(`unit amount must be a non-negative integer of minor units: ${unitAmount}`);
@@ -216,28 +169,8 @@ export async function startCostSimulator(options: CostSimulatorOptions = {}): Pr
   };
 }
 
-function errorReply(status: number, code: string, message: string): Reply {
+function errorReply(status: number, code: string, message: string): SimReply {
   return { status, body: { error: { code, message } } };
-}
-
-function writeJson(res: http.ServerResponse, status: number, body: unknown): void {
-  if (res.destroyed || res.writableEnded) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-/** The body as text, or undefined when it exceeds MAX_BODY_BYTES. */
-async function readBody(req: http.IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function parseJson(text: string): unknown {
