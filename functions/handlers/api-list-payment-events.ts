@@ -5,8 +5,8 @@ import { ListQuerySchema } from '../../schemas/api.js';
 import { awsRepository } from '../adapters/container.js';
 import type { PaymentRepository } from '../core/repository.js';
 import { listPaymentEvents } from '../core/use-cases/read-payments.js';
-import { paymentIdFrom } from './api-get-payment.js';
-import { apiMiddlewares, json, merchantId, parseWith } from './http.js';
+import { apiMiddlewares, json, merchantId } from './http.js';
+import { parseWith, paymentIdFrom } from './http-request.js';
 
 export function createListPaymentEventsHandler(repo: () => PaymentRepository) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(

@@ -5,8 +5,8 @@ import { ListQuerySchema } from '../../schemas/api.js';
 import { awsRepository } from '../adapters/container.js';
 import type { PaymentRepository, RefundRepository } from '../core/repository.js';
 import { listRefunds } from '../core/use-cases/read-refunds.js';
-import { paymentIdFrom } from './api-get-payment.js';
-import { apiMiddlewares, json, merchantId, parseWith } from './http.js';
+import { apiMiddlewares, json, merchantId } from './http.js';
+import { parseWith, paymentIdFrom } from './http-request.js';
 
 export function createListRefundsHandler(repo: () => PaymentRepository & RefundRepository) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
