@@ -2,7 +2,7 @@
  * The public REST API's bodies (v1): request schemas validate input, response schemas document what we
  * send. Types are derived with z.infer; the OpenAPI document is generated from these (bin/openapi.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CURRENCIES, MAX_AMOUNT_MINOR } from '../functions/core/money.js';
 import { PAYMENT_METHOD_TYPES, PAYMENT_STATUSES } from '../functions/core/payment.js';
 import { REFUND_STATUSES } from '../functions/core/refund.js';

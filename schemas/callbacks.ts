@@ -5,7 +5,7 @@
  * our table and from KBank.
  * @example {"source":"notify","paymentId":"pay_01JD3Q4V7M0000000000000000","attemptNo":1,"chargeId":"chrg_test_1","state":"Authorized","receivedAt":"2026-11-22T04:00:00.000Z"}
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const NotifyCallbackSchema = z.object({
   source: z.literal('notify'),

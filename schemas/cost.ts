@@ -1,5 +1,5 @@
 /** Zod schemas for the cost calculation endpoint's wire protocol (ours: docs/cost-service.md), shared by client and simulator. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CURRENCIES } from '../functions/core/money.js';
 
 /** The one route of the protocol. */

@@ -2,7 +2,7 @@
  * Events we publish on the `payments` EventBridge bus (source `payments`, detail-type = `type`).
  * Versioned, past tense; consumers deduplicate on `event_id` and order on `payment.id` + `sequence`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PaymentResourceSchema, RefundResourceSchema } from './api.js';
 
 export const PAYMENT_EVENT_TYPES = [

@@ -2,7 +2,7 @@
  * Zod schemas for KBank KPGW wire payloads (shared/kbank-kpgw.md): card, QR / WeChat, Alipay and the notify
  * webhook, for the adapter and simulator.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CURRENCIES } from '../functions/core/money.js';
 import { KBANK_QR_STATES, KBANK_STATES } from '../functions/core/ports.js';
 

@@ -1,5 +1,5 @@
 /** Runtime configuration, read once from the environment through a zod schema that fails fast. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const EnvSchema = z.object({
   TABLE_NAME: z.string().min(1),

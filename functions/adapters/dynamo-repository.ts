@@ -273,23 +273,33 @@ export class DynamoPaymentRepository
     // Strictly after the position's key: `!` sorts below `#` and every id character, so `<key>!` is below
     // every key that extends `<key>` (its notes) and above `<key>` itself.
     const from = after ? `${keys.audit(paymentId, after.seq, after.noteId).SK}!` : 'AUDIT#';
+    const { items, hasMore } = await this.paymentPage<AuditEntry>(paymentId, page.limit, {
+      condition: 'SK BETWEEN :from AND :to',
+      values: { ':from': from, ':to': 'AUDIT#~' },
+    });
+    return { entries: items, hasMore };
+  }
+
+  /**
+   * One page of a payment's items (PK = PAYMENT#id and `condition` on SK), in key order, read
+   * consistently: one item more than the limit is read, so whether there are more needs no second query.
+   */
+  private async paymentPage<T>(
+    paymentId: string,
+    limit: number,
+    query: { condition: string; values: Record<string, unknown>; startKey?: Record<string, unknown> },
+  ): Promise<{ items: T[]; hasMore: boolean }> {
     const { Items = [] } = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
-        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-        ExpressionAttributeValues: {
-          ':pk': keys.payment(paymentId).PK,
-          ':from': from,
-          ':to': 'AUDIT#~',
-        },
-        Limit: page.limit + 1,
+        KeyConditionExpression: `PK = :pk AND ${query.condition}`,
+        ExpressionAttributeValues: { ':pk': keys.payment(paymentId).PK, ...query.values },
+        ...(query.startKey ? { ExclusiveStartKey: query.startKey } : {}),
+        Limit: limit + 1,
         ConsistentRead: true,
       }),
     );
-    return {
-      entries: Items.slice(0, page.limit).map((item) => strip<AuditEntry>(item)),
-      hasMore: Items.length > page.limit,
-    };
+    return { items: Items.slice(0, limit).map((item) => strip<T>(item)), hasMore: Items.length > limit };
   }
 
   async appendNote(entry: AuditEntry & { noteId: string }): Promise<boolean> {
@@ -621,20 +631,12 @@ export class DynamoPaymentRepository
     paymentId: string,
     page: { limit: number; after?: string },
   ): Promise<{ refunds: Refund[]; hasMore: boolean }> {
-    const { Items = [] } = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.payment(paymentId).PK, ':prefix': 'REFUND#' },
-        ...(page.after ? { ExclusiveStartKey: keys.refund(paymentId, page.after) } : {}),
-        Limit: page.limit + 1,
-        ConsistentRead: true,
-      }),
-    );
-    return {
-      refunds: Items.slice(0, page.limit).map((item) => strip<Refund>(item)),
-      hasMore: Items.length > page.limit,
-    };
+    const { items, hasMore } = await this.paymentPage<Refund>(paymentId, page.limit, {
+      condition: 'begins_with(SK, :prefix)',
+      values: { ':prefix': 'REFUND#' },
+      ...(page.after ? { startKey: keys.refund(paymentId, page.after) } : {}),
+    });
+    return { refunds: items, hasMore };
   }
 
   async reserve(request: {

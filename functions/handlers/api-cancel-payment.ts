@@ -4,8 +4,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { awsManualCaptureDeps } from '../adapters/container.js';
 import { cancelPayment } from '../core/use-cases/cancel-payment.js';
 import type { ManualCaptureDeps } from '../core/use-cases/request-capture.js';
-import { paymentIdFrom } from './api-get-payment.js';
-import { apiMiddlewares, idempotencyKey, json, merchantId, storedRefusal } from './http.js';
+import { apiMiddlewares, json, merchantId, storedRefusal } from './http.js';
+import { idempotencyKey, paymentIdFrom } from './http-request.js';
 
 export function createCancelPaymentHandler(deps: () => ManualCaptureDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(

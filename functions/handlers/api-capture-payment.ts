@@ -4,8 +4,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { CaptureRequestSchema } from '../../schemas/api.js';
 import { awsManualCaptureDeps } from '../adapters/container.js';
 import { type ManualCaptureDeps, requestCapture } from '../core/use-cases/request-capture.js';
-import { paymentIdFrom } from './api-get-payment.js';
-import { apiMiddlewares, idempotencyKey, json, jsonBody, merchantId, storedRefusal } from './http.js';
+import { apiMiddlewares, json, merchantId, storedRefusal } from './http.js';
+import { idempotencyKey, jsonBody, paymentIdFrom } from './http-request.js';
 
 export function createCapturePaymentHandler(deps: () => ManualCaptureDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(

@@ -4,7 +4,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { CreatePaymentRequestSchema } from '../../schemas/api.js';
 import { awsApiDeps } from '../adapters/container.js';
 import { type CreatePaymentDeps, createPayment } from '../core/use-cases/create-payment.js';
-import { apiMiddlewares, idempotencyKey, json, jsonBody, merchantId, storedRefusal } from './http.js';
+import { apiMiddlewares, json, merchantId, storedRefusal } from './http.js';
+import { idempotencyKey, jsonBody } from './http-request.js';
 
 export function createCreatePaymentHandler(deps: () => CreatePaymentDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(

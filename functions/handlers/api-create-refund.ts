@@ -4,8 +4,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { CreateRefundRequestSchema } from '../../schemas/api.js';
 import { awsRefundApiDeps } from '../adapters/container.js';
 import { type CreateRefundDeps, createRefund } from '../core/use-cases/create-refund.js';
-import { paymentIdFrom } from './api-get-payment.js';
-import { apiMiddlewares, idempotencyKey, json, jsonBody, merchantId, storedRefusal } from './http.js';
+import { apiMiddlewares, json, merchantId, storedRefusal } from './http.js';
+import { idempotencyKey, jsonBody, paymentIdFrom } from './http-request.js';
 
 export function createCreateRefundHandler(deps: () => CreateRefundDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(

@@ -7,8 +7,8 @@ import { qrPngDataUrl, qrSvg } from '../adapters/qr-image.js';
 import { ConflictError } from '../core/errors.js';
 import type { PaymentRepository } from '../core/repository.js';
 import { ownedPayment } from '../core/use-cases/read-payments.js';
-import { paymentIdFrom } from './api-get-payment.js';
 import { apiMiddlewares, json, merchantId } from './http.js';
+import { paymentIdFrom } from './http-request.js';
 
 export function createGetPaymentQrHandler(repo: () => PaymentRepository) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(

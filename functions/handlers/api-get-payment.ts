@@ -1,19 +1,11 @@
 /** GET /v1/payments/{id} — one payment of the authenticated merchant. */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { PaymentIdSchema } from '../../schemas/api.js';
 import { awsRepository } from '../adapters/container.js';
-import { NotFoundError } from '../core/errors.js';
 import type { PaymentRepository } from '../core/repository.js';
 import { getPayment } from '../core/use-cases/read-payments.js';
 import { apiMiddlewares, json, merchantId } from './http.js';
-
-export function paymentIdFrom(event: APIGatewayProxyEvent): string {
-  const id = event.pathParameters?.id ?? '';
-  // A malformed id cannot name anyone's payment: answer like any other unknown id, without echoing it.
-  if (!PaymentIdSchema.safeParse(id).success) throw new NotFoundError('No such payment.');
-  return id;
-}
+import { paymentIdFrom } from './http-request.js';
 
 export function createGetPaymentHandler(repo: () => PaymentRepository) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(

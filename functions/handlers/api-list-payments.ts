@@ -5,7 +5,8 @@ import { ListPaymentsQuerySchema } from '../../schemas/api.js';
 import { awsRepository } from '../adapters/container.js';
 import type { PaymentSearch } from '../core/repository.js';
 import { searchPayments } from '../core/use-cases/search-payments.js';
-import { apiMiddlewares, json, merchantId, parseWith } from './http.js';
+import { apiMiddlewares, json, merchantId } from './http.js';
+import { parseWith } from './http-request.js';
 
 export function createListPaymentsHandler(repo: () => PaymentSearch) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(

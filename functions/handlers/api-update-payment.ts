@@ -6,8 +6,8 @@ import { awsChangeAmountDeps } from '../adapters/container.js';
 import type { CostService } from '../core/ports.js';
 import { changeAmount } from '../core/use-cases/change-amount.js';
 import type { ManualCaptureDeps } from '../core/use-cases/request-capture.js';
-import { paymentIdFrom } from './api-get-payment.js';
-import { apiMiddlewares, idempotencyKey, json, jsonBody, merchantId, storedRefusal } from './http.js';
+import { apiMiddlewares, json, merchantId, storedRefusal } from './http.js';
+import { idempotencyKey, jsonBody, paymentIdFrom } from './http-request.js';
 
 export function createUpdatePaymentHandler(deps: () => ManualCaptureDeps & { cost: CostService }) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(

@@ -1,11 +1,11 @@
 /**
  * What every API handler shares: its middlewares (body size limit, errors as RFC 9457 problems that never
- * leak internals), and reading the API Gateway proxy event (merchant, headers, JSON body).
+ * leak internals), the merchant and headers of the API Gateway proxy event, and JSON answers. No zod here:
+ * a handler that reads no input (api-health) bundles none; parsing lives in http-request.ts.
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { z } from 'zod';
-import { IdempotencyKeySchema, type Problem } from '../../schemas/api.js';
+import type { Problem } from '../../schemas/api.js';
 import { PaymentError, ValidationError } from '../core/errors.js';
 import { type RefusalResponse, ReplayedRefusal } from '../core/use-cases/idempotent.js';
 import { logger, withLogContext } from './logger.js';
@@ -44,7 +44,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   refund_exceeds_refundable: 422,
 };
 
-const TITLES: Record<number, string> = {
+export const TITLES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   404: 'Not Found',
@@ -211,50 +211,6 @@ export function merchantId(event: APIGatewayProxyEvent): string {
   const id = event.requestContext?.authorizer?.merchantId;
   if (typeof id !== 'string' || id.length === 0) throw new HttpProblem(401, 'unauthorized', 'Unauthorized');
   return id;
-}
-
-/** Parses and validates a JSON body; every refusal is a typed 4xx before anything is written. */
-export function jsonBody<T extends z.ZodType>(event: APIGatewayProxyEvent, schema: T): z.infer<T> {
-  const raw =
-    event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (!raw) throw new ValidationError('A JSON body is required.', [{ field: '', message: 'required' }]);
-  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw payloadTooLarge();
-  const contentType = header(event, 'content-type') ?? '';
-  if (!/^application\/(.+\+)?json\b/i.test(contentType)) {
-    throw new HttpProblem(
-      415,
-      'unsupported_media_type',
-      TITLES[415] ?? '',
-      'Send Content-Type: application/json.',
-    );
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    throw new HttpProblem(400, 'malformed_json', TITLES[400] ?? '', 'The body is not valid JSON.');
-  }
-  return parseWith(schema, value, 'The request body is invalid.');
-}
-
-export function parseWith<T extends z.ZodType>(schema: T, value: unknown, message: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  throw new ValidationError(
-    message,
-    parsed.error.issues.map((issue) => ({ field: issue.path.join('.'), message: issue.message })),
-  );
-}
-
-/** The required Idempotency-Key header of a mutating request, validated. */
-export function idempotencyKey(event: APIGatewayProxyEvent): string {
-  const raw = header(event, 'idempotency-key');
-  if (raw === undefined) {
-    throw new ValidationError('The Idempotency-Key header is required.', [
-      { field: 'Idempotency-Key', message: 'required' },
-    ]);
-  }
-  return parseWith(IdempotencyKeySchema, raw, 'The Idempotency-Key header is invalid.');
 }
 
 export function json(

@@ -4,7 +4,7 @@
  * `reconciliation exception` at error level: the alarm's metric filter counts those lines.
  */
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { awsReconcileDeps } from '../adapters/container.js';
 import { bangkokDay } from '../core/reconciliation.js';
 import type { ReconciliationRun } from '../core/repository.js';

@@ -4,7 +4,7 @@
  * propagate by class name so the state machine's Retry/Catch can match them.
  */
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PaymentIdSchema, RefundIdSchema } from '../../schemas/api.js';
 import type { RefundSagaDeps, RefundStepResult, RefundTaskInput } from '../core/use-cases/refund-saga.js';
 import { logger, withLogContext } from './logger.js';

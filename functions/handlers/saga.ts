@@ -4,7 +4,7 @@
  * propagate by class name so the state machine's Retry/Catch can match them.
  */
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PaymentIdSchema } from '../../schemas/api.js';
 import { DEFAULT_CONTENTION, retryOnStaleWrite } from '../core/use-cases/contention.js';
 import type { SagaDeps, TaskError } from '../core/use-cases/saga.js';

@@ -11,9 +11,10 @@ import {
   StaleWriteError,
 } from '../../functions/core/errors.js';
 import { ulid } from '../../functions/core/ids.js';
-import { applyStep, newPayment, noteEntry, type Payment } from '../../functions/core/payment.js';
+import { applyStep, noteEntry, type Payment } from '../../functions/core/payment.js';
 import { MAX_NOTES_PER_PAYMENT } from '../../functions/core/repository.js';
 import { freshTable } from '../support/dynamodb.js';
+import { aPayment } from '../support/payments.js';
 
 let repo: DynamoPaymentRepository;
 beforeAll(async () => {
@@ -21,21 +22,7 @@ beforeAll(async () => {
   repo = new DynamoPaymentRepository(createDocumentClient(client), tableName);
 });
 
-function fresh() {
-  return newPayment(
-    {
-      id: `pay_${ulid()}`,
-      merchantId: 'm1',
-      amount: 500,
-      currency: 'THB',
-      captureMethod: 'automatic',
-      order: { id: 'o1', lines: [{ sku: 'SKU-A', quantity: 1, unitAmount: 500 }] },
-      customer: { id: 'c1' },
-      paymentMethod: { type: 'card', token: 'tokn_test_1' },
-    },
-    new Date(),
-  );
-}
+const fresh = () => aPayment();
 
 describe('payments', () => {
   it('creates a payment once; a second create with the same id reports false', async () => {

@@ -10,9 +10,10 @@ import {
 } from '../../functions/adapters/dynamo-repository.js';
 import { StaleWriteError } from '../../functions/core/errors.js';
 import { ulid } from '../../functions/core/ids.js';
-import { newPayment, type Payment } from '../../functions/core/payment.js';
+import type { Payment } from '../../functions/core/payment.js';
 import { reserveRefund, resolveRefund } from '../../functions/core/refund.js';
 import { freshTable } from '../support/dynamodb.js';
+import { aPayment } from '../support/payments.js';
 
 let repo: DynamoPaymentRepository;
 let db: ReturnType<typeof createDocumentClient>;
@@ -28,19 +29,7 @@ const NOW = new Date('2026-11-22T04:00:00.000Z');
 
 /** A stored payment captured for 10000 (stored as a whole: the adapter derives amountRefundable). */
 async function captured(): Promise<Payment> {
-  const { payment, audit } = newPayment(
-    {
-      id: `pay_${ulid()}`,
-      merchantId: 'm1',
-      amount: 10000,
-      currency: 'THB',
-      captureMethod: 'automatic',
-      order: { id: 'o1', lines: [{ sku: 'SKU-STICKER', quantity: 4, unitAmount: 2500 }] },
-      customer: { id: 'c1' },
-      paymentMethod: { type: 'card', token: 'tokn_test_1' },
-    },
-    NOW,
-  );
+  const { payment, audit } = aPayment({ amount: 10000 }, NOW);
   const done: Payment = { ...payment, status: 'succeeded', amountAuthorized: 10000, amountCaptured: 10000 };
   expect(await repo.create(done, audit)).toBe(true);
   return done;

@@ -14,12 +14,13 @@ import {
 } from '../../functions/adapters/dynamo-repository.js';
 import { ValidationError } from '../../functions/core/errors.js';
 import { ulid } from '../../functions/core/ids.js';
-import { applyStep, newPayment, type PaymentStatus } from '../../functions/core/payment.js';
+import { applyStep, type PaymentStatus } from '../../functions/core/payment.js';
 import type { PaymentSearch } from '../../functions/core/repository.js';
 import { type SearchPaymentsQuery, searchPayments } from '../../functions/core/use-cases/search-payments.js';
 import { createListPaymentsHandler } from '../../functions/handlers/api-list-payments.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { freshTable } from '../support/dynamodb.js';
+import { aPayment } from '../support/payments.js';
 
 const A = 'merchant_a';
 const B = 'merchant_b';
@@ -59,19 +60,8 @@ let repo: DynamoPaymentRepository;
 const seeded: Seeded[] = [];
 
 async function seed(merchantId: string, createdAt: Date, status: PaymentStatus): Promise<Seeded> {
-  const { payment, audit } = newPayment(
-    {
-      id: `pay_${ulid(createdAt.getTime())}`,
-      merchantId,
-      amount: 500,
-      currency: 'THB',
-      captureMethod: 'automatic',
-      order: { id: 'o1', lines: [{ sku: 'SKU-A', quantity: 1, unitAmount: 500 }] },
-      customer: { id: 'c1' },
-      paymentMethod: { type: 'card', token: 'tokn_test_1' },
-    },
-    createdAt,
-  );
+  // The id's time is the creation time: the search orders ties by id.
+  const { payment, audit } = aPayment({ id: `pay_${ulid(createdAt.getTime())}`, merchantId }, createdAt);
   expect(await repo.create(payment, audit)).toBe(true);
   if (status !== 'processing') {
     await repo.commit(

@@ -4,12 +4,12 @@
  * schedule is unresolved (listed, out of the due index, reported), and the index holds open items only.
  */
 import { createDocumentClient, DynamoPaymentRepository } from '../../functions/adapters/dynamo-repository.js';
-import { ulid } from '../../functions/core/ids.js';
-import { applyStep, newPayment, type Payment } from '../../functions/core/payment.js';
+import { applyStep, type Payment } from '../../functions/core/payment.js';
 import type { SagaRunStatus, SagaRuns } from '../../functions/core/ports.js';
 import type { SweepPolicy } from '../../functions/core/reconciliation.js';
 import { sweep } from '../../functions/core/use-cases/sweep.js';
 import { freshTable } from '../support/dynamodb.js';
+import { aPayment } from '../support/payments.js';
 
 const POLICY: SweepPolicy = { graceSeconds: 60, backoffSeconds: [100, 200] };
 let repo: DynamoPaymentRepository;
@@ -30,19 +30,7 @@ function runs(status: (name: string) => SagaRunStatus): SagaRuns & { started: st
 }
 
 async function openPayment(at: Date): Promise<Payment> {
-  const { payment, audit } = newPayment(
-    {
-      id: `pay_${ulid()}`,
-      merchantId: 'm1',
-      amount: 500,
-      currency: 'THB',
-      captureMethod: 'automatic',
-      order: { id: 'o1', lines: [{ sku: 'SKU-A', quantity: 1, unitAmount: 500 }] },
-      customer: { id: 'c1' },
-      paymentMethod: { type: 'card', token: 'tokn_test_1' },
-    },
-    at,
-  );
+  const { payment, audit } = aPayment({}, at);
   await repo.create(payment, audit);
   return payment;
 }

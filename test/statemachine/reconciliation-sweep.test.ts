@@ -6,10 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ulid } from '../../functions/core/ids.js';
-import { newPayment } from '../../functions/core/payment.js';
 import { reserveRefund } from '../../functions/core/refund.js';
 import { MAGIC_CARDS } from '../../local/kbank-simulator.js';
 import type { LocalStack } from '../../local/stack.js';
+import { aPayment } from '../support/payments.js';
 import { api, paymentBody, startTestStack, tokenize } from '../support/stack.js';
 
 let stack: LocalStack;
@@ -33,25 +33,20 @@ const payment = (id: string) => stack.repo.get(id);
 const everythingDue = { dueBefore: '9999-12-31' };
 
 it('starts the saga of a payment whose creation crashed before StartExecution', async () => {
-  const { payment: fresh, audit } = newPayment(
-    {
-      id: `pay_${ulid()}`,
-      merchantId: stack.merchant.id,
-      amount: 72500,
-      currency: 'THB',
-      captureMethod: 'automatic',
-      order: {
-        id: `order-${randomUUID().slice(0, 8)}`,
-        lines: [
-          { sku: 'SKU-TSHIRT', quantity: 2, unitAmount: 35000 },
-          { sku: 'SKU-STICKER', quantity: 1, unitAmount: 2500 },
-        ],
-      },
-      customer: { id: 'cus-42' },
-      paymentMethod: { type: 'card', token: await tokenize(stack, MAGIC_CARDS.visa.number) },
+  // The cost simulator prices only its catalog's SKUs: the order of test/support/stack.ts paymentBody.
+  const { payment: fresh, audit } = aPayment({
+    merchantId: stack.merchant.id,
+    amount: 72500,
+    order: {
+      id: `order-${randomUUID().slice(0, 8)}`,
+      lines: [
+        { sku: 'SKU-TSHIRT', quantity: 2, unitAmount: 35000 },
+        { sku: 'SKU-STICKER', quantity: 1, unitAmount: 2500 },
+      ],
     },
-    new Date(),
-  );
+    customer: { id: 'cus-42' },
+    paymentMethod: { type: 'card', token: await tokenize(stack, MAGIC_CARDS.visa.number) },
+  });
   await stack.repo.create(fresh, audit);
   // Not due yet by its own deadline (5 minutes of grace): a pass now leaves it alone.
   expect((await stack.sweep()).examined).toBe(0);

@@ -4,6 +4,7 @@ import type { Change, Payment } from '../../functions/core/payment.js';
 import { type Refund, type RefundStatus, refundableAmount } from '../../functions/core/refund.js';
 import type { RefundRepository } from '../../functions/core/repository.js';
 import { MemoryRepository } from './fakes.js';
+import { aPayment } from './payments.js';
 
 export class MemoryRefundRepository extends MemoryRepository implements RefundRepository {
   refunds = new Map<string, Refund>();
@@ -49,23 +50,19 @@ export class MemoryRefundRepository extends MemoryRepository implements RefundRe
   }
 }
 
-/** A captured (succeeded) payment of `amount`, as the payment saga leaves it. */
+/** A captured (succeeded) payment of 10000, as the payment saga leaves it. */
 export function capturedPayment(overrides: Partial<Payment> = {}): Payment {
+  const { payment } = aPayment(
+    { id: 'pay_01JD3Q4V7M0000000000000000', merchantId: 'merchant_1', amount: 10000 },
+    new Date('2026-11-22T03:00:00.000Z'),
+  );
   return {
-    id: 'pay_01JD3Q4V7M0000000000000000',
-    merchantId: 'merchant_1',
+    ...payment,
     status: 'succeeded',
-    amount: 10000,
-    currency: 'THB',
-    captureMethod: 'automatic',
     amountAuthorized: 10000,
     amountCaptured: 10000,
-    order: { id: 'order-1', lines: [{ sku: 'SKU-STICKER', quantity: 4, unitAmount: 2500 }] },
-    customer: { id: 'cus-1' },
-    paymentMethod: { type: 'card', token: 'tokn_test_x' },
     attemptCount: 1,
     seq: 5,
-    createdAt: '2026-11-22T03:00:00.000Z',
     updatedAt: '2026-11-22T03:00:05.000Z',
     ...overrides,
   };

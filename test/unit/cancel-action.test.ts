@@ -5,11 +5,9 @@
  * cancel refused because the customer paid at that moment, a lost answer, a cancel losing its race.
  */
 import { KbankOutcomeUnknown, KbankRejected, StaleWriteError } from '../../functions/core/errors.js';
-import { ulid } from '../../functions/core/ids.js';
 import {
   type Attempt,
   type Change,
-  newPayment,
   noteStep,
   type Payment,
   type PaymentMethod,
@@ -28,6 +26,7 @@ import {
   MemoryRepository,
   scriptedKbank,
 } from '../support/fakes.js';
+import { aPayment } from '../support/payments.js';
 
 const AMOUNT = 72500;
 const MERCHANT = 'm1';
@@ -75,18 +74,8 @@ async function waiting(
 ) {
   const repo = new RacingRepository();
   const method = options.method ?? { type: 'qr_promptpay' };
-  const { payment, audit } = newPayment(
-    {
-      id: `pay_${ulid()}`,
-      merchantId: MERCHANT,
-      amount: AMOUNT,
-      currency: 'THB',
-      captureMethod: 'automatic',
-      order: { id: 'o1', lines: [{ sku: 'SKU-A', quantity: 1, unitAmount: AMOUNT }] },
-      customer: { id: 'c1' },
-      paymentMethod: method,
-      actionWindowSeconds: 600,
-    },
+  const { payment, audit } = aPayment(
+    { merchantId: MERCHANT, amount: AMOUNT, paymentMethod: method, actionWindowSeconds: 600 },
     new Date('2026-11-22T03:59:00.000Z'),
   );
   await repo.create(payment, audit);

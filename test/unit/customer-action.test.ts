@@ -5,7 +5,7 @@
  */
 import { KbankOutcomeUnknown, KbankRejected } from '../../functions/core/errors.js';
 import { ulid } from '../../functions/core/ids.js';
-import { type Attempt, newPayment, type Payment, parseReferenceOrder } from '../../functions/core/payment.js';
+import { type Attempt, type Payment, parseReferenceOrder } from '../../functions/core/payment.js';
 import type { Kbank, KbankQrCharge } from '../../functions/core/ports.js';
 import { buildPromptPayPayload } from '../../functions/core/promptpay.js';
 import { authorize } from '../../functions/core/use-cases/authorize.js';
@@ -14,6 +14,7 @@ import { LAST_TOKEN_WAIT_RECEIVE, processCallback } from '../../functions/core/u
 import { resolveAction } from '../../functions/core/use-cases/resolve-action.js';
 import { DEFAULT_POLICY, type SagaDeps } from '../../functions/core/use-cases/saga.js';
 import { fixedClock, fixedCost, MemoryRepository, scriptedKbank } from '../support/fakes.js';
+import { aPayment } from '../support/payments.js';
 
 const AMOUNT = 70900;
 
@@ -41,20 +42,11 @@ function qrCharge(overrides: Partial<KbankQrCharge> = {}): KbankQrCharge {
 
 async function setup(kbank: Partial<Kbank>, status?: Payment['status']) {
   const repo = new MemoryRepository();
-  const { payment, audit } = newPayment(
-    {
-      id: `pay_${ulid()}`,
-      merchantId: 'm1',
-      amount: AMOUNT,
-      currency: 'THB',
-      captureMethod: 'automatic',
-      order: { id: 'o1', lines: [{ sku: 'SKU-A', quantity: 1, unitAmount: AMOUNT }] },
-      customer: { id: 'c1' },
-      paymentMethod: { type: 'qr_promptpay' },
-      actionWindowSeconds: 600,
-    },
-    new Date(),
-  );
+  const { payment, audit } = aPayment({
+    amount: AMOUNT,
+    paymentMethod: { type: 'qr_promptpay' },
+    actionWindowSeconds: 600,
+  });
   await repo.create(payment, audit);
   const resumed: string[] = [];
   const deps: SagaDeps = {

@@ -3,26 +3,13 @@ import { ulid } from '../../functions/core/ids.js';
 import {
   applyStep,
   canTransition,
-  newPayment,
   PAYMENT_STATUSES,
   referenceOrderFor,
   TERMINAL_STATUSES,
 } from '../../functions/core/payment.js';
+import { aPayment } from '../support/payments.js';
 
-const created = () =>
-  newPayment(
-    {
-      id: `pay_${ulid(0)}`,
-      merchantId: 'm1',
-      amount: 1000,
-      currency: 'THB',
-      captureMethod: 'automatic',
-      order: { id: 'o1', lines: [{ sku: 'SKU-MUG', quantity: 1, unitAmount: 1000 }] },
-      customer: { id: 'c1' },
-      paymentMethod: { type: 'card', token: 'tokn_test_x' },
-    },
-    new Date('2026-11-22T00:00:00Z'),
-  );
+const created = () => aPayment({ id: `pay_${ulid(0)}`, amount: 1000 }, new Date('2026-11-22T00:00:00Z'));
 
 describe('payment status transitions', () => {
   it('starts processing at sequence 1 with a payment.created audit entry', () => {

@@ -1,5 +1,5 @@
 /** The janitor's pure rules (deadlines, the restart schedule, run names) and where Reenter hands over. */
-import { newPayment, type Payment } from '../../functions/core/payment.js';
+import type { Payment } from '../../functions/core/payment.js';
 import {
   bangkokDay,
   executionName,
@@ -12,24 +12,13 @@ import type { Refund } from '../../functions/core/refund.js';
 import { reenter } from '../../functions/core/use-cases/reenter.js';
 import { DEFAULT_POLICY, type SagaDeps } from '../../functions/core/use-cases/saga.js';
 import { fixedClock, MemoryRepository, scriptedKbank } from '../support/fakes.js';
+import { aPayment } from '../support/payments.js';
 
 const POLICY: SweepPolicy = { graceSeconds: 300, backoffSeconds: [60, 600] };
 const NOW = '2026-12-01T10:00:00.000Z';
 
 function payment(overrides: Partial<Payment> = {}): Payment {
-  const { payment: fresh } = newPayment(
-    {
-      id: 'pay_01JD3Q4V7M0000000000000000',
-      merchantId: 'm1',
-      amount: 500,
-      currency: 'THB',
-      captureMethod: 'automatic',
-      order: { id: 'o1', lines: [{ sku: 'SKU-A', quantity: 1, unitAmount: 500 }] },
-      customer: { id: 'c1' },
-      paymentMethod: { type: 'card', token: 'tokn_test_1' },
-    },
-    new Date(NOW),
-  );
+  const { payment: fresh } = aPayment({ id: 'pay_01JD3Q4V7M0000000000000000' }, new Date(NOW));
   return { ...fresh, ...overrides };
 }
 

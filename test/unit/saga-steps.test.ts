@@ -6,8 +6,6 @@ import {
   KbankUnavailable,
   OutcomeStillUnknown,
 } from '../../functions/core/errors.js';
-import { ulid } from '../../functions/core/ids.js';
-import { newPayment } from '../../functions/core/payment.js';
 import type { KbankGateway } from '../../functions/core/ports.js';
 import { authorize } from '../../functions/core/use-cases/authorize.js';
 import { capture } from '../../functions/core/use-cases/capture.js';
@@ -17,6 +15,7 @@ import { DEFAULT_POLICY, type SagaDeps } from '../../functions/core/use-cases/sa
 import { verifyCost } from '../../functions/core/use-cases/verify-cost.js';
 import { voidAuthorization } from '../../functions/core/use-cases/void-authorization.js';
 import { charge, fixedClock, fixedCost, MemoryRepository, scriptedKbank } from '../support/fakes.js';
+import { aPayment } from '../support/payments.js';
 
 const noTasks = {
   succeed: async (): Promise<boolean> => {
@@ -29,19 +28,7 @@ const noTasks = {
 
 async function setup(kbank: Partial<KbankGateway>, total = 70900) {
   const repo = new MemoryRepository();
-  const { payment, audit } = newPayment(
-    {
-      id: `pay_${ulid()}`,
-      merchantId: 'm1',
-      amount: 70900,
-      currency: 'THB',
-      captureMethod: 'automatic',
-      order: { id: 'o1', lines: [{ sku: 'SKU-A', quantity: 1, unitAmount: 70900 }] },
-      customer: { id: 'c1' },
-      paymentMethod: { type: 'card', token: 'tokn_test_abc' },
-    },
-    new Date(),
-  );
+  const { payment, audit } = aPayment({ amount: 70900 });
   await repo.create(payment, audit);
   const gateway = scriptedKbank(kbank);
   const deps: SagaDeps = {

@@ -1,0 +1,112 @@
+/**
+ * `npm run bundles [-- --runs N --no-init]`: every Lambda bundled as the CDK bundles it, its minified
+ * and gzip size and largest inputs, and the module initialisation time of the largest bundle and of
+ * api-health; written to bench/results/bundles-<time>.json.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  type BundleFigures,
+  bundleFunction,
+  type InitFigures,
+  kb,
+  measureInit,
+  PROJECT_ROOT,
+  sizeTable,
+} from '../bench/bundle-sizes.js';
+import { HANDLERS } from '../lib/stateless-stack.js';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '11' },
+    'no-init': { type: 'boolean', default: false },
+  },
+});
+const runs = Number(values.runs);
+if (!Number.isInteger(runs) || runs < 1)
+  throw new Error(`--runs must be a positive integer, got ${values.runs}`);
+
+/** The figures the issue sets: every function and the health function, minified. */
+const BUDGET_BYTES = 250 * 1024;
+const HEALTH_BUDGET_BYTES = 50 * 1024;
+
+/** A progress line that rewrites itself on a terminal and is one line each otherwise (CI logs). */
+function progress(text: string): void {
+  process.stderr.write(process.stderr.isTTY ? `\r\x1b[K${text}` : `${text}\n`);
+}
+const endProgress = () => {
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+};
+
+const outRoot = mkdtempSync(path.join(tmpdir(), 'payments-bundles-'));
+try {
+  const names = Object.keys(HANDLERS).sort();
+  const bundles: BundleFigures[] = [];
+  for (const name of names) {
+    progress(`bundling ${bundles.length + 1}/${names.length} ${name}`);
+    bundles.push(await bundleFunction(name, outRoot));
+  }
+  endProgress();
+  console.log(sizeTable(bundles));
+
+  const total = bundles.reduce((sum, b) => sum + b.bytes, 0);
+  const largest = bundles.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  const health = bundles.find((b) => b.name === 'api-health');
+  const over = bundles.filter((b) => b.bytes > BUDGET_BYTES).map((b) => b.name);
+  console.log(
+    `\n${bundles.length} functions, ${kb(total)} in all; largest ${largest.name} ${kb(largest.bytes)}; ` +
+      `over ${kb(BUDGET_BYTES)}: ${over.length ? over.join(', ') : 'none'}; ` +
+      `api-health ${health ? kb(health.bytes) : 'missing'} (budget ${kb(HEALTH_BUDGET_BYTES)})`,
+  );
+
+  const init: InitFigures[] = [];
+  if (!values['no-init']) {
+    const measured = [largest, ...(health && health !== largest ? [health] : [])];
+    // Other work on the machine slows every import alike: the load average says how busy it was.
+    const load = loadavg()[0]?.toFixed(1);
+    console.log(
+      `\nModule initialisation on Node ${process.versions.node} (import in a fresh process, ${runs} runs, load ${load})`,
+    );
+    if (!process.versions.node.startsWith('22.')) {
+      console.log(
+        `  (not Node 22, the Lambda runtime: run it as \`npm run bundles\`, which runs the project's Node 22)`,
+      );
+    }
+    for (const bundle of measured) {
+      const figures = measureInit(bundle, runs, (run, ms) =>
+        progress(`  ${bundle.name}: run ${run}/${runs} ${ms.toFixed(1)} ms`),
+      );
+      endProgress();
+      console.log(
+        `  ${bundle.name.padEnd(28)} ${kb(bundle.bytes).padStart(10)}   median ${figures.medianMs} ms   ` +
+          `(min ${Math.min(...figures.samplesMs)}, max ${Math.max(...figures.samplesMs)})`,
+      );
+      init.push(figures);
+    }
+  }
+
+  const when = new Date().toISOString();
+  const dir = path.join(PROJECT_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `bundles-${when.replace(/[:.]/g, '-')}.json`);
+  const result = {
+    when,
+    node: process.version,
+    /** One-minute load average when the run ended. */
+    loadAverage: Math.round((loadavg()[0] ?? 0) * 10) / 10,
+    budgets: { bytes: BUDGET_BYTES, healthBytes: HEALTH_BUDGET_BYTES },
+    totalBytes: total,
+    overBudget: over,
+    functions: bundles.map(({ file: _file, metafile: _metafile, inputs, ...figures }) => ({
+      ...figures,
+      topInputs: inputs.slice(0, 10),
+    })),
+    init,
+  };
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`\nWritten to ${path.relative(process.cwd(), file)}`);
+} finally {
+  rmSync(outRoot, { recursive: true, force: true });
+}

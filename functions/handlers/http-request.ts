@@ -1,0 +1,61 @@
+/**
+ * Reading a request's validated parts: the JSON body, the query string, the Idempotency-Key header and the
+ * payment id of the path. Every refusal is a typed 4xx (a ValidationError, an HttpProblem or a 404) thrown
+ * before anything is read or written.
+ */
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { z } from 'zod';
+import { IdempotencyKeySchema, PaymentIdSchema } from '../../schemas/api.js';
+import { NotFoundError, ValidationError } from '../core/errors.js';
+import { HttpProblem, header, MAX_BODY_BYTES, payloadTooLarge, TITLES } from './http.js';
+
+/** Parses and validates a JSON body; every refusal is a typed 4xx before anything is written. */
+export function jsonBody<T extends z.ZodType>(event: APIGatewayProxyEvent, schema: T): z.infer<T> {
+  const raw =
+    event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (!raw) throw new ValidationError('A JSON body is required.', [{ field: '', message: 'required' }]);
+  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw payloadTooLarge();
+  const contentType = header(event, 'content-type') ?? '';
+  if (!/^application\/(.+\+)?json\b/i.test(contentType)) {
+    throw new HttpProblem(
+      415,
+      'unsupported_media_type',
+      TITLES[415] ?? '',
+      'Send Content-Type: application/json.',
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new HttpProblem(400, 'malformed_json', TITLES[400] ?? '', 'The body is not valid JSON.');
+  }
+  return parseWith(schema, value, 'The request body is invalid.');
+}
+
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown, message: string): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new ValidationError(
+    message,
+    parsed.error.issues.map((issue) => ({ field: issue.path.join('.'), message: issue.message })),
+  );
+}
+
+/** The required Idempotency-Key header of a mutating request, validated. */
+export function idempotencyKey(event: APIGatewayProxyEvent): string {
+  const raw = header(event, 'idempotency-key');
+  if (raw === undefined) {
+    throw new ValidationError('The Idempotency-Key header is required.', [
+      { field: 'Idempotency-Key', message: 'required' },
+    ]);
+  }
+  return parseWith(IdempotencyKeySchema, raw, 'The Idempotency-Key header is invalid.');
+}
+
+export function paymentIdFrom(event: APIGatewayProxyEvent): string {
+  const id = event.pathParameters?.id ?? '';
+  // A malformed id cannot name anyone's payment: answer like any other unknown id, without echoing it.
+  if (!PaymentIdSchema.safeParse(id).success) throw new NotFoundError('No such payment.');
+  return id;
+}
