@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { PaymentIdSchema } from '../../schemas/api.js';
 import { awsRepository } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { NotFoundError } from '../core/errors.js';
 import type { PaymentRepository } from '../core/repository.js';
 import { getPayment } from '../core/use-cases/read-payments.js';
@@ -27,4 +28,6 @@ export function createGetPaymentHandler(repo: () => PaymentRepository) {
   ).use(apiMiddlewares());
 }
 
-export const handler = createGetPaymentHandler(awsRepository);
+export const createHandler = (deps: Pick<Dependencies, 'table'>) => createGetPaymentHandler(deps.table);
+
+export const handler = createHandler({ table: awsRepository });

@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ListQuerySchema } from '../../schemas/api.js';
 import { awsRepository } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import type { PaymentRepository } from '../core/repository.js';
 import { listPaymentEvents } from '../core/use-cases/read-payments.js';
 import { paymentIdFrom } from './api-get-payment.js';
@@ -30,4 +31,7 @@ export function createListPaymentEventsHandler(repo: () => PaymentRepository) {
   ).use(apiMiddlewares());
 }
 
-export const handler = createListPaymentEventsHandler(awsRepository);
+export const createHandler = (deps: Pick<Dependencies, 'table'>) =>
+  createListPaymentEventsHandler(deps.table);
+
+export const handler = createHandler({ table: awsRepository });

@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ListQuerySchema } from '../../schemas/api.js';
 import { awsRepository } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import type { PaymentRepository, RefundRepository } from '../core/repository.js';
 import { listRefunds } from '../core/use-cases/read-refunds.js';
 import { paymentIdFrom } from './api-get-payment.js';
@@ -30,4 +31,6 @@ export function createListRefundsHandler(repo: () => PaymentRepository & RefundR
   ).use(apiMiddlewares());
 }
 
-export const handler = createListRefundsHandler(awsRepository);
+export const createHandler = (deps: Pick<Dependencies, 'table'>) => createListRefundsHandler(deps.table);
+
+export const handler = createHandler({ table: awsRepository });
