@@ -24,17 +24,17 @@ import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TABLE_DESIGN } from '../functions/adapters/table-design.js';
+import { CATALOG } from '../functions/catalog.js';
 import { createDeadLetterQueue, QueueWithDlq } from './constructs/queue-with-dlq.js';
 
 /** EventBridge `source` of every event the payment saga publishes (schemas/events.ts). */
 export const PAYMENT_EVENT_SOURCE = 'payments';
 
 /**
- * Lambda timeout of the notification processor (`kbank-notifications` in lib/stateless-stack.ts), here
- * because the queue's visibility timeout is derived from it. 30 s like the other KBank tasks: a batch of
- * ten callbacks is ten KBank inquiries of ~0.5 s each.
+ * Lambda timeout of the notification processor (`kbank-notifications` in functions/catalog.ts): the queue's
+ * visibility timeout is derived from it.
  */
-export const NOTIFICATION_PROCESSOR_TIMEOUT = Duration.seconds(30);
+export const NOTIFICATION_PROCESSOR_TIMEOUT = Duration.seconds(CATALOG['kbank-notifications'].timeoutSeconds);
 
 /**
  * Six times the processor's timeout, as AWS advises for Lambda event sources (the poller may retry a

@@ -1,80 +1,52 @@
 /**
- * The embedded local stack: DynamoDB Local, the ASL runner executing statemachines/payment.asl.json
- * with the real saga handlers, the KBank and cost-service simulators, a local event bus, a local Step
- * Functions endpoint, and the API server in front of the real API handlers. Only the edges differ from
- * AWS: the same handlers, the same ASL file and the same DynamoDB code run here.
+ * The embedded local stack: DynamoDB Local, one ASL runner per saga executing its statemachines/ file
+ * with the real task handlers, the KBank and cost-service simulators, a local event bus, a local Step
+ * Functions endpoint, the callback queue and the API server in front of the real API handlers. Every
+ * function comes from the catalog (functions/catalog.ts) and gets its dependencies from the same
+ * composition root as on AWS (functions/adapters/dependencies.ts): only the edges differ.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import type { SQSEvent } from 'aws-lambda';
-import type { z } from 'zod';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayTokenAuthorizerEvent,
+  Context,
+  SQSBatchResponse,
+  SQSEvent,
+} from 'aws-lambda';
 import { createCostClient } from '../functions/adapters/cost-client.js';
+import {
+  composeDependencies,
+  type Dependencies,
+  type Edges,
+  once,
+  type Settings,
+} from '../functions/adapters/dependencies.js';
 import {
   createDocumentClient,
   DEFAULT_SEARCH_BUDGET,
   DynamoPaymentRepository,
 } from '../functions/adapters/dynamo-repository.js';
 import { createKbankClient } from '../functions/adapters/kbank-client.js';
-import { createNotifyReader } from '../functions/adapters/kbank-notify.js';
 import { StepFunctionsTasks, StepFunctionsWorkflow } from '../functions/adapters/sfn-workflow.js';
+import {
+  CATALOG,
+  FUNCTION_NAMES,
+  type FunctionName,
+  functionsOf,
+  type SagaName,
+  sagaTasksOf,
+} from '../functions/catalog.js';
 import { ulidIds } from '../functions/core/ids.js';
-import { type Clock, systemClock } from '../functions/core/ports.js';
+import { type Clock, type EventPublisher, systemClock } from '../functions/core/ports.js';
 import { DEFAULT_SWEEP_POLICY, type SweepPolicy } from '../functions/core/reconciliation.js';
 import type { ReconciliationRun } from '../functions/core/repository.js';
 import { hashApiKey } from '../functions/core/use-cases/authenticate.js';
-import { authorize } from '../functions/core/use-cases/authorize.js';
-import { awaitAction } from '../functions/core/use-cases/await-action.js';
-import { awaitCapture } from '../functions/core/use-cases/await-capture.js';
-import { capture } from '../functions/core/use-cases/capture.js';
-import {
-  type CreatePaymentDeps,
-  DEFAULT_CAPTURE_WINDOW_SECONDS,
-} from '../functions/core/use-cases/create-payment.js';
-import type { CreateRefundDeps } from '../functions/core/use-cases/create-refund.js';
-import { failPayment } from '../functions/core/use-cases/fail-payment.js';
-import { inquireAuthorization } from '../functions/core/use-cases/inquire-authorization.js';
-import { inquireRefund } from '../functions/core/use-cases/inquire-refund.js';
-import type {
-  CallbackIntakeDeps,
-  CallbackProcessorDeps,
-} from '../functions/core/use-cases/kbank-callbacks.js';
-import { type ReconcileDeps, reconcileKbank } from '../functions/core/use-cases/reconcile-kbank.js';
-import { reenter } from '../functions/core/use-cases/reenter.js';
-import { refundAtKbank } from '../functions/core/use-cases/refund-at-kbank.js';
-import { DEFAULT_REFUND_POLICY, type RefundSagaDeps } from '../functions/core/use-cases/refund-saga.js';
-import { refundUnresolved } from '../functions/core/use-cases/refund-unresolved.js';
-import type { ManualCaptureDeps } from '../functions/core/use-cases/request-capture.js';
-import { resolveAction } from '../functions/core/use-cases/resolve-action.js';
-import { DEFAULT_POLICY, type SagaDeps } from '../functions/core/use-cases/saga.js';
-import { type SweepDeps, type SweepReport, sweep } from '../functions/core/use-cases/sweep.js';
-import { verifyCost } from '../functions/core/use-cases/verify-cost.js';
-import { voidAuthorization } from '../functions/core/use-cases/void-authorization.js';
-import { createAuthorizerHandler } from '../functions/handlers/api-authorizer.js';
-import { createCancelPaymentHandler } from '../functions/handlers/api-cancel-payment.js';
-import { createCapturePaymentHandler } from '../functions/handlers/api-capture-payment.js';
-import { createCreatePaymentHandler } from '../functions/handlers/api-create-payment.js';
-import { createCreateRefundHandler } from '../functions/handlers/api-create-refund.js';
-import { createGetPaymentHandler } from '../functions/handlers/api-get-payment.js';
-import { createGetPaymentQrHandler } from '../functions/handlers/api-get-payment-qr.js';
-import { handler as healthHandler } from '../functions/handlers/api-health.js';
-import { createKbankReturnHandler } from '../functions/handlers/api-kbank-return.js';
-import { createKbankWebhookHandler } from '../functions/handlers/api-kbank-webhook.js';
-import { createListPaymentEventsHandler } from '../functions/handlers/api-list-payment-events.js';
-import { createListPaymentsHandler } from '../functions/handlers/api-list-payments.js';
-import { createListRefundsHandler } from '../functions/handlers/api-list-refunds.js';
-import { createUpdatePaymentHandler } from '../functions/handlers/api-update-payment.js';
-import { createCallbackProcessor } from '../functions/handlers/kbank-notifications.js';
-import { type RefundStep, refundTask } from '../functions/handlers/refund-task.js';
-import {
-  ActionTaskInputSchema,
-  CallbackTaskInputSchema,
-  ResolveActionInputSchema,
-  type SagaStep,
-  sagaTask,
-} from '../functions/handlers/saga.js';
+import { reconcileKbank } from '../functions/core/use-cases/reconcile-kbank.js';
+import { type SweepReport, sweep } from '../functions/core/use-cases/sweep.js';
 import type { KbankCallback } from '../schemas/callbacks.js';
 import { EVENT_SOURCE } from '../schemas/events.js';
 import { type ApiServer, type Route, startApiServer } from './api-server.js';
@@ -82,52 +54,26 @@ import { type AslRunner, createAslRunner, startSfnEndpoint } from './asl-runner.
 import { type CostSimulator, startCostSimulator } from './cost-simulator.js';
 import { createTable, localDynamoClientConfig, PID_FILE_NAME, startDynamoDbLocal } from './dynamodb-local.js';
 import { createLocalEventBus, type LocalEventBus } from './event-bus.js';
+import { grantedEdges } from './grants.js';
 import { type KbankSimulator, startKbankSimulator } from './kbank-simulator.js';
 import { lambdaContext } from './lambda-context.js';
 import { createLocalQueue, type LocalDelivery, type LocalQueue } from './queue.js';
 
-const ASL_PATH = new URL('../statemachines/payment.asl.json', import.meta.url);
 const OPENAPI_PATH = new URL('../docs/openapi.json', import.meta.url);
 const LOCAL_ACCOUNT = '000000000000';
 const LOCAL_REGION = 'us-east-1';
 const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:payment-saga`;
-const REFUND_ASL_PATH = new URL('../statemachines/refund.asl.json', import.meta.url);
 const REFUND_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:refund-saga`;
-
-/** The refund saga's Lambda tasks, by the names the CDK stack gives them. */
-const REFUND_FUNCTIONS: Record<string, { substitution: string; step: RefundStep }> = {
-  'saga-refund-at-kbank': { substitution: 'RefundAtKbankFunctionArn', step: refundAtKbank },
-  'saga-inquire-refund': { substitution: 'InquireRefundFunctionArn', step: inquireRefund },
-  'saga-refund-unresolved': { substitution: 'RefundUnresolvedFunctionArn', step: refundUnresolved },
-};
-
-/** The saga's Lambda tasks, by the names the CDK stack gives them (and their input schema when not the default). */
-const SAGA_FUNCTIONS: Record<string, { substitution: string; step: SagaStep<never>; schema?: z.ZodType }> = {
-  'saga-verify-cost': { substitution: 'VerifyCostFunctionArn', step: verifyCost },
-  'saga-authorize': { substitution: 'AuthorizeFunctionArn', step: authorize },
-  'saga-inquire-authorization': {
-    substitution: 'InquireAuthorizationFunctionArn',
-    step: inquireAuthorization,
+/** Each saga's definition and the ARN its runner answers to. */
+const SAGAS: Record<SagaName, { definition: URL; arn: string }> = {
+  payment: {
+    definition: new URL('../statemachines/payment.asl.json', import.meta.url),
+    arn: STATE_MACHINE_ARN,
   },
-  'saga-capture': { substitution: 'CaptureFunctionArn', step: capture },
-  'saga-void': { substitution: 'VoidFunctionArn', step: voidAuthorization },
-  'saga-fail-payment': { substitution: 'FailPaymentFunctionArn', step: failPayment },
-  'saga-await-capture': {
-    substitution: 'AwaitCaptureFunctionArn',
-    step: awaitCapture,
-    schema: CallbackTaskInputSchema,
+  refund: {
+    definition: new URL('../statemachines/refund.asl.json', import.meta.url),
+    arn: REFUND_STATE_MACHINE_ARN,
   },
-  'saga-await-action': {
-    substitution: 'AwaitActionFunctionArn',
-    step: awaitAction,
-    schema: ActionTaskInputSchema,
-  },
-  'saga-resolve-action': {
-    substitution: 'ResolveActionFunctionArn',
-    step: resolveAction,
-    schema: ResolveActionInputSchema,
-  },
-  'saga-reenter': { substitution: 'ReenterFunctionArn', step: reenter },
 };
 
 export interface LocalStackOptions {
@@ -262,109 +208,116 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const cost = await startCostSimulator({ port: options.costPort ?? 0, apiKey: COST_API_KEY });
     closers.push(() => cost.close());
 
-    let tasks: StepFunctionsTasks;
-    const sagaDeps: SagaDeps = {
-      repo,
-      kbank: createKbankClient({
-        baseUrl: kbank.url,
-        secretKey: KBANK_SECRET,
-        timeoutMs: options.kbankTimeoutMs ?? 8000,
-      }),
-      cost: createCostClient({
-        baseUrl: cost.url,
-        apiKey: COST_API_KEY,
-        timeoutMs: options.costTimeoutMs ?? 3000,
-      }),
-      clock,
-      policy: DEFAULT_POLICY,
-      // The Step Functions endpoint starts after the runner that needs these deps: bind late.
-      tasks: {
-        succeed: (token, output) => tasks.succeed(token, output),
-        fail: (token, error, cause) => tasks.fail(token, error, cause),
+    const bus = createLocalEventBus();
+    // Started below, after the runners whose handlers need them: the edges reach them on first use.
+    let sfnClient: SFNClient | undefined;
+    let callbacks: LocalQueue<KbankCallback> | undefined;
+    const started = <T>(what: string, value: T | undefined): T => {
+      if (value === undefined) throw new Error(`the local ${what} is not started yet`);
+      return value;
+    };
+    const settings: Settings = {
+      ...(options.captureWindowSeconds ? { captureWindowSeconds: options.captureWindowSeconds } : {}),
+      ...(options.actionWindows ? { actionWindows: options.actionWindows } : {}),
+      sweepPolicy,
+    };
+    const events: EventPublisher = {
+      publish: async (entries) => {
+        for (let i = 0; i < entries.length; i += 10) {
+          bus.putEvents(
+            entries.slice(i, i + 10).map((event) => ({
+              EventBusName: 'payments',
+              Source: EVENT_SOURCE,
+              DetailType: event.type,
+              Detail: event.detail,
+            })),
+          );
+        }
       },
     };
-    const functionArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
-    const substitutions: Record<string, string> = { EventBusName: 'payments' };
-    const lambdas: Record<string, (event: unknown) => Promise<unknown>> = {};
-    for (const [name, { substitution, step, schema }] of Object.entries(SAGA_FUNCTIONS)) {
-      substitutions[substitution] = functionArn(name);
-      const handler = sagaTask(step, () => sagaDeps, schema);
-      lambdas[functionArn(name)] = (event) => handler(event, lambdaContext(name));
-    }
-
-    const bus = createLocalEventBus();
-    const runner = createAslRunner({
-      definition: readFileSync(ASL_PATH, 'utf8'),
-      substitutions,
-      lambdas,
-      eventBus: bus,
-      dynamodb,
-      waitScale: options.waitScale ?? 1,
-      stateMachineArn: STATE_MACHINE_ARN,
-    });
-    closers.push(async () => runner.stop());
-
-    const refundSagaDeps: RefundSagaDeps = {
-      repo,
-      kbank: sagaDeps.kbank,
+    const edges: Edges = {
       clock,
-      policy: DEFAULT_REFUND_POLICY,
+      ids: ulidIds,
+      settings: () => settings,
+      table: () => repo,
+      kbank: once(() =>
+        createKbankClient({
+          baseUrl: kbank.url,
+          secretKey: KBANK_SECRET,
+          timeoutMs: options.kbankTimeoutMs ?? 8000,
+        }),
+      ),
+      kbankSecret: async () => KBANK_SECRET,
+      cost: once(() =>
+        createCostClient({
+          baseUrl: cost.url,
+          apiKey: COST_API_KEY,
+          timeoutMs: options.costTimeoutMs ?? 3000,
+        }),
+      ),
+      paymentRuns: once(
+        () => new StepFunctionsWorkflow(started('Step Functions', sfnClient), STATE_MACHINE_ARN),
+      ),
+      refundRuns: once(
+        () => new StepFunctionsWorkflow(started('Step Functions', sfnClient), REFUND_STATE_MACHINE_ARN),
+      ),
+      tasks: once(() => new StepFunctionsTasks(started('Step Functions', sfnClient))),
+      notifications: () => started('callback queue', callbacks),
+      events: () => events,
     };
-    const refundSubstitutions: Record<string, string> = { EventBusName: 'payments' };
-    const refundLambdas: Record<string, (event: unknown) => Promise<unknown>> = {};
-    for (const [name, { substitution, step }] of Object.entries(REFUND_FUNCTIONS)) {
-      refundSubstitutions[substitution] = functionArn(name);
-      const handler = refundTask(step, () => refundSagaDeps);
-      refundLambdas[functionArn(name)] = (event) => handler(event, lambdaContext(name));
-    }
-    const refundRunner = createAslRunner({
-      definition: readFileSync(REFUND_ASL_PATH, 'utf8'),
-      substitutions: refundSubstitutions,
-      lambdas: refundLambdas,
-      eventBus: bus,
-      dynamodb,
-      waitScale: options.waitScale ?? 1,
-      stateMachineArn: REFUND_STATE_MACHINE_ARN,
-    });
-    closers.push(async () => refundRunner.stop());
-    const sfn = await startSfnEndpoint([runner, refundRunner], { port: options.sfnPort ?? 0 });
-    closers.push(() => sfn.close());
+    // Like one Lambda container per function: its own bundles, on the edges its catalog entry grants.
+    const containers = new Map<FunctionName, Dependencies>();
+    const depsOf = (name: FunctionName): Dependencies => {
+      const deps =
+        containers.get(name) ?? composeDependencies(grantedEdges(edges, name, CATALOG[name].access));
+      containers.set(name, deps);
+      return deps;
+    };
+    const handlers = await loadHandlers(depsOf);
 
-    const sfnClient = new SFNClient({
+    const functionArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
+    const runners = {} as Record<SagaName, AslRunner>;
+    for (const saga of Object.keys(SAGAS) as SagaName[]) {
+      const substitutions: Record<string, string> = { EventBusName: 'payments' };
+      const lambdas: Record<string, (event: unknown) => Promise<unknown>> = {};
+      for (const task of sagaTasksOf(saga)) {
+        const handler = handlers[task.name] as (event: unknown, context: Context) => Promise<unknown>;
+        substitutions[task.substitution] = functionArn(task.name);
+        lambdas[functionArn(task.name)] = (event) => handler(event, lambdaContext(task.name));
+      }
+      const runner = createAslRunner({
+        definition: readFileSync(SAGAS[saga].definition, 'utf8'),
+        substitutions,
+        lambdas,
+        eventBus: bus,
+        dynamodb,
+        waitScale: options.waitScale ?? 1,
+        stateMachineArn: SAGAS[saga].arn,
+      });
+      closers.push(async () => runner.stop());
+      runners[saga] = runner;
+    }
+    const sfn = await startSfnEndpoint([runners.payment, runners.refund], { port: options.sfnPort ?? 0 });
+    closers.push(() => sfn.close());
+    const client = new SFNClient({
       endpoint: sfn.url,
       region: LOCAL_REGION,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
-    closers.push(async () => sfnClient.destroy());
-    const paymentRuns = new StepFunctionsWorkflow(sfnClient, STATE_MACHINE_ARN);
-    const refundRuns = new StepFunctionsWorkflow(sfnClient, REFUND_STATE_MACHINE_ARN);
-    const apiDeps: CreatePaymentDeps = {
-      repo,
-      idempotency: repo,
-      workflow: paymentRuns,
-      clock,
-      ids: ulidIds,
-      ...(options.captureWindowSeconds ? { captureWindowSeconds: options.captureWindowSeconds } : {}),
-      ...(options.actionWindows ? { actionWindows: options.actionWindows } : {}),
-    };
-    const refundApiDeps: CreateRefundDeps = {
-      repo,
-      idempotency: repo,
-      workflow: refundRuns,
-      clock,
-      ids: ulidIds,
-    };
-    tasks = new StepFunctionsTasks(sfnClient);
-    const manualCaptureDeps: ManualCaptureDeps = { repo, idempotency: repo, tasks, clock };
-    const changeAmountDeps = { ...manualCaptureDeps, cost: sagaDeps.cost };
+    sfnClient = client;
+    closers.push(async () => client.destroy());
 
-    const processorDeps: CallbackProcessorDeps = { repo, kbank: sagaDeps.kbank, tasks, clock };
     // The real SQS handler consumes it, one record per receive; a reported failure means redelivery.
-    const processor = createCallbackProcessor(() => processorDeps);
-    const callbacks = createLocalQueue<KbankCallback>({
+    const [consumer] = functionsOf('queue-consumer').filter((entry) => entry.queue === 'notifications');
+    if (!consumer) throw new Error('functions/catalog.ts names no consumer of the notification queue');
+    const processor = handlers[consumer.name] as (
+      event: SQSEvent,
+      context: Context,
+    ) => Promise<SQSBatchResponse>;
+    const queue = createLocalQueue<KbankCallback>({
       name: 'kbank-callbacks',
       consume: async (message, delivery) => {
-        const batch = await processor(sqsEvent(message, delivery), lambdaContext('kbank-notifications'));
+        const batch = await processor(sqsEvent(message, delivery), lambdaContext(consumer.name));
         if (batch.batchItemFailures.length > 0) throw new Error('the processor reported a failure');
       },
       visibilityTimeoutMs: options.callbackRetryMs ?? 1000,
@@ -379,107 +332,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           }),
         ),
     });
-    closers.push(() => callbacks.close());
-    const intakeDeps: CallbackIntakeDeps = {
-      repo,
-      queue: callbacks,
-      notify: createNotifyReader(async () => KBANK_SECRET),
-      clock,
-    };
+    callbacks = queue;
+    closers.push(() => queue.close());
 
     const merchant = { id: 'merchant_demo', name: 'Demo Merchant', apiKey: options.apiKey ?? randomApiKey() };
     await repo.putApiKey(hashApiKey(merchant.apiKey), { id: merchant.id, name: merchant.name });
 
-    const routes: Route[] = [
-      { method: 'GET', path: '/v1/health', name: 'api-health', handler: healthHandler, authorized: false },
-      {
-        method: 'POST',
-        path: '/v1/payments',
-        name: 'api-create-payment',
-        handler: createCreatePaymentHandler(() => apiDeps),
-        authorized: true,
-      },
-      {
-        method: 'GET',
-        path: '/v1/payments',
-        name: 'api-list-payments',
-        handler: createListPaymentsHandler(() => repo),
-        authorized: true,
-      },
-      {
-        method: 'GET',
-        path: '/v1/payments/{id}',
-        name: 'api-get-payment',
-        handler: createGetPaymentHandler(() => repo),
-        authorized: true,
-      },
-      {
-        method: 'GET',
-        path: '/v1/payments/{id}/events',
-        name: 'api-list-payment-events',
-        handler: createListPaymentEventsHandler(() => repo),
-        authorized: true,
-      },
-      {
-        method: 'PATCH',
-        path: '/v1/payments/{id}',
-        name: 'api-update-payment',
-        handler: createUpdatePaymentHandler(() => changeAmountDeps),
-        authorized: true,
-      },
-      {
-        method: 'POST',
-        path: '/v1/payments/{id}/capture',
-        name: 'api-capture-payment',
-        handler: createCapturePaymentHandler(() => manualCaptureDeps),
-        authorized: true,
-      },
-      {
-        method: 'POST',
-        path: '/v1/payments/{id}/cancel',
-        name: 'api-cancel-payment',
-        handler: createCancelPaymentHandler(() => manualCaptureDeps),
-        authorized: true,
-      },
-      {
-        method: 'POST',
-        path: '/v1/payments/{id}/refunds',
-        name: 'api-create-refund',
-        handler: createCreateRefundHandler(() => refundApiDeps),
-        authorized: true,
-      },
-      {
-        method: 'GET',
-        path: '/v1/payments/{id}/refunds',
-        name: 'api-list-refunds',
-        handler: createListRefundsHandler(() => repo),
-        authorized: true,
-      },
-      {
-        method: 'GET',
-        path: '/v1/payments/{id}/qr',
-        name: 'api-get-payment-qr',
-        handler: createGetPaymentQrHandler(() => repo),
-        authorized: true,
-      },
-      {
-        method: 'POST',
-        path: '/v1/webhooks/kbank',
-        name: 'api-kbank-webhook',
-        handler: createKbankWebhookHandler(() => intakeDeps),
-        authorized: false,
-      },
-      {
-        method: 'POST',
-        path: '/v1/webhooks/kbank/return',
-        name: 'api-kbank-return',
-        handler: createKbankReturnHandler(() => intakeDeps),
-        authorized: false,
-      },
-    ];
+    const routes: Route[] = functionsOf('api').map(({ name, route }) => ({
+      method: route.method,
+      path: route.path,
+      name,
+      handler: handlers[name] as Route['handler'],
+      authorized: route.auth === 'merchant',
+    }));
+    const [authorizer] = functionsOf('authorizer');
+    if (!authorizer) throw new Error('functions/catalog.ts names no authorizer');
     const api: ApiServer = await startApiServer({
       routes,
-      authorizer: createAuthorizerHandler(() => repo),
+      authorizer: handlers[authorizer.name] as (
+        event: APIGatewayTokenAuthorizerEvent,
+        context: Context,
+      ) => Promise<APIGatewayAuthorizerResult>,
       extras: {
         '/openapi.json': () => JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')),
         '/_local/events': () => bus.events(),
@@ -488,38 +361,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     closers.push(() => api.close());
     // KBank's registered callback URLs point at our webhook endpoints.
-    kbank.setNotifyUrl(`${api.url}/v1/webhooks/kbank`);
-    kbank.setBrowserReturnUrl(`${api.url}/v1/webhooks/kbank/return`);
+    kbank.setNotifyUrl(`${api.url}${CATALOG['api-kbank-webhook'].route.path}`);
+    kbank.setBrowserReturnUrl(`${api.url}${CATALOG['api-kbank-return'].route.path}`);
 
-    const sweepDeps: SweepDeps = {
-      repo,
-      payments: paymentRuns,
-      refunds: refundRuns,
-      clock,
-      policy: sweepPolicy,
-      captureWindowSeconds: options.captureWindowSeconds ?? DEFAULT_CAPTURE_WINDOW_SECONDS,
-      onUnresolved: (item, reason) =>
+    // The scheduled functions' use cases, called directly: by the timer below, on start, and on demand.
+    const sweepDeps = {
+      ...depsOf('ops-sweep').sweep(),
+      onUnresolved: (item: unknown, reason: string) =>
         console.error(JSON.stringify({ level: 'ERROR', message: 'reconciliation unresolved', item, reason })),
     };
-    const reconcileDeps: ReconcileDeps = {
-      repo,
-      kbank: sagaDeps.kbank,
-      clock,
-      events: {
-        publish: async (events) => {
-          for (let i = 0; i < events.length; i += 10) {
-            bus.putEvents(
-              events.slice(i, i + 10).map((event) => ({
-                EventBusName: 'payments',
-                Source: EVENT_SOURCE,
-                DetailType: event.type,
-                Detail: event.detail,
-              })),
-            );
-          }
-        },
-      },
-    };
+    const reconcileDeps = depsOf('ops-reconcile-kbank').reconcile();
     const sweepNow = (pass: { dueBefore?: string; limit?: number } = {}) => sweep(sweepDeps, pass);
     const recoverOnStart = options.recoverOnStart ?? options.persistDir !== undefined;
     // Every open item, at once: the executions that were driving them died with the previous process.
@@ -554,10 +405,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tableName,
       merchant,
       kbankPublicKey: KBANK_PUBLIC,
-      runner,
-      refundRunner,
+      runner: runners.payment,
+      refundRunner: runners.refund,
       bus,
-      callbacks,
+      callbacks: queue,
       kbank,
       cost,
       repo,
@@ -571,6 +422,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await close();
     throw error;
   }
+}
+
+/** What every handler module exports besides `handler`: the same handler on any dependencies. */
+interface HandlerModule {
+  createHandler(deps: Dependencies): unknown;
+}
+
+/**
+ * Every function of the catalog, from its own handler module (functions/handlers/<name>.ts), on the
+ * dependencies `depsOf` gives it: the very code Lambda runs, wired to the local edges.
+ */
+async function loadHandlers(
+  depsOf: (name: FunctionName) => Dependencies,
+): Promise<Record<FunctionName, unknown>> {
+  const handlers = {} as Record<FunctionName, unknown>;
+  for (const name of FUNCTION_NAMES) {
+    const module = (await import(`../functions/handlers/${name}.js`)) as Partial<HandlerModule>;
+    if (typeof module.createHandler !== 'function') {
+      throw new Error(`functions/handlers/${name}.ts exports no createHandler(deps)`);
+    }
+    handlers[name] = module.createHandler(depsOf(name));
+  }
+  return handlers;
 }
 
 /** One queue receive as the SQS event source hands it to Lambda. */

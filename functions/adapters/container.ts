@@ -1,6 +1,7 @@
 /**
- * Wires the core's ports to AWS adapters from the environment, once per Lambda container. The local
- * stack and tests build the same dependency objects directly instead (local/stack.ts).
+ * The AWS edges: each port built from the environment (read once, config.ts) on first use, once per Lambda
+ * container, and each function's dependency bundle made from them by the composition root
+ * (dependencies.ts). A handler imports its own bundle only, so it builds (and ships) only those clients.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -9,40 +10,71 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ulidIds } from '../core/ids.js';
 import { type CostService, type Kbank, systemClock } from '../core/ports.js';
-import { type CreatePaymentDeps, DEFAULT_CAPTURE_WINDOW_SECONDS } from '../core/use-cases/create-payment.js';
-import type { CreateRefundDeps } from '../core/use-cases/create-refund.js';
-import type { CallbackIntakeDeps, CallbackProcessorDeps } from '../core/use-cases/kbank-callbacks.js';
-import type { ReconcileDeps } from '../core/use-cases/reconcile-kbank.js';
-import { DEFAULT_REFUND_POLICY, type RefundSagaDeps } from '../core/use-cases/refund-saga.js';
-import type { ManualCaptureDeps } from '../core/use-cases/request-capture.js';
-import { DEFAULT_POLICY, type SagaDeps } from '../core/use-cases/saga.js';
-import type { SweepDeps } from '../core/use-cases/sweep.js';
 import { env, required } from './config.js';
 import { createCostClient } from './cost-client.js';
+import {
+  browserReturnDeps,
+  callbackIntakeDeps,
+  callbackProcessorDeps,
+  changeAmountDeps,
+  createPaymentDeps,
+  createRefundDeps,
+  manualCaptureDeps,
+  once,
+  onceAsync,
+  reconcileDeps,
+  refundSagaDeps,
+  type Settings,
+  sagaDeps,
+  sweepDeps,
+} from './dependencies.js';
 import { createDocumentClient, DynamoPaymentRepository } from './dynamo-repository.js';
 import { EventBridgePublisher } from './event-publisher.js';
 import { createKbankClient } from './kbank-client.js';
-import { createNotifyReader } from './kbank-notify.js';
 import { StepFunctionsTasks, StepFunctionsWorkflow } from './sfn-workflow.js';
 import { SqsNotificationQueue } from './sqs-queue.js';
 
-function once<T>(build: () => T): () => T {
-  let value: T | undefined;
-  let built = false;
-  return () => {
-    if (!built) {
-      value = build();
-      built = true;
-    }
-    return value as T;
-  };
-}
+const clock = systemClock;
+const ids = ulidIds;
 
-const repository = once(
+// Every edge and bundle below is built on its first call and kept for the container's life. The
+// `@__PURE__` marks let esbuild drop what a function's handler never reaches, SDK clients included.
+
+const settings = /* @__PURE__ */ once((): Settings => {
+  const config = env();
+  return {
+    ...(config.CAPTURE_WINDOW_SECONDS ? { captureWindowSeconds: config.CAPTURE_WINDOW_SECONDS } : {}),
+    actionWindows: {
+      ...(config.QR_ACTION_WINDOW_SECONDS ? { qrSeconds: config.QR_ACTION_WINDOW_SECONDS } : {}),
+      ...(config.REDIRECT_ACTION_WINDOW_SECONDS
+        ? { redirectSeconds: config.REDIRECT_ACTION_WINDOW_SECONDS }
+        : {}),
+    },
+  };
+});
+
+const table = /* @__PURE__ */ once(
   () => new DynamoPaymentRepository(createDocumentClient(new DynamoDBClient({})), env().TABLE_NAME),
 );
 
-const secrets = once(() => new SecretsManagerClient({}));
+const sfn = /* @__PURE__ */ once(() => new SFNClient({}));
+const tasks = /* @__PURE__ */ once(() => new StepFunctionsTasks(sfn()));
+const paymentRuns = /* @__PURE__ */ once(
+  () => new StepFunctionsWorkflow(sfn(), required(env(), 'STATE_MACHINE_ARN')),
+);
+const refundRuns = /* @__PURE__ */ once(
+  () => new StepFunctionsWorkflow(sfn(), required(env(), 'REFUND_STATE_MACHINE_ARN')),
+);
+
+const notifications = /* @__PURE__ */ once(
+  () => new SqsNotificationQueue(new SQSClient({}), required(env(), 'NOTIFICATION_QUEUE_URL')),
+);
+
+const events = /* @__PURE__ */ once(
+  () => new EventBridgePublisher(new EventBridgeClient({}), env().EVENT_BUS_NAME),
+);
+
+const secrets = /* @__PURE__ */ once(() => new SecretsManagerClient({}));
 
 async function secretValue(
   arn: string | undefined,
@@ -56,47 +88,16 @@ async function secretValue(
   return SecretString;
 }
 
-export const awsRepository = repository;
-
-export const awsApiDeps = once(
-  (): CreatePaymentDeps => ({
-    repo: repository(),
-    idempotency: repository(),
-    workflow: new StepFunctionsWorkflow(new SFNClient({}), required(env(), 'STATE_MACHINE_ARN')),
-    clock: systemClock,
-    ids: ulidIds,
-    ...(env().CAPTURE_WINDOW_SECONDS ? { captureWindowSeconds: env().CAPTURE_WINDOW_SECONDS } : {}),
-    actionWindows: {
-      ...(env().QR_ACTION_WINDOW_SECONDS ? { qrSeconds: env().QR_ACTION_WINDOW_SECONDS } : {}),
-      ...(env().REDIRECT_ACTION_WINDOW_SECONDS
-        ? { redirectSeconds: env().REDIRECT_ACTION_WINDOW_SECONDS }
-        : {}),
-    },
-  }),
-);
-
-/** Resolves once; a failure is not remembered, so the next call tries again (e.g. a throttled secret read). */
-function onceAsync<T>(build: () => Promise<T>): () => Promise<T> {
-  let pending: Promise<T> | undefined;
-  return () => {
-    pending ??= build().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
-    return pending;
-  };
-}
-
 /**
- * The KBank client, built on first use: only the functions that call KBank have its secret (least
- * privilege), so the others must never try to read it.
+ * Read on first use: only the functions that call KBank have its secret (least privilege), so the others
+ * must never try to read it. A failed read is tried again on the next call.
  */
-const kbankSecret = onceAsync(async () => {
+const kbankSecret = /* @__PURE__ */ onceAsync(async () => {
   const config = env();
   return secretValue(config.KBANK_SECRET_ARN, config.KBANK_SECRET_KEY, 'KBANK_SECRET');
 });
 
-const kbank = onceAsync(async () => {
+const kbankClient = /* @__PURE__ */ onceAsync(async () => {
   const config = env();
   return createKbankClient({
     baseUrl: config.KBANK_BASE_URL,
@@ -105,7 +106,7 @@ const kbank = onceAsync(async () => {
   });
 });
 
-const cost = onceAsync(async () => {
+const costClient = /* @__PURE__ */ onceAsync(async () => {
   const config = env();
   const apiKey =
     config.COST_SERVICE_API_KEY_SECRET_ARN || config.COST_SERVICE_API_KEY
@@ -122,101 +123,61 @@ const cost = onceAsync(async () => {
   });
 });
 
-const lazyKbank: Kbank = {
-  chargeCard: async (...args) => (await kbank()).chargeCard(...args),
-  inquireCharge: async (...args) => (await kbank()).inquireCharge(...args),
-  voidCharge: async (...args) => (await kbank()).voidCharge(...args),
-  settleCharge: async (...args) => (await kbank()).settleCharge(...args),
-  refundCharge: async (...args) => (await kbank()).refundCharge(...args),
-  createQrOrder: async (...args) => (await kbank()).createQrOrder(...args),
-  createQr: async (...args) => (await kbank()).createQr(...args),
-  chargeAlipay: async (...args) => (await kbank()).chargeAlipay(...args),
-  inquireQr: async (...args) => (await kbank()).inquireQr(...args),
-  cancelQr: async (...args) => (await kbank()).cancelQr(...args),
-  refundQr: async (...args) => (await kbank()).refundQr(...args),
-  listTransactions: async (...args) => (await kbank()).listTransactions(...args),
-};
-
-const lazyCost: CostService = { quote: async (order) => (await cost()).quote(order) };
-
-export const awsManualCaptureDeps = once(
-  (): ManualCaptureDeps => ({
-    repo: repository(),
-    idempotency: repository(),
-    tasks: new StepFunctionsTasks(new SFNClient({})),
-    clock: systemClock,
+/** KBank through its client, which is built (its secret read) on the first call. */
+const kbank = /* @__PURE__ */ once(
+  (): Kbank => ({
+    chargeCard: async (...args) => (await kbankClient()).chargeCard(...args),
+    inquireCharge: async (...args) => (await kbankClient()).inquireCharge(...args),
+    voidCharge: async (...args) => (await kbankClient()).voidCharge(...args),
+    settleCharge: async (...args) => (await kbankClient()).settleCharge(...args),
+    refundCharge: async (...args) => (await kbankClient()).refundCharge(...args),
+    createQrOrder: async (...args) => (await kbankClient()).createQrOrder(...args),
+    createQr: async (...args) => (await kbankClient()).createQr(...args),
+    chargeAlipay: async (...args) => (await kbankClient()).chargeAlipay(...args),
+    inquireQr: async (...args) => (await kbankClient()).inquireQr(...args),
+    cancelQr: async (...args) => (await kbankClient()).cancelQr(...args),
+    refundQr: async (...args) => (await kbankClient()).refundQr(...args),
+    listTransactions: async (...args) => (await kbankClient()).listTransactions(...args),
   }),
 );
 
-export const awsChangeAmountDeps = once(() => ({ ...awsManualCaptureDeps(), cost: lazyCost }));
-
-export const awsSagaDeps = once(
-  (): SagaDeps => ({
-    repo: repository(),
-    kbank: lazyKbank,
-    cost: lazyCost,
-    clock: systemClock,
-    policy: DEFAULT_POLICY,
-    tasks: new StepFunctionsTasks(new SFNClient({})),
-  }),
+const cost = /* @__PURE__ */ once(
+  (): CostService => ({ quote: async (order) => (await costClient()).quote(order) }),
 );
 
-/** The reconciliation sweep: reads the due index, starts (and describes) runs of both sagas. */
-export const awsSweepDeps = once(
-  (): SweepDeps => ({
-    repo: repository(),
-    payments: new StepFunctionsWorkflow(new SFNClient({}), required(env(), 'STATE_MACHINE_ARN')),
-    refunds: new StepFunctionsWorkflow(new SFNClient({}), required(env(), 'REFUND_STATE_MACHINE_ARN')),
-    clock: systemClock,
-    captureWindowSeconds: env().CAPTURE_WINDOW_SECONDS ?? DEFAULT_CAPTURE_WINDOW_SECONDS,
-  }),
+export const awsRepository = table;
+
+export const awsApiDeps = /* @__PURE__ */ once(() =>
+  createPaymentDeps({ table, paymentRuns, clock, ids, settings }),
 );
 
-/** The daily KBank reconciliation: KBank's list (and inquiries, refunds, voids), the table, the bus. */
-export const awsReconcileDeps = once(
-  (): ReconcileDeps => ({
-    repo: repository(),
-    kbank: lazyKbank,
-    events: new EventBridgePublisher(new EventBridgeClient({}), env().EVENT_BUS_NAME),
-    clock: systemClock,
-  }),
+export const awsManualCaptureDeps = /* @__PURE__ */ once(() => manualCaptureDeps({ table, tasks, clock }));
+
+export const awsChangeAmountDeps = /* @__PURE__ */ once(() =>
+  changeAmountDeps({ table, tasks, cost, clock }),
 );
+
+export const awsSagaDeps = /* @__PURE__ */ once(() => sagaDeps({ table, kbank, cost, tasks, clock }));
 
 /** POST /v1/payments/{id}/refunds: starts executions of the refund saga only. */
-export const awsRefundApiDeps = once(
-  (): CreateRefundDeps => ({
-    repo: repository(),
-    idempotency: repository(),
-    workflow: new StepFunctionsWorkflow(new SFNClient({}), required(env(), 'REFUND_STATE_MACHINE_ARN')),
-    clock: systemClock,
-    ids: ulidIds,
-  }),
+export const awsRefundApiDeps = /* @__PURE__ */ once(() =>
+  createRefundDeps({ table, refundRuns, clock, ids }),
 );
 
-export const awsRefundSagaDeps = once(
-  (): RefundSagaDeps => ({
-    repo: repository(),
-    kbank: lazyKbank,
-    clock: systemClock,
-    policy: DEFAULT_REFUND_POLICY,
-  }),
+export const awsRefundSagaDeps = /* @__PURE__ */ once(() => refundSagaDeps({ table, kbank, clock }));
+
+export const awsCallbackIntakeDeps = /* @__PURE__ */ once(() =>
+  callbackIntakeDeps({ table, notifications, kbankSecret, clock }),
 );
 
-/** The KBank callback endpoints: the notify (checksum, needs the secret) and the browser return. */
-export const awsCallbackIntakeDeps = once(
-  (): CallbackIntakeDeps => ({
-    repo: repository(),
-    queue: new SqsNotificationQueue(new SQSClient({}), required(env(), 'NOTIFICATION_QUEUE_URL')),
-    notify: createNotifyReader(kbankSecret),
-    clock: systemClock,
-  }),
+export const awsBrowserReturnDeps = /* @__PURE__ */ once(() => browserReturnDeps({ notifications, clock }));
+
+export const awsCallbackProcessorDeps = /* @__PURE__ */ once(() =>
+  callbackProcessorDeps({ table, kbank, tasks, clock }),
 );
 
-export const awsCallbackProcessorDeps = once(
-  (): CallbackProcessorDeps => ({
-    repo: repository(),
-    kbank: lazyKbank,
-    tasks: new StepFunctionsTasks(new SFNClient({})),
-    clock: systemClock,
-  }),
+export const awsSweepDeps = /* @__PURE__ */ once(() =>
+  sweepDeps({ table, paymentRuns, refundRuns, clock, settings }),
 );
+
+export const awsReconcileDeps = /* @__PURE__ */ once(() => reconcileDeps({ table, kbank, events, clock }));

@@ -5,6 +5,7 @@
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { awsRepository } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { UnauthorizedError } from '../core/errors.js';
 import type { MerchantDirectory } from '../core/ports.js';
 import { authenticate } from '../core/use-cases/authenticate.js';
@@ -45,4 +46,6 @@ export function createAuthorizerHandler(merchants: () => MerchantDirectory) {
   ).use(withLogContext());
 }
 
-export const handler = createAuthorizerHandler(awsRepository);
+export const createHandler = (deps: Pick<Dependencies, 'table'>) => createAuthorizerHandler(deps.table);
+
+export const handler = createHandler({ table: awsRepository });

@@ -2,6 +2,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { awsManualCaptureDeps } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { cancelPayment } from '../core/use-cases/cancel-payment.js';
 import type { ManualCaptureDeps } from '../core/use-cases/request-capture.js';
 import { apiMiddlewares, json, merchantId, storedRefusal } from './http.js';
@@ -21,4 +22,7 @@ export function createCancelPaymentHandler(deps: () => ManualCaptureDeps) {
   ).use(apiMiddlewares());
 }
 
-export const handler = createCancelPaymentHandler(awsManualCaptureDeps);
+export const createHandler = (deps: Pick<Dependencies, 'manualCapture'>) =>
+  createCancelPaymentHandler(deps.manualCapture);
+
+export const handler = createHandler({ manualCapture: awsManualCaptureDeps });

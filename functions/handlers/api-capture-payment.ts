@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { CaptureRequestSchema } from '../../schemas/api.js';
 import { awsManualCaptureDeps } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { type ManualCaptureDeps, requestCapture } from '../core/use-cases/request-capture.js';
 import { apiMiddlewares, json, merchantId, storedRefusal } from './http.js';
 import { idempotencyKey, jsonBody, paymentIdFrom } from './http-request.js';
@@ -26,4 +27,7 @@ export function createCapturePaymentHandler(deps: () => ManualCaptureDeps) {
   ).use(apiMiddlewares());
 }
 
-export const handler = createCapturePaymentHandler(awsManualCaptureDeps);
+export const createHandler = (deps: Pick<Dependencies, 'manualCapture'>) =>
+  createCapturePaymentHandler(deps.manualCapture);
+
+export const handler = createHandler({ manualCapture: awsManualCaptureDeps });

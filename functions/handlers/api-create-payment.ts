@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { CreatePaymentRequestSchema } from '../../schemas/api.js';
 import { awsApiDeps } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { type CreatePaymentDeps, createPayment } from '../core/use-cases/create-payment.js';
 import { apiMiddlewares, json, merchantId, storedRefusal } from './http.js';
 import { idempotencyKey, jsonBody } from './http-request.js';
@@ -27,4 +28,7 @@ export function createCreatePaymentHandler(deps: () => CreatePaymentDeps) {
   ).use(apiMiddlewares());
 }
 
-export const handler = createCreatePaymentHandler(awsApiDeps);
+export const createHandler = (deps: Pick<Dependencies, 'createPayment'>) =>
+  createCreatePaymentHandler(deps.createPayment);
+
+export const handler = createHandler({ createPayment: awsApiDeps });

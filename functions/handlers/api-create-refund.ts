@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { CreateRefundRequestSchema } from '../../schemas/api.js';
 import { awsRefundApiDeps } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { type CreateRefundDeps, createRefund } from '../core/use-cases/create-refund.js';
 import { apiMiddlewares, json, merchantId, storedRefusal } from './http.js';
 import { idempotencyKey, jsonBody, paymentIdFrom } from './http-request.js';
@@ -27,4 +28,7 @@ export function createCreateRefundHandler(deps: () => CreateRefundDeps) {
   ).use(apiMiddlewares());
 }
 
-export const handler = createCreateRefundHandler(awsRefundApiDeps);
+export const createHandler = (deps: Pick<Dependencies, 'createRefund'>) =>
+  createCreateRefundHandler(deps.createRefund);
+
+export const handler = createHandler({ createRefund: awsRefundApiDeps });

@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { PaymentQrResource } from '../../schemas/api.js';
 import { awsRepository } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { qrPngDataUrl, qrSvg } from '../adapters/qr-image.js';
 import { ConflictError } from '../core/errors.js';
 import type { PaymentRepository } from '../core/repository.js';
@@ -35,4 +36,6 @@ export function createGetPaymentQrHandler(repo: () => PaymentRepository) {
   ).use(apiMiddlewares());
 }
 
-export const handler = createGetPaymentQrHandler(awsRepository);
+export const createHandler = (deps: Pick<Dependencies, 'table'>) => createGetPaymentQrHandler(deps.table);
+
+export const handler = createHandler({ table: awsRepository });

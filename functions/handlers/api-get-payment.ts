@@ -2,6 +2,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { awsRepository } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import type { PaymentRepository } from '../core/repository.js';
 import { getPayment } from '../core/use-cases/read-payments.js';
 import { apiMiddlewares, json, merchantId } from './http.js';
@@ -19,4 +20,6 @@ export function createGetPaymentHandler(repo: () => PaymentRepository) {
   ).use(apiMiddlewares());
 }
 
-export const handler = createGetPaymentHandler(awsRepository);
+export const createHandler = (deps: Pick<Dependencies, 'table'>) => createGetPaymentHandler(deps.table);
+
+export const handler = createHandler({ table: awsRepository });

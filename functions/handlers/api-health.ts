@@ -6,3 +6,6 @@ import { apiMiddlewares, json } from './http.js';
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>(async () =>
   json(200, { status: 'ok', time: new Date().toISOString() }),
 ).use(apiMiddlewares());
+
+/** No dependencies: the same handler on every edge. */
+export const createHandler = () => handler;

@@ -5,7 +5,8 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { awsCallbackIntakeDeps } from '../adapters/container.js';
+import { awsBrowserReturnDeps } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { acceptBrowserReturn, type CallbackIntakeDeps } from '../core/use-cases/kbank-callbacks.js';
 import { apiMiddlewares } from './http.js';
 
@@ -33,4 +34,7 @@ export function createKbankReturnHandler(deps: () => Pick<CallbackIntakeDeps, 'q
   ).use(apiMiddlewares());
 }
 
-export const handler = createKbankReturnHandler(awsCallbackIntakeDeps);
+export const createHandler = (deps: Pick<Dependencies, 'browserReturn'>) =>
+  createKbankReturnHandler(deps.browserReturn);
+
+export const handler = createHandler({ browserReturn: awsBrowserReturnDeps });

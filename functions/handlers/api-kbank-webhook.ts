@@ -6,6 +6,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { awsCallbackIntakeDeps } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { acceptNotify, type CallbackIntakeDeps } from '../core/use-cases/kbank-callbacks.js';
 import { apiMiddlewares, HttpProblem, json } from './http.js';
 import { logger } from './logger.js';
@@ -25,4 +26,7 @@ export function createKbankWebhookHandler(deps: () => CallbackIntakeDeps) {
   ).use(apiMiddlewares());
 }
 
-export const handler = createKbankWebhookHandler(awsCallbackIntakeDeps);
+export const createHandler = (deps: Pick<Dependencies, 'callbackIntake'>) =>
+  createKbankWebhookHandler(deps.callbackIntake);
+
+export const handler = createHandler({ callbackIntake: awsCallbackIntakeDeps });

@@ -1,5 +1,6 @@
 /** GET /v1/payments/{id}/events — the payment's audit trail, oldest first, cursor-paginated. */
 import { awsRepository } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import type { PaymentRepository } from '../core/repository.js';
 import { listPaymentEvents } from '../core/use-cases/read-payments.js';
 import { paymentListHandler } from './payment-list.js';
@@ -8,4 +9,7 @@ export function createListPaymentEventsHandler(repo: () => PaymentRepository) {
   return paymentListHandler(repo, listPaymentEvents);
 }
 
-export const handler = createListPaymentEventsHandler(awsRepository);
+export const createHandler = (deps: Pick<Dependencies, 'table'>) =>
+  createListPaymentEventsHandler(deps.table);
+
+export const handler = createHandler({ table: awsRepository });

@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ListPaymentsQuerySchema } from '../../schemas/api.js';
 import { awsRepository } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import type { PaymentSearch } from '../core/repository.js';
 import { searchPayments } from '../core/use-cases/search-payments.js';
 import { apiMiddlewares, json, merchantId } from './http.js';
@@ -32,4 +33,6 @@ export function createListPaymentsHandler(repo: () => PaymentSearch) {
   ).use(apiMiddlewares());
 }
 
-export const handler = createListPaymentsHandler(awsRepository);
+export const createHandler = (deps: Pick<Dependencies, 'table'>) => createListPaymentsHandler(deps.table);
+
+export const handler = createHandler({ table: awsRepository });

@@ -1,5 +1,6 @@
 /** GET /v1/payments/{id}/refunds — the payment's refunds, oldest first, cursor-paginated. */
 import { awsRepository } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import type { PaymentRepository, RefundRepository } from '../core/repository.js';
 import { listRefunds } from '../core/use-cases/read-refunds.js';
 import { paymentListHandler } from './payment-list.js';
@@ -8,4 +9,6 @@ export function createListRefundsHandler(repo: () => PaymentRepository & RefundR
   return paymentListHandler(repo, listRefunds);
 }
 
-export const handler = createListRefundsHandler(awsRepository);
+export const createHandler = (deps: Pick<Dependencies, 'table'>) => createListRefundsHandler(deps.table);
+
+export const handler = createHandler({ table: awsRepository });

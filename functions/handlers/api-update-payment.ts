@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { UpdatePaymentRequestSchema } from '../../schemas/api.js';
 import { awsChangeAmountDeps } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import type { CostService } from '../core/ports.js';
 import { changeAmount } from '../core/use-cases/change-amount.js';
 import type { ManualCaptureDeps } from '../core/use-cases/request-capture.js';
@@ -37,4 +38,7 @@ export function createUpdatePaymentHandler(deps: () => ManualCaptureDeps & { cos
   ).use(apiMiddlewares());
 }
 
-export const handler = createUpdatePaymentHandler(awsChangeAmountDeps);
+export const createHandler = (deps: Pick<Dependencies, 'changeAmount'>) =>
+  createUpdatePaymentHandler(deps.changeAmount);
+
+export const handler = createHandler({ changeAmount: awsChangeAmountDeps });

@@ -8,6 +8,7 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { KbankCallbackSchema } from '../../schemas/callbacks.js';
 import { awsCallbackProcessorDeps } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import {
   type CallbackDelivery,
   type CallbackProcessorDeps,
@@ -62,4 +63,7 @@ export function createCallbackProcessor(deps: () => CallbackProcessorDeps) {
   }).use(withLogContext());
 }
 
-export const handler = createCallbackProcessor(awsCallbackProcessorDeps);
+export const createHandler = (deps: Pick<Dependencies, 'callbackProcessor'>) =>
+  createCallbackProcessor(deps.callbackProcessor);
+
+export const handler = createHandler({ callbackProcessor: awsCallbackProcessorDeps });

@@ -6,6 +6,7 @@
 import middy from '@middy/core';
 import * as z from 'zod';
 import { awsReconcileDeps } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { bangkokDay } from '../core/reconciliation.js';
 import type { ReconciliationRun } from '../core/repository.js';
 import { type ReconcileDeps, reconcileKbank } from '../core/use-cases/reconcile-kbank.js';
@@ -37,4 +38,7 @@ export function createReconcileHandler(deps: () => ReconcileDeps) {
   }).use(withLogContext());
 }
 
-export const handler = createReconcileHandler(awsReconcileDeps);
+export const createHandler = (deps: Pick<Dependencies, 'reconcile'>) =>
+  createReconcileHandler(deps.reconcile);
+
+export const handler = createHandler({ reconcile: awsReconcileDeps });

@@ -5,6 +5,7 @@
  */
 import middy from '@middy/core';
 import { awsSweepDeps } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { type SweepDeps, type SweepReport, sweep } from '../core/use-cases/sweep.js';
 import { logger, withLogContext } from './logger.js';
 
@@ -29,4 +30,6 @@ export function createSweepHandler(deps: () => SweepDeps) {
   }).use(withLogContext());
 }
 
-export const handler = createSweepHandler(awsSweepDeps);
+export const createHandler = (deps: Pick<Dependencies, 'sweep'>) => createSweepHandler(deps.sweep);
+
+export const handler = createHandler({ sweep: awsSweepDeps });

@@ -1,6 +1,10 @@
 /** Saga task Authorize — write the attempt ahead, charge the card at KBank. */
 import { awsSagaDeps } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { authorize } from '../core/use-cases/authorize.js';
 import { sagaTask } from './saga.js';
 
-export const handler = sagaTask(authorize, awsSagaDeps);
+export const createHandler = (deps: Pick<Dependencies, 'saga'>) =>
+  sagaTask('saga-authorize', authorize, deps.saga);
+
+export const handler = createHandler({ saga: awsSagaDeps });

@@ -1,6 +1,10 @@
 /** Saga task AwaitCapture (callback) — park the saga until the merchant captures or cancels. */
 import { awsSagaDeps } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { awaitCapture } from '../core/use-cases/await-capture.js';
-import { CallbackTaskInputSchema, sagaTask } from './saga.js';
+import { sagaTask } from './saga.js';
 
-export const handler = sagaTask(awaitCapture, awsSagaDeps, CallbackTaskInputSchema);
+export const createHandler = (deps: Pick<Dependencies, 'saga'>) =>
+  sagaTask('saga-await-capture', awaitCapture, deps.saga);
+
+export const handler = createHandler({ saga: awsSagaDeps });

@@ -1,6 +1,10 @@
 /** Saga task Capture — settle the authorized charge. */
 import { awsSagaDeps } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { capture } from '../core/use-cases/capture.js';
 import { sagaTask } from './saga.js';
 
-export const handler = sagaTask(capture, awsSagaDeps);
+export const createHandler = (deps: Pick<Dependencies, 'saga'>) =>
+  sagaTask('saga-capture', capture, deps.saga);
+
+export const handler = createHandler({ saga: awsSagaDeps });

@@ -1,6 +1,10 @@
 /** Saga task FailPayment — end a payment that never held money as failed. */
 import { awsSagaDeps } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { failPayment } from '../core/use-cases/fail-payment.js';
 import { sagaTask } from './saga.js';
 
-export const handler = sagaTask(failPayment, awsSagaDeps);
+export const createHandler = (deps: Pick<Dependencies, 'saga'>) =>
+  sagaTask('saga-fail-payment', failPayment, deps.saga);
+
+export const handler = createHandler({ saga: awsSagaDeps });

@@ -1,6 +1,10 @@
 /** Saga task InquireAuthorization — resolve an authorization whose answer we did not see. */
 import { awsSagaDeps } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { inquireAuthorization } from '../core/use-cases/inquire-authorization.js';
 import { sagaTask } from './saga.js';
 
-export const handler = sagaTask(inquireAuthorization, awsSagaDeps);
+export const createHandler = (deps: Pick<Dependencies, 'saga'>) =>
+  sagaTask('saga-inquire-authorization', inquireAuthorization, deps.saga);
+
+export const handler = createHandler({ saga: awsSagaDeps });

@@ -1,6 +1,10 @@
 /** Refund saga task InquireRefund — resolve a refund whose KBank answer we did not see. */
 import { awsRefundSagaDeps } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { inquireRefund } from '../core/use-cases/inquire-refund.js';
 import { refundTask } from './refund-task.js';
 
-export const handler = refundTask(inquireRefund, awsRefundSagaDeps);
+export const createHandler = (deps: Pick<Dependencies, 'refundSaga'>) =>
+  refundTask('saga-inquire-refund', inquireRefund, deps.refundSaga);
+
+export const handler = createHandler({ refundSaga: awsRefundSagaDeps });

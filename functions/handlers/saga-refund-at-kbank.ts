@@ -1,6 +1,10 @@
 /** Refund saga task RefundAtKbank — send the refund to KBank (once) and record the answer. */
 import { awsRefundSagaDeps } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { refundAtKbank } from '../core/use-cases/refund-at-kbank.js';
 import { refundTask } from './refund-task.js';
 
-export const handler = refundTask(refundAtKbank, awsRefundSagaDeps);
+export const createHandler = (deps: Pick<Dependencies, 'refundSaga'>) =>
+  refundTask('saga-refund-at-kbank', refundAtKbank, deps.refundSaga);
+
+export const handler = createHandler({ refundSaga: awsRefundSagaDeps });

@@ -3,7 +3,11 @@
  * merchant's cancel: paid, failed, expired, canceled or waiting.
  */
 import { awsSagaDeps } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { resolveAction } from '../core/use-cases/resolve-action.js';
-import { ResolveActionInputSchema, sagaTask } from './saga.js';
+import { sagaTask } from './saga.js';
 
-export const handler = sagaTask(resolveAction, awsSagaDeps, ResolveActionInputSchema);
+export const createHandler = (deps: Pick<Dependencies, 'saga'>) =>
+  sagaTask('saga-resolve-action', resolveAction, deps.saga);
+
+export const handler = createHandler({ saga: awsSagaDeps });

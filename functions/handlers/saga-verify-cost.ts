@@ -1,6 +1,10 @@
 /** Saga task VerifyCost — the order must cost exactly the payment amount. */
 import { awsSagaDeps } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { verifyCost } from '../core/use-cases/verify-cost.js';
 import { sagaTask } from './saga.js';
 
-export const handler = sagaTask(verifyCost, awsSagaDeps);
+export const createHandler = (deps: Pick<Dependencies, 'saga'>) =>
+  sagaTask('saga-verify-cost', verifyCost, deps.saga);
+
+export const handler = createHandler({ saga: awsSagaDeps });

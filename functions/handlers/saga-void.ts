@@ -1,6 +1,10 @@
 /** Saga task VoidAuthorization (compensation) — release an authorization after a later failure. */
 import { awsSagaDeps } from '../adapters/container.js';
+import type { Dependencies } from '../adapters/dependencies.js';
 import { voidAuthorization } from '../core/use-cases/void-authorization.js';
 import { sagaTask } from './saga.js';
 
-export const handler = sagaTask(voidAuthorization, awsSagaDeps);
+export const createHandler = (deps: Pick<Dependencies, 'saga'>) =>
+  sagaTask('saga-void', voidAuthorization, deps.saga);
+
+export const handler = createHandler({ saga: awsSagaDeps });

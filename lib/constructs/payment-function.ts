@@ -139,7 +139,7 @@ export class PaymentFunction extends Construct {
       {
         id: 'PCI.DSS.321-IAMNoInlinePolicy',
         reason:
-          'The role and its policy belong to this one function and are generated from its declared needs (lib/stateless-stack.ts HANDLERS); a reusable managed policy would invite sharing permissions between functions.',
+          'The role and its policy belong to this one function and are generated from its declared access (functions/catalog.ts); a reusable managed policy would invite sharing permissions between functions.',
       },
       {
         id: 'PCI.DSS.321-LambdaInsideVPC',

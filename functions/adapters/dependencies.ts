@@ -1,0 +1,214 @@
+/**
+ * The composition root: how each function's dependencies are made from the edges, the one part that differs
+ * between AWS (container.ts) and the local stack (local/stack.ts). Every bundle names the edges it is built
+ * from, so a function builds only the clients it uses. No AWS SDK here: the edges bring their own.
+ */
+import type { IdGenerator } from '../core/ids.js';
+import type {
+  Clock,
+  CostService,
+  EventPublisher,
+  Kbank,
+  NotificationQueue,
+  SagaRuns,
+  TaskNotifier,
+} from '../core/ports.js';
+import type { SweepPolicy } from '../core/reconciliation.js';
+import { type CreatePaymentDeps, DEFAULT_CAPTURE_WINDOW_SECONDS } from '../core/use-cases/create-payment.js';
+import type { CreateRefundDeps } from '../core/use-cases/create-refund.js';
+import type { CallbackIntakeDeps, CallbackProcessorDeps } from '../core/use-cases/kbank-callbacks.js';
+import type { ReconcileDeps } from '../core/use-cases/reconcile-kbank.js';
+import { DEFAULT_REFUND_POLICY, type RefundSagaDeps } from '../core/use-cases/refund-saga.js';
+import type { ManualCaptureDeps } from '../core/use-cases/request-capture.js';
+import { DEFAULT_POLICY, type SagaDeps } from '../core/use-cases/saga.js';
+import type { SweepDeps } from '../core/use-cases/sweep.js';
+import type { DynamoPaymentRepository } from './dynamo-repository.js';
+import { createNotifyReader } from './kbank-notify.js';
+
+/** What the stage configures (environment variables on AWS, options locally); every field has a default. */
+export interface Settings {
+  /** Manual capture: how long an authorization waits for the merchant. Default DEFAULT_CAPTURE_WINDOW_SECONDS. */
+  captureWindowSeconds?: number;
+  /** How long the customer has for a QR or a redirect (create-payment's defaults: 600 s / 900 s). */
+  actionWindows?: { qrSeconds?: number; redirectSeconds?: number };
+  /** Deadlines and restart schedule of the reconciliation sweep. Default DEFAULT_SWEEP_POLICY. */
+  sweepPolicy?: SweepPolicy;
+}
+
+/**
+ * Where each port goes. Every edge is a function the provider makes idempotent (one client per container),
+ * and it is called only when a bundle that needs it is first built.
+ */
+export interface Edges {
+  clock: Clock;
+  ids: IdGenerator;
+  settings: () => Settings;
+  /** The single table (DynamoDB, or DynamoDB Local). */
+  table: () => DynamoPaymentRepository;
+  /** KBank's payment gateway (or its simulator); on AWS it reads its secret on the first call. */
+  kbank: () => Kbank;
+  /** The KBank secret key, which also keys the notify checksum. */
+  kbankSecret: () => Promise<string>;
+  cost: () => CostService;
+  /** The payment saga's runs: StartExecution, DescribeExecution. */
+  paymentRuns: () => SagaRuns;
+  /** The refund saga's runs. */
+  refundRuns: () => SagaRuns;
+  /** Resumes a saga parked on a task token: SendTaskSuccess, SendTaskFailure. */
+  tasks: () => TaskNotifier;
+  /** The KBank notification queue (SQS, or the in-process queue). */
+  notifications: () => NotificationQueue;
+  /** The payments bus (EventBridge, or the local bus). */
+  events: () => EventPublisher;
+}
+
+/** A bundle's builder takes only the edges it uses: what it is not given, it cannot build. */
+type From<K extends keyof Edges> = Pick<Edges, K>;
+
+export function createPaymentDeps(
+  e: From<'table' | 'paymentRuns' | 'clock' | 'ids' | 'settings'>,
+): CreatePaymentDeps {
+  const { captureWindowSeconds, actionWindows } = e.settings();
+  const table = e.table();
+  return {
+    repo: table,
+    idempotency: table,
+    workflow: e.paymentRuns(),
+    clock: e.clock,
+    ids: e.ids,
+    ...(captureWindowSeconds ? { captureWindowSeconds } : {}),
+    ...(actionWindows ? { actionWindows } : {}),
+  };
+}
+
+export function manualCaptureDeps(e: From<'table' | 'tasks' | 'clock'>): ManualCaptureDeps {
+  const table = e.table();
+  return { repo: table, idempotency: table, tasks: e.tasks(), clock: e.clock };
+}
+
+export function changeAmountDeps(
+  e: From<'table' | 'tasks' | 'cost' | 'clock'>,
+): ManualCaptureDeps & { cost: CostService } {
+  return { ...manualCaptureDeps(e), cost: e.cost() };
+}
+
+export function sagaDeps(e: From<'table' | 'kbank' | 'cost' | 'tasks' | 'clock'>): SagaDeps {
+  return {
+    repo: e.table(),
+    kbank: e.kbank(),
+    cost: e.cost(),
+    clock: e.clock,
+    policy: DEFAULT_POLICY,
+    // Only the parked tasks resume the saga: the others never build its client.
+    tasks: {
+      succeed: (token, output) => e.tasks().succeed(token, output),
+      fail: (token, error, cause) => e.tasks().fail(token, error, cause),
+    },
+  };
+}
+
+export function createRefundDeps(e: From<'table' | 'refundRuns' | 'clock' | 'ids'>): CreateRefundDeps {
+  const table = e.table();
+  return { repo: table, idempotency: table, workflow: e.refundRuns(), clock: e.clock, ids: e.ids };
+}
+
+export function refundSagaDeps(e: From<'table' | 'kbank' | 'clock'>): RefundSagaDeps {
+  return { repo: e.table(), kbank: e.kbank(), clock: e.clock, policy: DEFAULT_REFUND_POLICY };
+}
+
+/** The KBank notify endpoint: checksum (the secret), then the queue. */
+export function callbackIntakeDeps(
+  e: From<'table' | 'notifications' | 'kbankSecret' | 'clock'>,
+): CallbackIntakeDeps {
+  return {
+    repo: e.table(),
+    queue: e.notifications(),
+    notify: createNotifyReader(e.kbankSecret),
+    clock: e.clock,
+  };
+}
+
+/** The 3-D Secure browser return: it only queues (no table, no secret). */
+export function browserReturnDeps(
+  e: From<'notifications' | 'clock'>,
+): Pick<CallbackIntakeDeps, 'queue' | 'clock'> {
+  return { queue: e.notifications(), clock: e.clock };
+}
+
+export function callbackProcessorDeps(e: From<'table' | 'kbank' | 'tasks' | 'clock'>): CallbackProcessorDeps {
+  return { repo: e.table(), kbank: e.kbank(), tasks: e.tasks(), clock: e.clock };
+}
+
+/** The reconciliation sweep: the due index, and runs of both sagas. */
+export function sweepDeps(e: From<'table' | 'paymentRuns' | 'refundRuns' | 'clock' | 'settings'>): SweepDeps {
+  const { captureWindowSeconds, sweepPolicy } = e.settings();
+  return {
+    repo: e.table(),
+    payments: e.paymentRuns(),
+    refunds: e.refundRuns(),
+    clock: e.clock,
+    captureWindowSeconds: captureWindowSeconds ?? DEFAULT_CAPTURE_WINDOW_SECONDS,
+    ...(sweepPolicy ? { policy: sweepPolicy } : {}),
+  };
+}
+
+/** The daily KBank reconciliation: KBank's list (and inquiries, refunds, voids), the table, the bus. */
+export function reconcileDeps(e: From<'table' | 'kbank' | 'events' | 'clock'>): ReconcileDeps {
+  return { repo: e.table(), kbank: e.kbank(), events: e.events(), clock: e.clock };
+}
+
+/** Every bundle, each built on first use and then kept: what a handler's `createHandler(deps)` takes. */
+export interface Dependencies {
+  /** Reads (and the authorizer's merchant lookup): the table alone. */
+  table: () => DynamoPaymentRepository;
+  createPayment: () => CreatePaymentDeps;
+  manualCapture: () => ManualCaptureDeps;
+  changeAmount: () => ManualCaptureDeps & { cost: CostService };
+  saga: () => SagaDeps;
+  createRefund: () => CreateRefundDeps;
+  refundSaga: () => RefundSagaDeps;
+  callbackIntake: () => CallbackIntakeDeps;
+  browserReturn: () => Pick<CallbackIntakeDeps, 'queue' | 'clock'>;
+  callbackProcessor: () => CallbackProcessorDeps;
+  sweep: () => SweepDeps;
+  reconcile: () => ReconcileDeps;
+}
+
+/** All bundles on one set of edges (the local stack; AWS wires each function's bundle alone, container.ts). */
+export function composeDependencies(edges: Edges): Dependencies {
+  return {
+    table: edges.table,
+    createPayment: once(() => createPaymentDeps(edges)),
+    manualCapture: once(() => manualCaptureDeps(edges)),
+    changeAmount: once(() => changeAmountDeps(edges)),
+    saga: once(() => sagaDeps(edges)),
+    createRefund: once(() => createRefundDeps(edges)),
+    refundSaga: once(() => refundSagaDeps(edges)),
+    callbackIntake: once(() => callbackIntakeDeps(edges)),
+    browserReturn: once(() => browserReturnDeps(edges)),
+    callbackProcessor: once(() => callbackProcessorDeps(edges)),
+    sweep: once(() => sweepDeps(edges)),
+    reconcile: once(() => reconcileDeps(edges)),
+  };
+}
+
+/** `build` runs on the first call; every later call returns what it built. */
+export function once<T>(build: () => T): () => T {
+  let built: { value: T } | undefined;
+  return () => {
+    built ??= { value: build() };
+    return built.value;
+  };
+}
+
+/** Like `once` for a promise, except that a failure is not kept: the next call tries again. */
+export function onceAsync<T>(build: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= build().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}

@@ -1,0 +1,274 @@
+/**
+ * The REST API: stage, access logs and throttling, the TOKEN authorizer, one Lambda proxy route per API
+ * function of the catalog, gateway errors as RFC 9457 problems, and the WAF in front.
+ */
+import { ArnFormat, Duration, type RemovalPolicy, type Stack, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { CATALOG, type FunctionName, functionsOf, type Route } from '../../functions/catalog.js';
+import { API_KEY_PATTERN } from '../../functions/core/use-cases/authenticate.js';
+import { PAYMENT_FUNCTION_DEFAULTS } from '../constructs/payment-function.js';
+
+/** Base of the RFC 9457 `type` of every problem, as the handlers write it (functions/handlers/http.ts). */
+export const PROBLEM_TYPE_BASE = '/problems/';
+
+/** The 3-D Secure return route (`POST`, no authorizer); the KBank notify is its parent, `/v1/webhooks/kbank`. */
+export const BROWSER_RETURN_PATH = CATALOG['api-kbank-return'].route.path;
+
+export interface PaymentApiProps {
+  stage: string;
+  functions: Record<FunctionName, lambda.IFunction>;
+  logEncryptionKey: kms.IKey;
+  logRemovalPolicy: RemovalPolicy;
+  logRetention: logs.RetentionDays;
+  /** Stage-wide throttling. Default 200 requests/s, burst 400. */
+  throttling?: { rateLimit: number; burstLimit: number };
+  /** Per-route throttling of the unauthenticated 3-D Secure return. Default 50 requests/s, burst 100. */
+  browserReturnThrottling?: { rateLimit: number; burstLimit: number };
+  /** TOKEN authorizer result cache (StatelessStackProps.authorizerCacheTtl). Default 60 s. */
+  authorizerCacheTtl?: Duration;
+  /** AWS WAF with AWS managed rule groups in front of the API. Default true. */
+  waf?: boolean;
+}
+
+export function paymentApi(stack: Stack, props: PaymentApiProps): apigw.RestApi {
+  const accessLogs = new logs.LogGroup(stack, 'ApiAccessLogs', {
+    retention: props.logRetention,
+    encryptionKey: props.logEncryptionKey,
+    removalPolicy: props.logRemovalPolicy,
+  });
+  const throttling = props.throttling ?? { rateLimit: 200, burstLimit: 400 };
+  const browserReturnThrottling = props.browserReturnThrottling ?? { rateLimit: 50, burstLimit: 100 };
+
+  const api = new apigw.RestApi(stack, 'Api', {
+    restApiName: `payments-${props.stage}`,
+    description: 'Payments REST API, versioned under /v1',
+    endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+    // The account-level role API Gateway needs to write execution logs.
+    cloudWatchRole: true,
+    deployOptions: {
+      stageName: props.stage,
+      tracingEnabled: true,
+      accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+      accessLogFormat: apigw.AccessLogFormat.custom(
+        JSON.stringify({
+          requestId: apigw.AccessLogField.contextRequestId(),
+          requestTime: apigw.AccessLogField.contextRequestTime(),
+          ip: apigw.AccessLogField.contextIdentitySourceIp(),
+          httpMethod: apigw.AccessLogField.contextHttpMethod(),
+          resourcePath: apigw.AccessLogField.contextResourcePath(),
+          status: apigw.AccessLogField.contextStatus(),
+          responseLength: apigw.AccessLogField.contextResponseLength(),
+          responseLatency: apigw.AccessLogField.contextResponseLatency(),
+          integrationLatency: apigw.AccessLogField.contextIntegrationLatency(),
+          // The merchant id (never the API key): who called, for support and abuse tracing.
+          merchantId: apigw.AccessLogField.contextAuthorizerPrincipalId(),
+          error: apigw.AccessLogField.contextErrorMessage(),
+          xrayTraceId: apigw.AccessLogField.contextXrayTraceId(),
+        }),
+      ),
+      // Per-merchant usage plans are the next step; this protects the account-wide Lambda concurrency.
+      throttlingRateLimit: throttling.rateLimit,
+      throttlingBurstLimit: throttling.burstLimit,
+      methodOptions: {
+        // Unauthenticated, and every accepted post costs the processor a KBank inquiry: a flood of
+        // made-up charge ids must not use up our KBank rate or the stage's whole budget.
+        [`${BROWSER_RETURN_PATH}/POST`]: {
+          throttlingRateLimit: browserReturnThrottling.rateLimit,
+          throttlingBurstLimit: browserReturnThrottling.burstLimit,
+        },
+      },
+      loggingLevel: apigw.MethodLoggingLevel.ERROR,
+      // Never log request/response bodies: they carry card tokens and customer data.
+      dataTraceEnabled: false,
+      metricsEnabled: true,
+    },
+  });
+  addProblemResponses(api);
+  addRoutes(stack, api, props);
+
+  Validations.of(api).acknowledge(
+    {
+      id: 'AwsSolutions-COG4',
+      reason:
+        'Merchants are server-to-server clients authenticated by API key through the Lambda TOKEN authorizer; there are no Cognito users.',
+    },
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason: 'The AWS-documented policy of the account-level role API Gateway uses to write execution logs.',
+    },
+    {
+      id: 'PCI.DSS.321-APIGWCacheEnabledAndEncrypted',
+      reason:
+        'Response caching is off on purpose: payment reads must be fresh and writes are never cacheable, so no payment data rests in an API cache.',
+    },
+    {
+      id: 'PCI.DSS.321-APIGWSSLEnabled',
+      reason:
+        'Client certificates authenticate API Gateway to HTTP backends; every integration here is a Lambda proxy invoked through IAM.',
+    },
+  );
+
+  if (props.waf ?? true) attachWaf(stack, api, props);
+  return api;
+}
+
+/**
+ * One method per API function of the catalog, in catalog order. `merchant` routes run the authorizer and
+ * the request validator; public ones run neither, and record why they may be public.
+ */
+function addRoutes(stack: Stack, api: apigw.RestApi, props: PaymentApiProps): void {
+  const validator = api.addRequestValidator('RequestValidator', {
+    validateRequestBody: true,
+    validateRequestParameters: true,
+  });
+  // Cheap shape check only (a JSON object); the handler's zod schema is the real validation.
+  const jsonObject = api.addModel('JsonObject', {
+    contentType: 'application/json',
+    modelName: 'JsonObject',
+    schema: { schema: apigw.JsonSchemaVersion.DRAFT4, type: apigw.JsonSchemaType.OBJECT },
+  });
+  const authorizer = new apigw.TokenAuthorizer(stack, 'Authorizer', {
+    handler: props.functions['api-authorizer'],
+    identitySource: apigw.IdentitySource.header('Authorization'),
+    // Malformed credentials are refused by API Gateway itself, without invoking the authorizer.
+    validationRegex: `^Bearer ${API_KEY_PATTERN.source.replace(/^\^/, '')}`,
+    resultsCacheTtl: props.authorizerCacheTtl ?? Duration.seconds(60),
+  });
+
+  for (const { name, route } of functionsOf('api')) {
+    const integration = new apigw.LambdaIntegration(props.functions[name], {
+      proxy: true,
+      allowTestInvoke: false,
+    });
+    const resource = api.root.resourceForPath(route.path);
+    if (route.auth === 'merchant') {
+      const requestParameters = requestParametersOf(route);
+      resource.addMethod(route.method, integration, {
+        authorizer,
+        authorizationType: apigw.AuthorizationType.CUSTOM,
+        requestValidator: validator,
+        ...(Object.keys(requestParameters).length > 0 ? { requestParameters } : {}),
+        ...(route.jsonObjectBody ? { requestModels: { 'application/json': jsonObject } } : {}),
+      });
+      continue;
+    }
+    const method = resource.addMethod(route.method, integration, {
+      authorizationType: apigw.AuthorizationType.NONE,
+    });
+    const reason = route.publicBecause ?? '';
+    if (!reason) throw new Error(`${name}: a public route needs publicBecause in functions/catalog.ts`);
+    Validations.of(method).acknowledge(
+      { id: 'AwsSolutions-APIG4', reason },
+      { id: 'AwsSolutions-COG4', reason },
+    );
+  }
+}
+
+/** Path parameters are required, query parameters optional; the handler's zod schema validates both. */
+function requestParametersOf(route: Route): Record<string, boolean> {
+  const parameters: Record<string, boolean> = {};
+  for (const [, name] of route.path.matchAll(/\{(\w+)\}/g)) parameters[`method.request.path.${name}`] = true;
+  for (const name of route.query ?? []) parameters[`method.request.querystring.${name}`] = false;
+  return parameters;
+}
+
+/** Gateway-generated errors in the same RFC 9457 shape as the handlers' (schemas/api.ts ProblemSchema). */
+function addProblemResponses(api: apigw.RestApi): void {
+  // Codes and titles as the handlers use them, so clients see one vocabulary whoever answered.
+  const responses: [apigw.ResponseType, string, string, string][] = [
+    [apigw.ResponseType.UNAUTHORIZED, '401', 'unauthorized', 'Unauthorized'],
+    [apigw.ResponseType.ACCESS_DENIED, '403', 'forbidden', 'Forbidden'],
+    // API Gateway's answer to an unknown route: a 404 to clients.
+    [apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, '404', 'resource_not_found', 'Not Found'],
+    [apigw.ResponseType.RESOURCE_NOT_FOUND, '404', 'resource_not_found', 'Not Found'],
+    [apigw.ResponseType.BAD_REQUEST_BODY, '400', 'validation_failed', 'Bad Request'],
+    [apigw.ResponseType.BAD_REQUEST_PARAMETERS, '400', 'validation_failed', 'Bad Request'],
+    [apigw.ResponseType.REQUEST_TOO_LARGE, '413', 'payload_too_large', 'Content Too Large'],
+    [apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE, '415', 'unsupported_media_type', 'Unsupported Media Type'],
+    [apigw.ResponseType.THROTTLED, '429', 'rate_limited', 'Too Many Requests'],
+    [apigw.ResponseType.QUOTA_EXCEEDED, '429', 'quota_exceeded', 'Too Many Requests'],
+    [apigw.ResponseType.WAF_FILTERED, '403', 'forbidden', 'Forbidden'],
+    [apigw.ResponseType.INTEGRATION_TIMEOUT, '504', 'upstream_timeout', 'Gateway Timeout'],
+    [apigw.ResponseType.DEFAULT_4XX, '400', 'bad_request', 'Bad Request'],
+    [apigw.ResponseType.DEFAULT_5XX, '500', 'internal_error', 'Internal Server Error'],
+  ];
+  for (const [type, status, code, title] of responses) {
+    // Hand-written JSON: $context.error.messageString is already a quoted JSON string.
+    const body = `{"type":"${PROBLEM_TYPE_BASE}${code}","title":"${title}","status":${status},"code":"${code}","detail":$context.error.messageString}`;
+    api.addGatewayResponse(`Problem${type.responseType}`, {
+      type,
+      statusCode: status,
+      responseHeaders: { 'Content-Type': "'application/problem+json'" },
+      templates: { 'application/json': body, 'application/problem+json': body },
+    });
+  }
+}
+
+function attachWaf(stack: Stack, api: apigw.RestApi, props: PaymentApiProps): void {
+  const stage = props.stage;
+  const managedRule = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
+    name,
+    priority,
+    overrideAction: { none: {} },
+    statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+    visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: false },
+  });
+  const webAcl = new wafv2.CfnWebACL(stack, 'ApiWaf', {
+    scope: 'REGIONAL',
+    defaultAction: { allow: {} },
+    // Sampled requests would show Authorization headers (API keys) in the console: off.
+    visibilityConfig: {
+      cloudWatchMetricsEnabled: true,
+      metricName: `payments-${stage}-api`,
+      sampledRequestsEnabled: false,
+    },
+    rules: [
+      managedRule('AWSManagedRulesAmazonIpReputationList', 0),
+      managedRule('AWSManagedRulesKnownBadInputsRuleSet', 1),
+      managedRule('AWSManagedRulesCommonRuleSet', 2),
+    ],
+  });
+  new wafv2.CfnWebACLAssociation(stack, 'ApiWafAssociation', {
+    resourceArn: api.deploymentStage.stageArn,
+    webAclArn: webAcl.attrArn,
+  });
+
+  // WAF only delivers to log groups with this prefix.
+  const wafLogGroupName = `aws-waf-logs-payments-${stage}`;
+  const wafLogs = new logs.LogGroup(stack, 'ApiWafLogs', {
+    logGroupName: wafLogGroupName,
+    retention: PAYMENT_FUNCTION_DEFAULTS.logRetention,
+    encryptionKey: props.logEncryptionKey,
+    removalPolicy: props.logRemovalPolicy,
+  });
+  const wafLogging = new wafv2.CfnLoggingConfiguration(stack, 'ApiWafLogging', {
+    resourceArn: webAcl.attrArn,
+    // The log group ARN without the `:*` suffix that its Arn attribute carries.
+    logDestinationConfigs: [
+      stack.formatArn({
+        service: 'logs',
+        resource: 'log-group',
+        resourceName: wafLogGroupName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    ],
+    // API keys must never reach a log.
+    redactedFields: [{ singleHeader: { Name: 'authorization' } }],
+    // Blocked and counted requests only: logging every allowed request would cost more than it tells.
+    loggingFilter: {
+      DefaultBehavior: 'DROP',
+      Filters: [
+        {
+          Behavior: 'KEEP',
+          Requirement: 'MEETS_ANY',
+          Conditions: [{ ActionCondition: { Action: 'BLOCK' } }, { ActionCondition: { Action: 'COUNT' } }],
+        },
+      ],
+    },
+  });
+  wafLogging.node.addDependency(wafLogs);
+}

@@ -1,0 +1,188 @@
+/** The functions: one house PaymentFunction per catalog entry, its environment and IAM made from its `access`. */
+import path from 'node:path';
+import { Duration, type RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { CATALOG, FUNCTION_NAMES, type FunctionName, type FunctionSpec } from '../../functions/catalog.js';
+import { type LogLevel, PaymentFunction } from '../constructs/payment-function.js';
+import { grantIndexQuery, grantQueueSend, grantSecretRead, grantTableAccess } from './grants.js';
+
+/** KBank KPGW sandbox; production stages pass `https://kpaymentgateway-services.kasikornbank.com`. */
+export const KBANK_SANDBOX_URL = 'https://dev-kpaymentgateway-services.kasikornbank.com';
+
+/** A state machine as the functions know it: by its fixed name and the ARN built from it. */
+export interface SagaRef {
+  name: string;
+  arn: string;
+}
+
+export interface CatalogFunctionsProps {
+  table: dynamodb.ITable;
+  eventBus: events.IEventBus;
+  logEncryptionKey: kms.IKey;
+  logRemovalPolicy: RemovalPolicy;
+  logLevel?: LogLevel;
+  kbankSecret: secretsmanager.ISecret;
+  costServiceApiKeySecret: secretsmanager.ISecret;
+  notificationQueue: sqs.IQueue;
+  costServiceUrl: string;
+  /** Default KBANK_SANDBOX_URL. */
+  kbankBaseUrl?: string;
+  /** Per KBank request. Default 8000. */
+  kbankTimeoutMs?: number;
+  /** Per cost service attempt. Default 3000. */
+  costServiceTimeoutMs?: number;
+  captureWindow?: Duration;
+  qrActionWindow?: Duration;
+  redirectActionWindow?: Duration;
+  /** Referenced by name, not by resource: the sagas need the task functions' ARNs first. */
+  sagas: { payment: SagaRef; refund: SagaRef };
+  /** Handler directory relative to the project root. Default functions/handlers. */
+  handlersDir?: string;
+  /** Replaces the esbuild bundle of every function (infra tests: `lambda.Code.fromInline`). */
+  codeFor?: (name: FunctionName) => lambda.Code;
+}
+
+export interface CatalogFunctions {
+  functions: Record<FunctionName, lambda.Function>;
+  /** Each function's log group (metric filters count lines in some). */
+  logGroups: Record<FunctionName, logs.LogGroup>;
+}
+
+/** The construct id of a function: its name in PascalCase (`saga-authorize` → `SagaAuthorize`). */
+export function toPascalCase(name: string): string {
+  return name
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+export function catalogFunctions(stack: Stack, props: CatalogFunctionsProps): CatalogFunctions {
+  const handlersDir = props.handlersDir ?? 'functions/handlers';
+  const functions = {} as Record<FunctionName, lambda.Function>;
+  const logGroups = {} as Record<FunctionName, logs.LogGroup>;
+  for (const name of FUNCTION_NAMES) {
+    const spec: FunctionSpec = CATALOG[name];
+    const paymentFunction = new PaymentFunction(stack, toPascalCase(name), {
+      entry: path.join(handlersDir, `${name}.ts`),
+      description: spec.description,
+      environment: environmentOf(spec, props),
+      timeout: spec.timeoutSeconds === undefined ? undefined : Duration.seconds(spec.timeoutSeconds),
+      logEncryptionKey: props.logEncryptionKey,
+      logRemovalPolicy: props.logRemovalPolicy,
+      logLevel: props.logLevel,
+      code: props.codeFor?.(name),
+    });
+    grant(paymentFunction.function, spec, props);
+    functions[name] = paymentFunction.function;
+    logGroups[name] = paymentFunction.logGroup;
+  }
+  return { functions, logGroups };
+}
+
+/** Every function gets the table and the bus; the rest only with the access that uses it. */
+function environmentOf(spec: FunctionSpec, props: CatalogFunctionsProps): Record<string, string> {
+  const { access } = spec;
+  const environment: Record<string, string> = {
+    TABLE_NAME: props.table.tableName,
+    EVENT_BUS_NAME: props.eventBus.eventBusName,
+  };
+  if (access.kbank) {
+    environment.KBANK_BASE_URL = props.kbankBaseUrl ?? KBANK_SANDBOX_URL;
+    environment.KBANK_SECRET_ARN = props.kbankSecret.secretArn;
+    environment.KBANK_TIMEOUT_MS = String(props.kbankTimeoutMs ?? 8000);
+  }
+  if (access.cost) {
+    environment.COST_SERVICE_URL = props.costServiceUrl;
+    environment.COST_SERVICE_API_KEY_SECRET_ARN = props.costServiceApiKeySecret.secretArn;
+    environment.COST_SERVICE_TIMEOUT_MS = String(props.costServiceTimeoutMs ?? 3000);
+  }
+  if (access.startsSaga || access.sweeps) environment.STATE_MACHINE_ARN = props.sagas.payment.arn;
+  if ((access.startsSaga || access.sweeps) && props.captureWindow) {
+    environment.CAPTURE_WINDOW_SECONDS = String(props.captureWindow.toSeconds());
+  }
+  if (access.actionWindows && props.qrActionWindow) {
+    environment.QR_ACTION_WINDOW_SECONDS = String(props.qrActionWindow.toSeconds());
+  }
+  if (access.actionWindows && props.redirectActionWindow) {
+    environment.REDIRECT_ACTION_WINDOW_SECONDS = String(props.redirectActionWindow.toSeconds());
+  }
+  if (access.sendsNotifications) environment.NOTIFICATION_QUEUE_URL = props.notificationQueue.queueUrl;
+  if (access.startsRefundSaga || access.sweeps) environment.REFUND_STATE_MACHINE_ARN = props.sagas.refund.arn;
+  return environment;
+}
+
+function grant(fn: lambda.Function, spec: FunctionSpec, props: CatalogFunctionsProps): void {
+  const { access } = spec;
+  const { payment, refund } = props.sagas;
+  if (access.table) grantTableAccess(fn, props.table, access.table);
+  if (access.queriesIndex) grantIndexQuery(fn, props.table, access.queriesIndex);
+  if (access.kbank) grantSecretRead(fn, props.kbankSecret);
+  if (access.cost) grantSecretRead(fn, props.costServiceApiKeySecret);
+  if (access.publishesEvents) props.eventBus.grantPutEventsTo(fn);
+  if (access.startsSaga) {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [payment.arn] }),
+    );
+  }
+  if (access.startsRefundSaga) {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [refund.arn] }),
+    );
+  }
+  if (access.resumesSaga) {
+    // Task tokens are not resources: Step Functions authorizes these calls on the state machine.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+        resources: [payment.arn],
+      }),
+    );
+  }
+  if (access.sweeps) grantSweep(fn, props.sagas);
+  if (access.sendsNotifications) grantQueueSend(fn, props.notificationQueue);
+  if (spec.kind === 'queue-consumer') {
+    // The queue's grantConsumeMessages: receive/delete/change visibility on this queue, kms:Decrypt.
+    fn.addEventSource(
+      new lambdaEventSources.SqsEventSource(props.notificationQueue, {
+        batchSize: spec.batchSize,
+        // The processor returns SQSBatchResponse: only the failed callbacks come back.
+        reportBatchItemFailures: true,
+      }),
+    );
+  }
+}
+
+/** The reconciliation sweep starts (and describes) runs of both sagas, and nothing else of them. */
+function grantSweep(fn: lambda.Function, sagas: { payment: SagaRef; refund: SagaRef }): void {
+  const machines = [sagas.payment, sagas.refund];
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: machines.map((m) => m.arn) }),
+  );
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['states:DescribeExecution'],
+      resources: machines.map((m) => `${m.arn.replace(':stateMachine:', ':execution:')}:*`),
+    }),
+  );
+  const stack = Stack.of(fn);
+  // cdk-nag names an unresolved region or account by its pseudo parameter, a concrete one as it is.
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  const reason =
+    'DescribeExecution needs execution ARNs, which are named by payment and refund ids (and the sweep’s restarts) unknown in advance: any execution of these two state machines, and no other.';
+  if (!fn.role) throw new Error(`${fn.node.id} has no role`);
+  Validations.of(fn.role).acknowledge(
+    ...machines.map((machine) => ({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:${machine.name}:*]`,
+      reason,
+    })),
+  );
+}
