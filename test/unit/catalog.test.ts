@@ -42,7 +42,9 @@ describe('the catalog and the handler modules', () => {
     // Control: the kits really are modules without a handler, so the check above is not vacuous.
     expect(files.filter((file) => !(file in CATALOG)).sort()).toEqual([
       'http',
+      'http-request',
       'logger',
+      'payment-list',
       'refund-task',
       'saga',
     ]);
