@@ -7,6 +7,7 @@
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { runChaos } from '../../bench/chaos.js';
+import { freePortBlock } from '../support/ports.js';
 
 const lines: string[] = [];
 
@@ -15,7 +16,8 @@ it('leaves no charge untracked, none doubled, nothing stuck and every accepted r
     payments: 200,
     rate: 10,
     restarts: 1,
-    port: 3210,
+    // The stack takes this port and the four after it, again after its restart.
+    port: await freePortBlock(5),
     seed: 7,
     settleTimeoutSeconds: 100,
     forgedLoops: 2,
