@@ -1,30 +1,28 @@
 /**
- * What every refund saga task handler shares: the input the refund state machine sends
- * (`{paymentId, refundId, error?}`), validated, and a thin middy wrapper around one use case. Errors
- * propagate by class name so the state machine's Retry/Catch can match them.
+ * What every refund saga task handler shares: the input the refund state machine sends, parsed with the
+ * schema the saga contract gives the step (schemas/saga.ts), and a thin middy wrapper around the step.
+ * Errors propagate by class name so the state machine's Retry/Catch can match them.
  */
 import middy from '@middy/core';
-import { z } from 'zod';
-import { PaymentIdSchema, RefundIdSchema } from '../../schemas/api.js';
-import type { RefundSagaDeps, RefundStepResult, RefundTaskInput } from '../core/use-cases/refund-saga.js';
+import { REFUND_STEP_INPUTS } from '../../schemas/saga.js';
+import type { RefundStepName, RefundStepResultOf } from '../core/saga-contract.js';
+import type { RefundSagaDeps, RefundStep as TaggedRefundStep } from '../core/use-cases/refund-saga.js';
 import { logger, withLogContext } from './logger.js';
 
-export const RefundTaskInputSchema = z.object({
-  paymentId: PaymentIdSchema,
-  refundId: RefundIdSchema,
-  error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
-});
+export { RefundTaskInputSchema } from '../../schemas/saga.js';
 
-export type RefundStep = (deps: RefundSagaDeps, input: RefundTaskInput) => Promise<RefundStepResult>;
+/** Any refund saga step (the local stack's table of steps). */
+export type RefundStep = TaggedRefundStep;
 
-export function refundTask(step: RefundStep, deps: () => RefundSagaDeps) {
-  return middy<unknown, RefundStepResult>(async (event: unknown): Promise<RefundStepResult> => {
-    const input = RefundTaskInputSchema.parse(event) as RefundTaskInput;
-    const result = await step(deps(), input);
+export function refundTask<S extends RefundStepName>(step: TaggedRefundStep<S>, deps: () => RefundSagaDeps) {
+  const input = REFUND_STEP_INPUTS[step.step];
+  return middy<unknown, RefundStepResultOf<S>>(async (event: unknown): Promise<RefundStepResultOf<S>> => {
+    const parsed = input.parse(event);
+    const result = await step(deps(), parsed);
     logger.info('refund step done', {
-      step: step.name,
-      paymentId: input.paymentId,
-      refundId: input.refundId,
+      step: step.step,
+      paymentId: parsed.paymentId,
+      refundId: parsed.refundId,
       outcome: result.outcome,
     });
     return result;

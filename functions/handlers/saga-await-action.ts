@@ -1,6 +1,6 @@
 /** Saga task AwaitAction (callback) — park until KBank's callback about the customer's step arrives. */
 import { awsSagaDeps } from '../adapters/container.js';
 import { awaitAction } from '../core/use-cases/await-action.js';
-import { ActionTaskInputSchema, sagaTask } from './saga.js';
+import { sagaTask } from './saga.js';
 
-export const handler = sagaTask(awaitAction, awsSagaDeps, ActionTaskInputSchema);
+export const handler = sagaTask(awaitAction, awsSagaDeps);

@@ -4,6 +4,6 @@
  */
 import { awsSagaDeps } from '../adapters/container.js';
 import { resolveAction } from '../core/use-cases/resolve-action.js';
-import { ResolveActionInputSchema, sagaTask } from './saga.js';
+import { sagaTask } from './saga.js';
 
-export const handler = sagaTask(resolveAction, awsSagaDeps, ResolveActionInputSchema);
+export const handler = sagaTask(resolveAction, awsSagaDeps);
