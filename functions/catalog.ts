@@ -7,15 +7,9 @@
  * A function's name is its handler module: `functions/handlers/<name>.ts`, exporting `handler` (what
  * Lambda runs, wired to AWS) and `createHandler(deps)` (the same handler on any edges: the local stack).
  */
-import type * as z from 'zod';
-import {
-  ActionTaskInputSchema,
-  CallbackTaskInputSchema,
-  RefundTaskInputSchema,
-  ResolveActionInputSchema,
-  SagaTaskInputSchema,
-} from '../schemas/saga.js';
+
 import type { TABLE_DESIGN } from './adapters/table-design.js';
+import type { PaymentStepName, RefundStepName } from './core/saga-contract.js';
 
 /**
  * What a function may touch. Its IAM policy and its environment are made from this and nothing else, so
@@ -90,8 +84,11 @@ export interface SagaTaskFunction extends FunctionBase {
   saga: SagaName;
   /** The ASL's `${…}` for this function's ARN (definitionSubstitutions). */
   substitution: `${string}FunctionArn`;
-  /** What the state machine sends; validated before the step runs. */
-  input: z.ZodType;
+  /**
+   * The step of the saga contract it runs (functions/core/saga-contract.ts): the contract gives the step's
+   * input schema (schemas/saga.ts) and its outcomes.
+   */
+  step: PaymentStepName | RefundStepName;
 }
 
 /** Fed by an SQS queue (batches, failures reported per item). */
@@ -245,7 +242,7 @@ export const CATALOG = {
     description: 'Saga task VerifyCost: order total from the cost service',
     saga: 'payment',
     substitution: 'VerifyCostFunctionArn',
-    input: SagaTaskInputSchema,
+    step: 'verifyCost',
     access: { table: 'readwrite', cost: true },
     timeoutSeconds: SAGA_TIMEOUT_SECONDS,
   },
@@ -254,7 +251,7 @@ export const CATALOG = {
     description: 'Saga task Authorize: KBank create charge',
     saga: 'payment',
     substitution: 'AuthorizeFunctionArn',
-    input: SagaTaskInputSchema,
+    step: 'authorize',
     access: { table: 'readwrite', kbank: true },
     timeoutSeconds: SAGA_TIMEOUT_SECONDS,
   },
@@ -263,7 +260,7 @@ export const CATALOG = {
     description: 'Saga task InquireAuthorization: KBank inquiry after an unknown outcome',
     saga: 'payment',
     substitution: 'InquireAuthorizationFunctionArn',
-    input: SagaTaskInputSchema,
+    step: 'inquireAuthorization',
     access: { table: 'readwrite', kbank: true },
     timeoutSeconds: SAGA_TIMEOUT_SECONDS,
   },
@@ -272,7 +269,7 @@ export const CATALOG = {
     description: "Saga task AwaitAction (callback): park until KBank reports the customer's step",
     saga: 'payment',
     substitution: 'AwaitActionFunctionArn',
-    input: ActionTaskInputSchema,
+    step: 'awaitAction',
     access: { table: 'readwrite', resumesSaga: true },
     timeoutSeconds: SAGA_TIMEOUT_SECONDS,
   },
@@ -281,7 +278,7 @@ export const CATALOG = {
     description: 'Saga task ResolveAction: KBank inquiry after a callback or the end of the action window',
     saga: 'payment',
     substitution: 'ResolveActionFunctionArn',
-    input: ResolveActionInputSchema,
+    step: 'resolveAction',
     access: { table: 'readwrite', kbank: true },
     timeoutSeconds: SAGA_TIMEOUT_SECONDS,
   },
@@ -290,7 +287,7 @@ export const CATALOG = {
     description: 'Saga task AwaitCapture (callback): park until the merchant captures or cancels',
     saga: 'payment',
     substitution: 'AwaitCaptureFunctionArn',
-    input: CallbackTaskInputSchema,
+    step: 'awaitCapture',
     access: { table: 'readwrite', resumesSaga: true },
     timeoutSeconds: SAGA_TIMEOUT_SECONDS,
   },
@@ -299,7 +296,7 @@ export const CATALOG = {
     description: 'Saga task Capture: KBank settle',
     saga: 'payment',
     substitution: 'CaptureFunctionArn',
-    input: SagaTaskInputSchema,
+    step: 'capture',
     access: { table: 'readwrite', kbank: true },
     timeoutSeconds: SAGA_TIMEOUT_SECONDS,
   },
@@ -308,7 +305,7 @@ export const CATALOG = {
     description: 'Saga task Void: KBank void (compensation)',
     saga: 'payment',
     substitution: 'VoidFunctionArn',
-    input: SagaTaskInputSchema,
+    step: 'voidAuthorization',
     access: { table: 'readwrite', kbank: true },
     timeoutSeconds: SAGA_TIMEOUT_SECONDS,
   },
@@ -317,7 +314,7 @@ export const CATALOG = {
     description: 'Saga task FailPayment: record the terminal failure',
     saga: 'payment',
     substitution: 'FailPaymentFunctionArn',
-    input: SagaTaskInputSchema,
+    step: 'failPayment',
     access: { table: 'readwrite' },
     timeoutSeconds: SAGA_TIMEOUT_SECONDS,
   },
@@ -326,7 +323,7 @@ export const CATALOG = {
     description: 'Saga task Reenter: where a run the reconciliation sweep started takes over',
     saga: 'payment',
     substitution: 'ReenterFunctionArn',
-    input: SagaTaskInputSchema,
+    step: 'reenter',
     access: { table: 'readwrite' },
     timeoutSeconds: SAGA_TIMEOUT_SECONDS,
   },
@@ -336,7 +333,7 @@ export const CATALOG = {
     description: 'Refund saga task RefundAtKbank: KBank refund (sent once, marked first)',
     saga: 'refund',
     substitution: 'RefundAtKbankFunctionArn',
-    input: RefundTaskInputSchema,
+    step: 'refundAtKbank',
     access: { table: 'readwrite', kbank: true },
     timeoutSeconds: SAGA_TIMEOUT_SECONDS,
   },
@@ -345,7 +342,7 @@ export const CATALOG = {
     description: "Refund saga task InquireRefund: KBank inquiry of the charge's refunded total",
     saga: 'refund',
     substitution: 'InquireRefundFunctionArn',
-    input: RefundTaskInputSchema,
+    step: 'inquireRefund',
     access: { table: 'readwrite', kbank: true },
     timeoutSeconds: SAGA_TIMEOUT_SECONDS,
   },
@@ -354,7 +351,7 @@ export const CATALOG = {
     description: 'Refund saga task RefundUnresolved: record the refund as unknown, reservation held',
     saga: 'refund',
     substitution: 'RefundUnresolvedFunctionArn',
-    input: RefundTaskInputSchema,
+    step: 'refundUnresolved',
     access: { table: 'readwrite' },
     timeoutSeconds: SAGA_TIMEOUT_SECONDS,
   },

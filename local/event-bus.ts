@@ -48,6 +48,11 @@ export interface LocalEventBus {
   /** The first retained or future event matching the predicate; rejects after timeoutMs. */
   waitFor(predicate: (event: LocalEvent) => boolean, timeoutMs: number): Promise<LocalEvent>;
   clear(): void;
+  /**
+   * An EventBridge outage, for tests: while set, a PutEvents call with an entry the predicate matches fails
+   * as a whole (InternalException, as EventBridge's 500) and puts nothing. `null` ends it.
+   */
+  failWhen(predicate: ((entry: LocalEventEntry) => boolean) | null): void;
 }
 
 export interface LocalEventBusOptions {
@@ -69,6 +74,7 @@ export function createLocalEventBus(options: LocalEventBusOptions = {}): LocalEv
   let next = 0;
   let size = 0;
   const listeners = new Set<LocalEventListener>();
+  let outage: ((entry: LocalEventEntry) => boolean) | null = null;
 
   const retained = (): LocalEvent[] => {
     const out: LocalEvent[] = [];
@@ -103,6 +109,11 @@ export function createLocalEventBus(options: LocalEventBusOptions = {}): LocalEv
             name: 'ValidationException',
           },
         );
+      }
+      if (outage && entries.some(outage)) {
+        throw Object.assign(new Error('EventBridge is unavailable (simulated outage)'), {
+          name: 'InternalException',
+        });
       }
       const results: PutEventsResultEntry[] = [];
       const accepted: LocalEvent[] = [];
@@ -153,6 +164,10 @@ export function createLocalEventBus(options: LocalEventBusOptions = {}): LocalEv
       ring.fill(undefined);
       next = 0;
       size = 0;
+    },
+
+    failWhen(predicate) {
+      outage = predicate;
     },
   };
 }

@@ -2,6 +2,7 @@
  * The Payment aggregate: its statuses, the transition table, and the one pure function that turns a
  * payment plus a step into the next payment and the audit entry recorded with it.
  */
+import type { PaymentEventDetail, RefundEventDetail } from '../../schemas/events.js';
 import { ConflictError } from './errors.js';
 import type { Currency } from './money.js';
 import type { OrderLine } from './ports.js';
@@ -150,12 +151,36 @@ export interface Payment {
   callbacksSeen?: string[];
   /** What the reconciliation sweep did to this payment (functions/core/reconciliation.ts). */
   reconciliation?: Reconciliation;
+  /**
+   * Events of this payment or its refunds the bus refused after the saga's retries, oldest first. Held, the
+   * payment is due for the sweep (terminal or not); the run it resumes publishes them before anything else.
+   */
+  undeliveredEvents?: HeldEvent[];
   /** Number of KBank attempts made; the current one is ATTEMPT#<attemptCount>. */
   attemptCount: number;
   /** Version and audit sequence: every change increments it and writes AUDIT#<seq>. */
   seq: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/** An event held on its payment until a saga run publishes it (`Payment.undeliveredEvents`). */
+export type HeldEvent = PaymentEventDetail | RefundEventDetail;
+
+/** The held events with `event` among them, once, in sequence order. */
+export function holdEvent(held: readonly HeldEvent[] | undefined, event: HeldEvent): HeldEvent[] {
+  return [...(held ?? []).filter((other) => other.event_id !== event.event_id), event].sort(
+    (a, b) => a.sequence - b.sequence,
+  );
+}
+
+/** The held events without the one published again; undefined when none is left. */
+export function releaseEvent(
+  held: readonly HeldEvent[] | undefined,
+  eventId: string,
+): HeldEvent[] | undefined {
+  const left = (held ?? []).filter((event) => event.event_id !== eventId);
+  return left.length > 0 ? left : undefined;
 }
 
 /** Who made the change; `kbank` for callbacks KBank (or a browser it sent) delivered. */

@@ -1,28 +1,35 @@
 /**
- * What every refund saga task handler shares: the input the refund state machine sends
- * (`{paymentId, refundId, error?}`), validated with the task's schema from the catalog, and a thin middy
- * wrapper around one use case. Errors propagate by class name so the state machine's Retry/Catch can
- * match them.
+ * What every refund saga task handler shares: the input the refund state machine sends, parsed with the
+ * schema the saga contract gives the step (schemas/saga.ts), and a thin middy wrapper around the step.
+ * The catalog entry of the function names the step it runs; a handler bound to another step fails when
+ * it is loaded. Errors propagate by class name so the state machine's Retry/Catch can match them.
  */
 import middy from '@middy/core';
+import { REFUND_STEP_INPUTS } from '../../schemas/saga.js';
 import { CATALOG, type NamesWhere } from '../catalog.js';
-import type { RefundSagaDeps, RefundStepResult, RefundTaskInput } from '../core/use-cases/refund-saga.js';
+import type { RefundStepName, RefundStepResultOf } from '../core/saga-contract.js';
+import type { RefundSagaDeps, RefundStep } from '../core/use-cases/refund-saga.js';
 import { logger, withLogContext } from './logger.js';
 
 /** The refund saga's Lambda tasks. */
 export type RefundSagaTask = NamesWhere<{ kind: 'saga-task'; saga: 'refund' }>;
 
-export type RefundStep = (deps: RefundSagaDeps, input: RefundTaskInput) => Promise<RefundStepResult>;
-
-export function refundTask(name: RefundSagaTask, step: RefundStep, deps: () => RefundSagaDeps) {
-  const schema = CATALOG[name].input;
-  return middy<unknown, RefundStepResult>(async (event: unknown): Promise<RefundStepResult> => {
-    const input = schema.parse(event) as RefundTaskInput;
-    const result = await step(deps(), input);
+export function refundTask<S extends RefundStepName>(
+  name: RefundSagaTask,
+  step: RefundStep<S>,
+  deps: () => RefundSagaDeps,
+) {
+  if (CATALOG[name].step !== step.step) {
+    throw new Error(`${name} runs the step ${CATALOG[name].step} (catalog), not ${step.step}`);
+  }
+  const input = REFUND_STEP_INPUTS[step.step];
+  return middy<unknown, RefundStepResultOf<S>>(async (event: unknown): Promise<RefundStepResultOf<S>> => {
+    const parsed = input.parse(event);
+    const result = await step(deps(), parsed);
     logger.info('refund step done', {
-      step: step.name,
-      paymentId: input.paymentId,
-      refundId: input.refundId,
+      step: step.step,
+      paymentId: parsed.paymentId,
+      refundId: parsed.refundId,
       outcome: result.outcome,
     });
     return result;

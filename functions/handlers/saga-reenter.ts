@@ -1,4 +1,4 @@
-/** Saga task Reenter — where a run the reconciliation sweep started takes over from the record. */
+/** Saga tasks Reenter, EventRedelivered, HandOver* — where the saga and the sweep hand over to each other. */
 import { awsSagaDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
 import { reenter } from '../core/use-cases/reenter.js';

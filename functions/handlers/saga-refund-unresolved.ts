@@ -1,4 +1,4 @@
-/** Refund saga task RefundUnresolved — record a refund KBank could not account for as `unknown`. */
+/** Refund saga tasks RefundUnresolved and HandOver* — what the refund saga leaves to reconciliation. */
 import { awsRefundSagaDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
 import { refundUnresolved } from '../core/use-cases/refund-unresolved.js';

@@ -229,7 +229,7 @@ describe('points ledger', () => {
     expect(outcomes.filter((o) => o === true)).toHaveLength(3);
     expect(outcomes.filter((o) => o === 'beyond')).toHaveLength(3);
     // The same refund again is a repeat, not a second refund.
-    const done = outcomes.findIndex((o) => o === true);
+    const done = outcomes.indexOf(true);
     expect(
       await ledger.refund(
         paymentId,

@@ -4,10 +4,11 @@
  * schedule is unresolved (listed, out of the due index, reported), and the index holds open items only.
  */
 import { createDocumentClient, DynamoPaymentRepository } from '../../functions/adapters/dynamo-repository.js';
-import { applyStep, type Payment } from '../../functions/core/payment.js';
+import { applyStep, noteStep, type Payment } from '../../functions/core/payment.js';
 import type { SagaRunStatus, SagaRuns } from '../../functions/core/ports.js';
 import type { SweepPolicy } from '../../functions/core/reconciliation.js';
 import { sweep } from '../../functions/core/use-cases/sweep.js';
+import { eventDetail } from '../../functions/core/views.js';
 import { freshTable } from '../support/dynamodb.js';
 import { aPayment } from '../support/payments.js';
 
@@ -18,12 +19,17 @@ beforeAll(async () => {
   repo = new DynamoPaymentRepository(createDocumentClient(client), tableName, undefined, POLICY);
 });
 
-function runs(status: (name: string) => SagaRunStatus): SagaRuns & { started: string[] } {
+function runs(
+  status: (name: string) => SagaRunStatus,
+): SagaRuns & { started: string[]; inputs: Record<string, unknown>[] } {
   const started: string[] = [];
+  const inputs: Record<string, unknown>[] = [];
   return {
     started,
-    start: async (name) => {
+    inputs,
+    start: async (name, input) => {
       started.push(name);
+      inputs.push(input);
     },
     status: async (name) => status(name),
   };
@@ -107,4 +113,47 @@ it('keeps only open payments in the due index', async () => {
   expect(await due()).toEqual([{ kind: 'payment', paymentId: payment.id, at: '2026-12-01T02:01:00.000Z' }]);
   await repo.commit(applyStep(payment, { type: 'payment.failed', actor: 'saga', status: 'failed' }, t0));
   expect(await due()).toEqual([]);
+});
+
+it('sweeps a payment that ended only while it holds an event its saga could not publish', async () => {
+  const t0 = new Date('2026-12-01T03:00:00.000Z');
+  const opened = await openPayment(t0);
+  const ended = applyStep(opened, { type: 'payment.failed', actor: 'saga', status: 'failed' }, t0);
+  await repo.commit(ended);
+  const t1 = new Date(t0.getTime() + 1000);
+  const event = eventDetail('payment.failed', ended.next);
+  await repo.commit(
+    noteStep(
+      ended.next,
+      { type: 'event.undelivered', actor: 'saga', patch: { undeliveredEvents: [event] } },
+      t1,
+    ),
+  );
+  const payments = runs(() => 'ended');
+  const deps = {
+    repo,
+    payments,
+    refunds: runs(() => 'not_found'),
+    clock: { now: () => t1 },
+    policy: POLICY,
+    captureWindowSeconds: 3600,
+  };
+  // Due at once, not a grace period later: its saga handed it over (the earlier tests' payments may be due too).
+  expect((await sweep(deps, { dueBefore: new Date(t1.getTime() + 1).toISOString() })).errors).toBe(0);
+  const index = payments.started.indexOf(`${opened.id}-r1`);
+  expect(index).toBeGreaterThanOrEqual(0);
+  expect(payments.inputs[index]).toMatchObject({ paymentId: opened.id, resume: true });
+  const restarted = await repo.get(opened.id);
+  expect(restarted).toMatchObject({ status: 'failed', reconciliation: { restarts: 1, sweeps: 1 } });
+
+  // Once the resumed run released it, the payment leaves the index for good.
+  if (!restarted) throw new Error('no payment');
+  await repo.commit(
+    noteStep(
+      restarted,
+      { type: 'event.redelivered', actor: 'saga', patch: { undeliveredEvents: undefined } },
+      t1,
+    ),
+  );
+  expect((await repo.listDue('9999-12-31', 1000)).some((item) => item.paymentId === opened.id)).toBe(false);
 });

@@ -154,4 +154,21 @@ describe('local event bus', () => {
     bus.clear();
     expect(bus.events()).toEqual([]);
   });
+
+  it('fails whole calls during a simulated outage of the matching entries, and publishes again once it ends', () => {
+    const bus = createLocalEventBus();
+    bus.failWhen((entry) => entry.DetailType === 'payment.authorized');
+    const authorized = { Source: 'payments', DetailType: 'payment.authorized', Detail: { n: 1 } };
+    const created = { Source: 'payments', DetailType: 'payment.created', Detail: { n: 2 } };
+
+    expect(() => bus.putEvents([created, authorized])).toThrow(
+      expect.objectContaining({ name: 'InternalException' }),
+    );
+    expect(bus.events()).toEqual([]);
+    expect(bus.putEvents([created]).FailedEntryCount).toBe(0);
+
+    bus.failWhen(null);
+    bus.putEvents([authorized]);
+    expect(bus.events().map((event) => event.detailType)).toEqual(['payment.created', 'payment.authorized']);
+  });
 });

@@ -1,5 +1,5 @@
 /** The janitor's pure rules (deadlines, the restart schedule, run names) and where Reenter hands over. */
-import type { Payment } from '../../functions/core/payment.js';
+import { holdEvent, type Payment, releaseEvent } from '../../functions/core/payment.js';
 import {
   bangkokDay,
   executionName,
@@ -11,6 +11,7 @@ import {
 import type { Refund } from '../../functions/core/refund.js';
 import { reenter } from '../../functions/core/use-cases/reenter.js';
 import { DEFAULT_POLICY, type SagaDeps } from '../../functions/core/use-cases/saga.js';
+import { eventDetail } from '../../functions/core/views.js';
 import { fixedClock, MemoryRepository, scriptedKbank } from '../support/fakes.js';
 import { aPayment } from '../support/payments.js';
 
@@ -56,6 +57,39 @@ describe('deadlines', () => {
   });
 });
 
+describe('events held on a payment', () => {
+  it('make it due at once, terminal or not, until it is given up', () => {
+    const held = [eventDetail('payment.captured', payment({ status: 'succeeded', seq: 5 }))];
+    expect(paymentDueAt(payment({ status: 'succeeded', undeliveredEvents: held }), POLICY)).toBe(NOW);
+    expect(paymentDueAt(payment({ undeliveredEvents: held }), POLICY)).toBe(NOW);
+    const backedOff = { restarts: 1, sweeps: 1, nextAt: '2026-12-01T10:01:00.000Z' };
+    expect(
+      paymentDueAt(
+        payment({ status: 'succeeded', undeliveredEvents: held, reconciliation: backedOff }),
+        POLICY,
+      ),
+    ).toBe('2026-12-01T10:01:00.000Z');
+    expect(
+      paymentDueAt(
+        payment({
+          status: 'succeeded',
+          undeliveredEvents: held,
+          reconciliation: { ...backedOff, unresolvedAt: NOW },
+        }),
+        POLICY,
+      ),
+    ).toBeNull();
+  });
+
+  it('are kept once each, in sequence order, and released one by one', () => {
+    const at = (seq: number) => eventDetail('payment.authorized', payment({ seq }));
+    const held = holdEvent(holdEvent(holdEvent(undefined, at(7)), at(4)), at(7));
+    expect(held.map((event) => event.sequence)).toEqual([4, 7]);
+    expect(releaseEvent(held, at(4).event_id)?.map((event) => event.sequence)).toEqual([7]);
+    expect(releaseEvent([at(7)], at(7).event_id)).toBeUndefined();
+  });
+});
+
 describe('the restart schedule', () => {
   it('restarts under new names on a growing wait, looks again at a running saga, then gives up', () => {
     const now = new Date(NOW);
@@ -83,7 +117,7 @@ describe('the restart schedule', () => {
 });
 
 describe('Reenter', () => {
-  async function route(stored: Payment) {
+  function setup(stored: Payment) {
     const repo = new MemoryRepository();
     repo.payments.set(stored.id, stored);
     const deps = {
@@ -92,7 +126,11 @@ describe('Reenter', () => {
       clock: fixedClock(NOW),
       policy: DEFAULT_POLICY,
     } as unknown as SagaDeps;
-    return reenter(deps, { paymentId: stored.id });
+    return { repo, deps };
+  }
+
+  async function route(stored: Payment) {
+    return reenter(setup(stored).deps, { paymentId: stored.id });
   }
 
   it('hands over where the record says, without calling KBank', async () => {
@@ -116,5 +154,83 @@ describe('Reenter', () => {
       payment({ attemptCount: 1, cancellationReason: 'requested_by_merchant', requestKey: 'k2' }),
     );
     expect(canceled.outcome).toBe('cancel_action');
+  });
+
+  it('holds the event a run handed over, once, and makes an open payment with nothing to hold due', async () => {
+    const stored = payment({ status: 'succeeded', seq: 5 });
+    const { repo, deps } = setup(stored);
+    const captured = eventDetail('payment.captured', stored);
+
+    expect(await reenter(deps, { paymentId: stored.id, undelivered: captured })).toEqual({
+      outcome: 'held',
+      event: null,
+      waitSeconds: null,
+      remainingSeconds: null,
+    });
+    await reenter(deps, { paymentId: stored.id, undelivered: captured });
+    expect((await repo.get(stored.id))?.undeliveredEvents).toEqual([captured]);
+    expect(repo.types(stored.id)).toEqual(['event.undelivered']);
+    expect(repo.dueNow).toEqual([]);
+
+    await reenter(deps, { paymentId: stored.id, undelivered: null });
+    expect(repo.dueNow).toEqual([stored.id]);
+  });
+
+  it('publishes the held events first, oldest first, releasing each, then routes from the record', async () => {
+    const authorized = eventDetail('payment.authorized', payment({ seq: 4 }));
+    const captured = eventDetail('payment.captured', payment({ status: 'succeeded', seq: 6 }));
+    const stored = payment({ status: 'succeeded', seq: 8, undeliveredEvents: [authorized, captured] });
+    const { repo, deps } = setup(stored);
+
+    expect(await reenter(deps, { paymentId: stored.id })).toMatchObject({
+      outcome: 'redeliver',
+      event: authorized,
+    });
+    expect(await reenter(deps, { paymentId: stored.id, delivered: authorized })).toMatchObject({
+      outcome: 'redeliver',
+      event: captured,
+    });
+    expect(await reenter(deps, { paymentId: stored.id, delivered: captured })).toMatchObject({
+      outcome: 'done',
+      event: null,
+    });
+    expect((await repo.get(stored.id))?.undeliveredEvents).toBeUndefined();
+    expect(repo.types(stored.id)).toEqual(['event.redelivered', 'event.redelivered']);
+  });
+
+  it("goes on from the step after the redelivered event's own, never back to publishing it again", async () => {
+    const authorizedPayment = payment({ attemptCount: 1, amountAuthorized: 500, seq: 4 });
+    const authorized = eventDetail('payment.authorized', authorizedPayment);
+    const { repo, deps } = setup({ ...authorizedPayment, undeliveredEvents: [authorized] });
+    repo.attempts.set(`${authorizedPayment.id}#1`, {
+      paymentId: authorizedPayment.id,
+      no: 1,
+      referenceOrder: `${authorizedPayment.id}-1`,
+      state: 'authorized',
+      chargeCalls: 1,
+      chargeId: 'chrg_1',
+      createdAt: NOW,
+      updatedAt: NOW,
+    });
+    expect((await reenter(deps, { paymentId: authorizedPayment.id, delivered: authorized })).outcome).toBe(
+      'choose_capture',
+    );
+    // Without the redelivery, the record alone sends it to the inquiry, as before.
+    expect((await route(authorizedPayment)).outcome).toBe('inquire');
+
+    const requestedPayment = payment({
+      attemptCount: 1,
+      amountAuthorized: 500,
+      captureBefore: '2026-12-07T10:00:00.000Z',
+      requestKey: 'k1',
+      amountToCapture: 400,
+      seq: 6,
+    });
+    const requested = eventDetail('payment.capture_requested', requestedPayment);
+    const second = setup({ ...requestedPayment, undeliveredEvents: [requested] });
+    expect(
+      (await reenter(second.deps, { paymentId: requestedPayment.id, delivered: requested })).outcome,
+    ).toBe('capture');
+    expect((await route(requestedPayment)).outcome).toBe('await_capture');
   });
 });

@@ -512,6 +512,21 @@ describe('refund saga steps', () => {
     expect(gateway.calls).toEqual([]);
   });
 
+  it('holds the event of a refund the bus refused on its payment, once, the refund left as recorded', async () => {
+    const { repo, deps, input } = setup({ refundCharge: async () => refunded(3000) });
+    const done = await refundAtKbank(deps, input);
+    expect(done).toMatchObject({ outcome: 'succeeded', event: { type: 'refund.succeeded' } });
+    for (let i = 0; i < 2; i++) {
+      expect(await refundUnresolved(deps, { ...input, undelivered: done.event })).toEqual({
+        outcome: 'held',
+        event: null,
+      });
+    }
+    expect((await repo.get(input.paymentId))?.undeliveredEvents).toEqual([done.event]);
+    expect(repo.types(input.paymentId).filter((type) => type === 'event.undelivered')).toHaveLength(1);
+    expect(repo.refunds.get('re_1')?.status).toBe('succeeded');
+  });
+
   it('records an unresolved refund as unknown, its reservation held', async () => {
     const { repo, deps, input } = await sent({});
     expect(await refundUnresolved(deps, { ...input, error: { Error: 'OutcomeStillUnknown' } })).toEqual({

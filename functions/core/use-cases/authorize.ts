@@ -13,9 +13,17 @@ import {
   recordRequiresAction,
   waiting,
 } from './customer-action.js';
-import { loadAttempt, loadPayment, record, result, type SagaDeps, type StepResult } from './saga.js';
+import {
+  loadAttempt,
+  loadPayment,
+  record,
+  result,
+  type SagaDeps,
+  type StepResult,
+  sagaStep,
+} from './saga.js';
 
-export async function authorize(deps: SagaDeps, input: { paymentId: string }): Promise<StepResult> {
+export const authorize = sagaStep('authorize', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);
   const attempt = await loadAttempt(deps.repo, payment);
   const settled = settledOutcome(deps, payment, attempt);
@@ -74,7 +82,7 @@ export async function authorize(deps: SagaDeps, input: { paymentId: string }): P
     { ...sending, state: 'unknown', chargeId: charge.chargeId, kbankState: charge.state },
   );
   return result('unknown', null, pending);
-}
+});
 
 /**
  * Writes the attempt ahead of the KBank call, with its audit entry: `resend` again under its own
@@ -113,7 +121,11 @@ export async function writeAttemptAhead(
 }
 
 /** The outcome already recorded by an earlier run of this step, if any (makes the step retry-safe). */
-function settledOutcome(deps: SagaDeps, payment: Payment, attempt: Attempt | null): StepResult | null {
+function settledOutcome(
+  deps: SagaDeps,
+  payment: Payment,
+  attempt: Attempt | null,
+): StepResult<'declined' | 'requires_action' | 'authorized'> | null {
   if (payment.status === 'failed') return result('declined', 'payment.failed', payment);
   if (payment.status === 'requires_action') {
     return waiting('requires_action', 'payment.requires_action', payment, deps.clock.now());
@@ -133,7 +145,7 @@ export async function recordCallFailure(
   payment: Payment,
   attempt: Attempt,
   error: unknown,
-): Promise<StepResult> {
+): Promise<StepResult<'declined' | 'unknown'>> {
   if (error instanceof KbankUnavailable) {
     // The request never left us: KBank has no charge for this reference, so re-sending it is safe.
     await record(
@@ -187,7 +199,7 @@ export async function recordCharge(
   payment: Payment,
   attempt: Attempt,
   charge: KbankCharge,
-): Promise<StepResult | null> {
+): Promise<StepResult<'authorized' | 'declined' | 'requires_action'> | null> {
   const seen = { ...attempt, chargeId: charge.chargeId, kbankState: charge.state };
   if (charge.state === 'Pre-Authorized' && charge.redirectUrl && payment.status !== 'requires_action') {
     // 3-D Secure: the customer's browser must go to KBank's page; the callback resumes the saga.

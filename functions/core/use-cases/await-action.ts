@@ -8,12 +8,9 @@
 import { ConflictError } from '../errors.js';
 import { cancelRequested } from './cancel-action.js';
 import { CANCELED_BY_MERCHANT } from './cancel-payment.js';
-import { loadPayment, record, type SagaDeps } from './saga.js';
+import { loadPayment, record, sagaStep } from './saga.js';
 
-export async function awaitAction(
-  deps: SagaDeps,
-  input: { paymentId: string; taskToken: string },
-): Promise<{ outcome: 'waiting' }> {
+export const awaitAction = sagaStep('awaitAction', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);
   if (payment.actionToken === input.taskToken) return { outcome: 'waiting' };
   if (cancelRequested(payment)) {
@@ -30,4 +27,4 @@ export async function awaitAction(
     detail: { expiresAt: payment.nextAction?.expiresAt },
   });
   return { outcome: 'waiting' };
-}
+});

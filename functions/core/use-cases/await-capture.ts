@@ -5,14 +5,12 @@
  * amount change and this task) is carried out at once by resuming the task itself.
  */
 import { ConflictError } from '../errors.js';
+import type { CaptureCallback } from '../saga-contract.js';
 import { eventDetail } from '../views.js';
 import { CANCELED_BY_MERCHANT } from './cancel-payment.js';
-import { loadPayment, record, type SagaDeps } from './saga.js';
+import { loadPayment, record, sagaStep } from './saga.js';
 
-export async function awaitCapture(
-  deps: SagaDeps,
-  input: { paymentId: string; taskToken: string; captureWindowSeconds: number },
-): Promise<{ outcome: 'waiting' }> {
+export const awaitCapture = sagaStep('awaitCapture', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);
   if (payment.captureToken === input.taskToken) return { outcome: 'waiting' };
 
@@ -23,7 +21,7 @@ export async function awaitCapture(
       await deps.tasks.succeed(input.taskToken, {
         outcome: 'capture_requested',
         event: eventDetail('payment.capture_requested', payment),
-      });
+      } satisfies CaptureCallback);
     }
     return { outcome: 'waiting' };
   }
@@ -47,4 +45,4 @@ export async function awaitCapture(
     detail: { amountCapturable: payment.amountAuthorized, captureBefore },
   });
   return { outcome: 'waiting' };
-}
+});

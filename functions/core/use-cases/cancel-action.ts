@@ -19,7 +19,11 @@ export function cancelRequested(payment: Payment): boolean {
   return payment.status === 'processing' && payment.cancellationReason === REQUESTED_BY_MERCHANT;
 }
 
-export async function cancelAction(deps: SagaDeps, payment: Payment, attempt: Attempt): Promise<StepResult> {
+export async function cancelAction(
+  deps: SagaDeps,
+  payment: Payment,
+  attempt: Attempt,
+): Promise<StepResult<'canceled'>> {
   const charge = await inquireAttempt(deps.kbank, payment, attempt);
   if (!charge) throw new OutcomeStillUnknown(`KBank has no record of ${attempt.referenceOrder} yet`);
   if (chargeVerdict(charge) !== 'pending') return settle(deps, payment, attempt, charge);
@@ -51,7 +55,7 @@ async function settle(
   payment: Payment,
   attempt: Attempt,
   charge: KbankQrCharge | KbankCharge,
-): Promise<StepResult> {
+): Promise<StepResult<'canceled'>> {
   const seen = { ...attempt, chargeId: charge.chargeId };
   if (chargeVerdict(charge) !== 'paid') return recordCanceled(deps, payment, seen, charge.state);
   // Written before the money moves, so a crash in between is visible; a re-run inquires first and finds
@@ -81,7 +85,7 @@ async function recordCanceled(
   attempt: Attempt,
   kbankState: string,
   reversed?: { via: 'void' | 'refund'; amount: number },
-): Promise<StepResult> {
+): Promise<StepResult<'canceled'>> {
   const canceled = await record(
     deps,
     payment,

@@ -5,9 +5,17 @@
 import { ConflictError, KbankOutcomeUnknown, KbankRejected } from '../errors.js';
 import type { Attempt, Payment } from '../payment.js';
 import type { KbankCharge } from '../ports.js';
-import { loadAttempt, loadPayment, record, result, type SagaDeps, type StepResult } from './saga.js';
+import {
+  loadAttempt,
+  loadPayment,
+  record,
+  result,
+  type SagaDeps,
+  type StepResult,
+  sagaStep,
+} from './saga.js';
 
-export async function capture(deps: SagaDeps, input: { paymentId: string }): Promise<StepResult> {
+export const capture = sagaStep('capture', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);
   if (payment.status === 'succeeded') return result('captured', 'payment.captured', payment);
   const attempt = await loadAttempt(deps.repo, payment);
@@ -33,14 +41,14 @@ export async function capture(deps: SagaDeps, input: { paymentId: string }): Pro
     throw new KbankOutcomeUnknown(`settle of ${chargeId} answered ${charge.state}`);
   }
   return recordCaptured(deps, payment, attempt, charge);
-}
+});
 
 export async function recordCaptured(
   deps: SagaDeps,
   payment: Payment,
   attempt: Attempt,
   charge: KbankCharge,
-): Promise<StepResult> {
+): Promise<StepResult<'captured'>> {
   const captured = await record(
     deps,
     payment,

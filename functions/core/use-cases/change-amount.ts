@@ -8,6 +8,7 @@ import { ConflictError, CostMismatch, ValidationError } from '../errors.js';
 import type { Currency } from '../money.js';
 import { applyStep, type Payment } from '../payment.js';
 import type { CostService, OrderLine } from '../ports.js';
+import type { CaptureCallback } from '../saga-contract.js';
 import { eventDetail, paymentView } from '../views.js';
 import { idempotent } from './idempotent.js';
 import { ownedPayment } from './read-payments.js';
@@ -112,6 +113,6 @@ async function resumeWaiting(deps: ManualCaptureDeps, before: Payment, after: Pa
     outcome: 'amount_changed',
     event: eventDetail('payment.amount_changed', after),
     remainingSeconds: Math.max(1, Number.isFinite(left) ? left : 1),
-  });
+  } satisfies CaptureCallback);
   if (!resumed) await handToSweep(deps, after);
 }

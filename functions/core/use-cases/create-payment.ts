@@ -7,6 +7,7 @@ import type { IdGenerator } from '../ids.js';
 import { newPayment, type PaymentMethodType } from '../payment.js';
 import type { Clock, IdempotencyStore, StoredResponse, WorkflowStarter } from '../ports.js';
 import type { PaymentRepository } from '../repository.js';
+import type { PaymentSagaInput } from '../saga-contract.js';
 import { eventDetail, paymentView } from '../views.js';
 import { DEFAULT_QR_WINDOW_SECONDS, DEFAULT_REDIRECT_WINDOW_SECONDS } from './customer-action.js';
 import { idempotent, type RefusalResponse } from './idempotent.js';
@@ -95,7 +96,7 @@ export async function createPayment(
         captureMethod: payment.captureMethod,
         captureWindowSeconds: deps.captureWindowSeconds ?? DEFAULT_CAPTURE_WINDOW_SECONDS,
         event: eventDetail('payment.created', { ...payment, seq: 1, updatedAt: payment.createdAt }),
-      });
+      } satisfies PaymentSagaInput);
       return { statusCode: 201, body: paymentView(payment) };
     },
     command.refusal,

@@ -11,6 +11,7 @@ import type { IdGenerator } from '../ids.js';
 import type { Clock, IdempotencyStore, StoredResponse, WorkflowStarter } from '../ports.js';
 import { type Refund, reserveRefund } from '../refund.js';
 import type { PaymentRepository, RefundRepository } from '../repository.js';
+import type { RefundSagaInput } from '../saga-contract.js';
 import { refundView } from '../views.js';
 import { type ContentionPolicy, DEFAULT_CONTENTION, retryOnStaleWrite } from './contention.js';
 import { idempotent, type RefusalResponse } from './idempotent.js';
@@ -64,7 +65,10 @@ export async function createRefund(
     },
     async (refundId) => {
       const refund = await reserve(deps, command, refundId);
-      await deps.workflow.start(refund.id, { paymentId: refund.paymentId, refundId: refund.id });
+      await deps.workflow.start(refund.id, {
+        paymentId: refund.paymentId,
+        refundId: refund.id,
+      } satisfies RefundSagaInput);
       return { statusCode: 202, body: refundView(refund) };
     },
     command.refusal,

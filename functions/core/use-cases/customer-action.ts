@@ -3,6 +3,7 @@
  * 3-D Secure challenge. What they share: the payment is `requires_action` with a `nextAction` and an
  * expiry, the saga waits for KBank's callback, and only an inquiry at KBank decides the outcome.
  */
+import type { PaymentEventType } from '../../../schemas/events.js';
 import { KbankOutcomeUnknown, KbankRejected } from '../errors.js';
 import { type Attempt, isQrMethod, type NextAction, type Payment } from '../payment.js';
 import type { Kbank, KbankCharge, KbankQrCharge, KbankQrSourceType } from '../ports.js';
@@ -41,7 +42,12 @@ export function waitSecondsLeft(payment: Payment, now: Date): number {
 }
 
 /** The step result that parks the saga until the customer has acted (or the action expires). */
-export function waiting(outcome: string, eventType: string | null, payment: Payment, now: Date): StepResult {
+export function waiting<O extends string>(
+  outcome: O,
+  eventType: PaymentEventType | null,
+  payment: Payment,
+  now: Date,
+): StepResult<O> {
   return { ...result(outcome, eventType, payment), waitSeconds: waitSecondsLeft(payment, now) };
 }
 
@@ -55,7 +61,7 @@ export async function recordRequiresAction(
   attempt: Attempt,
   action: NextAction,
   seen: { chargeId?: string; orderId?: string; kbankState?: string },
-): Promise<StepResult> {
+): Promise<StepResult<'requires_action'>> {
   const next = await record(
     deps,
     payment,
@@ -95,7 +101,7 @@ export async function authorizeWithCustomer(
   deps: SagaDeps,
   payment: Payment,
   attempt: Attempt | null,
-): Promise<StepResult> {
+): Promise<StepResult<'retry' | 'declined' | 'requires_action' | 'unknown'>> {
   if (attempt && (attempt.state === 'pending' || attempt.state === 'unknown')) {
     await record(
       deps,

@@ -3,21 +3,9 @@
  * merchant-readable reason. Money that may be held is never failed here: that is the void's job.
  */
 import { ConflictError } from '../errors.js';
-import {
-  failureFromTaskError,
-  loadAttempt,
-  loadPayment,
-  record,
-  result,
-  type SagaDeps,
-  type StepResult,
-  type TaskError,
-} from './saga.js';
+import { failureFromTaskError, loadAttempt, loadPayment, record, result, sagaStep } from './saga.js';
 
-export async function failPayment(
-  deps: SagaDeps,
-  input: { paymentId: string; error?: TaskError },
-): Promise<StepResult> {
+export const failPayment = sagaStep('failPayment', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);
   if (payment.status === 'failed') return result('failed', 'payment.failed', payment);
   const attempt = await loadAttempt(deps.repo, payment);
@@ -36,4 +24,4 @@ export async function failPayment(
     detail: { error: input.error?.Error ?? null },
   });
   return result('failed', 'payment.failed', failed);
-}
+});

@@ -6,12 +6,9 @@
 import { OutcomeStillUnknown } from '../errors.js';
 import { recordCharge } from './authorize.js';
 import { waiting } from './customer-action.js';
-import { loadAttempt, loadPayment, record, result, type SagaDeps, type StepResult } from './saga.js';
+import { loadAttempt, loadPayment, record, result, sagaStep } from './saga.js';
 
-export async function inquireAuthorization(
-  deps: SagaDeps,
-  input: { paymentId: string },
-): Promise<StepResult> {
+export const inquireAuthorization = sagaStep('inquireAuthorization', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);
   const attempt = await loadAttempt(deps.repo, payment);
   if (payment.status === 'failed') return result('declined', 'payment.failed', payment);
@@ -45,4 +42,4 @@ export async function inquireAuthorization(
   const final = await recordCharge(deps, payment, attempt, charge);
   if (final) return final;
   throw new OutcomeStillUnknown(`charge for ${attempt.referenceOrder} is still ${charge.state}`);
-}
+});

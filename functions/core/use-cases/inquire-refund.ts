@@ -15,12 +15,12 @@ import {
   loadRefund,
   type RefundSagaDeps,
   type RefundStepResult,
-  type RefundTaskInput,
   recordResolution,
+  refundStep,
   resolvedResult,
 } from './refund-saga.js';
 
-export async function inquireRefund(deps: RefundSagaDeps, input: RefundTaskInput): Promise<RefundStepResult> {
+export const inquireRefund = refundStep('inquireRefund', async (deps, input) => {
   const { payment, refund } = await loadRefund(deps.repo, input);
   const resolved = resolvedResult(refund);
   if (resolved) return resolved;
@@ -85,7 +85,7 @@ export async function inquireRefund(deps: RefundSagaDeps, input: RefundTaskInput
   throw new OutcomeStillUnknown(
     `KBank's refunded total ${charge.refundedAmount} of ${refund.chargeId} does not tell whether refund ${refund.id} was applied`,
   );
-}
+});
 
 /**
  * Marks every request sent so far as not carried out (so RefundAtKbank may send again) and notes it on the
@@ -96,7 +96,7 @@ async function resend(
   payment: Payment,
   refund: Refund,
   detail: Record<string, unknown>,
-): Promise<RefundStepResult> {
+): Promise<RefundStepResult<'resend'>> {
   const now = deps.clock.now().toISOString();
   await deps.repo.updateRefund({ ...refund, notApplied: refund.kbankCalls, updatedAt: now }, refund);
   await recordNote(deps, payment, {

@@ -23,6 +23,7 @@ import type {
   TaskNotifier,
 } from '../ports.js';
 import type { PaymentRepository } from '../repository.js';
+import type { ActionCallback } from '../saga-contract.js';
 import { chargeVerdict, inquireAttempt, reverseCharge } from './customer-action.js';
 import { recordNote } from './notes.js';
 import { handToSweep } from './request-capture.js';
@@ -169,7 +170,8 @@ export async function processCallback(
     }
     const duplicate = await recordCallback(deps, payment, message, charge, key);
     if (verdict === 'pending' || !payment.actionToken) return duplicate ? 'duplicate' : 'recorded';
-    if (await deps.tasks.succeed(payment.actionToken, { outcome: 'notified' })) return 'resumed';
+    if (await deps.tasks.succeed(payment.actionToken, { outcome: 'notified' } satisfies ActionCallback))
+      return 'resumed';
     await handToSweep(deps, payment);
     return 'handed_to_sweep';
   }

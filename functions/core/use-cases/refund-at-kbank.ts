@@ -8,17 +8,10 @@ import { ConflictError, KbankOutcomeUnknown, KbankRejected, KbankUnavailable } f
 import { isQrMethod } from '../payment.js';
 import type { KbankCharge, KbankQrCharge } from '../ports.js';
 import { mayBeAtKbank, type Refund } from '../refund.js';
-import {
-  loadRefund,
-  type RefundSagaDeps,
-  type RefundStepResult,
-  type RefundTaskInput,
-  recordResolution,
-  resolvedResult,
-} from './refund-saga.js';
+import { loadRefund, recordResolution, refundStep, resolvedResult } from './refund-saga.js';
 import { loadAttempt } from './saga.js';
 
-export async function refundAtKbank(deps: RefundSagaDeps, input: RefundTaskInput): Promise<RefundStepResult> {
+export const refundAtKbank = refundStep('refundAtKbank', async (deps, input) => {
   const { payment, refund } = await loadRefund(deps.repo, input);
   const resolved = resolvedResult(refund);
   if (resolved) return resolved;
@@ -71,4 +64,4 @@ export async function refundAtKbank(deps: RefundSagaDeps, input: RefundTaskInput
   }
   // A 2xx that does not say "refunded": we cannot tell, so the inquiry decides.
   return { outcome: 'unknown', event: null };
-}
+});

@@ -2,15 +2,21 @@
  * What the refund saga's steps share (one execution per refund, named by its id): dependencies, the result
  * shape, loading, and recording a refund's resolution in one transaction with the payment's next version.
  */
-import type { RefundEventDetail } from '../../../schemas/events.js';
 import { NotFoundError } from '../errors.js';
 import type { Payment } from '../payment.js';
 import type { Clock, Kbank } from '../ports.js';
 import { type Refund, type RefundResolution, resolveRefund } from '../refund.js';
 import type { PaymentRepository, RefundRepository } from '../repository.js';
+import type {
+  RefundStepInput,
+  RefundStepName,
+  RefundStepResult,
+  RefundStepResultOf,
+} from '../saga-contract.js';
 import { refundEventDetail } from '../views.js';
 import { type ContentionPolicy, DEFAULT_CONTENTION, retryOnStaleWrite } from './contention.js';
-import type { TaskError } from './saga.js';
+
+export type { RefundStepResult, RefundTaskInput } from '../saga-contract.js';
 
 export interface RefundPolicy {
   /**
@@ -41,20 +47,19 @@ export interface RefundSagaDeps {
   policy: RefundPolicy;
 }
 
-export interface RefundTaskInput {
-  paymentId: string;
-  refundId: string;
-  error?: TaskError;
-}
-
 /**
- * `outcome` drives the refund state machine's Choice states; `event` (for final outcomes) is published
- * as-is by its `events:putEvents` states. `resend`: every request sent is known not to have been carried
- * out, so RefundAtKbank sends it again.
+ * A refund saga step, tagged with its name in the saga contract (its input and outcomes); called like a
+ * method so that any step fits where "a refund step" is expected (the local stack's table).
  */
-export interface RefundStepResult {
-  outcome: 'succeeded' | 'failed' | 'unknown' | 'resend';
-  event: RefundEventDetail | null;
+export type RefundStep<S extends RefundStepName = RefundStepName> = {
+  run(deps: RefundSagaDeps, input: RefundStepInput<S>): Promise<RefundStepResultOf<S>>;
+}['run'] & { readonly step: S };
+
+export function refundStep<S extends RefundStepName>(
+  step: S,
+  run: (deps: RefundSagaDeps, input: RefundStepInput<S>) => Promise<RefundStepResultOf<S>>,
+): RefundStep<S> {
+  return Object.assign(run, { step });
 }
 
 export async function loadRefund(
@@ -72,7 +77,7 @@ export async function loadRefund(
 }
 
 /** What a refund already resolved stands for (makes every step retry-safe); null while unresolved. */
-export function resolvedResult(refund: Refund): RefundStepResult | null {
+export function resolvedResult(refund: Refund): RefundStepResult<'succeeded' | 'failed'> | null {
   if (refund.status === 'succeeded') {
     return { outcome: 'succeeded', event: refundEventDetail('refund.succeeded', refund) };
   }
@@ -90,7 +95,7 @@ export async function recordResolution(
   deps: Pick<RefundSagaDeps, 'repo' | 'clock' | 'policy'>,
   input: { paymentId: string; refundId: string },
   resolution: RefundResolution,
-): Promise<RefundStepResult> {
+): Promise<RefundStepResult<'succeeded' | 'failed' | 'unknown'>> {
   return retryOnStaleWrite(deps.policy.contention, async () => {
     const { payment, refund } = await loadRefund(deps.repo, input);
     const resolved = resolvedResult(refund);

@@ -8,6 +8,7 @@ import { ConflictError, ValidationError } from '../errors.js';
 import { applyStep, type Payment } from '../payment.js';
 import type { Clock, IdempotencyStore, StoredResponse, TaskNotifier } from '../ports.js';
 import type { PaymentRepository } from '../repository.js';
+import type { CaptureCallback } from '../saga-contract.js';
 import { eventDetail, paymentView } from '../views.js';
 import { DEFAULT_CONTENTION, retryOnStaleWrite } from './contention.js';
 import { idempotent, type RefusalResponse } from './idempotent.js';
@@ -102,7 +103,7 @@ async function resume(deps: ManualCaptureDeps, payment: Payment): Promise<Paymen
     (await deps.tasks.succeed(payment.captureToken, {
       outcome: 'capture_requested',
       event: eventDetail('payment.capture_requested', payment),
-    }));
+    } satisfies CaptureCallback));
   if (!resumed) await handToSweep(deps, payment);
   return { statusCode: 202, body: paymentView(payment) };
 }

@@ -9,18 +9,23 @@
 import { KbankRejected, OutcomeStillUnknown } from '../errors.js';
 import type { Attempt, Payment } from '../payment.js';
 import type { KbankCharge, KbankQrCharge } from '../ports.js';
+import type { PaymentOutcome } from '../saga-contract.js';
 import { recordCharge } from './authorize.js';
 import { cancelAction, cancelRequested } from './cancel-action.js';
 import { cancelAtKbank, chargeVerdict, inquireAttempt, waiting } from './customer-action.js';
-import { loadAttempt, loadPayment, record, result, type SagaDeps, type StepResult } from './saga.js';
+import {
+  loadAttempt,
+  loadPayment,
+  record,
+  result,
+  type SagaDeps,
+  type StepResult,
+  sagaStep,
+} from './saga.js';
 
-/** Why the saga is here: a callback woke it, the wait timed out, or the merchant canceled. */
-export type ResolveReason = 'notified' | 'timed_out' | 'canceled';
+type Resolved = StepResult<PaymentOutcome<'resolveAction'>>;
 
-export async function resolveAction(
-  deps: SagaDeps,
-  input: { paymentId: string; reason: ResolveReason },
-): Promise<StepResult> {
+export const resolveAction = sagaStep('resolveAction', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);
   const attempt = await loadAttempt(deps.repo, payment);
   const settled = alreadyResolved(payment, attempt);
@@ -40,10 +45,10 @@ export async function resolveAction(
     return waiting('waiting', null, payment, deps.clock.now());
   }
   return expire(deps, payment, attempt, charge);
-}
+});
 
 /** The outcome an earlier run of this step recorded (makes the step retry-safe). */
-function alreadyResolved(payment: Payment, attempt: Attempt | null): StepResult | null {
+function alreadyResolved(payment: Payment, attempt: Attempt | null): Resolved | null {
   switch (payment.status) {
     case 'succeeded':
       return result('paid', 'payment.captured', payment);
@@ -66,7 +71,7 @@ async function recordVerdict(
   payment: Payment,
   attempt: Attempt,
   charge: KbankQrCharge | KbankCharge,
-): Promise<StepResult | null> {
+): Promise<Resolved | null> {
   const verdict = chargeVerdict(charge);
   const seen = { ...attempt, chargeId: charge.chargeId, kbankState: charge.state };
   if (verdict === 'pending') return null;
@@ -95,8 +100,11 @@ async function recordVerdict(
     ...charge,
     state: charge.state === 'Expired' ? 'Declined' : charge.state,
   });
-  if (!recorded) throw new OutcomeStillUnknown(`charge ${charge.chargeId} is still ${charge.state}`);
-  return recorded;
+  // requires_action would be a second 3-D Secure step; the payment is already waiting on the first.
+  if (!recorded || recorded.outcome === 'requires_action') {
+    throw new OutcomeStillUnknown(`charge ${charge.chargeId} is still ${charge.state}`);
+  }
+  return { ...recorded, outcome: recorded.outcome };
 }
 
 /** Time is up and the customer has not paid: cancel at KBank, then record `expired`. */
@@ -105,7 +113,7 @@ async function expire(
   payment: Payment,
   attempt: Attempt,
   charge: KbankQrCharge | KbankCharge,
-): Promise<StepResult> {
+): Promise<Resolved> {
   try {
     const canceled = await cancelAtKbank(deps.kbank, payment, attempt, charge.chargeId, 'action_expired');
     return recordExpired(deps, payment, { ...attempt, chargeId: charge.chargeId }, canceled.state);
@@ -124,7 +132,7 @@ async function recordExpired(
   payment: Payment,
   attempt: Attempt,
   kbankState: string,
-): Promise<StepResult> {
+): Promise<StepResult<'expired'>> {
   const expired = await record(
     deps,
     payment,

@@ -1,11 +1,20 @@
 /** What every saga step shares: its dependencies, its result shape, and recording a step. */
-import type { PaymentEventDetail } from '../../../schemas/events.js';
+import type { PaymentEventType } from '../../../schemas/events.js';
 import { NotFoundError } from '../errors.js';
 import { type Attempt, applyStep, noteStep, type Payment, type Step } from '../payment.js';
 import type { Clock, CostService, Kbank, TaskNotifier } from '../ports.js';
 import type { PaymentRepository } from '../repository.js';
+import type {
+  PaymentStepInput,
+  PaymentStepName,
+  PaymentStepResult,
+  StepResult,
+  TaskError,
+} from '../saga-contract.js';
 import { eventDetail } from '../views.js';
 import type { ContentionPolicy } from './contention.js';
+
+export type { StepResult, TaskError } from '../saga-contract.js';
 
 export interface SagaPolicy {
   /** How many times one attempt's charge may be sent, counting re-sends after KBank had no record of it. */
@@ -27,20 +36,19 @@ export interface SagaDeps {
 }
 
 /**
- * What a step hands back to the state machine: `outcome` drives its Choice states, `event` (when set)
- * is published as-is by the next `events:putEvents` state.
+ * A payment saga step: the function that runs it, tagged with its name in the saga contract, which fixes
+ * its input (and so the schema its Lambda parses) and its outcomes. Called like a method so that any step
+ * fits where "a step" is expected (the local stack's table); the tag keeps each one to its own input.
  */
-export interface StepResult {
-  outcome: string;
-  event: PaymentEventDetail | null;
-  /** While the customer acts: how long the saga waits for KBank's callback (the wait's TimeoutSeconds). */
-  waitSeconds: number | null;
-}
+export type PaymentStep<S extends PaymentStepName = PaymentStepName> = {
+  run(deps: SagaDeps, input: PaymentStepInput<S>): Promise<PaymentStepResult<S>>;
+}['run'] & { readonly step: S };
 
-/** The error a failed state hands to the next task (Step Functions' `{Error, Cause}`). */
-export interface TaskError {
-  Error: string;
-  Cause?: string;
+export function sagaStep<S extends PaymentStepName>(
+  step: S,
+  run: (deps: SagaDeps, input: PaymentStepInput<S>) => Promise<PaymentStepResult<S>>,
+): PaymentStep<S> {
+  return Object.assign(run, { step });
 }
 
 export async function loadPayment(repo: PaymentRepository, paymentId: string): Promise<Payment> {
@@ -77,7 +85,11 @@ export async function note(
   return change.next;
 }
 
-export function result(outcome: string, eventType: string | null, payment: Payment): StepResult {
+export function result<O extends string>(
+  outcome: O,
+  eventType: PaymentEventType | null,
+  payment: Payment,
+): StepResult<O> {
   return { outcome, event: eventType ? eventDetail(eventType, payment) : null, waitSeconds: null };
 }
 

@@ -6,7 +6,7 @@
  * unresolved for an operator (alarmed, listed by `npm run ops -- unresolved`). Every action is an audit
  * entry on the payment, recorded before the saga is started, so a crash in between is simply swept again.
  */
-import { applyStep, isTerminal, type Payment } from '../payment.js';
+import { isTerminal, noteStep, type Payment } from '../payment.js';
 import type { Clock, SagaRuns } from '../ports.js';
 import {
   DEFAULT_SWEEP_POLICY,
@@ -18,6 +18,7 @@ import {
   type SweepPolicy,
 } from '../reconciliation.js';
 import type { DueItem, PaymentRepository, ReconciliationIndex, RefundRepository } from '../repository.js';
+import type { PaymentSagaInput, RefundSagaInput } from '../saga-contract.js';
 import { eventDetail } from '../views.js';
 import { DEFAULT_CONTENTION, retryOnStaleWrite } from './contention.js';
 import { recordNote } from './notes.js';
@@ -87,7 +88,8 @@ export async function sweepPayment(deps: SweepDeps, item: DueItem, now: Date): P
   const policy = deps.policy ?? DEFAULT_SWEEP_POLICY;
   return retryOnStaleWrite(DEFAULT_CONTENTION, async () => {
     const payment = await deps.repo.get(item.paymentId);
-    if (!payment || isTerminal(payment.status)) return 'skipped';
+    // A terminal payment is swept only for the events its saga could not publish (held on it).
+    if (!payment || (isTerminal(payment.status) && !payment.undeliveredEvents?.length)) return 'skipped';
     const dueAt = paymentDueAt(payment, policy);
     // Not due by its own deadline: it was either made due early (markDue, after a request could not reach
     // its saga) or it moved since the index was read (its saga is alive): only the first is swept.
@@ -132,7 +134,7 @@ export async function sweepPayment(deps: SweepDeps, item: DueItem, now: Date): P
       ...(neverStarted
         ? { event: eventDetail('payment.created', { ...payment, seq: 1, updatedAt: payment.createdAt }) }
         : { resume: true }),
-    });
+    } satisfies PaymentSagaInput);
     return 'restarted';
   });
 }
@@ -192,7 +194,10 @@ async function sweepRefund(deps: SweepDeps, item: DueItem, now: Date): Promise<S
     });
   }
   // The refund saga never re-sends a refund that may have reached KBank: it inquires.
-  await deps.refunds.start(name, { paymentId: refund.paymentId, refundId: refund.id });
+  await deps.refunds.start(name, {
+    paymentId: refund.paymentId,
+    refundId: refund.id,
+  } satisfies RefundSagaInput);
   return 'restarted';
 }
 
@@ -200,14 +205,17 @@ function reconciliationOf(payment: Payment): Reconciliation {
   return payment.reconciliation ?? { restarts: 0, sweeps: 0 };
 }
 
-/** An operator-side step on the payment: its status is unchanged, the reconciliation state is recorded. */
+/**
+ * An operator-side step on the payment: its status is unchanged (terminal too, when it only holds events),
+ * the reconciliation state is recorded.
+ */
 async function recordOnPayment(
   deps: SweepDeps,
   payment: Payment,
   type: string,
   step: { reconciliation: Reconciliation; detail: Record<string, unknown> },
 ): Promise<void> {
-  const change = applyStep(
+  const change = noteStep(
     payment,
     { type, actor: 'operator', patch: { reconciliation: step.reconciliation }, detail: step.detail },
     deps.clock.now(),

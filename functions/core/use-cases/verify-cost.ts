@@ -1,8 +1,8 @@
 /** Saga step VerifyCost: the order must cost exactly the payment's amount, or the payment is rejected. */
 import { isTerminal } from '../payment.js';
-import { loadPayment, record, result, type SagaDeps, type StepResult } from './saga.js';
+import { loadPayment, record, result, sagaStep } from './saga.js';
 
-export async function verifyCost(deps: SagaDeps, input: { paymentId: string }): Promise<StepResult> {
+export const verifyCost = sagaStep('verifyCost', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);
   if (payment.status === 'rejected') return result('rejected', 'payment.rejected', payment);
   if (payment.verifiedAt || isTerminal(payment.status)) return result('verified', null, payment);
@@ -32,4 +32,4 @@ export async function verifyCost(deps: SagaDeps, input: { paymentId: string }): 
     detail: { totalAmount: quote.totalAmount },
   });
   return result('verified', null, verified);
-}
+});

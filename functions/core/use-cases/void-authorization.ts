@@ -13,15 +13,11 @@ import {
   loadPayment,
   record,
   result,
-  type SagaDeps,
-  type StepResult,
+  sagaStep,
   type TaskError,
 } from './saga.js';
 
-export async function voidAuthorization(
-  deps: SagaDeps,
-  input: { paymentId: string; error?: TaskError },
-): Promise<StepResult> {
+export const voidAuthorization = sagaStep('voidAuthorization', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);
   if (payment.status === 'canceled') {
     return result(
@@ -74,7 +70,7 @@ export async function voidAuthorization(
     { ...attempt, state: 'voided', kbankState: charge.state },
   );
   return result('voided', type, voided);
-}
+});
 
 /** Why the authorization is being released, from the error that led the saga here. */
 function cancellationReason(error: TaskError | undefined): string {
