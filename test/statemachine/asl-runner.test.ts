@@ -163,7 +163,8 @@ describe('ASL runner: lambda:invoke', () => {
     const done = await runner.waitForExecution('pay_retry', WAIT);
 
     expect(calls).toBe(3);
-    expect(Date.now() - started).toBeLessThan(2_000); // unscaled, the two pauses alone would take 15 s
+    // Unscaled, the two pauses alone would take 15 s; the margin is for a loaded CI host.
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(done.status).toBe('SUCCEEDED');
     expect(done.output).toEqual({
       amount: 72500,
@@ -630,7 +631,8 @@ describe('ASL runner: .waitForTaskToken', () => {
     expect(done.status).toBe('SUCCEEDED');
     expect(done.enteredStates).toEqual(['AwaitNotify', 'Inquire']);
     expect(done.output).toMatchObject({ timeout: { Error: 'States.Timeout' } });
-    expect(Date.now() - started).toBeLessThan(2_000);
+    // Unscaled, the timeout alone would take 900 s.
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(() => runner.sendTaskSuccess(token, '{}')).toThrow(
       expect.objectContaining({ name: 'TaskTimedOut' }),
     );
@@ -799,8 +801,9 @@ describe('ASL runner: executions', () => {
     const elapsed = Date.now() - started;
     expect(results.every((result) => result.status === 'SUCCEEDED')).toBe(true);
     expect(new Set(bus.events().map((event) => event.detail.payment_id)).size).toBe(200);
-    expect(lag.max / 1e6).toBeLessThan(250);
-    expect(elapsed).toBeLessThan(10_000);
+    // Starving the loop (synchronous runs) shows as seconds of lag; a loaded host adds a few hundred ms.
+    expect(lag.max / 1e6).toBeLessThan(1_500);
+    expect(elapsed).toBeLessThan(30_000);
   });
 });
 
