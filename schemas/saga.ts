@@ -3,7 +3,7 @@
  * (functions/core/saga-contract.ts). Each schema's output is the step's input type, so a parsed task input
  * is what the step takes, never a cast.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type {
   PaymentStepInput,
   PaymentStepName,
