@@ -12,6 +12,14 @@ const CDK_BUNDLE = path.join(PROJECT_ROOT, 'test/support/cdk-bundle.ts');
 const scratch = mkdtempSync(path.join(tmpdir(), 'bundles-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
+/** The zod locales a bundle carries (what tree shaking left in the output). */
+function zodLocalesIn(metafile: Metafile): string[] {
+  const output = Object.values(metafile.outputs).find((candidate) => candidate.entryPoint);
+  return Object.entries(output?.inputs ?? {})
+    .filter(([input, { bytesInOutput }]) => input.includes('zod/v4/locales/') && bytesInOutput > 0)
+    .map(([input]) => path.basename(input));
+}
+
 describe('npm run bundles', () => {
   it('builds api-health byte for byte as the CDK bundles it for deployment', async () => {
     const child = spawnSync(
@@ -40,11 +48,7 @@ describe('npm run bundles', () => {
 
   it("bundles zod's English messages, and none of its other locales", async () => {
     const bundle = await bundleFunction('api-list-refunds', path.join(scratch, 'list'));
-    const output = Object.values(bundle.metafile.outputs).find((candidate) => candidate.entryPoint);
-    const locales = Object.entries(output?.inputs ?? {})
-      .filter(([input, { bytesInOutput }]) => input.includes('zod/v4/locales/') && bytesInOutput > 0)
-      .map(([input]) => path.basename(input));
-    expect(locales).toEqual(['en.js']);
+    expect(zodLocalesIn(bundle.metafile)).toEqual(['en.js']);
 
     // The bundle itself, run as Lambda runs it, refuses a bad query with the messages the API documents.
     const script = `const { handler } = await import(${JSON.stringify(pathToFileURL(bundle.file).href)});
@@ -64,6 +68,11 @@ process.stdout.write(answer.body);`;
         { field: '', message: 'Unrecognized key: "nope"' },
       ],
     });
+  }, 60_000);
+
+  it("bundles no zod locale into a saga task either (its input schemas hold the events' schemas)", async () => {
+    const bundle = await bundleFunction('saga-reenter', path.join(scratch, 'reenter'));
+    expect(zodLocalesIn(bundle.metafile)).toEqual(['en.js']);
   }, 60_000);
 });
 
