@@ -23,6 +23,7 @@ import {
   type PointsProgram,
 } from '../core/points.js';
 import type { PointsPrograms } from '../core/use-cases/points/customer-points.js';
+import { isTransactionConflict } from './dynamo-repository.js';
 
 export const pointsKeys = {
   balance: (merchantId: string, customerId: string) => ({
@@ -290,10 +291,7 @@ export class DynamoPointsLedger implements PointsLedger {
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (error) {
-      if (
-        error instanceof TransactionCanceledException &&
-        (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict')
-      ) {
+      if (isTransactionConflict(error)) {
         throw new StaleWriteError('a parallel change of the same points balance or hold won the race');
       }
       throw error;

@@ -804,7 +804,7 @@ function positionOf(gsi1sk: string): PaymentPosition {
   return { createdAt: gsi1sk.slice(0, split), paymentId: gsi1sk.slice(split + 1) };
 }
 
-function isTransactionConflict(error: unknown): boolean {
+export function isTransactionConflict(error: unknown): boolean {
   return (
     error instanceof TransactionCanceledException &&
     (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict')
