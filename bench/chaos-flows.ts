@@ -456,6 +456,7 @@ const FAULTS: Scenario[] = [
     card: 'timeoutAfterSuccess',
     run: manualRun('capture_full'),
   },
+  { name: 'fault.card.lands_late', weight: 2, method: 'card', card: 'landsLate', run: autoRun() },
   { name: 'fault.card.settle_fails', weight: 2, method: 'card', card: 'settleFails', run: autoRun('none') },
   { name: 'fault.card.slow', weight: 2, method: 'card', card: 'slow', run: autoRun() },
   {

@@ -85,6 +85,8 @@ export function createCharge(ctx: SimContext, json: unknown): Reply {
   if (!parsed.success) throw invalidRequest(parsed.error);
   const request = parsed.data;
   const amount = parseAmount(request.amount, request.currency);
+  // A held charge lands before a re-sent create is looked at: the re-send finds it.
+  ctx.state.land(request.reference_order);
   requireNewReference(ctx, request.reference_order);
   const token = ctx.state.token(request.token);
   if (!token) throw new SimError(400, 'invalid_token', 'token not found');
@@ -123,6 +125,10 @@ export function createCharge(ctx: SimContext, json: unknown): Reply {
     charge.tokenId = token.id;
   } else {
     charge.approvalCode = approvalCode();
+  }
+  if (token.behaviour === 'lands_late') {
+    ctx.state.hold(charge);
+    return errorReply(504, 'gateway_timeout', 'the request timed out inside the gateway');
   }
   ctx.state.putCharge(charge);
 

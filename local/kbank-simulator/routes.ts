@@ -46,7 +46,9 @@ export async function route(ctx: SimContext, req: http.IncomingMessage): Promise
     const referenceOrder = requestUrl.searchParams.get('reference_order');
     if (!referenceOrder)
       throw new SimError(400, 'invalid_request', 'reference_order query parameter is required');
-    return chargeReply(cardPath(ctx.state.chargeByReference(referenceOrder)));
+    return inquiry(ctx, referenceOrder, () =>
+      chargeReply(cardPath(ctx.state.chargeByReference(referenceOrder))),
+    );
   }
 
   const match = /^\/card\/v2\/charge\/([^/]+)(?:\/(void|settle|refund))?$/.exec(path);
@@ -58,8 +60,8 @@ export async function route(ctx: SimContext, req: http.IncomingMessage): Promise
       requireMethod(method, 'GET');
       // One source [1×] says a reference_order also works here; serving both keeps the client's path
       // choice free.
-      return chargeReply(
-        cardPath(ctx.state.charge(idOrReference) ?? ctx.state.chargeByReference(idOrReference)),
+      return inquiry(ctx, idOrReference, () =>
+        chargeReply(cardPath(ctx.state.charge(idOrReference) ?? ctx.state.chargeByReference(idOrReference))),
       );
     }
     requireMethod(method, 'POST');
@@ -183,6 +185,15 @@ async function routeAsync(
     return pageReply(ctx, page[1] ?? '', pathId(page[2]));
   }
   return undefined;
+}
+
+/** Answers an inquiry; a charge held under that reference (`lands_late`) lands once the answer is made. */
+function inquiry(ctx: SimContext, referenceOrder: string, answer: () => Reply): Reply {
+  try {
+    return answer();
+  } finally {
+    ctx.state.land(referenceOrder);
+  }
 }
 
 function chargeReply(charge: SimCharge | undefined): Reply {

@@ -61,6 +61,11 @@ export class SimState {
   private globalFaults: NotifyFaults = {};
   private readonly faultsByTarget = new Map<string, NotifyFaults>();
   private pending = nothingPending();
+  /**
+   * Charges accepted but not landed yet, by reference_order (the `lands_late` card). Not journaled: like a
+   * request still in flight inside KBank, a held charge dies with the process.
+   */
+  private readonly held = new Map<string, SimCharge>();
 
   charge(chargeId: string): SimCharge | undefined {
     return this.chargesById.get(chargeId);
@@ -74,6 +79,19 @@ export class SimState {
   chargeByOrder(orderId: string): SimCharge | undefined {
     const chargeId = this.idByOrder.get(orderId);
     return chargeId === undefined ? undefined : this.chargesById.get(chargeId);
+  }
+
+  /** Holds a charge that will land later (see `land`). */
+  hold(charge: SimCharge): void {
+    this.held.set(charge.referenceOrder, charge);
+  }
+
+  /** Lands the charge held under `referenceOrder`, if any: from now on it is a charge like any other. */
+  land(referenceOrder: string): void {
+    const charge = this.held.get(referenceOrder);
+    if (charge === undefined) return;
+    this.held.delete(referenceOrder);
+    this.putCharge(charge);
   }
 
   hasReference(referenceOrder: string): boolean {

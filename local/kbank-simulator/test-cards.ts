@@ -57,6 +57,15 @@ export const MAGIC_CARDS = {
     summary:
       'timeout after success: the charge is created (`Authorized`) but the answer is held for `hangMs`',
   },
+  landsLate: {
+    number: '4000000000000267',
+    brand: 'Visa',
+    behaviour: 'lands_late',
+    summary:
+      'a charge that lands late: the first charge call answers 504 `gateway_timeout` with no charge yet; ' +
+      'the charge (`Authorized`) lands right after the first inquiry by its reference_order has found ' +
+      'nothing (or before a re-sent create, which then gets `duplicate_reference_order`)',
+  },
   settleFails: {
     number: '4000000000000341',
     brand: 'Visa',

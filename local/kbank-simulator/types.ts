@@ -7,6 +7,7 @@ export type SimBehaviour =
   | 'decline'
   | 'unavailable_once'
   | 'timeout_after_success'
+  | 'lands_late'
   | 'settle_fails'
   | 'slow'
   | 'three_d_secure'

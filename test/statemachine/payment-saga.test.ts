@@ -102,6 +102,24 @@ describe('payment saga', () => {
     expect(run.charges[0]?.referenceOrder).toBe(`${run.id}-1`);
   });
 
+  it('takes a charge that lands after the inquiry found nothing, never failing a payment KBank holds money for', async () => {
+    const run = await pay(MAGIC_CARDS.landsLate.number);
+    expect(run.payment?.status).toBe('succeeded');
+    expect(run.audit).toEqual([
+      'payment.created',
+      'cost.verified',
+      'authorization.requested',
+      'authorization.outcome_unknown',
+      'authorization.not_found',
+      'authorization.resent',
+      'authorization.outcome_unknown',
+      'payment.authorized',
+      'payment.captured',
+    ]);
+    expect(run.charges).toHaveLength(1);
+    expect(run.charges[0]).toMatchObject({ referenceOrder: `${run.id}-1`, state: 'Settled' });
+  });
+
   it('resolves a timeout after success by inquiry, never charging twice', async () => {
     const run = await pay(MAGIC_CARDS.timeoutAfterSuccess.number);
     expect(run.payment?.status).toBe('succeeded');

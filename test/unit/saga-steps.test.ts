@@ -169,6 +169,30 @@ describe('InquireAuthorization', () => {
     expect(refs).toEqual([`${ctx.id}-1`, `${ctx.id}-1`]);
   });
 
+  it('takes a charge that landed after the inquiry found nothing: the re-send’s duplicate is not a refusal', async () => {
+    let calls = 0;
+    let landed = false;
+    const ctx = await setup({
+      chargeCard: async () => {
+        calls += 1;
+        if (calls === 1) throw new KbankOutcomeUnknown('504');
+        throw new KbankRejected('exists', 'duplicate_reference_order', 400);
+      },
+      inquireCharge: async () => (landed ? charge({ chargeId: 'chrg_late' }) : null),
+    });
+    await authorize(ctx.deps, ctx.input);
+    expect((await inquireAuthorization(ctx.deps, ctx.input)).outcome).toBe('retry');
+    landed = true;
+    expect((await authorize(ctx.deps, ctx.input)).outcome).toBe('unknown');
+    expect((await ctx.repo.get(ctx.id))?.status).toBe('unknown');
+    expect((await inquireAuthorization(ctx.deps, ctx.input)).outcome).toBe('authorized');
+    expect(await ctx.repo.getAttempt(ctx.id, 1)).toMatchObject({
+      state: 'authorized',
+      chargeId: 'chrg_late',
+    });
+    expect(ctx.repo.types(ctx.id)).not.toContain('payment.failed');
+  });
+
   it('throws OutcomeStillUnknown while KBank’s charge is not final, writing nothing', async () => {
     const ctx = await setup({
       chargeCard: async () => {

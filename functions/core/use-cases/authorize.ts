@@ -136,9 +136,17 @@ function settledOutcome(
   return null;
 }
 
+const DUPLICATE_REFERENCE = 'duplicate_reference_order';
+
+/** KBank refused a create because it already has a charge under that reference_order: proof the charge exists. */
+export function holdsCharge(error: unknown): error is KbankRejected {
+  return error instanceof KbankRejected && error.kbankCode === DUPLICATE_REFERENCE;
+}
+
 /**
  * Records a KBank call that did not answer with a charge: never sent (the attempt may be re-sent), refused
- * (the payment fails), or unclear (`unknown`, for the inquiry). Rethrows anything else.
+ * (the payment fails), or unclear (`unknown`, for the inquiry; also a re-send KBank already holds a
+ * charge for). Rethrows anything else.
  */
 export async function recordCallFailure(
   deps: SagaDeps,
@@ -155,6 +163,21 @@ export async function recordCallFailure(
       { ...attempt, state: 'not_found' },
     );
     throw error;
+  }
+  if (holdsCharge(error)) {
+    // A charge under this reference already exists at KBank (an earlier call landed after our inquiry
+    // found nothing): it is not a refusal, and only an inquiry may say what that charge is.
+    const unknown = await record(
+      deps,
+      payment,
+      {
+        type: 'authorization.outcome_unknown',
+        status: 'unknown',
+        detail: { referenceOrder: attempt.referenceOrder, kbankCode: DUPLICATE_REFERENCE },
+      },
+      { ...attempt, state: 'unknown' },
+    );
+    return result('unknown', null, unknown);
   }
   if (error instanceof KbankRejected) {
     const failed = await record(

@@ -8,7 +8,7 @@ import { KbankOutcomeUnknown, KbankRejected } from '../errors.js';
 import { type Attempt, isQrMethod, type NextAction, type Payment } from '../payment.js';
 import type { Kbank, KbankCharge, KbankQrCharge, KbankQrSourceType } from '../ports.js';
 import { parseEmvQr } from '../promptpay.js';
-import { recordCallFailure, writeAttemptAhead } from './authorize.js';
+import { holdsCharge, recordCallFailure, writeAttemptAhead } from './authorize.js';
 import { record, result, type SagaDeps, type StepResult } from './saga.js';
 
 /** Thai QR / WeChat Pay: KBank's other QR product gives 10 minutes [ours]. */
@@ -137,7 +137,9 @@ export async function authorizeWithCustomer(
       opened.seen,
     );
   } catch (error) {
-    if (!(error instanceof KbankOutcomeUnknown)) return recordCallFailure(deps, requested, sending, error);
+    if (!(error instanceof KbankOutcomeUnknown || holdsCharge(error))) {
+      return recordCallFailure(deps, requested, sending, error);
+    }
     // Never shown to the customer, so never payable: abandon it; the next try opens a new order.
     const abandoned = await record(
       deps,
