@@ -12,7 +12,8 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 /**
  * The bundling options of lib/constructs/payment-function.ts (NodejsFunction `bundling`), in the form the
  * CDK passes them to esbuild (aws-lambda-nodejs `buildEsbuildArgs`): node22, ESM into index.mjs, minified,
- * linked source map without sources, nothing external, the createRequire banner. The test in
+ * linked source map without sources, nothing external, the createRequire banner, the credential chain
+ * aliased to the environment's (functions/adapters/lambda-credentials.ts). The test in
  * test/unit/bundle-sizes.test.ts builds one function through the CDK and holds the bytes equal.
  */
 const ESM_REQUIRE_BANNER =
@@ -30,6 +31,12 @@ export function cdkBundleOptions(entry: string, outdir: string): BuildOptions {
     sourcemap: true,
     sourcesContent: false,
     external: [],
+    alias: {
+      '@aws-sdk/credential-provider-node': path.join(
+        PROJECT_ROOT,
+        'functions/adapters/lambda-credentials.ts',
+      ),
+    },
     tsconfig: path.join(PROJECT_ROOT, 'tsconfig.json'),
     banner: { js: ESM_REQUIRE_BANNER },
     mainFields: ['module', 'main'],

@@ -49,6 +49,13 @@ export interface PaymentFunctionProps {
   code?: lambda.Code;
 }
 
+/**
+ * Lambda bundles take the AWS SDK's credential chain from functions/adapters/lambda-credentials.ts: the
+ * environment, which is where Lambda puts the role's credentials (the full chain adds ~140 KB a function).
+ */
+const CREDENTIAL_CHAIN = '@aws-sdk/credential-provider-node';
+const LAMBDA_CREDENTIALS = path.join(PROJECT_ROOT, 'functions/adapters/lambda-credentials.ts');
+
 export const PAYMENT_FUNCTION_DEFAULTS = {
   memorySize: 512,
   timeout: Duration.seconds(10),
@@ -122,6 +129,7 @@ export class PaymentFunction extends Construct {
             sourceMap: true,
             sourcesContent: false,
             tsconfig: path.join(PROJECT_ROOT, 'tsconfig.json'),
+            esbuildArgs: { '--alias': [`${CREDENTIAL_CHAIN}=${LAMBDA_CREDENTIALS}`] },
           },
         });
 

@@ -21,19 +21,30 @@ function zodLocalesIn(metafile: Metafile): string[] {
 }
 
 describe('npm run bundles', () => {
-  it('builds api-health byte for byte as the CDK bundles it for deployment', async () => {
+  it('builds a function with an AWS client byte for byte as the CDK bundles it for deployment', async () => {
     const child = spawnSync(
       process.execPath,
-      ['--import', 'tsx', CDK_BUNDLE, 'functions/handlers/api-health.ts', path.join(scratch, 'cdk.out')],
+      ['--import', 'tsx', CDK_BUNDLE, 'functions/handlers/api-get-payment.ts', path.join(scratch, 'cdk.out')],
       { cwd: PROJECT_ROOT, encoding: 'utf8' },
     );
     if (child.status !== 0) throw new Error(`cdk-bundle failed:\n${child.stderr}`);
     const deployed = readFileSync((JSON.parse(child.stdout) as { file: string }).file);
 
-    const ours = await bundleFunction('api-health', path.join(scratch, 'ours'));
+    const ours = await bundleFunction('api-get-payment', path.join(scratch, 'ours'));
 
     expect(ours.bytes).toBe(deployed.length);
     expect(readFileSync(ours.file).equals(deployed)).toBe(true);
+  }, 60_000);
+
+  it('takes credentials from the environment only, as Lambda provides them, without the SDK’s full chain', async () => {
+    const bundle = await bundleFunction('api-get-payment', path.join(scratch, 'credentials'));
+    const inputs = bundle.inputs.map((share) => share.input);
+    expect(inputs).toContain('@aws-sdk/client-dynamodb');
+    expect(inputs).toContain('functions/adapters/lambda-credentials.ts');
+    for (const provider of ['@aws-sdk/credential-provider-node', '@aws-sdk/credential-provider-sso']) {
+      expect(inputs).not.toContain(provider);
+    }
+    expect(inputs).not.toContain('@aws-sdk/nested-clients');
   }, 60_000);
 
   it('keeps api-health within 50 KB: no zod and no AWS client in a function that reads nothing', async () => {
