@@ -4,7 +4,7 @@
  * 429 and the two 409s the API documents as retryable (`stale_write`, `idempotency_key_in_use`); reads are
  * retried the same way. The stack may be down (SIGKILL) for seconds while a request is retried.
  */
-import { percentile, round, sleep } from './stats.js';
+import { maxOf, percentile, round, sleep } from './stats.js';
 
 export interface Answer {
   status: number;
@@ -142,7 +142,7 @@ export class ChaosClient {
         p50: round(percentile(list, 50)),
         p90: round(percentile(list, 90)),
         p99: round(percentile(list, 99)),
-        max: round(Math.max(...list)),
+        max: round(maxOf(list)),
       };
     }
     return out;

@@ -23,7 +23,7 @@ import { type CheckReport, check } from './chaos-check.js';
 import { ChaosClient } from './chaos-client.js';
 import { type Flow, type FlowContext, runFlow, scenarioCatalog, TERMINAL } from './chaos-flows.js';
 import { type StackLogCounts, StackProcess } from './chaos-stack.js';
-import { round, sleep, summary } from './stats.js';
+import { maxOf, minOf, round, sleep, summary } from './stats.js';
 
 export interface ChaosOptions {
   payments: number;
@@ -304,8 +304,8 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
     const latest = Math.max(last.readyAt, ...subset.map((flow) => flow.endedAt ?? 0));
     return Math.round(latest - last.readyAt);
   };
-  const firstStart = Math.min(...flows.map((flow) => flow.startedAt));
-  const lastEnd = Math.max(...ended.map((flow) => flow.endedAt ?? 0));
+  const firstStart = minOf(flows.map((flow) => flow.startedAt));
+  const lastEnd = maxOf(ended.map((flow) => flow.endedAt ?? 0));
   const result: ChaosResult = {
     when: new Date().toISOString(),
     machine: {

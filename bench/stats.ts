@@ -6,6 +6,22 @@ export function percentile(values: number[], p: number): number {
   return sorted[index] as number;
 }
 
+/**
+ * The largest and smallest of a sample of any size (`Math.max(...values)` passes every value as an
+ * argument and overflows the stack past about 100,000 of them). -Infinity / Infinity when empty.
+ */
+export function maxOf(values: readonly number[]): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const value of values) if (value > max) max = value;
+  return max;
+}
+
+export function minOf(values: readonly number[]): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (const value of values) if (value < min) min = value;
+  return min;
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** One decimal. */
@@ -25,6 +41,6 @@ export function summary(values: number[]): {
     n: values.length,
     p50: round(percentile(values, 50)),
     p99: round(percentile(values, 99)),
-    max: round(Math.max(...values)),
+    max: round(maxOf(values)),
   };
 }
