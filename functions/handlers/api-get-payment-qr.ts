@@ -7,7 +7,7 @@ import type { Dependencies } from '../adapters/dependencies.js';
 import { qrPngDataUrl, qrSvg } from '../adapters/qr-image.js';
 import { ConflictError } from '../core/errors.js';
 import type { PaymentRepository } from '../core/repository.js';
-import { ownedPayment } from '../core/use-cases/read-payments.js';
+import { ownedPayment } from '../core/use-cases/api/read-payments.js';
 import { apiMiddlewares, json, merchantId } from './http.js';
 import { paymentIdFrom } from './http-request.js';
 

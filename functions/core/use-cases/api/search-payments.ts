@@ -2,11 +2,11 @@
  * Use case: search the authenticated merchant's payments, newest first, by status and created-at range,
  * one cursor-paginated page at a time. Only that merchant's payments are ever read.
  */
-import type { PaymentList } from '../../../schemas/api.js';
-import { ValidationError } from '../errors.js';
-import type { PaymentStatus } from '../payment.js';
-import type { PaymentPosition, PaymentSearch } from '../repository.js';
-import { paymentView } from '../views.js';
+import type { PaymentList } from '../../../../schemas/api.js';
+import { ValidationError } from '../../errors.js';
+import type { PaymentStatus } from '../../payment.js';
+import type { PaymentPosition, PaymentSearch } from '../../repository.js';
+import { paymentView } from '../../views.js';
 
 export interface SearchPaymentsQuery {
   merchantId: string;

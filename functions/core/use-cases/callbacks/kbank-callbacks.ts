@@ -10,9 +10,11 @@
  * charge and state is recorded as a duplicate) and then acts: it resumes the waiting saga, or gives back
  * money KBank took for a payment that had already ended, so that no charge is silently kept.
  */
-import type { KbankCallback } from '../../../schemas/callbacks.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { type Attempt, isTerminal, type Payment, parseReferenceOrder } from '../payment.js';
+import type { KbankCallback } from '../../../../schemas/callbacks.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { chargeVerdict, inquireAttempt, reverseCharge } from '../../flows/customer-charges.js';
+import { recordNote } from '../../flows/notes.js';
+import { type Attempt, isTerminal, type Payment, parseReferenceOrder } from '../../payment.js';
 import type {
   Clock,
   Kbank,
@@ -21,12 +23,10 @@ import type {
   KbankQrCharge,
   NotificationQueue,
   TaskNotifier,
-} from '../ports.js';
-import type { PaymentRepository } from '../repository.js';
-import type { ActionCallback } from '../saga-contract.js';
-import { chargeVerdict, inquireAttempt, reverseCharge } from './customer-action.js';
-import { recordNote } from './notes.js';
-import { handToSweep } from './request-capture.js';
+} from '../../ports.js';
+import type { PaymentRepository } from '../../repository.js';
+import type { ActionCallback } from '../../saga-contract.js';
+import { handToSweep } from '../api/request-capture.js';
 
 /** The notify parser, bound to the KBank secret (functions/adapters/kbank-client.ts). */
 export interface NotifyReader {

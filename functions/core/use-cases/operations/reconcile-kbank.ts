@@ -16,19 +16,26 @@
  * Each run is stored with its counts and exceptions and announced (`reconciliation.completed`, one
  * `reconciliation.exception` per exception); what is only reported is for an operator (alarmed).
  */
-import type { ReconciliationException } from '../../../schemas/events.js';
-import { ulid } from '../ids.js';
-import { type Attempt, isTerminal, type Payment, parseReferenceOrder } from '../payment.js';
-import type { Clock, EventPublisher, Kbank, KbankCharge, KbankQrCharge, KbankTransaction } from '../ports.js';
+import type { ReconciliationException } from '../../../../schemas/events.js';
+import { chargeVerdict } from '../../flows/customer-charges.js';
+import { recordNote } from '../../flows/notes.js';
+import { ulid } from '../../ids.js';
+import { type Attempt, isTerminal, type Payment, parseReferenceOrder } from '../../payment.js';
+import type {
+  Clock,
+  EventPublisher,
+  Kbank,
+  KbankCharge,
+  KbankQrCharge,
+  KbankTransaction,
+} from '../../ports.js';
 import {
   MAX_STORED_EXCEPTIONS,
   type PaymentRepository,
   type ReconciliationRun,
   type ReconciliationStore,
-} from '../repository.js';
-import { chargeVerdict } from './customer-action.js';
-import { reverseLatePayment } from './kbank-callbacks.js';
-import { recordNote } from './notes.js';
+} from '../../repository.js';
+import { reverseLatePayment } from '../callbacks/kbank-callbacks.js';
 
 export interface ReconcileDeps {
   repo: PaymentRepository & ReconciliationStore;

@@ -8,8 +8,8 @@ import { KbankOutcomeUnknown, KbankRejected } from '../errors.js';
 import { type Attempt, isQrMethod, type NextAction, type Payment } from '../payment.js';
 import type { Kbank, KbankCharge, KbankQrCharge, KbankQrSourceType } from '../ports.js';
 import { parseEmvQr } from '../promptpay.js';
-import { holdsCharge, recordCallFailure, writeAttemptAhead } from './authorize.js';
-import { record, result, type SagaDeps, type StepResult } from './saga.js';
+import { holdsCharge, recordCallFailure, writeAttemptAhead } from '../use-cases/payment-saga/authorize.js';
+import { record, result, type SagaDeps, type StepResult } from './payment-step.js';
 
 /** Thai QR / WeChat Pay: KBank's other QR product gives 10 minutes [ours]. */
 export const DEFAULT_QR_WINDOW_SECONDS = 600;

@@ -1,9 +1,9 @@
 /** Use cases that read: one payment, and its audit trail. Another merchant's payment does not exist. */
-import type { PaymentEventResource, PaymentResource } from '../../../schemas/api.js';
-import { NotFoundError, ValidationError } from '../errors.js';
-import type { Payment } from '../payment.js';
-import type { AuditPosition, PaymentRepository } from '../repository.js';
-import { auditView, paymentView } from '../views.js';
+import type { PaymentEventResource, PaymentResource } from '../../../../schemas/api.js';
+import { NotFoundError, ValidationError } from '../../errors.js';
+import type { Payment } from '../../payment.js';
+import type { AuditPosition, PaymentRepository } from '../../repository.js';
+import { auditView, paymentView } from '../../views.js';
 
 export async function ownedPayment(
   repo: PaymentRepository,

@@ -8,8 +8,8 @@
 import { KbankOutcomeUnknown, KbankRejected, OutcomeStillUnknown } from '../errors.js';
 import type { Attempt, AttemptState, Payment } from '../payment.js';
 import type { KbankCharge, KbankQrCharge } from '../ports.js';
-import { cancelAtKbank, chargeVerdict, inquireAttempt, reverseCharge } from './customer-action.js';
-import { note, record, result, type SagaDeps, type StepResult } from './saga.js';
+import { cancelAtKbank, chargeVerdict, inquireAttempt, reverseCharge } from './customer-charges.js';
+import { note, record, result, type SagaDeps, type StepResult } from './payment-step.js';
 
 /** The payment's `cancellationReason` once the merchant asked to cancel; also the reason sent to KBank. */
 export const REQUESTED_BY_MERCHANT = 'requested_by_merchant';

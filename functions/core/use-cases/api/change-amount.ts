@@ -4,13 +4,13 @@
  * problem). Recorded against the payment's version, then the parked saga is resumed so it publishes
  * `payment.amount_changed` and waits again with the time left.
  */
-import { ConflictError, CostMismatch, ValidationError } from '../errors.js';
-import type { Currency } from '../money.js';
-import { applyStep, type Payment } from '../payment.js';
-import type { CostService, OrderLine } from '../ports.js';
-import type { CaptureCallback } from '../saga-contract.js';
-import { eventDetail, paymentView } from '../views.js';
-import { idempotent } from './idempotent.js';
+import { ConflictError, CostMismatch, ValidationError } from '../../errors.js';
+import { idempotent } from '../../flows/idempotent.js';
+import type { Currency } from '../../money.js';
+import { applyStep, type Payment } from '../../payment.js';
+import type { CostService, OrderLine } from '../../ports.js';
+import type { CaptureCallback } from '../../saga-contract.js';
+import { eventDetail, paymentView } from '../../views.js';
 import { ownedPayment } from './read-payments.js';
 import {
   handToSweep,

@@ -1,6 +1,6 @@
 /** Saga step VerifyCost: the order must cost exactly the payment's amount, or the payment is rejected. */
-import { isTerminal } from '../payment.js';
-import { loadPayment, record, result, sagaStep } from './saga.js';
+import { loadPayment, record, result, sagaStep } from '../../flows/payment-step.js';
+import { isTerminal } from '../../payment.js';
 
 export const verifyCost = sagaStep('verifyCost', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);

@@ -3,10 +3,10 @@
  * its reference_order. Still not final → OutcomeStillUnknown, which the state machine retries on a
  * bounded schedule; KBank has no such charge → re-send (same reference) while the policy allows.
  */
-import { OutcomeStillUnknown } from '../errors.js';
+import { OutcomeStillUnknown } from '../../errors.js';
+import { waiting } from '../../flows/customer-charges.js';
+import { loadAttempt, loadPayment, record, result, sagaStep } from '../../flows/payment-step.js';
 import { recordCharge } from './authorize.js';
-import { waiting } from './customer-action.js';
-import { loadAttempt, loadPayment, record, result, sagaStep } from './saga.js';
 
 export const inquireAuthorization = sagaStep('inquireAuthorization', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);

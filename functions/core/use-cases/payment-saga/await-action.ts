@@ -5,10 +5,10 @@
  * the saga held no token (before its first wait, or between two) is carried out at once by failing the
  * task itself.
  */
-import { ConflictError } from '../errors.js';
-import { cancelRequested } from './cancel-action.js';
-import { CANCELED_BY_MERCHANT } from './cancel-payment.js';
-import { loadPayment, record, sagaStep } from './saga.js';
+import { ConflictError } from '../../errors.js';
+import { cancelRequested } from '../../flows/cancel-at-kbank.js';
+import { loadPayment, record, sagaStep } from '../../flows/payment-step.js';
+import { CANCELED_BY_MERCHANT } from '../api/cancel-payment.js';
 
 export const awaitAction = sagaStep('awaitAction', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);

@@ -2,8 +2,15 @@
  * Saga step FailPayment: a failure before any money was authorized ends the payment as `failed` with a
  * merchant-readable reason. Money that may be held is never failed here: that is the void's job.
  */
-import { ConflictError } from '../errors.js';
-import { failureFromTaskError, loadAttempt, loadPayment, record, result, sagaStep } from './saga.js';
+import { ConflictError } from '../../errors.js';
+import {
+  failureFromTaskError,
+  loadAttempt,
+  loadPayment,
+  record,
+  result,
+  sagaStep,
+} from '../../flows/payment-step.js';
 
 export const failPayment = sagaStep('failPayment', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);

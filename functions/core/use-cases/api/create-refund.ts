@@ -5,16 +5,16 @@
  * is `202` with the pending refund. A retry with the same key replays the first answer; a retry after a
  * crash finishes the same refund instead of reserving a second one.
  */
-import type { CreateRefundRequest, RefundResource } from '../../../schemas/api.js';
-import { NotFoundError } from '../errors.js';
-import type { IdGenerator } from '../ids.js';
-import type { Clock, IdempotencyStore, StoredResponse, WorkflowStarter } from '../ports.js';
-import { type Refund, reserveRefund } from '../refund.js';
-import type { PaymentRepository, RefundRepository } from '../repository.js';
-import type { RefundSagaInput } from '../saga-contract.js';
-import { refundView } from '../views.js';
-import { type ContentionPolicy, DEFAULT_CONTENTION, retryOnStaleWrite } from './contention.js';
-import { idempotent, type RefusalResponse } from './idempotent.js';
+import type { CreateRefundRequest, RefundResource } from '../../../../schemas/api.js';
+import { NotFoundError } from '../../errors.js';
+import { type ContentionPolicy, DEFAULT_CONTENTION, retryOnStaleWrite } from '../../flows/contention.js';
+import { idempotent, type RefusalResponse } from '../../flows/idempotent.js';
+import type { IdGenerator } from '../../ids.js';
+import type { Clock, IdempotencyStore, StoredResponse, WorkflowStarter } from '../../ports.js';
+import { type Refund, reserveRefund } from '../../refund.js';
+import type { PaymentRepository, RefundRepository } from '../../repository.js';
+import type { RefundSagaInput } from '../../saga-contract.js';
+import { refundView } from '../../views.js';
 import { ownedPayment } from './read-payments.js';
 
 export interface CreateRefundDeps {

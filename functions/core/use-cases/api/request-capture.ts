@@ -3,15 +3,15 @@
  * The request is recorded first — conditioned on the payment's version, so of two racing requests
  * (capture/capture or capture/cancel) exactly one wins — then the parked saga is resumed.
  */
-import type { PaymentResource } from '../../../schemas/api.js';
-import { ConflictError, ValidationError } from '../errors.js';
-import { applyStep, type Payment } from '../payment.js';
-import type { Clock, IdempotencyStore, StoredResponse, TaskNotifier } from '../ports.js';
-import type { PaymentRepository } from '../repository.js';
-import type { CaptureCallback } from '../saga-contract.js';
-import { eventDetail, paymentView } from '../views.js';
-import { DEFAULT_CONTENTION, retryOnStaleWrite } from './contention.js';
-import { idempotent, type RefusalResponse } from './idempotent.js';
+import type { PaymentResource } from '../../../../schemas/api.js';
+import { ConflictError, ValidationError } from '../../errors.js';
+import { DEFAULT_CONTENTION, retryOnStaleWrite } from '../../flows/contention.js';
+import { idempotent, type RefusalResponse } from '../../flows/idempotent.js';
+import { applyStep, type Payment } from '../../payment.js';
+import type { Clock, IdempotencyStore, StoredResponse, TaskNotifier } from '../../ports.js';
+import type { PaymentRepository } from '../../repository.js';
+import type { CaptureCallback } from '../../saga-contract.js';
+import { eventDetail, paymentView } from '../../views.js';
 import { ownedPayment } from './read-payments.js';
 
 export interface ManualCaptureDeps {

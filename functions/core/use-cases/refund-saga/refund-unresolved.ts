@@ -5,10 +5,10 @@
  * event after the retries, or a step answered an outcome no Choice knows; the event, if any, is held on the
  * payment, which makes it due, and the payment saga's reentry publishes it.
  */
-import { holdEvent } from '../payment.js';
-import { retryOnStaleWrite } from './contention.js';
-import { loadRefund, recordResolution, refundStep } from './refund-saga.js';
-import { note } from './saga.js';
+import { retryOnStaleWrite } from '../../flows/contention.js';
+import { note } from '../../flows/payment-step.js';
+import { loadRefund, recordResolution, refundStep } from '../../flows/refund-step.js';
+import { holdEvent } from '../../payment.js';
 
 export const refundUnresolved = refundStep('refundUnresolved', async (deps, input) => {
   const event = input.undelivered;

@@ -5,12 +5,12 @@
  * version, so of a racing capture, cancel or customer's payment exactly one is recorded first and wins;
  * then the parked saga is failed with `PaymentCanceled` and carries it out.
  */
-import { ConflictError } from '../errors.js';
-import { applyStep, type Payment } from '../payment.js';
-import { paymentView } from '../views.js';
-import { cancelRequested, REQUESTED_BY_MERCHANT } from './cancel-action.js';
-import { type ContentionPolicy, DEFAULT_CONTENTION, retryOnStaleWrite } from './contention.js';
-import { idempotent } from './idempotent.js';
+import { ConflictError } from '../../errors.js';
+import { cancelRequested, REQUESTED_BY_MERCHANT } from '../../flows/cancel-at-kbank.js';
+import { type ContentionPolicy, DEFAULT_CONTENTION, retryOnStaleWrite } from '../../flows/contention.js';
+import { idempotent } from '../../flows/idempotent.js';
+import { applyStep, type Payment } from '../../payment.js';
+import { paymentView } from '../../views.js';
 import { ownedPayment } from './read-payments.js';
 import {
   handToSweep,

@@ -3,10 +3,7 @@
  * money (void) and record the payment as canceled. An unclear answer is resolved by inquiry; a charge
  * that turns out to be settled is recorded as captured rather than silently kept.
  */
-import { KbankOutcomeUnknown, KbankRejected } from '../errors.js';
-import type { KbankCharge } from '../ports.js';
-import { CANCELED_BY_MERCHANT } from './cancel-payment.js';
-import { capture, recordCaptured } from './capture.js';
+import { KbankOutcomeUnknown, KbankRejected } from '../../errors.js';
 import {
   failureFromTaskError,
   loadAttempt,
@@ -15,7 +12,10 @@ import {
   result,
   sagaStep,
   type TaskError,
-} from './saga.js';
+} from '../../flows/payment-step.js';
+import type { KbankCharge } from '../../ports.js';
+import { CANCELED_BY_MERCHANT } from '../api/cancel-payment.js';
+import { capture, recordCaptured } from './capture.js';
 
 export const voidAuthorization = sagaStep('voidAuthorization', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);

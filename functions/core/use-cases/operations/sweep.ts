@@ -6,8 +6,10 @@
  * unresolved for an operator (alarmed, listed by `npm run ops -- unresolved`). Every action is an audit
  * entry on the payment, recorded before the saga is started, so a crash in between is simply swept again.
  */
-import { isTerminal, noteStep, type Payment } from '../payment.js';
-import type { Clock, SagaRuns } from '../ports.js';
+import { DEFAULT_CONTENTION, retryOnStaleWrite } from '../../flows/contention.js';
+import { recordNote } from '../../flows/notes.js';
+import { isTerminal, noteStep, type Payment } from '../../payment.js';
+import type { Clock, SagaRuns } from '../../ports.js';
 import {
   DEFAULT_SWEEP_POLICY,
   executionName,
@@ -16,12 +18,10 @@ import {
   type Reconciliation,
   refundDueAt,
   type SweepPolicy,
-} from '../reconciliation.js';
-import type { DueItem, PaymentRepository, ReconciliationIndex, RefundRepository } from '../repository.js';
-import type { PaymentSagaInput, RefundSagaInput } from '../saga-contract.js';
-import { eventDetail } from '../views.js';
-import { DEFAULT_CONTENTION, retryOnStaleWrite } from './contention.js';
-import { recordNote } from './notes.js';
+} from '../../reconciliation.js';
+import type { DueItem, PaymentRepository, ReconciliationIndex, RefundRepository } from '../../repository.js';
+import type { PaymentSagaInput, RefundSagaInput } from '../../saga-contract.js';
+import { eventDetail } from '../../views.js';
 
 export interface SweepDeps {
   repo: PaymentRepository & RefundRepository & ReconciliationIndex;

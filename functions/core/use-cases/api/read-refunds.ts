@@ -1,8 +1,8 @@
 /** Use case: a payment's refunds, oldest first, cursor-paginated. Another merchant's payment does not exist. */
-import type { RefundList } from '../../../schemas/api.js';
-import { NotFoundError, ValidationError } from '../errors.js';
-import type { PaymentRepository, RefundRepository } from '../repository.js';
-import { refundView } from '../views.js';
+import type { RefundList } from '../../../../schemas/api.js';
+import { NotFoundError, ValidationError } from '../../errors.js';
+import type { PaymentRepository, RefundRepository } from '../../repository.js';
+import { refundView } from '../../views.js';
 
 export async function listRefunds(
   deps: { repo: PaymentRepository & RefundRepository },

@@ -4,15 +4,13 @@
  * QR and wallet methods open an order for the customer instead (customer-action.ts); a card KBank sends
  * to 3-D Secure becomes `requires_action` the same way.
  */
-import { KbankOutcomeUnknown, KbankRejected, KbankUnavailable } from '../errors.js';
-import { type Attempt, type Payment, referenceOrderFor } from '../payment.js';
-import type { KbankCharge, KbankState } from '../ports.js';
+import { KbankOutcomeUnknown, KbankRejected, KbankUnavailable } from '../../errors.js';
 import {
   authorizeWithCustomer,
   DEFAULT_REDIRECT_WINDOW_SECONDS,
   recordRequiresAction,
   waiting,
-} from './customer-action.js';
+} from '../../flows/customer-charges.js';
 import {
   loadAttempt,
   loadPayment,
@@ -21,7 +19,9 @@ import {
   type SagaDeps,
   type StepResult,
   sagaStep,
-} from './saga.js';
+} from '../../flows/payment-step.js';
+import { type Attempt, type Payment, referenceOrderFor } from '../../payment.js';
+import type { KbankCharge, KbankState } from '../../ports.js';
 
 export const authorize = sagaStep('authorize', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);

@@ -6,10 +6,10 @@
  * refused its event after the retries, or a step answered an outcome no Choice knows) hands over here: its
  * event is held on the payment, which makes the payment due, so the sweep resumes it.
  */
-import { holdEvent, isTerminal, type Payment, releaseEvent } from '../payment.js';
-import type { ReentryResult, ReentryRoute, SagaEvent } from '../saga-contract.js';
-import { cancelRequested } from './cancel-action.js';
-import { loadAttempt, loadPayment, note, type SagaDeps, sagaStep } from './saga.js';
+import { cancelRequested } from '../../flows/cancel-at-kbank.js';
+import { loadAttempt, loadPayment, note, type SagaDeps, sagaStep } from '../../flows/payment-step.js';
+import { holdEvent, isTerminal, type Payment, releaseEvent } from '../../payment.js';
+import type { ReentryResult, ReentryRoute, SagaEvent } from '../../saga-contract.js';
 
 export const reenter = sagaStep('reenter', async (deps, input) => {
   if (input.undelivered !== undefined) return handOver(deps, input.paymentId, input.undelivered);

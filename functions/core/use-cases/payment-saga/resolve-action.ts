@@ -6,13 +6,9 @@
  * the last moment wins over the cancel. A cancel the merchant recorded first wins over everything
  * (cancel-action.ts), whichever way the saga was woken.
  */
-import { KbankRejected, OutcomeStillUnknown } from '../errors.js';
-import type { Attempt, Payment } from '../payment.js';
-import type { KbankCharge, KbankQrCharge } from '../ports.js';
-import type { PaymentOutcome } from '../saga-contract.js';
-import { recordCharge } from './authorize.js';
-import { cancelAction, cancelRequested } from './cancel-action.js';
-import { cancelAtKbank, chargeVerdict, inquireAttempt, waiting } from './customer-action.js';
+import { KbankRejected, OutcomeStillUnknown } from '../../errors.js';
+import { cancelAction, cancelRequested } from '../../flows/cancel-at-kbank.js';
+import { cancelAtKbank, chargeVerdict, inquireAttempt, waiting } from '../../flows/customer-charges.js';
 import {
   loadAttempt,
   loadPayment,
@@ -21,7 +17,11 @@ import {
   type SagaDeps,
   type StepResult,
   sagaStep,
-} from './saga.js';
+} from '../../flows/payment-step.js';
+import type { Attempt, Payment } from '../../payment.js';
+import type { KbankCharge, KbankQrCharge } from '../../ports.js';
+import type { PaymentOutcome } from '../../saga-contract.js';
+import { recordCharge } from './authorize.js';
 
 type Resolved = StepResult<PaymentOutcome<'resolveAction'>>;
 

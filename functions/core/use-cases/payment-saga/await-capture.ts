@@ -4,11 +4,11 @@
  * saga's new token to the payment. A capture or cancel recorded while the saga held no token (between an
  * amount change and this task) is carried out at once by resuming the task itself.
  */
-import { ConflictError } from '../errors.js';
-import type { CaptureCallback } from '../saga-contract.js';
-import { eventDetail } from '../views.js';
-import { CANCELED_BY_MERCHANT } from './cancel-payment.js';
-import { loadPayment, record, sagaStep } from './saga.js';
+import { ConflictError } from '../../errors.js';
+import { loadPayment, record, sagaStep } from '../../flows/payment-step.js';
+import type { CaptureCallback } from '../../saga-contract.js';
+import { eventDetail } from '../../views.js';
+import { CANCELED_BY_MERCHANT } from '../api/cancel-payment.js';
 
 export const awaitCapture = sagaStep('awaitCapture', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);

@@ -2,15 +2,15 @@
  * Use case: create a payment under an Idempotency-Key, then start its saga. A retry with the same
  * key replays the first answer; a retry after a crash finishes the same payment instead of a second one.
  */
-import type { CreatePaymentRequest, PaymentResource } from '../../../schemas/api.js';
-import type { IdGenerator } from '../ids.js';
-import { newPayment, type PaymentMethodType } from '../payment.js';
-import type { Clock, IdempotencyStore, StoredResponse, WorkflowStarter } from '../ports.js';
-import type { PaymentRepository } from '../repository.js';
-import type { PaymentSagaInput } from '../saga-contract.js';
-import { eventDetail, paymentView } from '../views.js';
-import { DEFAULT_QR_WINDOW_SECONDS, DEFAULT_REDIRECT_WINDOW_SECONDS } from './customer-action.js';
-import { idempotent, type RefusalResponse } from './idempotent.js';
+import type { CreatePaymentRequest, PaymentResource } from '../../../../schemas/api.js';
+import { DEFAULT_QR_WINDOW_SECONDS, DEFAULT_REDIRECT_WINDOW_SECONDS } from '../../flows/customer-charges.js';
+import { idempotent, type RefusalResponse } from '../../flows/idempotent.js';
+import type { IdGenerator } from '../../ids.js';
+import { newPayment, type PaymentMethodType } from '../../payment.js';
+import type { Clock, IdempotencyStore, StoredResponse, WorkflowStarter } from '../../ports.js';
+import type { PaymentRepository } from '../../repository.js';
+import type { PaymentSagaInput } from '../../saga-contract.js';
+import { eventDetail, paymentView } from '../../views.js';
 
 /**
  * How long a manual-capture authorization waits for the merchant before the saga voids it: KBank card

@@ -6,10 +6,8 @@
  * after it was sent → sent again (`resend`, up to the policy's `maxSends`), since the merchant's refund
  * still stands; then failed.
  */
-import { OutcomeStillUnknown } from '../errors.js';
-import { isQrMethod, type Payment } from '../payment.js';
-import { mayBeAtKbank, type Refund, refundVerdict } from '../refund.js';
-import { recordNote } from './notes.js';
+import { OutcomeStillUnknown } from '../../errors.js';
+import { recordNote } from '../../flows/notes.js';
 import {
   allRefunds,
   loadRefund,
@@ -18,7 +16,9 @@ import {
   recordResolution,
   refundStep,
   resolvedResult,
-} from './refund-saga.js';
+} from '../../flows/refund-step.js';
+import { isQrMethod, type Payment } from '../../payment.js';
+import { mayBeAtKbank, type Refund, refundVerdict } from '../../refund.js';
 
 export const inquireRefund = refundStep('inquireRefund', async (deps, input) => {
   const { payment, refund } = await loadRefund(deps.repo, input);

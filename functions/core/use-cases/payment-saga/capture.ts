@@ -2,9 +2,7 @@
  * Saga step Capture: settle the authorized charge at KBank. Retry-safe without a write-ahead record:
  * the charge is already tracked by id, so an unclear answer is resolved by inquiring it.
  */
-import { ConflictError, KbankOutcomeUnknown, KbankRejected } from '../errors.js';
-import type { Attempt, Payment } from '../payment.js';
-import type { KbankCharge } from '../ports.js';
+import { ConflictError, KbankOutcomeUnknown, KbankRejected } from '../../errors.js';
 import {
   loadAttempt,
   loadPayment,
@@ -13,7 +11,9 @@ import {
   type SagaDeps,
   type StepResult,
   sagaStep,
-} from './saga.js';
+} from '../../flows/payment-step.js';
+import type { Attempt, Payment } from '../../payment.js';
+import type { KbankCharge } from '../../ports.js';
 
 export const capture = sagaStep('capture', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);

@@ -4,12 +4,12 @@
  * KBank's refund for the payment's charge, and record the answer. A lost answer is `unknown`: the inquiry
  * step decides, never a guess.
  */
-import { ConflictError, KbankOutcomeUnknown, KbankRejected, KbankUnavailable } from '../errors.js';
-import { isQrMethod } from '../payment.js';
-import type { KbankCharge, KbankQrCharge } from '../ports.js';
-import { mayBeAtKbank, type Refund } from '../refund.js';
-import { loadRefund, recordResolution, refundStep, resolvedResult } from './refund-saga.js';
-import { loadAttempt } from './saga.js';
+import { ConflictError, KbankOutcomeUnknown, KbankRejected, KbankUnavailable } from '../../errors.js';
+import { loadAttempt } from '../../flows/payment-step.js';
+import { loadRefund, recordResolution, refundStep, resolvedResult } from '../../flows/refund-step.js';
+import { isQrMethod } from '../../payment.js';
+import type { KbankCharge, KbankQrCharge } from '../../ports.js';
+import { mayBeAtKbank, type Refund } from '../../refund.js';
 
 export const refundAtKbank = refundStep('refundAtKbank', async (deps, input) => {
   const { payment, refund } = await loadRefund(deps.repo, input);
