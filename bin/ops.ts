@@ -20,7 +20,7 @@ import { createKbankClient } from '../functions/adapters/kbank-client.js';
 import { StepFunctionsWorkflow } from '../functions/adapters/sfn-workflow.js';
 import { systemClock } from '../functions/core/ports.js';
 import type { ReconciliationRun } from '../functions/core/repository.js';
-import { DEFAULT_CAPTURE_WINDOW_SECONDS } from '../functions/core/use-cases/api/create-payment.js';
+import { DEFAULT_CAPTURE_WINDOW_SECONDS } from '../functions/core/time-windows.js';
 import { reconcileKbank } from '../functions/core/use-cases/operations/reconcile-kbank.js';
 import { sweep } from '../functions/core/use-cases/operations/sweep.js';
 import { yesterdayInBangkok } from '../functions/handlers/ops-reconcile-kbank.js';

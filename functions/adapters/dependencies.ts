@@ -3,6 +3,7 @@
  * between AWS (container.ts) and the local stack (local/stack.ts). Every bundle names the edges it is built
  * from, so a function builds only the clients it uses. No AWS SDK here: the edges bring their own.
  */
+import type { ManualCaptureDeps } from '../core/flows/merchant-requests.js';
 import { DEFAULT_POLICY, type SagaDeps } from '../core/flows/payment-step.js';
 import { DEFAULT_REFUND_POLICY, type RefundSagaDeps } from '../core/flows/refund-step.js';
 import type { IdGenerator } from '../core/ids.js';
@@ -16,12 +17,9 @@ import type {
   TaskNotifier,
 } from '../core/ports.js';
 import type { SweepPolicy } from '../core/reconciliation.js';
-import {
-  type CreatePaymentDeps,
-  DEFAULT_CAPTURE_WINDOW_SECONDS,
-} from '../core/use-cases/api/create-payment.js';
+import { DEFAULT_CAPTURE_WINDOW_SECONDS } from '../core/time-windows.js';
+import type { CreatePaymentDeps } from '../core/use-cases/api/create-payment.js';
 import type { CreateRefundDeps } from '../core/use-cases/api/create-refund.js';
-import type { ManualCaptureDeps } from '../core/use-cases/api/request-capture.js';
 import type {
   CallbackIntakeDeps,
   CallbackProcessorDeps,

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { hashApiKey } from '../../functions/core/use-cases/api/authenticate.js';
+import { hashApiKey } from '../../functions/core/api-keys.js';
 import { MAGIC_CARDS } from '../../local/kbank-simulator.js';
 import type { LocalStack } from '../../local/stack.js';
 import { randomApiKey } from '../../local/stack.js';

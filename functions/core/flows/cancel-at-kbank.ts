@@ -1,23 +1,17 @@
 /**
- * Saga step CancelAction (the ResolveAction Lambda with reason `canceled`): the merchant canceled a payment
- * that was waiting for the customer. The cancel was recorded on the payment first (cancel-payment.ts), so it
- * wins over anything KBank records after it: the QR / WeChat order is canceled or the Alipay / 3-D Secure
- * charge voided at KBank, money the customer paid in the meantime is given back (written ahead, like a late
- * payment), and the payment ends `canceled`. KBank's answers decide what must be done there, never the outcome.
+ * Saga state CancelAction (the ResolveAction Lambda with reason `canceled`): the merchant canceled a payment
+ * that was waiting for the customer. The cancel was recorded on the payment first (api/cancel-payment.ts),
+ * so it wins over anything KBank records after it: the QR / WeChat order is canceled or the Alipay / 3-D
+ * Secure charge voided at KBank, money the customer paid in the meantime is given back (written ahead, like
+ * a late payment), and the payment ends `canceled`. KBank's answers decide what must be done there, never
+ * the outcome.
  */
 import { KbankOutcomeUnknown, KbankRejected, OutcomeStillUnknown } from '../errors.js';
 import type { Attempt, AttemptState, Payment } from '../payment.js';
 import type { KbankCharge, KbankQrCharge } from '../ports.js';
 import { cancelAtKbank, chargeVerdict, inquireAttempt, reverseCharge } from './customer-charges.js';
+import { REQUESTED_BY_MERCHANT } from './merchant-cancel.js';
 import { note, record, result, type SagaDeps, type StepResult } from './payment-step.js';
-
-/** The payment's `cancellationReason` once the merchant asked to cancel; also the reason sent to KBank. */
-export const REQUESTED_BY_MERCHANT = 'requested_by_merchant';
-
-/** The merchant's cancel is recorded and the saga has not carried it out yet. */
-export function cancelRequested(payment: Payment): boolean {
-  return payment.status === 'processing' && payment.cancellationReason === REQUESTED_BY_MERCHANT;
-}
 
 export async function cancelAction(
   deps: SagaDeps,

@@ -1,20 +1,17 @@
 /**
- * Payments the customer completes away from us: a Thai QR or WeChat Pay QR to scan, an Alipay page, a
- * 3-D Secure challenge. What they share: the payment is `requires_action` with a `nextAction` and an
- * expiry, the saga waits for KBank's callback, and only an inquiry at KBank decides the outcome.
+ * The KBank charge library for payments the customer completes away from us (a Thai QR or WeChat Pay QR to
+ * scan, an Alipay page, a 3-D Secure challenge): opening the order or charge, KBank's view of it, ending it
+ * before the customer pays, and giving back money taken for a payment that no longer wants it. The payment
+ * waits `requires_action` meanwhile (requires-action.ts), and only an inquiry at KBank decides the outcome.
  */
-import type { PaymentEventType } from '../../../schemas/events.js';
 import { KbankOutcomeUnknown, KbankRejected } from '../errors.js';
 import { type Attempt, isQrMethod, type NextAction, type Payment } from '../payment.js';
 import type { Kbank, KbankCharge, KbankQrCharge, KbankQrSourceType } from '../ports.js';
 import { parseEmvQr } from '../promptpay.js';
-import { holdsCharge, recordCallFailure, writeAttemptAhead } from '../use-cases/payment-saga/authorize.js';
+import { DEFAULT_QR_WINDOW_SECONDS } from '../time-windows.js';
+import { holdsCharge, recordCallFailure, writeAttemptAhead } from './attempts.js';
 import { record, result, type SagaDeps, type StepResult } from './payment-step.js';
-
-/** Thai QR / WeChat Pay: KBank's other QR product gives 10 minutes [ours]. */
-export const DEFAULT_QR_WINDOW_SECONDS = 600;
-/** Alipay and 3-D Secure pages. */
-export const DEFAULT_REDIRECT_WINDOW_SECONDS = 900;
+import { recordRequiresAction } from './requires-action.js';
 
 /** What a charge's KBank state means for a payment waiting on the customer. */
 export type ChargeVerdict = 'paid' | 'failed' | 'expired' | 'pending';
@@ -33,52 +30,6 @@ export function chargeVerdict(charge: Pick<KbankQrCharge, 'status' | 'state'>): 
       // Declined, Voided, Reversed, Refund Sent: no money is held for this payment.
       return 'failed';
   }
-}
-
-/** Seconds left until `nextAction` expires, at least 1 (Step Functions' TimeoutSeconds minimum). */
-export function waitSecondsLeft(payment: Payment, now: Date): number {
-  const expiresAt = payment.nextAction ? Date.parse(payment.nextAction.expiresAt) : now.getTime();
-  return Math.max(1, Math.ceil((expiresAt - now.getTime()) / 1000));
-}
-
-/** The step result that parks the saga until the customer has acted (or the action expires). */
-export function waiting<O extends string>(
-  outcome: O,
-  eventType: PaymentEventType | null,
-  payment: Payment,
-  now: Date,
-): StepResult<O> {
-  return { ...result(outcome, eventType, payment), waitSeconds: waitSecondsLeft(payment, now) };
-}
-
-/**
- * Records `requires_action`: the attempt is with KBank, waiting for the customer, who now sees
- * `nextAction`. Used by every method (a 3-D Secure card charge too).
- */
-export async function recordRequiresAction(
-  deps: SagaDeps,
-  payment: Payment,
-  attempt: Attempt,
-  action: NextAction,
-  seen: { chargeId?: string; orderId?: string; kbankState?: string },
-): Promise<StepResult<'requires_action'>> {
-  const next = await record(
-    deps,
-    payment,
-    {
-      type: 'payment.requires_action',
-      status: 'requires_action',
-      patch: { nextAction: action, attemptCount: attempt.no },
-      detail: {
-        referenceOrder: attempt.referenceOrder,
-        nextAction: action.type,
-        expiresAt: action.expiresAt,
-        ...seen,
-      },
-    },
-    { ...attempt, ...seen, state: 'awaiting_customer' },
-  );
-  return waiting('requires_action', 'payment.requires_action', next, deps.clock.now());
 }
 
 /** When the customer's time runs out: our window, or KBank's own expiry if that comes first. */

@@ -1,4 +1,4 @@
-/** What every saga step shares: its dependencies, its result shape, and recording a step. */
+/** The payment saga's step kit: the steps' dependencies and policy, their result, loading and recording. */
 import type { PaymentEventType } from '../../../schemas/events.js';
 import { NotFoundError } from '../errors.js';
 import { type Attempt, applyStep, noteStep, type Payment, type Step } from '../payment.js';

@@ -1,13 +1,7 @@
 /** Use case: turn a bearer API key into the merchant it belongs to. Keys are stored only as hashes. */
-import { createHash } from 'node:crypto';
+import { API_KEY_PATTERN, hashApiKey } from '../../api-keys.js';
 import { UnauthorizedError } from '../../errors.js';
 import type { Merchant, MerchantDirectory } from '../../ports.js';
-
-export const API_KEY_PATTERN = /^sk_(test|live)_[A-Za-z0-9]{24,64}$/;
-
-export function hashApiKey(apiKey: string): string {
-  return createHash('sha256').update(apiKey).digest('hex');
-}
 
 export async function authenticate(
   deps: { merchants: MerchantDirectory },

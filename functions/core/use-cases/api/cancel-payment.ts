@@ -6,20 +6,18 @@
  * then the parked saga is failed with `PaymentCanceled` and carries it out.
  */
 import { ConflictError } from '../../errors.js';
-import { cancelRequested, REQUESTED_BY_MERCHANT } from '../../flows/cancel-at-kbank.js';
 import { type ContentionPolicy, DEFAULT_CONTENTION, retryOnStaleWrite } from '../../flows/contention.js';
+import { handToSweep } from '../../flows/hand-to-sweep.js';
 import { idempotent } from '../../flows/idempotent.js';
-import { applyStep, type Payment } from '../../payment.js';
-import { paymentView } from '../../views.js';
-import { ownedPayment } from './read-payments.js';
+import { CANCELED_BY_MERCHANT, cancelRequested, REQUESTED_BY_MERCHANT } from '../../flows/merchant-cancel.js';
 import {
-  handToSweep,
   type ManualCaptureDeps,
+  ownedPayment,
   type PaymentCommand,
   type PaymentResponse,
-} from './request-capture.js';
-
-export const CANCELED_BY_MERCHANT = 'PaymentCanceled';
+} from '../../flows/merchant-requests.js';
+import { applyStep, type Payment } from '../../payment.js';
+import { paymentView } from '../../views.js';
 
 export interface CancelPaymentDeps extends ManualCaptureDeps {
   /** How long a cancel that lost the payment's version to a note (a callback, the saga's wait) re-reads. */

@@ -5,20 +5,20 @@
  * `payment.amount_changed` and waits again with the time left.
  */
 import { ConflictError, CostMismatch, ValidationError } from '../../errors.js';
+import { handToSweep } from '../../flows/hand-to-sweep.js';
 import { idempotent } from '../../flows/idempotent.js';
+import {
+  type ManualCaptureDeps,
+  onLatestVersion,
+  ownedPayment,
+  type PaymentCommand,
+  type PaymentResponse,
+} from '../../flows/merchant-requests.js';
 import type { Currency } from '../../money.js';
 import { applyStep, type Payment } from '../../payment.js';
 import type { CostService, OrderLine } from '../../ports.js';
 import type { CaptureCallback } from '../../saga-contract.js';
 import { eventDetail, paymentView } from '../../views.js';
-import { ownedPayment } from './read-payments.js';
-import {
-  handToSweep,
-  type ManualCaptureDeps,
-  onLatestVersion,
-  type PaymentCommand,
-  type PaymentResponse,
-} from './request-capture.js';
 
 export interface ChangeAmountCommand extends PaymentCommand {
   amount: number;

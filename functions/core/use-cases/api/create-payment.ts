@@ -3,20 +3,18 @@
  * key replays the first answer; a retry after a crash finishes the same payment instead of a second one.
  */
 import type { CreatePaymentRequest, PaymentResource } from '../../../../schemas/api.js';
-import { DEFAULT_QR_WINDOW_SECONDS, DEFAULT_REDIRECT_WINDOW_SECONDS } from '../../flows/customer-charges.js';
 import { idempotent, type RefusalResponse } from '../../flows/idempotent.js';
 import type { IdGenerator } from '../../ids.js';
 import { newPayment, type PaymentMethodType } from '../../payment.js';
 import type { Clock, IdempotencyStore, StoredResponse, WorkflowStarter } from '../../ports.js';
 import type { PaymentRepository } from '../../repository.js';
 import type { PaymentSagaInput } from '../../saga-contract.js';
+import {
+  DEFAULT_CAPTURE_WINDOW_SECONDS,
+  DEFAULT_QR_WINDOW_SECONDS,
+  DEFAULT_REDIRECT_WINDOW_SECONDS,
+} from '../../time-windows.js';
 import { eventDetail, paymentView } from '../../views.js';
-
-/**
- * How long a manual-capture authorization waits for the merchant before the saga voids it: KBank card
- * authorizations are held about 7 days; we stop half a day earlier so the void lands in time.
- */
-export const DEFAULT_CAPTURE_WINDOW_SECONDS = 7 * 24 * 3600 - 12 * 3600;
 
 export interface CreatePaymentDeps {
   /** Manual capture window; default DEFAULT_CAPTURE_WINDOW_SECONDS. */

@@ -9,13 +9,13 @@ import type { CreateRefundRequest, RefundResource } from '../../../../schemas/ap
 import { NotFoundError } from '../../errors.js';
 import { type ContentionPolicy, DEFAULT_CONTENTION, retryOnStaleWrite } from '../../flows/contention.js';
 import { idempotent, type RefusalResponse } from '../../flows/idempotent.js';
+import { ownedPayment } from '../../flows/merchant-requests.js';
 import type { IdGenerator } from '../../ids.js';
 import type { Clock, IdempotencyStore, StoredResponse, WorkflowStarter } from '../../ports.js';
 import { type Refund, reserveRefund } from '../../refund.js';
 import type { PaymentRepository, RefundRepository } from '../../repository.js';
 import type { RefundSagaInput } from '../../saga-contract.js';
 import { refundView } from '../../views.js';
-import { ownedPayment } from './read-payments.js';
 
 export interface CreateRefundDeps {
   repo: PaymentRepository & RefundRepository;

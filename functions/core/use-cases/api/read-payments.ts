@@ -1,19 +1,9 @@
 /** Use cases that read: one payment, and its audit trail. Another merchant's payment does not exist. */
 import type { PaymentEventResource, PaymentResource } from '../../../../schemas/api.js';
-import { NotFoundError, ValidationError } from '../../errors.js';
-import type { Payment } from '../../payment.js';
+import { ValidationError } from '../../errors.js';
+import { ownedPayment } from '../../flows/merchant-requests.js';
 import type { AuditPosition, PaymentRepository } from '../../repository.js';
 import { auditView, paymentView } from '../../views.js';
-
-export async function ownedPayment(
-  repo: PaymentRepository,
-  merchantId: string,
-  paymentId: string,
-): Promise<Payment> {
-  const payment = await repo.get(paymentId);
-  if (!payment || payment.merchantId !== merchantId) throw new NotFoundError(`No payment ${paymentId}.`);
-  return payment;
-}
 
 export async function getPayment(
   deps: { repo: PaymentRepository },

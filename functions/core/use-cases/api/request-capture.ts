@@ -3,34 +3,19 @@
  * The request is recorded first — conditioned on the payment's version, so of two racing requests
  * (capture/capture or capture/cancel) exactly one wins — then the parked saga is resumed.
  */
-import type { PaymentResource } from '../../../../schemas/api.js';
 import { ConflictError, ValidationError } from '../../errors.js';
-import { DEFAULT_CONTENTION, retryOnStaleWrite } from '../../flows/contention.js';
-import { idempotent, type RefusalResponse } from '../../flows/idempotent.js';
+import { handToSweep } from '../../flows/hand-to-sweep.js';
+import { idempotent } from '../../flows/idempotent.js';
+import {
+  type ManualCaptureDeps,
+  onLatestVersion,
+  ownedPayment,
+  type PaymentCommand,
+  type PaymentResponse,
+} from '../../flows/merchant-requests.js';
 import { applyStep, type Payment } from '../../payment.js';
-import type { Clock, IdempotencyStore, StoredResponse, TaskNotifier } from '../../ports.js';
-import type { PaymentRepository } from '../../repository.js';
 import type { CaptureCallback } from '../../saga-contract.js';
 import { eventDetail, paymentView } from '../../views.js';
-import { ownedPayment } from './read-payments.js';
-
-export interface ManualCaptureDeps {
-  /** markDue: a request whose saga cannot be resumed is handed to the reconciliation sweep. */
-  repo: PaymentRepository;
-  idempotency: IdempotencyStore;
-  tasks: TaskNotifier;
-  clock: Clock;
-}
-
-export interface PaymentCommand {
-  merchantId: string;
-  paymentId: string;
-  idempotencyKey: string;
-  /** The response stored for a terminal refusal, so that the same key replays it (see idempotent.ts). */
-  refusal?: RefusalResponse;
-}
-
-export type PaymentResponse = StoredResponse & { body: PaymentResource };
 
 export async function requestCapture(
   deps: ManualCaptureDeps,
@@ -106,27 +91,4 @@ async function resume(deps: ManualCaptureDeps, payment: Payment): Promise<Paymen
     } satisfies CaptureCallback));
   if (!resumed) await handToSweep(deps, payment);
   return { statusCode: 202, body: paymentView(payment) };
-}
-
-/**
- * The request is recorded but its saga could not take it (the wait ended, the execution died or was lost):
- * the payment is made due now, and the reconciliation sweep restarts its saga, which finds the request on
- * the record and carries it out. So a 202 is never an answer for work that nothing will do.
- */
-export async function handToSweep(
-  deps: { repo: Pick<PaymentRepository, 'markDue'>; clock: Clock },
-  payment: Payment,
-): Promise<void> {
-  await deps.repo.markDue(payment.id, deps.clock.now().toISOString());
-}
-
-/**
- * Runs a merchant request against the payment's latest version. Only status changes take the version, so
- * a request that lost the race lost it to a real change: it re-reads and decides again (the change may
- * have made it moot, and then it gets its own typed refusal). It is never refused for having lost a race;
- * only a payment changed continuously for the whole budget answers `409 stale_write`, which is not stored
- * under the key, so the same request can simply be retried.
- */
-export function onLatestVersion<T>(work: () => Promise<T>): Promise<T> {
-  return retryOnStaleWrite(DEFAULT_CONTENTION, work);
 }

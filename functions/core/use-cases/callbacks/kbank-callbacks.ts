@@ -12,7 +12,9 @@
  */
 import type { KbankCallback } from '../../../../schemas/callbacks.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
-import { chargeVerdict, inquireAttempt, reverseCharge } from '../../flows/customer-charges.js';
+import { chargeVerdict, inquireAttempt } from '../../flows/customer-charges.js';
+import { handToSweep } from '../../flows/hand-to-sweep.js';
+import { reverseLatePayment } from '../../flows/late-payments.js';
 import { recordNote } from '../../flows/notes.js';
 import { type Attempt, isTerminal, type Payment, parseReferenceOrder } from '../../payment.js';
 import type {
@@ -26,7 +28,6 @@ import type {
 } from '../../ports.js';
 import type { PaymentRepository } from '../../repository.js';
 import type { ActionCallback } from '../../saga-contract.js';
-import { handToSweep } from '../api/request-capture.js';
 
 /** The notify parser, bound to the KBank secret (functions/adapters/kbank-client.ts). */
 export interface NotifyReader {
@@ -247,39 +248,4 @@ async function recordCallback(
     },
   });
   return duplicate;
-}
-
-/**
- * Money arrived for a payment that no longer wants it: give it back at KBank, recorded before (so a
- * crash in between is visible) and after. A reversal already recorded is not repeated (one marker, shared
- * with the daily KBank reconciliation); a repeated call after a crash is refused by KBank as an
- * over-refund and ends in the dead-letter queue (runbook). Returns false when it was already reversed.
- */
-export async function reverseLatePayment(
-  deps: Pick<CallbackProcessorDeps, 'repo' | 'kbank' | 'clock'>,
-  payment: Payment,
-  charge: KbankQrCharge | KbankCharge,
-): Promise<boolean> {
-  const done = `${charge.chargeId}:reversed`;
-  if (payment.callbacksSeen?.includes(done) || (await deps.repo.hasMarker(payment.id, `callback:${done}`))) {
-    return false;
-  }
-  await recordNote(deps, payment, {
-    actor: 'kbank',
-    type: 'late_payment.detected',
-    detail: { chargeId: charge.chargeId, amount: charge.amount, kbankState: charge.state },
-  });
-  const reversed = await reverseCharge(deps.kbank, payment, charge, 'late_payment');
-  await deps.repo.claimMarker(payment.id, `callback:${done}`, deps.clock.now().toISOString());
-  await recordNote(deps, payment, {
-    actor: 'kbank',
-    type: 'late_payment.reversed',
-    detail: {
-      chargeId: charge.chargeId,
-      amount: charge.amount,
-      via: reversed.via,
-      kbankState: reversed.state,
-    },
-  });
-  return true;
 }

@@ -18,6 +18,7 @@
  */
 import type { ReconciliationException } from '../../../../schemas/events.js';
 import { chargeVerdict } from '../../flows/customer-charges.js';
+import { reverseLatePayment } from '../../flows/late-payments.js';
 import { recordNote } from '../../flows/notes.js';
 import { ulid } from '../../ids.js';
 import { type Attempt, isTerminal, type Payment, parseReferenceOrder } from '../../payment.js';
@@ -35,7 +36,6 @@ import {
   type ReconciliationRun,
   type ReconciliationStore,
 } from '../../repository.js';
-import { reverseLatePayment } from '../callbacks/kbank-callbacks.js';
 
 export interface ReconcileDeps {
   repo: PaymentRepository & ReconciliationStore;

@@ -8,14 +8,13 @@
  */
 import { DEFAULT_CONTENTION, retryOnStaleWrite } from '../../flows/contention.js';
 import { recordNote } from '../../flows/notes.js';
-import { isTerminal, noteStep, type Payment } from '../../payment.js';
+import { isTerminal, noteStep, type Payment, type Reconciliation } from '../../payment.js';
 import type { Clock, SagaRuns } from '../../ports.js';
 import {
   DEFAULT_SWEEP_POLICY,
   executionName,
   nextSweep,
   paymentDueAt,
-  type Reconciliation,
   refundDueAt,
   type SweepPolicy,
 } from '../../reconciliation.js';

@@ -6,9 +6,8 @@
  * task itself.
  */
 import { ConflictError } from '../../errors.js';
-import { cancelRequested } from '../../flows/cancel-at-kbank.js';
+import { CANCELED_BY_MERCHANT, cancelRequested } from '../../flows/merchant-cancel.js';
 import { loadPayment, record, sagaStep } from '../../flows/payment-step.js';
-import { CANCELED_BY_MERCHANT } from '../api/cancel-payment.js';
 
 export const awaitAction = sagaStep('awaitAction', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);

@@ -5,10 +5,10 @@
  * amount change and this task) is carried out at once by resuming the task itself.
  */
 import { ConflictError } from '../../errors.js';
+import { CANCELED_BY_MERCHANT } from '../../flows/merchant-cancel.js';
 import { loadPayment, record, sagaStep } from '../../flows/payment-step.js';
 import type { CaptureCallback } from '../../saga-contract.js';
 import { eventDetail } from '../../views.js';
-import { CANCELED_BY_MERCHANT } from '../api/cancel-payment.js';
 
 export const awaitCapture = sagaStep('awaitCapture', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);

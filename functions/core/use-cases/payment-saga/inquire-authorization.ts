@@ -4,9 +4,9 @@
  * bounded schedule; KBank has no such charge → re-send (same reference) while the policy allows.
  */
 import { OutcomeStillUnknown } from '../../errors.js';
-import { waiting } from '../../flows/customer-charges.js';
+import { recordCharge } from '../../flows/attempts.js';
 import { loadAttempt, loadPayment, record, result, sagaStep } from '../../flows/payment-step.js';
-import { recordCharge } from './authorize.js';
+import { waiting } from '../../flows/requires-action.js';
 
 export const inquireAuthorization = sagaStep('inquireAuthorization', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);

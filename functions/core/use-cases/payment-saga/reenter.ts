@@ -6,7 +6,7 @@
  * refused its event after the retries, or a step answered an outcome no Choice knows) hands over here: its
  * event is held on the payment, which makes the payment due, so the sweep resumes it.
  */
-import { cancelRequested } from '../../flows/cancel-at-kbank.js';
+import { cancelRequested } from '../../flows/merchant-cancel.js';
 import { loadAttempt, loadPayment, note, type SagaDeps, sagaStep } from '../../flows/payment-step.js';
 import { holdEvent, isTerminal, type Payment, releaseEvent } from '../../payment.js';
 import type { ReentryResult, ReentryRoute, SagaEvent } from '../../saga-contract.js';

@@ -4,11 +4,13 @@
  * by KBank when paid), failed, expired, or still waiting. When the time is up and the customer has not
  * paid, the order is canceled at KBank before the payment is recorded `expired`; a customer who paid at
  * the last moment wins over the cancel. A cancel the merchant recorded first wins over everything
- * (cancel-action.ts), whichever way the saga was woken.
+ * (flows/cancel-at-kbank.ts), whichever way the saga was woken.
  */
 import { KbankRejected, OutcomeStillUnknown } from '../../errors.js';
-import { cancelAction, cancelRequested } from '../../flows/cancel-at-kbank.js';
-import { cancelAtKbank, chargeVerdict, inquireAttempt, waiting } from '../../flows/customer-charges.js';
+import { recordCharge } from '../../flows/attempts.js';
+import { cancelAction } from '../../flows/cancel-at-kbank.js';
+import { cancelAtKbank, chargeVerdict, inquireAttempt } from '../../flows/customer-charges.js';
+import { cancelRequested } from '../../flows/merchant-cancel.js';
 import {
   loadAttempt,
   loadPayment,
@@ -18,10 +20,10 @@ import {
   type StepResult,
   sagaStep,
 } from '../../flows/payment-step.js';
+import { waiting } from '../../flows/requires-action.js';
 import type { Attempt, Payment } from '../../payment.js';
 import type { KbankCharge, KbankQrCharge } from '../../ports.js';
 import type { PaymentOutcome } from '../../saga-contract.js';
-import { recordCharge } from './authorize.js';
 
 type Resolved = StepResult<PaymentOutcome<'resolveAction'>>;
 

@@ -4,6 +4,8 @@
  * that turns out to be settled is recorded as captured rather than silently kept.
  */
 import { KbankOutcomeUnknown, KbankRejected } from '../../errors.js';
+import { capturePayment, recordCaptured } from '../../flows/capture-at-kbank.js';
+import { CANCELED_BY_MERCHANT } from '../../flows/merchant-cancel.js';
 import {
   failureFromTaskError,
   loadAttempt,
@@ -14,8 +16,6 @@ import {
   type TaskError,
 } from '../../flows/payment-step.js';
 import type { KbankCharge } from '../../ports.js';
-import { CANCELED_BY_MERCHANT } from '../api/cancel-payment.js';
-import { capture, recordCaptured } from './capture.js';
 
 export const voidAuthorization = sagaStep('voidAuthorization', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);
@@ -30,7 +30,7 @@ export const voidAuthorization = sagaStep('voidAuthorization', async (deps, inpu
   const reason = cancellationReason(input.error);
   // The merchant asked to capture but the saga's wait ended before it heard: capture, do not void.
   if (reason === 'authorization_expired' && payment.amountToCapture !== undefined)
-    return capture(deps, input);
+    return capturePayment(deps, input.paymentId);
   const attempt = await loadAttempt(deps.repo, payment);
   if (!attempt?.chargeId || attempt.state !== 'authorized') {
     throw new KbankRejected(`payment ${payment.id} has no authorized charge to void`, 'nothing_to_void', 409);
