@@ -40,13 +40,13 @@ import {
   type SagaName,
   sagaTasksOf,
 } from '../functions/catalog.js';
+import { hashApiKey } from '../functions/core/api-keys.js';
 import { ulidIds } from '../functions/core/ids.js';
 import { type Clock, type EventPublisher, systemClock } from '../functions/core/ports.js';
 import { DEFAULT_SWEEP_POLICY, type SweepPolicy } from '../functions/core/reconciliation.js';
 import type { ReconciliationRun } from '../functions/core/repository.js';
-import { hashApiKey } from '../functions/core/use-cases/authenticate.js';
-import { reconcileKbank } from '../functions/core/use-cases/reconcile-kbank.js';
-import { type SweepReport, sweep } from '../functions/core/use-cases/sweep.js';
+import { reconcileKbank } from '../functions/core/use-cases/operations/reconcile-kbank.js';
+import { type SweepReport, sweep } from '../functions/core/use-cases/operations/sweep.js';
 import type { KbankCallback } from '../schemas/callbacks.js';
 import { EVENT_SOURCE } from '../schemas/events.js';
 import { type ApiServer, type Route, startApiServer } from './api-server.js';

@@ -4,8 +4,7 @@
  */
 import * as z from 'zod';
 import { CURRENCIES, MAX_AMOUNT_MINOR } from '../functions/core/money.js';
-import { PAYMENT_METHOD_TYPES, PAYMENT_STATUSES } from '../functions/core/payment.js';
-import { REFUND_STATUSES } from '../functions/core/refund.js';
+import { PAYMENT_METHOD_TYPES, PAYMENT_STATUSES, REFUND_STATUSES } from '../functions/core/vocabulary.js';
 
 const identifier = (what: string, max = 64) =>
   z

@@ -3,6 +3,9 @@
  * between AWS (container.ts) and the local stack (local/stack.ts). Every bundle names the edges it is built
  * from, so a function builds only the clients it uses. No AWS SDK here: the edges bring their own.
  */
+import type { ManualCaptureDeps } from '../core/flows/merchant-requests.js';
+import { DEFAULT_POLICY, type SagaDeps } from '../core/flows/payment-step.js';
+import { DEFAULT_REFUND_POLICY, type RefundSagaDeps } from '../core/flows/refund-step.js';
 import type { IdGenerator } from '../core/ids.js';
 import type {
   Clock,
@@ -14,14 +17,15 @@ import type {
   TaskNotifier,
 } from '../core/ports.js';
 import type { SweepPolicy } from '../core/reconciliation.js';
-import { type CreatePaymentDeps, DEFAULT_CAPTURE_WINDOW_SECONDS } from '../core/use-cases/create-payment.js';
-import type { CreateRefundDeps } from '../core/use-cases/create-refund.js';
-import type { CallbackIntakeDeps, CallbackProcessorDeps } from '../core/use-cases/kbank-callbacks.js';
-import type { ReconcileDeps } from '../core/use-cases/reconcile-kbank.js';
-import { DEFAULT_REFUND_POLICY, type RefundSagaDeps } from '../core/use-cases/refund-saga.js';
-import type { ManualCaptureDeps } from '../core/use-cases/request-capture.js';
-import { DEFAULT_POLICY, type SagaDeps } from '../core/use-cases/saga.js';
-import type { SweepDeps } from '../core/use-cases/sweep.js';
+import { DEFAULT_CAPTURE_WINDOW_SECONDS } from '../core/time-windows.js';
+import type { CreatePaymentDeps } from '../core/use-cases/api/create-payment.js';
+import type { CreateRefundDeps } from '../core/use-cases/api/create-refund.js';
+import type {
+  CallbackIntakeDeps,
+  CallbackProcessorDeps,
+} from '../core/use-cases/callbacks/kbank-callbacks.js';
+import type { ReconcileDeps } from '../core/use-cases/operations/reconcile-kbank.js';
+import type { SweepDeps } from '../core/use-cases/operations/sweep.js';
 import type { DynamoPaymentRepository } from './dynamo-repository.js';
 import { createNotifyReader } from './kbank-notify.js';
 

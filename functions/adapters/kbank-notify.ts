@@ -1,5 +1,5 @@
 /** The notify parser bound to the KBank secret, read lazily (only the webhook function holds it). */
-import type { NotifyReader } from '../core/use-cases/kbank-callbacks.js';
+import type { NotifyReader } from '../core/use-cases/callbacks/kbank-callbacks.js';
 import { parseNotify, readNotifyReference } from './kbank-client.js';
 
 export function createNotifyReader(secretKey: () => Promise<string>): NotifyReader {

@@ -6,19 +6,10 @@ import type { PaymentEventDetail, RefundEventDetail } from '../../schemas/events
 import { ConflictError } from './errors.js';
 import type { Currency } from './money.js';
 import type { OrderLine } from './ports.js';
-import type { Reconciliation } from './reconciliation.js';
+import { type PAYMENT_METHOD_TYPES, PAYMENT_STATUSES } from './vocabulary.js';
 
-export const PAYMENT_STATUSES = [
-  'processing',
-  'requires_action',
-  'requires_capture',
-  'unknown',
-  'succeeded',
-  'canceled',
-  'failed',
-  'rejected',
-  'expired',
-] as const;
+export { PAYMENT_METHOD_TYPES, PAYMENT_STATUSES } from './vocabulary.js';
+
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 /**
@@ -66,7 +57,6 @@ export interface CardDetails {
   masked?: string;
 }
 
-export const PAYMENT_METHOD_TYPES = ['card', 'qr_promptpay', 'wechat_pay', 'alipay'] as const;
 export type PaymentMethodType = (typeof PAYMENT_METHOD_TYPES)[number];
 
 export interface CardPaymentMethod {
@@ -162,6 +152,19 @@ export interface Payment {
   seq: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/** What the sweep has done to a payment or refund so far; absent until it first acts (reconciliation.ts). */
+export interface Reconciliation {
+  /** Saga runs the sweep started (0: only the original). The current run's name follows from it. */
+  restarts: number;
+  /** Times the sweep acted on it (restarts, and looks at a saga still running past due): the backoff step. */
+  sweeps: number;
+  /** Not looked at again before this instant. */
+  nextAt?: string;
+  /** Set once the bounded schedule is spent: the payment waits for an operator (runbook). */
+  unresolvedAt?: string;
+  reason?: string;
 }
 
 /** An event held on its payment until a saga run publishes it (`Payment.undeliveredEvents`). */

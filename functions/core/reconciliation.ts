@@ -3,7 +3,7 @@
  * index while it is open), how often the sweep may restart its saga, and when it gives up and marks it
  * unresolved for an operator.
  */
-import { isTerminal, type Payment } from './payment.js';
+import { isTerminal, type Payment, type Reconciliation } from './payment.js';
 import type { Refund } from './refund.js';
 
 export interface SweepPolicy {
@@ -21,19 +21,6 @@ export const DEFAULT_SWEEP_POLICY: SweepPolicy = {
   graceSeconds: 300,
   backoffSeconds: [60, 300, 1800, 7200, 43_200],
 };
-
-/** What the sweep has done to a payment or refund so far; absent until it first acts. */
-export interface Reconciliation {
-  /** Saga runs the sweep started (0: only the original). The current run's name follows from it. */
-  restarts: number;
-  /** Times the sweep acted on it (restarts, and looks at a saga still running past due): the backoff step. */
-  sweeps: number;
-  /** Not looked at again before this instant. */
-  nextAt?: string;
-  /** Set once the bounded schedule is spent: the payment waits for an operator (runbook). */
-  unresolvedAt?: string;
-  reason?: string;
-}
 
 const plus = (iso: string, seconds: number) => new Date(Date.parse(iso) + seconds * 1000).toISOString();
 const later = (a: string, b: string | undefined) => (b !== undefined && b > a ? b : a);

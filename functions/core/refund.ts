@@ -5,10 +5,18 @@
  */
 import { ConflictError, PaymentError } from './errors.js';
 import type { Currency } from './money.js';
-import { type AuditEntry, type Change, type Failure, noteStep, type Payment } from './payment.js';
-import type { Reconciliation } from './reconciliation.js';
+import {
+  type AuditEntry,
+  type Change,
+  type Failure,
+  noteStep,
+  type Payment,
+  type Reconciliation,
+} from './payment.js';
+import type { REFUND_STATUSES } from './vocabulary.js';
 
-export const REFUND_STATUSES = ['pending', 'succeeded', 'failed', 'unknown'] as const;
+export { REFUND_STATUSES } from './vocabulary.js';
+
 export type RefundStatus = (typeof REFUND_STATUSES)[number];
 
 /** Where a refund may go next; `unknown` is left only by an inquiry or an operator, never by a guess. */

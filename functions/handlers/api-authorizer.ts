@@ -8,7 +8,7 @@ import { awsRepository } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
 import { UnauthorizedError } from '../core/errors.js';
 import type { MerchantDirectory } from '../core/ports.js';
-import { authenticate } from '../core/use-cases/authenticate.js';
+import { authenticate } from '../core/use-cases/api/authenticate.js';
 import { logger, withLogContext } from './logger.js';
 
 /** The policy covers every method of the API's stage, so a cached decision serves all routes. */

@@ -3,8 +3,8 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { awsManualCaptureDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
-import { cancelPayment } from '../core/use-cases/cancel-payment.js';
-import type { ManualCaptureDeps } from '../core/use-cases/request-capture.js';
+import type { ManualCaptureDeps } from '../core/flows/merchant-requests.js';
+import { cancelPayment } from '../core/use-cases/api/cancel-payment.js';
 import { apiMiddlewares, json, merchantId, storedRefusal } from './http.js';
 import { idempotencyKey, paymentIdFrom } from './http-request.js';
 

@@ -4,7 +4,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { CaptureRequestSchema } from '../../schemas/api.js';
 import { awsManualCaptureDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
-import { type ManualCaptureDeps, requestCapture } from '../core/use-cases/request-capture.js';
+import type { ManualCaptureDeps } from '../core/flows/merchant-requests.js';
+import { requestCapture } from '../core/use-cases/api/request-capture.js';
 import { apiMiddlewares, json, merchantId, storedRefusal } from './http.js';
 import { idempotencyKey, jsonBody, paymentIdFrom } from './http-request.js';
 

@@ -4,7 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { CreatePaymentRequestSchema } from '../../schemas/api.js';
 import { awsApiDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
-import { type CreatePaymentDeps, createPayment } from '../core/use-cases/create-payment.js';
+import { type CreatePaymentDeps, createPayment } from '../core/use-cases/api/create-payment.js';
 import { apiMiddlewares, json, merchantId, storedRefusal } from './http.js';
 import { idempotencyKey, jsonBody } from './http-request.js';
 

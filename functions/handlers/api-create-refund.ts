@@ -4,7 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { CreateRefundRequestSchema } from '../../schemas/api.js';
 import { awsRefundApiDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
-import { type CreateRefundDeps, createRefund } from '../core/use-cases/create-refund.js';
+import { type CreateRefundDeps, createRefund } from '../core/use-cases/api/create-refund.js';
 import { apiMiddlewares, json, merchantId, storedRefusal } from './http.js';
 import { idempotencyKey, jsonBody, paymentIdFrom } from './http-request.js';
 

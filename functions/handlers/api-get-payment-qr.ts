@@ -6,8 +6,8 @@ import { awsRepository } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
 import { qrPngDataUrl, qrSvg } from '../adapters/qr-image.js';
 import { ConflictError } from '../core/errors.js';
+import { ownedPayment } from '../core/flows/merchant-requests.js';
 import type { PaymentRepository } from '../core/repository.js';
-import { ownedPayment } from '../core/use-cases/read-payments.js';
 import { apiMiddlewares, json, merchantId } from './http.js';
 import { paymentIdFrom } from './http-request.js';
 

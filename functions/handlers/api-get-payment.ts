@@ -4,7 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { awsRepository } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
 import type { PaymentRepository } from '../core/repository.js';
-import { getPayment } from '../core/use-cases/read-payments.js';
+import { getPayment } from '../core/use-cases/api/read-payments.js';
 import { apiMiddlewares, json, merchantId } from './http.js';
 import { paymentIdFrom } from './http-request.js';
 

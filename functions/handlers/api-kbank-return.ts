@@ -7,7 +7,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { awsBrowserReturnDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
-import { acceptBrowserReturn, type CallbackIntakeDeps } from '../core/use-cases/kbank-callbacks.js';
+import { acceptBrowserReturn, type CallbackIntakeDeps } from '../core/use-cases/callbacks/kbank-callbacks.js';
 import { apiMiddlewares } from './http.js';
 
 const PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Payment received</title>

@@ -7,7 +7,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { awsCallbackIntakeDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
-import { acceptNotify, type CallbackIntakeDeps } from '../core/use-cases/kbank-callbacks.js';
+import { acceptNotify, type CallbackIntakeDeps } from '../core/use-cases/callbacks/kbank-callbacks.js';
 import { apiMiddlewares, HttpProblem, json } from './http.js';
 import { logger } from './logger.js';
 

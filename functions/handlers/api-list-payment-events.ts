@@ -2,7 +2,7 @@
 import { awsRepository } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
 import type { PaymentRepository } from '../core/repository.js';
-import { listPaymentEvents } from '../core/use-cases/read-payments.js';
+import { listPaymentEvents } from '../core/use-cases/api/read-payments.js';
 import { paymentListHandler } from './payment-list.js';
 
 export function createListPaymentEventsHandler(repo: () => PaymentRepository) {

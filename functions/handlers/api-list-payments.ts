@@ -5,7 +5,7 @@ import { ListPaymentsQuerySchema } from '../../schemas/api.js';
 import { awsRepository } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
 import type { PaymentSearch } from '../core/repository.js';
-import { searchPayments } from '../core/use-cases/search-payments.js';
+import { searchPayments } from '../core/use-cases/api/search-payments.js';
 import { apiMiddlewares, json, merchantId } from './http.js';
 import { parseWith } from './http-request.js';
 

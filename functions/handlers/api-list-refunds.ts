@@ -2,7 +2,7 @@
 import { awsRepository } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
 import type { PaymentRepository, RefundRepository } from '../core/repository.js';
-import { listRefunds } from '../core/use-cases/read-refunds.js';
+import { listRefunds } from '../core/use-cases/api/read-refunds.js';
 import { paymentListHandler } from './payment-list.js';
 
 export function createListRefundsHandler(repo: () => PaymentRepository & RefundRepository) {

@@ -4,9 +4,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { UpdatePaymentRequestSchema } from '../../schemas/api.js';
 import { awsChangeAmountDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
+import type { ManualCaptureDeps } from '../core/flows/merchant-requests.js';
 import type { CostService } from '../core/ports.js';
-import { changeAmount } from '../core/use-cases/change-amount.js';
-import type { ManualCaptureDeps } from '../core/use-cases/request-capture.js';
+import { changeAmount } from '../core/use-cases/api/change-amount.js';
 import { apiMiddlewares, json, merchantId, storedRefusal } from './http.js';
 import { idempotencyKey, jsonBody, paymentIdFrom } from './http-request.js';
 

@@ -7,7 +7,7 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Problem } from '../../schemas/api.js';
 import { PaymentError, ValidationError } from '../core/errors.js';
-import { type RefusalResponse, ReplayedRefusal } from '../core/use-cases/idempotent.js';
+import { type RefusalResponse, ReplayedRefusal } from '../core/flows/idempotent.js';
 import { logger, withLogContext } from './logger.js';
 
 /** Bodies larger than this are refused before parsing (API Gateway's own limit is 10 MB). */

@@ -13,7 +13,7 @@ import {
   type CallbackDelivery,
   type CallbackProcessorDeps,
   processCallback,
-} from '../core/use-cases/kbank-callbacks.js';
+} from '../core/use-cases/callbacks/kbank-callbacks.js';
 import { logger, withLogContext } from './logger.js';
 
 /** One message; throws when it should come back later. */

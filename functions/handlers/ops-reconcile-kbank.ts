@@ -9,7 +9,7 @@ import { awsReconcileDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
 import { bangkokDay } from '../core/reconciliation.js';
 import type { ReconciliationRun } from '../core/repository.js';
-import { type ReconcileDeps, reconcileKbank } from '../core/use-cases/reconcile-kbank.js';
+import { type ReconcileDeps, reconcileKbank } from '../core/use-cases/operations/reconcile-kbank.js';
 import { logger, withLogContext } from './logger.js';
 
 const InputSchema = z

@@ -6,7 +6,7 @@
 import middy from '@middy/core';
 import { awsSweepDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
-import { type SweepDeps, type SweepReport, sweep } from '../core/use-cases/sweep.js';
+import { type SweepDeps, type SweepReport, sweep } from '../core/use-cases/operations/sweep.js';
 import { logger, withLogContext } from './logger.js';
 
 /** Items per pass: a pass stays well inside the function's timeout; the next pass takes the rest. */

@@ -7,8 +7,8 @@
 import middy from '@middy/core';
 import { REFUND_STEP_INPUTS } from '../../schemas/saga.js';
 import { CATALOG, type NamesWhere } from '../catalog.js';
+import type { RefundSagaDeps, RefundStep } from '../core/flows/refund-step.js';
 import type { RefundStepName, RefundStepResultOf } from '../core/saga-contract.js';
-import type { RefundSagaDeps, RefundStep } from '../core/use-cases/refund-saga.js';
 import { logger, withLogContext } from './logger.js';
 
 /** The refund saga's Lambda tasks. */

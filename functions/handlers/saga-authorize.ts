@@ -1,7 +1,7 @@
 /** Saga task Authorize — write the attempt ahead, charge the card at KBank. */
 import { awsSagaDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
-import { authorize } from '../core/use-cases/authorize.js';
+import { authorize } from '../core/use-cases/payment-saga/authorize.js';
 import { sagaTask } from './saga.js';
 
 export const createHandler = (deps: Pick<Dependencies, 'saga'>) =>

@@ -1,7 +1,7 @@
 /** Saga task AwaitAction (callback) — park until KBank's callback about the customer's step arrives. */
 import { awsSagaDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
-import { awaitAction } from '../core/use-cases/await-action.js';
+import { awaitAction } from '../core/use-cases/payment-saga/await-action.js';
 import { sagaTask } from './saga.js';
 
 export const createHandler = (deps: Pick<Dependencies, 'saga'>) =>

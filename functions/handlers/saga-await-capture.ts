@@ -1,7 +1,7 @@
 /** Saga task AwaitCapture (callback) — park the saga until the merchant captures or cancels. */
 import { awsSagaDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
-import { awaitCapture } from '../core/use-cases/await-capture.js';
+import { awaitCapture } from '../core/use-cases/payment-saga/await-capture.js';
 import { sagaTask } from './saga.js';
 
 export const createHandler = (deps: Pick<Dependencies, 'saga'>) =>

@@ -1,7 +1,7 @@
 /** Saga task Capture — settle the authorized charge. */
 import { awsSagaDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
-import { capture } from '../core/use-cases/capture.js';
+import { capture } from '../core/use-cases/payment-saga/capture.js';
 import { sagaTask } from './saga.js';
 
 export const createHandler = (deps: Pick<Dependencies, 'saga'>) =>

@@ -1,7 +1,7 @@
 /** Saga task FailPayment — end a payment that never held money as failed. */
 import { awsSagaDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
-import { failPayment } from '../core/use-cases/fail-payment.js';
+import { failPayment } from '../core/use-cases/payment-saga/fail-payment.js';
 import { sagaTask } from './saga.js';
 
 export const createHandler = (deps: Pick<Dependencies, 'saga'>) =>

@@ -1,7 +1,7 @@
 /** Saga task InquireAuthorization — resolve an authorization whose answer we did not see. */
 import { awsSagaDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
-import { inquireAuthorization } from '../core/use-cases/inquire-authorization.js';
+import { inquireAuthorization } from '../core/use-cases/payment-saga/inquire-authorization.js';
 import { sagaTask } from './saga.js';
 
 export const createHandler = (deps: Pick<Dependencies, 'saga'>) =>

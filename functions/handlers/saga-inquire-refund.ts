@@ -1,7 +1,7 @@
 /** Refund saga task InquireRefund — resolve a refund whose KBank answer we did not see. */
 import { awsRefundSagaDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
-import { inquireRefund } from '../core/use-cases/inquire-refund.js';
+import { inquireRefund } from '../core/use-cases/refund-saga/inquire-refund.js';
 import { refundTask } from './refund-task.js';
 
 export const createHandler = (deps: Pick<Dependencies, 'refundSaga'>) =>

@@ -1,7 +1,7 @@
 /** Saga tasks Reenter, EventRedelivered, HandOver* — where the saga and the sweep hand over to each other. */
 import { awsSagaDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
-import { reenter } from '../core/use-cases/reenter.js';
+import { reenter } from '../core/use-cases/payment-saga/reenter.js';
 import { sagaTask } from './saga.js';
 
 export const createHandler = (deps: Pick<Dependencies, 'saga'>) =>

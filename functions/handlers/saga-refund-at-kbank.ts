@@ -1,7 +1,7 @@
 /** Refund saga task RefundAtKbank — send the refund to KBank (once) and record the answer. */
 import { awsRefundSagaDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
-import { refundAtKbank } from '../core/use-cases/refund-at-kbank.js';
+import { refundAtKbank } from '../core/use-cases/refund-saga/refund-at-kbank.js';
 import { refundTask } from './refund-task.js';
 
 export const createHandler = (deps: Pick<Dependencies, 'refundSaga'>) =>

@@ -1,7 +1,7 @@
 /** Refund saga tasks RefundUnresolved and HandOver* — what the refund saga leaves to reconciliation. */
 import { awsRefundSagaDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
-import { refundUnresolved } from '../core/use-cases/refund-unresolved.js';
+import { refundUnresolved } from '../core/use-cases/refund-saga/refund-unresolved.js';
 import { refundTask } from './refund-task.js';
 
 export const createHandler = (deps: Pick<Dependencies, 'refundSaga'>) =>

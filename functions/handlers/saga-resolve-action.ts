@@ -4,7 +4,7 @@
  */
 import { awsSagaDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
-import { resolveAction } from '../core/use-cases/resolve-action.js';
+import { resolveAction } from '../core/use-cases/payment-saga/resolve-action.js';
 import { sagaTask } from './saga.js';
 
 export const createHandler = (deps: Pick<Dependencies, 'saga'>) =>

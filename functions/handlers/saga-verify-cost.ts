@@ -1,7 +1,7 @@
 /** Saga task VerifyCost — the order must cost exactly the payment amount. */
 import { awsSagaDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
-import { verifyCost } from '../core/use-cases/verify-cost.js';
+import { verifyCost } from '../core/use-cases/payment-saga/verify-cost.js';
 import { sagaTask } from './saga.js';
 
 export const createHandler = (deps: Pick<Dependencies, 'saga'>) =>

@@ -1,7 +1,7 @@
 /** Saga task VoidAuthorization (compensation) — release an authorization after a later failure. */
 import { awsSagaDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
-import { voidAuthorization } from '../core/use-cases/void-authorization.js';
+import { voidAuthorization } from '../core/use-cases/payment-saga/void-authorization.js';
 import { sagaTask } from './saga.js';
 
 export const createHandler = (deps: Pick<Dependencies, 'saga'>) =>

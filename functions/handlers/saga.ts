@@ -7,9 +7,9 @@
 import middy from '@middy/core';
 import { PAYMENT_STEP_INPUTS } from '../../schemas/saga.js';
 import { CATALOG, type NamesWhere } from '../catalog.js';
+import { DEFAULT_CONTENTION, retryOnStaleWrite } from '../core/flows/contention.js';
+import type { PaymentStep, SagaDeps } from '../core/flows/payment-step.js';
 import type { PaymentStepName, PaymentStepResult } from '../core/saga-contract.js';
-import { DEFAULT_CONTENTION, retryOnStaleWrite } from '../core/use-cases/contention.js';
-import type { PaymentStep, SagaDeps } from '../core/use-cases/saga.js';
 import { logger, withLogContext } from './logger.js';
 
 /** The payment saga's Lambda tasks (the refund saga's go through refund-task.ts). */

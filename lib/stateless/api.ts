@@ -9,7 +9,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { CATALOG, type FunctionName, functionsOf, type Route } from '../../functions/catalog.js';
-import { API_KEY_PATTERN } from '../../functions/core/use-cases/authenticate.js';
+import { API_KEY_PATTERN } from '../../functions/core/api-keys.js';
 import { PAYMENT_FUNCTION_DEFAULTS } from '../constructs/payment-function.js';
 
 /** Base of the RFC 9457 `type` of every problem, as the handlers write it (functions/handlers/http.ts). */

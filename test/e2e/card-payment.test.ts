@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { hashApiKey } from '../../functions/core/use-cases/authenticate.js';
+import { hashApiKey } from '../../functions/core/api-keys.js';
 import { MAGIC_CARDS } from '../../local/kbank-simulator.js';
 import type { LocalStack } from '../../local/stack.js';
 import { randomApiKey } from '../../local/stack.js';
@@ -117,7 +117,7 @@ describe('card payment through the local API', () => {
       const key = randomUUID();
       const token = await tokenize(stack, MAGIC_CARDS.visa.number);
       const body = paymentBody(token);
-      const { fingerprint } = await import('../../functions/core/use-cases/idempotent.js');
+      const { fingerprint } = await import('../../functions/core/flows/idempotent.js');
       const { CreatePaymentRequestSchema } = await import('../../schemas/api.js');
       await stack.repo.reserve({
         scope: `${stack.merchant.id}#POST /v1/payments`,

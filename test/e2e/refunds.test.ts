@@ -3,7 +3,7 @@
  * DynamoDB Local and the KBank simulator behind it. Parallel refunds: refund-concurrency.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { hashApiKey } from '../../functions/core/use-cases/authenticate.js';
+import { hashApiKey } from '../../functions/core/api-keys.js';
 import { MAGIC_CARDS } from '../../local/kbank-simulator.js';
 import type { LocalStack } from '../../local/stack.js';
 import { randomApiKey } from '../../local/stack.js';

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { hashApiKey } from '../../functions/core/use-cases/authenticate.js';
+import { hashApiKey } from '../../functions/core/api-keys.js';
 import { MAGIC_CARDS } from '../../local/kbank-simulator.js';
 import { type LocalStack, randomApiKey } from '../../local/stack.js';
 import { api, paymentBody, startTestStack, tokenize } from '../support/stack.js';

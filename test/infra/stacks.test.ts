@@ -9,7 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, PCIDSS321Checks } from 'cdk-nag';
 import { TABLE_DESIGN } from '../../functions/adapters/table-design.js';
-import { LAST_TOKEN_WAIT_RECEIVE } from '../../functions/core/use-cases/kbank-callbacks.js';
+import { LAST_TOKEN_WAIT_RECEIVE } from '../../functions/core/use-cases/callbacks/kbank-callbacks.js';
 import { PROJECT_ROOT } from '../../lib/constructs/payment-function.js';
 import { createPaymentStacks } from '../../lib/payments-app.js';
 import type { StatefulStack } from '../../lib/stateful-stack.js';

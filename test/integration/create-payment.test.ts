@@ -10,7 +10,7 @@ import {
 import { IdempotencyInFlightError } from '../../functions/core/errors.js';
 import { ulidIds } from '../../functions/core/ids.js';
 import type { WorkflowStarter } from '../../functions/core/ports.js';
-import { createPayment } from '../../functions/core/use-cases/create-payment.js';
+import { createPayment } from '../../functions/core/use-cases/api/create-payment.js';
 import { type CreatePaymentRequest, CreatePaymentRequestSchema } from '../../schemas/api.js';
 import { freshTable } from '../support/dynamodb.js';
 

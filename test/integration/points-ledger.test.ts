@@ -6,6 +6,7 @@
 
 import { DynamoPointsLedger, DynamoPointsPrograms } from '../../functions/adapters/dynamo-points.js';
 import { createDocumentClient } from '../../functions/adapters/dynamo-repository.js';
+import { type ContentionPolicy, retryOnStaleWrite } from '../../functions/core/flows/contention.js';
 import { ulid } from '../../functions/core/ids.js';
 import {
   InsufficientPoints,
@@ -16,7 +17,6 @@ import {
   PointsNotRefundable,
   sumMovements,
 } from '../../functions/core/points.js';
-import { type ContentionPolicy, retryOnStaleWrite } from '../../functions/core/use-cases/contention.js';
 import {
   type CustomerPointsDeps,
   customerPoints,

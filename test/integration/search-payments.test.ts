@@ -16,7 +16,10 @@ import { ValidationError } from '../../functions/core/errors.js';
 import { ulid } from '../../functions/core/ids.js';
 import { applyStep, type PaymentStatus } from '../../functions/core/payment.js';
 import type { PaymentSearch } from '../../functions/core/repository.js';
-import { type SearchPaymentsQuery, searchPayments } from '../../functions/core/use-cases/search-payments.js';
+import {
+  type SearchPaymentsQuery,
+  searchPayments,
+} from '../../functions/core/use-cases/api/search-payments.js';
 import { createListPaymentsHandler } from '../../functions/handlers/api-list-payments.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { freshTable } from '../support/dynamodb.js';

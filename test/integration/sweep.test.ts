@@ -7,7 +7,7 @@ import { createDocumentClient, DynamoPaymentRepository } from '../../functions/a
 import { applyStep, noteStep, type Payment } from '../../functions/core/payment.js';
 import type { SagaRunStatus, SagaRuns } from '../../functions/core/ports.js';
 import type { SweepPolicy } from '../../functions/core/reconciliation.js';
-import { sweep } from '../../functions/core/use-cases/sweep.js';
+import { sweep } from '../../functions/core/use-cases/operations/sweep.js';
 import { eventDetail } from '../../functions/core/views.js';
 import { freshTable } from '../support/dynamodb.js';
 import { aPayment } from '../support/payments.js';

@@ -3,7 +3,7 @@
  * is resumed by the capture or cancel endpoint, or voids by itself when the authorization window ends.
  */
 import { randomUUID } from 'node:crypto';
-import { hashApiKey } from '../../functions/core/use-cases/authenticate.js';
+import { hashApiKey } from '../../functions/core/api-keys.js';
 import { MAGIC_CARDS } from '../../local/kbank-simulator.js';
 import { type LocalStack, randomApiKey, startLocalStack } from '../../local/stack.js';
 import { api, paymentBody, startTestStack, tokenize } from '../support/stack.js';

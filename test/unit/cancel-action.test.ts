@@ -5,6 +5,9 @@
  * cancel refused because the customer paid at that moment, a lost answer, a cancel losing its race.
  */
 import { KbankOutcomeUnknown, KbankRejected, StaleWriteError } from '../../functions/core/errors.js';
+import { DEFAULT_CONTENTION } from '../../functions/core/flows/contention.js';
+import { ReplayedRefusal } from '../../functions/core/flows/idempotent.js';
+import { DEFAULT_POLICY, type SagaDeps } from '../../functions/core/flows/payment-step.js';
 import {
   type Attempt,
   type Change,
@@ -13,12 +16,9 @@ import {
   type PaymentMethod,
 } from '../../functions/core/payment.js';
 import type { Kbank, KbankCharge, KbankQrCharge } from '../../functions/core/ports.js';
-import { awaitAction } from '../../functions/core/use-cases/await-action.js';
-import { type CancelPaymentDeps, cancelPayment } from '../../functions/core/use-cases/cancel-payment.js';
-import { DEFAULT_CONTENTION } from '../../functions/core/use-cases/contention.js';
-import { ReplayedRefusal } from '../../functions/core/use-cases/idempotent.js';
-import { resolveAction } from '../../functions/core/use-cases/resolve-action.js';
-import { DEFAULT_POLICY, type SagaDeps } from '../../functions/core/use-cases/saga.js';
+import { type CancelPaymentDeps, cancelPayment } from '../../functions/core/use-cases/api/cancel-payment.js';
+import { awaitAction } from '../../functions/core/use-cases/payment-saga/await-action.js';
+import { resolveAction } from '../../functions/core/use-cases/payment-saga/resolve-action.js';
 import {
   fixedClock,
   fixedCost,

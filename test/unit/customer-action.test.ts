@@ -4,15 +4,18 @@
  * moment, a QR for the wrong amount, lost answers when opening an order.
  */
 import { KbankOutcomeUnknown, KbankRejected } from '../../functions/core/errors.js';
+import { chargeVerdict } from '../../functions/core/flows/customer-charges.js';
+import { DEFAULT_POLICY, type SagaDeps } from '../../functions/core/flows/payment-step.js';
 import { ulid } from '../../functions/core/ids.js';
 import { type Attempt, type Payment, parseReferenceOrder } from '../../functions/core/payment.js';
 import type { Kbank, KbankQrCharge } from '../../functions/core/ports.js';
 import { buildPromptPayPayload } from '../../functions/core/promptpay.js';
-import { authorize } from '../../functions/core/use-cases/authorize.js';
-import { chargeVerdict } from '../../functions/core/use-cases/customer-action.js';
-import { LAST_TOKEN_WAIT_RECEIVE, processCallback } from '../../functions/core/use-cases/kbank-callbacks.js';
-import { resolveAction } from '../../functions/core/use-cases/resolve-action.js';
-import { DEFAULT_POLICY, type SagaDeps } from '../../functions/core/use-cases/saga.js';
+import {
+  LAST_TOKEN_WAIT_RECEIVE,
+  processCallback,
+} from '../../functions/core/use-cases/callbacks/kbank-callbacks.js';
+import { authorize } from '../../functions/core/use-cases/payment-saga/authorize.js';
+import { resolveAction } from '../../functions/core/use-cases/payment-saga/resolve-action.js';
 import { fixedClock, fixedCost, MemoryRepository, scriptedKbank } from '../support/fakes.js';
 import { aPayment } from '../support/payments.js';
 

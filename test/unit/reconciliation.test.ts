@@ -1,4 +1,5 @@
 /** The janitor's pure rules (deadlines, the restart schedule, run names) and where Reenter hands over. */
+import { DEFAULT_POLICY, type SagaDeps } from '../../functions/core/flows/payment-step.js';
 import { holdEvent, type Payment, releaseEvent } from '../../functions/core/payment.js';
 import {
   bangkokDay,
@@ -9,8 +10,7 @@ import {
   type SweepPolicy,
 } from '../../functions/core/reconciliation.js';
 import type { Refund } from '../../functions/core/refund.js';
-import { reenter } from '../../functions/core/use-cases/reenter.js';
-import { DEFAULT_POLICY, type SagaDeps } from '../../functions/core/use-cases/saga.js';
+import { reenter } from '../../functions/core/use-cases/payment-saga/reenter.js';
 import { eventDetail } from '../../functions/core/views.js';
 import { fixedClock, MemoryRepository, scriptedKbank } from '../support/fakes.js';
 import { aPayment } from '../support/payments.js';

@@ -7,6 +7,9 @@ import {
   OutcomeStillUnknown,
   StaleWriteError,
 } from '../../functions/core/errors.js';
+import { type ContentionPolicy, retryOnStaleWrite } from '../../functions/core/flows/contention.js';
+import { ReplayedRefusal } from '../../functions/core/flows/idempotent.js';
+import type { RefundSagaDeps } from '../../functions/core/flows/refund-step.js';
 import { ulidIds } from '../../functions/core/ids.js';
 import type { Attempt } from '../../functions/core/payment.js';
 import type { Clock, KbankGateway } from '../../functions/core/ports.js';
@@ -18,13 +21,10 @@ import {
   reserveRefund,
   resolveRefund,
 } from '../../functions/core/refund.js';
-import { type ContentionPolicy, retryOnStaleWrite } from '../../functions/core/use-cases/contention.js';
-import { createRefund } from '../../functions/core/use-cases/create-refund.js';
-import { ReplayedRefusal } from '../../functions/core/use-cases/idempotent.js';
-import { inquireRefund } from '../../functions/core/use-cases/inquire-refund.js';
-import { refundAtKbank } from '../../functions/core/use-cases/refund-at-kbank.js';
-import type { RefundSagaDeps } from '../../functions/core/use-cases/refund-saga.js';
-import { refundUnresolved } from '../../functions/core/use-cases/refund-unresolved.js';
+import { createRefund } from '../../functions/core/use-cases/api/create-refund.js';
+import { inquireRefund } from '../../functions/core/use-cases/refund-saga/inquire-refund.js';
+import { refundAtKbank } from '../../functions/core/use-cases/refund-saga/refund-at-kbank.js';
+import { refundUnresolved } from '../../functions/core/use-cases/refund-saga/refund-unresolved.js';
 import { charge, MemoryIdempotency, scriptedKbank } from '../support/fakes.js';
 import { capturedPayment, MemoryRefundRepository } from '../support/refund-fakes.js';
 

@@ -6,14 +6,14 @@ import {
   KbankUnavailable,
   OutcomeStillUnknown,
 } from '../../functions/core/errors.js';
+import { DEFAULT_POLICY, type SagaDeps } from '../../functions/core/flows/payment-step.js';
 import type { KbankGateway } from '../../functions/core/ports.js';
-import { authorize } from '../../functions/core/use-cases/authorize.js';
-import { capture } from '../../functions/core/use-cases/capture.js';
-import { failPayment } from '../../functions/core/use-cases/fail-payment.js';
-import { inquireAuthorization } from '../../functions/core/use-cases/inquire-authorization.js';
-import { DEFAULT_POLICY, type SagaDeps } from '../../functions/core/use-cases/saga.js';
-import { verifyCost } from '../../functions/core/use-cases/verify-cost.js';
-import { voidAuthorization } from '../../functions/core/use-cases/void-authorization.js';
+import { authorize } from '../../functions/core/use-cases/payment-saga/authorize.js';
+import { capture } from '../../functions/core/use-cases/payment-saga/capture.js';
+import { failPayment } from '../../functions/core/use-cases/payment-saga/fail-payment.js';
+import { inquireAuthorization } from '../../functions/core/use-cases/payment-saga/inquire-authorization.js';
+import { verifyCost } from '../../functions/core/use-cases/payment-saga/verify-cost.js';
+import { voidAuthorization } from '../../functions/core/use-cases/payment-saga/void-authorization.js';
 import { charge, fixedClock, fixedCost, MemoryRepository, scriptedKbank } from '../support/fakes.js';
 import { aPayment } from '../support/payments.js';
 
