@@ -8,10 +8,15 @@
  * answers once its notify reached our webhook), and polled until `succeeded` (bench/qr.ts). The rest are
  * card payments, as before.
  *
+ * It also reports what a completed payment costs on AWS, counted in the run by the stack itself
+ * (`GET /_local/counters`, local/counters.ts): DynamoDB requests and units, Step Functions transitions,
+ * Lambda invocations, events, API and queue requests, card and QR apart, priced per 1 million payments at
+ * list prices (bench/cost.ts, bench/prices.ts). The counters are reset after the warm-up.
+ *
  *   npm run bench                                 starts its own stack on ports 3100-3104
  *   npm run bench -- --payments 3000 --rate 150   more, faster
  *   npm run bench -- --qr-share 0                 cards only
- *   npm run bench -- --stack .local/stack.json    use a stack started with `npm start`
+ *   npm run bench -- --stack .local/stack.json    use a stack started with `npm start -- --count-usage`
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -19,6 +24,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { CountersSnapshot } from '../local/counters.js';
+import { formatPaymentCost, paymentCost } from './cost.js';
 import { measureTransactWrites } from './dynamodb-ceiling.js';
 import { auditTimings, driveQrPayment, type QrDriveOptions, type QrRun } from './qr.js';
 import { percentile, round, sleep, summary } from './stats.js';
@@ -68,9 +75,13 @@ async function startStack(): Promise<{ info: StackInfo; child: ChildProcess | nu
   if (values.stack) return { info: JSON.parse(readFileSync(values.stack, 'utf8')) as StackInfo, child: null };
   const port = Number(values.port);
   const stateFile = resolve('.local/stack.json');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts', '--port', String(port)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bin/local.ts', '--port', String(port), '--count-usage'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   handedBack.counting = true;
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -178,6 +189,11 @@ async function main() {
     }
     await sleep(2000);
     const handedBackInWarmUp = handedBack.count;
+    // What the measured payments cost is counted from here on (the warm-up's is dropped).
+    const reset = await fetch(`${info.apiUrl}/_local/counters/reset`, { method: 'POST' });
+    if (!reset.ok) {
+      throw new Error(`the stack does not count usage (HTTP ${reset.status}): start it with --count-usage`);
+    }
 
     const latencies: number[] = [];
     const ids: string[] = [];
@@ -270,6 +286,13 @@ async function main() {
     }
     // Each QR run ends by itself (succeeded, another status, or its own 120 s per-phase timeout).
     const qr = await qrAll;
+    // Before the audit trails are read below: those reads are the bench's, not the payments'.
+    const counters = (await (await fetch(`${info.apiUrl}/_local/counters`)).json()) as CountersSnapshot;
+    const cardCost = paymentCost(counters, [...done.keys()]);
+    const qrCost = paymentCost(
+      counters,
+      qr.filter((r) => terminal.has(r.status)).map((r) => r.id),
+    );
 
     const records = [...done.values()];
     const firstCreated = Math.min(...records.map((r) => r.createdAt));
@@ -375,6 +398,17 @@ async function main() {
       },
       /** Card and QR payments that ended, first created → last ended (server timestamps). */
       allCompletedPerSecond: round(allCompletedPerSecond),
+      /**
+       * Per completed payment, counted by the stack (local/counters.ts) from the reset after the warm-up
+       * until every payment ended; priced per 1M payments at bench/prices.ts. Status reads apart.
+       */
+      cost: {
+        card: cardCost,
+        qr: qrCost,
+        /** Work no payment is charged with (the periodic sweep's index queries), over the whole run. */
+        unattributed: counters.unattributed,
+        countedSince: counters.since,
+      },
       dynamodbLocal: ceiling,
       ratio: {
         /** Completed payments/s (card and QR) over raw TransactWriteItems/s, both measured here. */
@@ -406,6 +440,8 @@ Card payments: ${records.length}/${ids.length} terminal (${JSON.stringify(status
   POST /v1/payments latency ms       p50 ${result.postLatencyMs.p50}   p99 ${result.postLatencyMs.p99}   (card and QR; target p99 < 150)
   create → terminal ms               p50 ${result.payments.endToEndMs.p50}   p99 ${result.payments.endToEndMs.p99}
 ${qrReport}
+${formatPaymentCost('Cost of a card payment', cardCost)}
+${formatPaymentCost('Cost of a Thai QR payment', qrCost)}
 All payments
   completed payments/s (sustained)   ${result.allCompletedPerSecond}   (target ≥ 100)
 DynamoDB Local (same machine, same run)

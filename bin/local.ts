@@ -5,6 +5,7 @@
  *   npm start -- --persist       keep data in .local between runs and across a crash (DynamoDB, KBank, callbacks)
  *   npm start -- --port 4000     API on another port (KBank +1, cost +2, Step Functions +3, DynamoDB +4)
  *   npm start -- --sweep-interval 5000   the reconciliation sweep's period in ms (0: only on demand)
+ *   npm start -- --count-usage   count what AWS would bill (GET /_local/counters, docs/local-stack-internals.md)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: process.env.PORT ?? '3000' },
     'api-key': { type: 'string' },
     'sweep-interval': { type: 'string', default: '5000' },
+    'count-usage': { type: 'boolean', default: false },
   },
 });
 
@@ -41,6 +43,7 @@ const stack = await startLocalStack({
   ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
   // EventBridge Scheduler runs it every minute on AWS; locally more often, so a crash heals in seconds.
   sweepIntervalMs: Number(values['sweep-interval']),
+  countUsage: values['count-usage'],
 });
 // The recovery pass runs behind the ready stack: report it when it is done.
 void stack.recovered?.then(({ examined, restarted, errors }) =>

@@ -42,8 +42,15 @@ export interface ApiServer {
 export async function startApiServer(options: {
   routes: Route[];
   authorizer: AuthorizerHandler;
-  /** Extra GET endpoints that are not part of the API (OpenAPI document, local tooling). */
-  extras?: Record<string, () => unknown>;
+  /** Extra GET endpoints that are not part of the API (OpenAPI document, local tooling); given the query. */
+  extras?: Record<string, (query: URLSearchParams) => unknown>;
+  /** Extra POST endpoints of local tooling (e.g. a reset), not part of the API either. */
+  actions?: Record<string, () => unknown>;
+  /** Runs around serving each API request, its authorizer included (the local stack counts them there). */
+  serve?: <T>(
+    request: { route: Route; pathParameters: Record<string, string> | null },
+    run: () => Promise<T>,
+  ) => Promise<T>;
   /** Like API Gateway's authorizer result cache (the CDK stack uses 60 s); 0 disables it. */
   authorizerCacheSeconds?: number;
   port?: number;
@@ -112,11 +119,12 @@ export async function startApiServer(options: {
     }
     const method = req.method ?? 'GET';
     const extra = method === 'GET' ? options.extras?.[url.pathname] : undefined;
-    if (extra)
+    const action = method === 'POST' ? options.actions?.[url.pathname] : undefined;
+    if (extra || action)
       return send(res, {
         statusCode: 200,
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(extra()),
+        body: JSON.stringify(extra ? extra(url.searchParams) : action?.()),
       });
 
     const matches = compiled.filter(({ pattern }) => pattern.regex.test(url.pathname));
@@ -128,6 +136,20 @@ export async function startApiServer(options: {
       return send(res, problemResponse({ ...problem, instance: url.pathname }));
     }
     const { route, pattern } = match;
+    const pathParameters = pattern.params(url.pathname);
+    const run = () => serveRoute(req, res, url, body, route, pathParameters);
+    return options.serve ? options.serve({ route, pathParameters }, run) : run();
+  }
+
+  async function serveRoute(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    body: Buffer,
+    route: Route,
+    pathParameters: Record<string, string> | null,
+  ): Promise<void> {
+    const method = req.method ?? 'GET';
     const requestId = randomUUID();
     const headers = singleHeaders(req);
 
@@ -152,7 +174,7 @@ export async function startApiServer(options: {
       multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
       queryStringParameters: url.searchParams.size ? Object.fromEntries(url.searchParams) : null,
       multiValueQueryStringParameters: null,
-      pathParameters: pattern.params(url.pathname),
+      pathParameters,
       stageVariables: null,
       body: body.length ? body.toString('utf8') : null,
       isBase64Encoded: false,

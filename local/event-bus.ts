@@ -60,6 +60,8 @@ export interface LocalEventBusOptions {
   capacity?: number;
   now?: () => Date;
   newId?: () => string;
+  /** Told of every PutEvents call the bus answered (the local stack counts them: local/counters.ts). */
+  onPutEvents?: (call: { entries: number; accepted: number }) => void;
 }
 
 /** EventBridge's own limit per PutEvents call. */
@@ -127,6 +129,7 @@ export function createLocalEventBus(options: LocalEventBusOptions = {}): LocalEv
         }
       }
       for (const event of accepted) publish(event);
+      options.onPutEvents?.({ entries: entries.length, accepted: accepted.length });
       return { FailedEntryCount: results.filter((entry) => entry.ErrorCode).length, Entries: results };
     },
 

@@ -3,12 +3,13 @@
  * with the real task handlers, the KBank and cost-service simulators, a local event bus, a local Step
  * Functions endpoint, the callback queue and the API server in front of the real API handlers. Every
  * function comes from the catalog (functions/catalog.ts) and gets its dependencies from the same
- * composition root as on AWS (functions/adapters/dependencies.ts): only the edges differ.
+ * composition root as on AWS (functions/adapters/dependencies.ts): only the edges differ. The edges also
+ * count what AWS would bill (local/counters.ts), served at `GET /_local/counters`.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type {
   APIGatewayAuthorizerResult,
@@ -29,9 +30,11 @@ import {
   createDocumentClient,
   DEFAULT_SEARCH_BUDGET,
   DynamoPaymentRepository,
+  keys,
 } from '../functions/adapters/dynamo-repository.js';
 import { createKbankClient } from '../functions/adapters/kbank-client.js';
 import { StepFunctionsTasks, StepFunctionsWorkflow } from '../functions/adapters/sfn-workflow.js';
+import { TABLE_DESIGN } from '../functions/adapters/table-design.js';
 import {
   CATALOG,
   FUNCTION_NAMES,
@@ -52,6 +55,7 @@ import { EVENT_SOURCE } from '../schemas/events.js';
 import { type ApiServer, type Route, startApiServer } from './api-server.js';
 import { type AslRunner, createAslRunner, startSfnEndpoint } from './asl-runner.js';
 import { type CostSimulator, startCostSimulator } from './cost-simulator.js';
+import { aslMeter, createUsageCounters, disabledUsageCounters, type UsageCounters } from './counters.js';
 import { createTable, localDynamoClientConfig, PID_FILE_NAME, startDynamoDbLocal } from './dynamodb-local.js';
 import { createLocalEventBus, type LocalEventBus } from './event-bus.js';
 import { grantedEdges } from './grants.js';
@@ -113,6 +117,12 @@ export interface LocalStackOptions {
   /** Deadlines and restart schedule of the sweep (default DEFAULT_SWEEP_POLICY). */
   sweepPolicy?: SweepPolicy;
   /**
+   * Count what AWS would bill (local/counters.ts), served at `GET /_local/counters`. Default off: the
+   * counting's async context costs the whole process a few per cent of CPU, which timing-bound suites and
+   * throughput runs that do not want the figures should not pay. `npm run bench` turns it on.
+   */
+  countUsage?: boolean;
+  /**
    * On start, sweep every open payment and refund at once, whatever its deadline: this stack's executions
    * died with the previous process, so nothing else would resume them. Default: when persisting.
    */
@@ -132,6 +142,11 @@ export interface LocalStack {
   /** Runs statemachines/refund.asl.json: one execution per refund, named by the refund id. */
   refundRunner: AslRunner;
   bus: LocalEventBus;
+  /**
+   * What AWS would bill, counted since the stack was ready or the last reset, per payment and function
+   * (also `GET /_local/counters` and `POST /_local/counters/reset` on the API); with `countUsage` only.
+   */
+  counters: UsageCounters;
   /** The KBank callback queue (SQS on AWS): `idle()` waits until every callback is processed. */
   callbacks: LocalQueue<KbankCallback>;
   kbank: KbankSimulator;
@@ -156,6 +171,8 @@ const KBANK_PUBLIC = 'pkey_test_local';
 /** The recovery pass restarts one saga every this many ms, so a stack with hundreds open stays responsive. */
 const RECOVERY_PACE_MS = 20;
 const COST_API_KEY = 'cost_test_local';
+/** `PAYMENT#`: every item of a payment (its record, attempts, audit trail, refunds) lives under it. */
+const PAYMENT_KEY_PREFIX = keys.payment('').PK;
 
 export function randomApiKey(): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -184,10 +201,30 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       closers.push(() => ddb.stop());
       dynamodbEndpoint = ddb.endpoint;
     }
+    const counters = options.countUsage
+      ? createUsageCounters({
+          table: {
+            partitionKey: TABLE_DESIGN.partitionKey,
+            sortKey: TABLE_DESIGN.sortKey,
+            indexes: TABLE_DESIGN.globalSecondaryIndexes,
+          },
+          paymentOfKey: (key) =>
+            key.startsWith(PAYMENT_KEY_PREFIX) && key.length > PAYMENT_KEY_PREFIX.length
+              ? key.slice(PAYMENT_KEY_PREFIX.length)
+              : undefined,
+        })
+      : disabledUsageCounters();
+    // The one client every function and the runners' DynamoDB tasks use: counted at its middleware.
     const dynamodb = new DynamoDBClient(localDynamoClientConfig(dynamodbEndpoint));
+    counters.attachTo(dynamodb);
     closers.push(async () => dynamodb.destroy());
     const tableName = options.tableName ?? 'payments';
     await createTable(dynamodb, tableName);
+    // A table this stack starts empty is written only through it: its units need no guess (local/capacity.ts).
+    if (counters.enabled) {
+      const { Count } = await dynamodb.send(new ScanCommand({ TableName: tableName, Limit: 1 }));
+      if (Count === 0) counters.watchFromEmpty(tableName);
+    }
     const sweepPolicy = options.sweepPolicy ?? DEFAULT_SWEEP_POLICY;
     const repo = new DynamoPaymentRepository(
       createDocumentClient(dynamodb),
@@ -208,7 +245,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const cost = await startCostSimulator({ port: options.costPort ?? 0, apiKey: COST_API_KEY });
     closers.push(() => cost.close());
 
-    const bus = createLocalEventBus();
+    const bus = createLocalEventBus({
+      onPutEvents: ({ accepted }) =>
+        counters.add((usage) => {
+          usage.events.putEventsCalls += 1;
+          usage.events.entries += accepted;
+        }),
+    });
     // Started below, after the runners whose handlers need them: the edges reach them on first use.
     let sfnClient: SFNClient | undefined;
     let callbacks: LocalQueue<KbankCallback> | undefined;
@@ -262,7 +305,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         () => new StepFunctionsWorkflow(started('Step Functions', sfnClient), REFUND_STATE_MACHINE_ARN),
       ),
       tasks: once(() => new StepFunctionsTasks(started('Step Functions', sfnClient))),
-      notifications: () => started('callback queue', callbacks),
+      notifications: () => ({
+        send: async (message) => {
+          await started('callback queue', callbacks).send(message);
+          counters.add((usage) => {
+            usage.queue.sent += 1;
+          });
+        },
+      }),
       events: () => events,
     };
     // Like one Lambda container per function: its own bundles, on the edges its catalog entry grants.
@@ -273,7 +323,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       containers.set(name, deps);
       return deps;
     };
-    const handlers = await loadHandlers(depsOf);
+    const handlers = await loadHandlers(depsOf, counters);
 
     const functionArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
     const runners = {} as Record<SagaName, AslRunner>;
@@ -293,6 +343,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         dynamodb,
         waitScale: options.waitScale ?? 1,
         stateMachineArn: SAGAS[saga].arn,
+        // Both sagas start with the payment's id (PaymentSagaInput, RefundSagaInput).
+        ...(counters.enabled
+          ? {
+              meter: aslMeter(counters, `states:${saga}`, ({ name, input }) => {
+                const paymentId = (input as { paymentId?: unknown } | null)?.paymentId;
+                return typeof paymentId === 'string' ? paymentId : name;
+              }),
+            }
+          : {}),
       });
       closers.push(async () => runner.stop());
       runners[saga] = runner;
@@ -316,10 +375,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ) => Promise<SQSBatchResponse>;
     const queue = createLocalQueue<KbankCallback>({
       name: 'kbank-callbacks',
-      consume: async (message, delivery) => {
-        const batch = await processor(sqsEvent(message, delivery), lambdaContext(consumer.name));
-        if (batch.batchItemFailures.length > 0) throw new Error('the processor reported a failure');
-      },
+      // One delivery is one unit of work: received, processed, and deleted only when it succeeded.
+      consume: (message, delivery) =>
+        counters.unit(
+          { source: consumer.name, payment: message.source === 'notify' ? message.paymentId : undefined },
+          async () => {
+            counters.add((usage) => {
+              usage.queue.received += 1;
+            });
+            const batch = await processor(sqsEvent(message, delivery), lambdaContext(consumer.name));
+            if (batch.batchItemFailures.length > 0) throw new Error('the processor reported a failure');
+            counters.add((usage) => {
+              usage.queue.deleted += 1;
+            });
+          },
+        ),
       visibilityTimeoutMs: options.callbackRetryMs ?? 1000,
       ...kept('kbank-callbacks.json'),
       onDeadLetter: (message, error) =>
@@ -356,7 +426,37 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       extras: {
         '/openapi.json': () => JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')),
         '/_local/events': () => bus.events(),
+        // `?payments=false` leaves out the per-payment breakdown.
+        ...(counters.enabled
+          ? {
+              '/_local/counters': (query: URLSearchParams) =>
+                counters.snapshot({ payments: query.get('payments') !== 'false' }),
+            }
+          : {}),
       },
+      actions: counters.enabled
+        ? {
+            '/_local/counters/reset': () => {
+              counters.reset();
+              return { since: counters.snapshot({ payments: false }).since };
+            },
+          }
+        : {},
+      // One request is one unit of work, for the payment its path names (if any): the authorizer included.
+      ...(counters.enabled
+        ? {
+            serve: <T>(
+              { route, pathParameters }: { route: Route; pathParameters: Record<string, string> | null },
+              run: () => Promise<T>,
+            ) =>
+              counters.unit({ source: route.name, payment: pathParameters?.id }, () => {
+                counters.add((usage) => {
+                  usage.apiRequests += 1;
+                });
+                return run();
+              }),
+          }
+        : {}),
       port: options.apiPort ?? 0,
     });
     closers.push(() => api.close());
@@ -371,11 +471,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         console.error(JSON.stringify({ level: 'ERROR', message: 'reconciliation unresolved', item, reason })),
     };
     const reconcileDeps = depsOf('ops-reconcile-kbank').reconcile();
-    const sweepNow = (pass: { dueBefore?: string; limit?: number } = {}) => sweep(sweepDeps, pass);
+    // Counted as the scheduled functions' invocations would be.
+    const sweepFunction = counters.lambda('ops-sweep', (pass: Parameters<typeof sweep>[1]) =>
+      sweep(sweepDeps, pass),
+    );
+    const reconcileFunction = counters.lambda('ops-reconcile-kbank', (date: string) =>
+      reconcileKbank(reconcileDeps, date),
+    );
+    const sweepNow = (pass: { dueBefore?: string; limit?: number } = {}) =>
+      counters.unit({ source: 'ops-sweep' }, () => sweepFunction(pass));
     const recoverOnStart = options.recoverOnStart ?? options.persistDir !== undefined;
     // Every open item, at once: the executions that were driving them died with the previous process.
     const recovered = recoverOnStart
-      ? sweep({ ...sweepDeps, pace: RECOVERY_PACE_MS }, { dueBefore: '9999-12-31', limit: 10_000 })
+      ? counters.unit({ source: 'ops-sweep' }, () =>
+          sweep({ ...sweepDeps, pace: RECOVERY_PACE_MS }, { dueBefore: '9999-12-31', limit: 10_000 }),
+        )
       : null;
     // Reported by whoever awaits it; a failed pass is left to the periodic sweep.
     recovered?.catch(() => undefined);
@@ -395,6 +505,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       timer.unref();
       closers.push(async () => clearInterval(timer));
     }
+    // Counts start with the ready stack: its table, merchant and warm-up are not what anyone measures.
+    counters.reset();
 
     return {
       apiUrl: api.url,
@@ -408,6 +520,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       runner: runners.payment,
       refundRunner: runners.refund,
       bus,
+      counters,
       callbacks: queue,
       kbank,
       cost,
@@ -415,7 +528,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamodb,
       sweep: sweepNow,
       recovered,
-      reconcile: (date) => reconcileKbank(reconcileDeps, date),
+      reconcile: (date) => counters.unit({ source: 'ops-reconcile-kbank' }, () => reconcileFunction(date)),
       close,
     };
   } catch (error) {
@@ -435,6 +548,7 @@ interface HandlerModule {
  */
 async function loadHandlers(
   depsOf: (name: FunctionName) => Dependencies,
+  counters: UsageCounters,
 ): Promise<Record<FunctionName, unknown>> {
   const handlers = {} as Record<FunctionName, unknown>;
   for (const name of FUNCTION_NAMES) {
@@ -442,7 +556,11 @@ async function loadHandlers(
     if (typeof module.createHandler !== 'function') {
       throw new Error(`functions/handlers/${name}.ts exports no createHandler(deps)`);
     }
-    handlers[name] = module.createHandler(depsOf(name));
+    const handler = module.createHandler(depsOf(name));
+    if (typeof handler !== 'function')
+      throw new Error(`functions/handlers/${name}.ts: createHandler returned no function`);
+    // Every in-process invocation (API route, authorizer, saga task, queue consumer) is counted as Lambda's.
+    handlers[name] = counters.lambda(name, handler as (...args: unknown[]) => Promise<unknown>);
   }
   return handlers;
 }

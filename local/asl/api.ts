@@ -30,8 +30,23 @@ export interface AslRunnerOptions {
   taskTimeoutScale?: number;
   stateMachineArn?: string;
   onTransition?: (executionName: string, stateName: string) => void;
+  /** Counts what the executions do (local/counters.ts): their transitions, and each Task's work as one unit. */
+  meter?: AslMeter;
   /** Closed executions keep their history; beyond this many, the oldest ones drop it (status and output stay). */
   retainClosedHistories?: number;
+}
+
+/** The execution a transition or a Task belongs to. */
+export interface MeteredExecution {
+  name: string;
+  input: unknown;
+}
+
+export interface AslMeter {
+  /** One state transition as Step Functions Standard bills it: a state entered (any type), or a retry of it. */
+  transition(execution: MeteredExecution, stateName: string): void;
+  /** Runs one Task state's integration (its Lambda, DynamoDB or PutEvents call); resolves with its result. */
+  task<T>(execution: MeteredExecution, stateName: string, run: () => Promise<T>): Promise<T>;
 }
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -63,6 +78,8 @@ export interface ExecutionDescription extends ExecutionSummary {
   history: ExecutionHistoryEvent[];
   /** Names of the states entered, in order (nested Map/Parallel states included). */
   enteredStates: string[];
+  /** State transitions so far as Step Functions Standard bills them: states entered plus retries. */
+  transitions: number;
 }
 
 export interface StartExecutionResult {

@@ -27,6 +27,8 @@ export interface ExecutionRecord {
   startDate: Date;
   stopDate?: Date;
   history: ExecutionHistoryEvent[];
+  /** Billed state transitions (states entered plus retries); kept when the history is dropped. */
+  transitions: number;
   tokens: Set<string>;
   abort: () => void;
   stopRequest?: { error?: string; cause?: string };
@@ -87,6 +89,7 @@ export class ExecutionRegistry {
       status: 'RUNNING',
       startDate: new Date(),
       history: [],
+      transitions: 0,
       tokens: new Set(),
       abort: () => undefined,
       done: Promise.resolve(),
@@ -135,6 +138,7 @@ export class ExecutionRegistry {
       enteredStates: record.history.flatMap((event) =>
         event.type === 'StateEntered' && event.stateName ? [event.stateName] : [],
       ),
+      transitions: record.transitions,
     };
   }
 

@@ -61,7 +61,7 @@ export function createAslRunner(options: AslRunnerOptions): AslRunner {
       secondsOf(plan.timeoutSeconds, plan.timeoutSecondsPath, timers.timeout, parameters),
       timeoutScale,
     );
-    const call = (effective: unknown) =>
+    const integrate = (effective: unknown) =>
       invoke(plan.integration, effective, {
         lambdas,
         options,
@@ -70,6 +70,10 @@ export function createAslRunner(options: AslRunnerOptions): AslRunner {
         account,
         deadlineMs: timeoutMs,
       });
+    const call = (effective: unknown) =>
+      options.meter
+        ? options.meter.task(record, stateName, () => integrate(effective))
+        : integrate(effective);
 
     if (!plan.waitForTaskToken) {
       return withTimeout(call(parameters), timeoutMs, timeoutError);
@@ -121,6 +125,11 @@ export function createAslRunner(options: AslRunnerOptions): AslRunner {
           ...(state ? { stateName: state.name, stateType: state.type } : {}),
           ...failure,
         });
+        // What Standard bills: every state entered, and every retry of one (the library re-runs it in place).
+        if ((event.type === 'StateEntered' || event.type === 'StateRetried') && state) {
+          record.transitions += 1;
+          options.meter?.transition(record, state.name);
+        }
         if (event.type === 'StateEntered' && state && options.onTransition) {
           try {
             options.onTransition(record.name, state.name);
