@@ -78,17 +78,7 @@ export async function recordCallFailure(
   if (holdsCharge(error)) {
     // A charge under this reference already exists at KBank (an earlier call landed after our inquiry
     // found nothing): it is not a refusal, and only an inquiry may say what that charge is.
-    const unknown = await record(
-      deps,
-      payment,
-      {
-        type: 'authorization.outcome_unknown',
-        status: 'unknown',
-        detail: { referenceOrder: attempt.referenceOrder, kbankCode: DUPLICATE_REFERENCE },
-      },
-      { ...attempt, state: 'unknown' },
-    );
-    return result('unknown', null, unknown);
+    return recordOutcomeUnknown(deps, payment, attempt, { kbankCode: DUPLICATE_REFERENCE });
   }
   if (error instanceof KbankRejected) {
     const failed = await record(
@@ -109,19 +99,29 @@ export async function recordCallFailure(
     return result('declined', 'payment.failed', failed);
   }
   if (error instanceof KbankOutcomeUnknown) {
-    const unknown = await record(
-      deps,
-      payment,
-      {
-        type: 'authorization.outcome_unknown',
-        status: 'unknown',
-        detail: { referenceOrder: attempt.referenceOrder, reason: error.message },
-      },
-      { ...attempt, state: 'unknown' },
-    );
-    return result('unknown', null, unknown);
+    return recordOutcomeUnknown(deps, payment, attempt, { reason: error.message });
   }
   throw error;
+}
+
+/** The attempt may be at KBank: `unknown`, for the inquiry to decide. */
+async function recordOutcomeUnknown(
+  deps: SagaDeps,
+  payment: Payment,
+  attempt: Attempt,
+  why: { reason: string } | { kbankCode: string },
+): Promise<StepResult<'unknown'>> {
+  const unknown = await record(
+    deps,
+    payment,
+    {
+      type: 'authorization.outcome_unknown',
+      status: 'unknown',
+      detail: { referenceOrder: attempt.referenceOrder, ...why },
+    },
+    { ...attempt, state: 'unknown' },
+  );
+  return result('unknown', null, unknown);
 }
 
 /**
