@@ -349,6 +349,11 @@ export interface Attempt {
   failureCode?: string;
   /** Capture request written ahead of the settle call; `captured` once KBank confirmed. */
   captureRequestedAt?: string;
+  /**
+   * The expiry's cancel, written ahead of the call to KBank: from then on the expiry decides, since KBank
+   * may still carry out a cancel whose answer was lost after the customer paid.
+   */
+  expiryCancelSentAt?: string;
   createdAt: string;
   updatedAt: string;
 }

@@ -178,6 +178,70 @@ describe('ResolveAction', () => {
     expect(await repo.get(id)).toMatchObject({ status: 'succeeded', amountCaptured: AMOUNT });
   });
 
+  it('once a cancel was sent without an answer, a payment seen after it is given back and the payment expires', async () => {
+    // The customer pays after the cancel left; the cancel's answer is lost and it may still land at KBank.
+    const states: KbankQrCharge['state'][] = ['Initialize', 'Authorized'];
+    const refunds: number[] = [];
+    const { deps, repo, id, reference } = await setup(
+      {
+        inquireQr: async () =>
+          qrCharge({ referenceOrder: reference, state: states.shift() ?? 'Refund Sent' }),
+        cancelQr: async () => {
+          throw new KbankOutcomeUnknown('KBank qr cancel: no answer in time');
+        },
+        refundQr: async (chargeId, amount) => {
+          refunds.push(amount);
+          return qrCharge({ chargeId, referenceOrder: reference, state: 'Refund Sent' });
+        },
+      },
+      'requires_action',
+    );
+    await expect(resolveAction(deps, { paymentId: id, reason: 'timed_out' })).rejects.toThrow(
+      KbankOutcomeUnknown,
+    );
+    expect((await repo.getAttempt(id, 1))?.expiryCancelSentAt).toBeDefined();
+    // The retried step (or a notify waking the saga) sees the charge paid: the expiry still decides.
+    const result = await resolveAction(deps, { paymentId: id, reason: 'notified' });
+    expect(result.outcome).toBe('expired');
+    expect(refunds).toEqual([AMOUNT]);
+    expect(await repo.get(id)).toMatchObject({ status: 'expired', amountCaptured: 0 });
+    expect(repo.audit.filter((e) => e.paymentId === id).map((e) => e.type)).toEqual([
+      'payment.created',
+      'action.expiry_cancel_sent',
+      'late_payment.detected',
+      'payment.expired',
+    ]);
+    expect(repo.audit.at(-1)?.detail).toMatchObject({
+      kbankState: 'Refund Sent',
+      reversed: { via: 'refund', amount: AMOUNT },
+    });
+  });
+
+  it('a lost cancel that lands while the payment is given back ends the payment expired, with nothing held', async () => {
+    const states: KbankQrCharge['state'][] = ['Initialize', 'Authorized', 'Voided'];
+    const { deps, repo, id, reference } = await setup(
+      {
+        inquireQr: async () => qrCharge({ referenceOrder: reference, state: states.shift() ?? 'Voided' }),
+        cancelQr: async () => {
+          throw new KbankOutcomeUnknown('KBank qr cancel: no answer in time');
+        },
+        // The first cancel landed between the inquiry and the refund: there is nothing left to refund.
+        refundQr: async () => {
+          throw new KbankRejected('the charge is Voided', 'invalid_state', 400);
+        },
+      },
+      'requires_action',
+    );
+    await expect(resolveAction(deps, { paymentId: id, reason: 'timed_out' })).rejects.toThrow(
+      KbankOutcomeUnknown,
+    );
+    await expect(resolveAction(deps, { paymentId: id, reason: 'timed_out' })).rejects.toThrow(KbankRejected);
+    const result = await resolveAction(deps, { paymentId: id, reason: 'timed_out' });
+    expect(result.outcome).toBe('expired');
+    expect(await repo.get(id)).toMatchObject({ status: 'expired', amountCaptured: 0 });
+    expect(await repo.getAttempt(id, 1)).toMatchObject({ state: 'expired', kbankState: 'Voided' });
+  });
+
   it('a notify that KBank does not confirm keeps the saga waiting for the time left', async () => {
     const { deps, id, reference } = await setup(
       { inquireQr: async () => qrCharge({ referenceOrder: reference, state: 'Initialize' }) },

@@ -74,14 +74,15 @@ export async function record(
   return change.next;
 }
 
-/** Records a note (an audit entry, no status change) on a payment in any status. */
+/** Records a note (an audit entry, no status change) on a payment in any status, with the attempt's new version. */
 export async function note(
   deps: Pick<SagaDeps, 'repo' | 'clock'>,
   payment: Payment,
   step: Omit<Step, 'actor' | 'status'>,
+  attempt?: Attempt,
 ): Promise<Payment> {
   const change = noteStep(payment, { actor: 'saga', ...step }, deps.clock.now());
-  await deps.repo.commit(change);
+  await deps.repo.commit(change, attempt ? { ...attempt, updatedAt: change.next.updatedAt } : undefined);
   return change.next;
 }
 

@@ -3,17 +3,27 @@
  * only KBank's answer to an inquiry decides: paid (a card goes on to capture; QR and wallets are captured
  * by KBank when paid), failed, expired, or still waiting. When the time is up and the customer has not
  * paid, the order is canceled at KBank before the payment is recorded `expired`; a customer who paid at
- * the last moment wins over the cancel. A cancel the merchant recorded first wins over everything
- * (flows/cancel-at-kbank.ts), whichever way the saga was woken.
+ * the last moment, so that KBank refuses that cancel, wins over it. Once a cancel was sent without a clear
+ * answer the expiry decides: KBank may still carry it out after the customer paid, so a `paid` seen then is
+ * given back rather than kept (written ahead on the attempt, so a crash or a retry cannot forget it). A
+ * cancel the merchant recorded first wins over everything (flows/cancel-at-kbank.ts), whichever way the
+ * saga was woken.
  */
 import { KbankRejected, OutcomeStillUnknown } from '../../errors.js';
 import { recordCharge } from '../../flows/attempts.js';
-import { cancelAction } from '../../flows/cancel-at-kbank.js';
+import {
+  type ActionEnding,
+  attemptStateAfter,
+  cancelAction,
+  endAction,
+  type Reversed,
+} from '../../flows/cancel-at-kbank.js';
 import { cancelAtKbank, chargeVerdict, inquireAttempt } from '../../flows/customer-charges.js';
 import { cancelRequested } from '../../flows/merchant-cancel.js';
 import {
   loadAttempt,
   loadPayment,
+  note,
   record,
   result,
   type SagaDeps,
@@ -39,6 +49,7 @@ export const resolveAction = sagaStep('resolveAction', async (deps, input) => {
   }
   const charge = await inquireAttempt(deps.kbank, payment, attempt);
   if (!charge) throw new OutcomeStillUnknown(`KBank has no record of ${attempt.referenceOrder} yet`);
+  if (attempt.expiryCancelSentAt) return endAction(deps, payment, attempt, EXPIRY, charge);
   const decided = await recordVerdict(deps, payment, attempt, charge);
   if (decided) return decided;
 
@@ -109,31 +120,51 @@ async function recordVerdict(
   return { ...recorded, outcome: recorded.outcome };
 }
 
-/** Time is up and the customer has not paid: cancel at KBank, then record `expired`. */
+/**
+ * Time is up and the customer has not paid: cancel at KBank, then record `expired`. The cancel is written
+ * ahead on the attempt; if its answer is lost, the retried step finds it there and lets the expiry decide.
+ */
 async function expire(
   deps: SagaDeps,
   payment: Payment,
   attempt: Attempt,
   charge: KbankQrCharge | KbankCharge,
 ): Promise<Resolved> {
+  const sent = { ...attempt, chargeId: charge.chargeId, expiryCancelSentAt: deps.clock.now().toISOString() };
+  const marked = await note(
+    deps,
+    payment,
+    {
+      type: 'action.expiry_cancel_sent',
+      detail: { referenceOrder: attempt.referenceOrder, chargeId: charge.chargeId, kbankState: charge.state },
+    },
+    sent,
+  );
   try {
-    const canceled = await cancelAtKbank(deps.kbank, payment, attempt, charge.chargeId, 'action_expired');
-    return recordExpired(deps, payment, { ...attempt, chargeId: charge.chargeId }, canceled.state);
+    const canceled = await cancelAtKbank(deps.kbank, marked, sent, charge.chargeId, ACTION_EXPIRED);
+    return recordExpired(deps, marked, sent, canceled.state);
   } catch (error) {
     if (!(error instanceof KbankRejected)) throw error;
-    // KBank refused the cancel: the customer may have paid (or the order expired) a moment ago.
-    const now = await inquireAttempt(deps.kbank, payment, attempt);
-    const decided = now ? await recordVerdict(deps, payment, attempt, now) : null;
+    // KBank refused this cancel, so none of it is left to land: the customer may have paid (or the order
+    // expired) a moment ago, and a payment wins over it.
+    const now = await inquireAttempt(deps.kbank, marked, sent);
+    const decided = now ? await recordVerdict(deps, marked, sent, now) : null;
     if (decided) return decided;
     throw error;
   }
 }
+
+const ACTION_EXPIRED = 'action_expired';
+
+/** The expiry once its cancel was sent: it ends `expired`, giving back anything the customer paid. */
+const EXPIRY: ActionEnding<'expired'> = { reason: ACTION_EXPIRED, record: recordExpired };
 
 async function recordExpired(
   deps: SagaDeps,
   payment: Payment,
   attempt: Attempt,
   kbankState: string,
+  reversed?: Reversed,
 ): Promise<StepResult<'expired'>> {
   const expired = await record(
     deps,
@@ -143,11 +174,16 @@ async function recordExpired(
       status: 'expired',
       patch: {
         actionToken: undefined,
-        failure: { code: 'action_expired', message: 'The customer did not complete the payment in time.' },
+        failure: { code: ACTION_EXPIRED, message: 'The customer did not complete the payment in time.' },
       },
-      detail: { referenceOrder: attempt.referenceOrder, chargeId: attempt.chargeId, kbankState },
+      detail: {
+        referenceOrder: attempt.referenceOrder,
+        chargeId: attempt.chargeId,
+        kbankState,
+        ...(reversed ? { reversed } : {}),
+      },
     },
-    { ...attempt, state: 'expired', kbankState },
+    { ...attempt, state: reversed ? attemptStateAfter(kbankState) : 'expired', kbankState },
   );
   return result('expired', 'payment.expired', expired);
 }
