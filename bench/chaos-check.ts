@@ -104,6 +104,38 @@ const bump = (map: Record<string, number>, key: string, by = 1) => {
 /** `<paymentId>-<attemptNo>`: ours; anything else names no payment. */
 const paymentOf = (referenceOrder: string) => /^(pay_[0-9A-Z]{26})-\d+$/.exec(referenceOrder)?.[1] ?? null;
 
+/**
+ * Failed payments whose late-charge check (a last inquiry by the sweep, for a charge call that may land after
+ * the saga gave up) has not run yet: the system has not finished with them, so the comparison waits.
+ * Returns how many were still pending when `deadline` (performance.now() ms) passed.
+ */
+export async function awaitLateChargeChecks(
+  client: ChaosClient,
+  flows: Flow[],
+  deadline: number,
+  log: (line: string) => void,
+): Promise<number> {
+  let pending = flows.filter((flow) => flow.paymentId && flow.status === 'failed');
+  while (pending.length > 0) {
+    const still: Flow[] = [];
+    for (const flow of pending) {
+      const events = await allPages(
+        client,
+        'GET /v1/payments/{id}/events',
+        `/v1/payments/${flow.paymentId}/events`,
+      );
+      const awaited = (events ?? []).some((e) => e.type === 'payment.failed' && e.detail?.lateChargeCheckAt);
+      const checked = (events ?? []).some((e) => e.type === 'reconciliation.late_charge_checked');
+      if (events === null || (awaited && !checked)) still.push(flow);
+    }
+    pending = still;
+    if (pending.length === 0 || performance.now() > deadline) break;
+    log(`  ${pending.length} failed payments wait for their late-charge check`);
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+  }
+  return pending.length;
+}
+
 export async function check(
   client: ChaosClient,
   flows: Flow[],

@@ -19,7 +19,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type CheckReport, check } from './chaos-check.js';
+import { awaitLateChargeChecks, type CheckReport, check } from './chaos-check.js';
 import { ChaosClient } from './chaos-client.js';
 import { type Flow, type FlowContext, runFlow, scenarioCatalog, TERMINAL } from './chaos-flows.js';
 import { type StackLogCounts, StackProcess } from './chaos-stack.js';
@@ -286,6 +286,10 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
     await restarting;
     forged.running = false;
     await Promise.all(floodLoops);
+    const unchecked = await awaitLateChargeChecks(client, flows, deadline, (line) =>
+      log(`  t=${elapsed()}s${line}`),
+    );
+    if (unchecked > 0) log(`  t=${elapsed()}s ${unchecked} late-charge checks never ran`);
     log(`  t=${elapsed()}s settled; comparing with KBank's records …`);
     check$ = await check(client, flows, forged.accepted, stack.crashes.length, (done, all) =>
       log(`  t=${elapsed()}s compared ${done}/${all} payments`),

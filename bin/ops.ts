@@ -18,7 +18,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { createDocumentClient, DynamoPaymentRepository } from '../functions/adapters/dynamo-repository.js';
 import { createKbankClient } from '../functions/adapters/kbank-client.js';
 import { StepFunctionsWorkflow } from '../functions/adapters/sfn-workflow.js';
-import { systemClock } from '../functions/core/ports.js';
+import { type Kbank, systemClock } from '../functions/core/ports.js';
 import type { ReconciliationRun } from '../functions/core/repository.js';
 import { DEFAULT_CAPTURE_WINDOW_SECONDS } from '../functions/core/time-windows.js';
 import { reconcileKbank } from '../functions/core/use-cases/operations/reconcile-kbank.js';
@@ -120,6 +120,10 @@ async function main(): Promise<number> {
       const report = await sweep(
         {
           repo,
+          // Only late-charge checks ask KBank; without its key they fail and stay due for the scheduled sweep.
+          kbank: t.kbankSecret
+            ? createKbankClient({ baseUrl: t.kbankUrl, secretKey: t.kbankSecret, timeoutMs: 8000 })
+            : kbankUnavailable(),
           payments: new StepFunctionsWorkflow(t.sfn, t.stateMachineArn),
           refunds: new StepFunctionsWorkflow(t.sfn, t.refundStateMachineArn),
           clock: systemClock,
@@ -176,3 +180,12 @@ function printRun(run: ReconciliationRun): void {
 }
 
 process.exitCode = await main();
+
+/** A KBank that cannot be asked (no secret key here): every call fails, so nothing is decided without it. */
+function kbankUnavailable(): Kbank {
+  return new Proxy({} as Kbank, {
+    get: () => async () => {
+      throw new Error('KBANK_SECRET_KEY is not set: KBank cannot be asked from here');
+    },
+  });
+}

@@ -370,11 +370,12 @@ export const CATALOG = {
   'ops-sweep': {
     kind: 'schedule',
     description:
-      'Reconciliation sweep (scheduled): restart dead or lost sagas of overdue payments and refunds',
+      'Reconciliation sweep (scheduled): restart dead or lost sagas of overdue payments and refunds; ask KBank once more after unanswered charge calls',
     // One missed run is harmless: the next one finds the same items.
     schedule: { rateMinutes: 1 },
     retryAttempts: 0,
-    access: { table: 'readwrite', sweeps: true },
+    // KBank only for the late-charge check of a payment that failed on unanswered charge calls.
+    access: { table: 'readwrite', sweeps: true, kbank: true },
     timeoutSeconds: 120,
   },
   'ops-reconcile-kbank': {

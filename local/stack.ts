@@ -117,6 +117,11 @@ export interface LocalStackOptions {
   /** Deadlines and restart schedule of the sweep (default DEFAULT_SWEEP_POLICY). */
   sweepPolicy?: SweepPolicy;
   /**
+   * After a payment failed on unanswered charge calls, when the sweep asks KBank once more for a call that
+   * landed late (default LOCAL_LATE_CHARGE_CHECK_SECONDS; 300 s on AWS).
+   */
+  lateChargeCheckSeconds?: number;
+  /**
    * Count what AWS would bill (local/counters.ts), served at `GET /_local/counters`. Default off: the
    * counting's async context costs the whole process a few per cent of CPU, which timing-bound suites and
    * throughput runs that do not want the figures should not pay. `npm run bench` turns it on.
@@ -170,6 +175,8 @@ export const KBANK_SECRET = 'skey_test_local';
 const KBANK_PUBLIC = 'pkey_test_local';
 /** The recovery pass restarts one saga every this many ms, so a stack with hundreds open stays responsive. */
 const RECOVERY_PACE_MS = 20;
+/** Locally a late-landing charge is looked for 20 s after the payment failed (a developer waits for it). */
+export const LOCAL_LATE_CHARGE_CHECK_SECONDS = 20;
 const COST_API_KEY = 'cost_test_local';
 /** `PAYMENT#`: every item of a payment (its record, attempts, audit trail, refunds) lives under it. */
 const PAYMENT_KEY_PREFIX = keys.payment('').PK;
@@ -262,6 +269,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const settings: Settings = {
       ...(options.captureWindowSeconds ? { captureWindowSeconds: options.captureWindowSeconds } : {}),
       ...(options.actionWindows ? { actionWindows: options.actionWindows } : {}),
+      lateChargeCheckSeconds: options.lateChargeCheckSeconds ?? LOCAL_LATE_CHARGE_CHECK_SECONDS,
       sweepPolicy,
     };
     const events: EventPublisher = {

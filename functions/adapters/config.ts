@@ -19,6 +19,7 @@ const EnvSchema = z.object({
   COST_SERVICE_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
   /** Manual capture: how long an authorization waits for the merchant (default 6.5 days). */
   CAPTURE_WINDOW_SECONDS: z.coerce.number().int().positive().optional(),
+  LATE_CHARGE_CHECK_SECONDS: z.coerce.number().int().positive().optional(),
   /** Thai QR / WeChat Pay: how long the customer has to pay (default 600 s). */
   QR_ACTION_WINDOW_SECONDS: z.coerce.number().int().positive().optional(),
   /** Alipay / 3-D Secure: how long the customer has to complete the redirect (default 900 s). */

@@ -44,6 +44,7 @@ const settings = /* @__PURE__ */ once((): Settings => {
   const config = env();
   return {
     ...(config.CAPTURE_WINDOW_SECONDS ? { captureWindowSeconds: config.CAPTURE_WINDOW_SECONDS } : {}),
+    ...(config.LATE_CHARGE_CHECK_SECONDS ? { lateChargeCheckSeconds: config.LATE_CHARGE_CHECK_SECONDS } : {}),
     actionWindows: {
       ...(config.QR_ACTION_WINDOW_SECONDS ? { qrSeconds: config.QR_ACTION_WINDOW_SECONDS } : {}),
       ...(config.REDIRECT_ACTION_WINDOW_SECONDS
@@ -157,7 +158,9 @@ export const awsChangeAmountDeps = /* @__PURE__ */ once(() =>
   changeAmountDeps({ table, tasks, cost, clock }),
 );
 
-export const awsSagaDeps = /* @__PURE__ */ once(() => sagaDeps({ table, kbank, cost, tasks, clock }));
+export const awsSagaDeps = /* @__PURE__ */ once(() =>
+  sagaDeps({ table, kbank, cost, tasks, clock, settings }),
+);
 
 /** POST /v1/payments/{id}/refunds: starts executions of the refund saga only. */
 export const awsRefundApiDeps = /* @__PURE__ */ once(() =>
@@ -177,7 +180,7 @@ export const awsCallbackProcessorDeps = /* @__PURE__ */ once(() =>
 );
 
 export const awsSweepDeps = /* @__PURE__ */ once(() =>
-  sweepDeps({ table, paymentRuns, refundRuns, clock, settings }),
+  sweepDeps({ table, kbank, paymentRuns, refundRuns, clock, settings }),
 );
 
 export const awsReconcileDeps = /* @__PURE__ */ once(() => reconcileDeps({ table, kbank, events, clock }));

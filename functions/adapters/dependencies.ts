@@ -37,6 +37,8 @@ export interface Settings {
   actionWindows?: { qrSeconds?: number; redirectSeconds?: number };
   /** Deadlines and restart schedule of the reconciliation sweep. Default DEFAULT_SWEEP_POLICY. */
   sweepPolicy?: SweepPolicy;
+  /** After giving up on unanswered charge calls, when the sweep asks KBank once more. Default in DEFAULT_POLICY. */
+  lateChargeCheckSeconds?: number;
 }
 
 /**
@@ -96,13 +98,14 @@ export function changeAmountDeps(
   return { ...manualCaptureDeps(e), cost: e.cost() };
 }
 
-export function sagaDeps(e: From<'table' | 'kbank' | 'cost' | 'tasks' | 'clock'>): SagaDeps {
+export function sagaDeps(e: From<'table' | 'kbank' | 'cost' | 'tasks' | 'clock' | 'settings'>): SagaDeps {
+  const { lateChargeCheckSeconds } = e.settings();
   return {
     repo: e.table(),
     kbank: e.kbank(),
     cost: e.cost(),
     clock: e.clock,
-    policy: DEFAULT_POLICY,
+    policy: { ...DEFAULT_POLICY, ...(lateChargeCheckSeconds ? { lateChargeCheckSeconds } : {}) },
     // Only the parked tasks resume the saga: the others never build its client.
     tasks: {
       succeed: (token, output) => e.tasks().succeed(token, output),
@@ -144,10 +147,13 @@ export function callbackProcessorDeps(e: From<'table' | 'kbank' | 'tasks' | 'clo
 }
 
 /** The reconciliation sweep: the due index, and runs of both sagas. */
-export function sweepDeps(e: From<'table' | 'paymentRuns' | 'refundRuns' | 'clock' | 'settings'>): SweepDeps {
+export function sweepDeps(
+  e: From<'table' | 'kbank' | 'paymentRuns' | 'refundRuns' | 'clock' | 'settings'>,
+): SweepDeps {
   const { captureWindowSeconds, sweepPolicy } = e.settings();
   return {
     repo: e.table(),
+    kbank: e.kbank(),
     payments: e.paymentRuns(),
     refunds: e.refundRuns(),
     clock: e.clock,

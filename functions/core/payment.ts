@@ -146,6 +146,12 @@ export interface Payment {
    * payment is due for the sweep (terminal or not); the run it resumes publishes them before anything else.
    */
   undeliveredEvents?: HeldEvent[];
+  /**
+   * The payment failed after charge calls whose answers never came and whose inquiries found nothing: a
+   * request still on its way may yet land at KBank. At this time the sweep asks KBank once more for each
+   * attempt's reference and gives back any money it finds; cleared once asked.
+   */
+  lateChargeCheckAt?: string;
   /** Number of KBank attempts made; the current one is ATTEMPT#<attemptCount>. */
   attemptCount: number;
   /** Version and audit sequence: every change increments it and writes AUDIT#<seq>. */

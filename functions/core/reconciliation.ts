@@ -29,12 +29,13 @@ const later = (a: string, b: string | undefined) => (b !== undefined && b > a ? 
  * When the sweep must look at this payment if nothing has moved it; null once it is terminal or marked
  * unresolved (then it is listed, not swept). Waits that have their own end (the customer's window, the
  * capture window) are due a grace period after that end, when the saga should have timed out by itself. A
- * payment holding events the bus refused is due at once, terminal or not: its saga handed it over.
+ * payment holding events the bus refused is due at once, terminal or not: its saga handed it over. A
+ * payment that failed after unanswered charge calls is due at its late-charge check.
  */
 export function paymentDueAt(payment: Payment, policy: SweepPolicy = DEFAULT_SWEEP_POLICY): string | null {
   if (payment.reconciliation?.unresolvedAt) return null;
   if (payment.undeliveredEvents?.length) return later(payment.updatedAt, payment.reconciliation?.nextAt);
-  if (isTerminal(payment.status)) return null;
+  if (isTerminal(payment.status)) return payment.lateChargeCheckAt ?? null;
   let end = payment.updatedAt;
   if (payment.status === 'requires_action' && payment.nextAction)
     end = later(end, payment.nextAction.expiresAt);

@@ -4,12 +4,14 @@
  * schedule is unresolved (listed, out of the due index, reported), and the index holds open items only.
  */
 import { createDocumentClient, DynamoPaymentRepository } from '../../functions/adapters/dynamo-repository.js';
+import { KbankOutcomeUnknown } from '../../functions/core/errors.js';
 import { applyStep, noteStep, type Payment } from '../../functions/core/payment.js';
-import type { SagaRunStatus, SagaRuns } from '../../functions/core/ports.js';
+import type { KbankCharge, SagaRunStatus, SagaRuns } from '../../functions/core/ports.js';
 import type { SweepPolicy } from '../../functions/core/reconciliation.js';
 import { sweep } from '../../functions/core/use-cases/operations/sweep.js';
 import { eventDetail } from '../../functions/core/views.js';
 import { freshTable } from '../support/dynamodb.js';
+import { scriptedKbank } from '../support/fakes.js';
 import { aPayment } from '../support/payments.js';
 
 const POLICY: SweepPolicy = { graceSeconds: 60, backoffSeconds: [100, 200] };
@@ -51,6 +53,7 @@ it('restarts a dead saga on a growing schedule, then gives the payment up to an 
     repo,
     payments,
     refunds: runs(() => 'not_found'),
+    kbank: scriptedKbank({}),
     clock: { now: () => now },
     policy: POLICY,
     captureWindowSeconds: 3600,
@@ -95,6 +98,7 @@ it('looks again later at a payment whose saga still runs, without restarting it'
     repo,
     payments,
     refunds: runs(() => 'not_found'),
+    kbank: scriptedKbank({}),
     clock: { now: () => now },
     policy: POLICY,
     captureWindowSeconds: 3600,
@@ -134,6 +138,7 @@ it('sweeps a payment that ended only while it holds an event its saga could not 
     repo,
     payments,
     refunds: runs(() => 'not_found'),
+    kbank: scriptedKbank({}),
     clock: { now: () => t1 },
     policy: POLICY,
     captureWindowSeconds: 3600,
@@ -156,4 +161,135 @@ it('sweeps a payment that ended only while it holds an event its saga could not 
     ),
   );
   expect((await repo.listDue('9999-12-31', 1000)).some((item) => item.paymentId === opened.id)).toBe(false);
+});
+
+describe('the late-charge check of a payment that failed on unanswered charge calls', () => {
+  async function failedOnSilence(t0: Date, checkAt: Date) {
+    const opened = await openPayment(t0);
+    const attempt = {
+      paymentId: opened.id,
+      no: 1,
+      referenceOrder: `${opened.id}-1`,
+      state: 'declined' as const,
+      chargeCalls: 3,
+      createdAt: t0.toISOString(),
+      updatedAt: t0.toISOString(),
+    };
+    await repo.commit(
+      applyStep(
+        opened,
+        {
+          type: 'payment.failed',
+          actor: 'saga',
+          status: 'failed',
+          patch: { attemptCount: 1, lateChargeCheckAt: checkAt.toISOString() },
+        },
+        t0,
+      ),
+      attempt,
+    );
+    return opened;
+  }
+  const landed = (referenceOrder: string, state: KbankCharge['state']): KbankCharge => ({
+    chargeId: `chrg_test_late_${referenceOrder.slice(-8)}`,
+    referenceOrder,
+    status: 'success',
+    state,
+    amount: 72500,
+    currency: 'THB',
+  });
+
+  it('gives back a charge that landed after the payment failed, once, and leaves the index', async () => {
+    const t0 = new Date('2026-12-01T04:00:00.000Z');
+    const checkAt = new Date(t0.getTime() + 300_000);
+    const payment = await failedOnSilence(t0, checkAt);
+    const voided: string[] = [];
+    const kbank = scriptedKbank({
+      inquireCharge: async (ref) =>
+        'referenceOrder' in ref ? landed(ref.referenceOrder, 'Authorized') : null,
+      voidCharge: async (chargeId) => {
+        voided.push(chargeId);
+        return { ...landed(`${payment.id}-1`, 'Voided'), chargeId };
+      },
+    });
+    let now = new Date(checkAt.getTime() - 1000);
+    const deps = {
+      repo,
+      payments: runs(() => 'ended'),
+      refunds: runs(() => 'not_found'),
+      kbank,
+      clock: { now: () => now },
+      policy: POLICY,
+      captureWindowSeconds: 3600,
+    };
+    const mine = async () =>
+      (await repo.listDue('9999-12-31', 1000)).filter((item) => item.paymentId === payment.id);
+    expect(await mine()).toEqual([{ kind: 'payment', paymentId: payment.id, at: checkAt.toISOString() }]);
+    // Not before its time.
+    await sweep(deps, { dueBefore: '9999-12-31' });
+    expect(kbank.calls).toEqual([]);
+
+    now = new Date(checkAt.getTime() + 1000);
+    expect((await sweep(deps)).errors).toBe(0);
+    expect(voided).toEqual([landed(`${payment.id}-1`, 'Authorized').chargeId]);
+    expect(await repo.get(payment.id)).toMatchObject({ status: 'failed', amountCaptured: 0 });
+    expect((await repo.get(payment.id))?.lateChargeCheckAt).toBeUndefined();
+    const types = (await repo.listAudit(payment.id, { limit: 100 })).entries.map((entry) => entry.type);
+    expect(types).toEqual([
+      'payment.created',
+      'payment.failed',
+      'late_payment.detected',
+      'late_payment.reversed',
+      'reconciliation.late_charge_checked',
+    ]);
+    expect(await mine()).toEqual([]);
+    // Swept again (an operator's --all): nothing is asked or given back twice.
+    await sweep(deps, { dueBefore: '9999-12-31' });
+    expect(voided).toHaveLength(1);
+  });
+
+  it('finds nothing and only records that it asked', async () => {
+    const t0 = new Date('2026-12-01T05:00:00.000Z');
+    const checkAt = new Date(t0.getTime() + 300_000);
+    const payment = await failedOnSilence(t0, checkAt);
+    const deps = {
+      repo,
+      payments: runs(() => 'ended'),
+      refunds: runs(() => 'not_found'),
+      kbank: scriptedKbank({ inquireCharge: async () => null }),
+      clock: { now: () => new Date(checkAt.getTime() + 1000) },
+      policy: POLICY,
+      captureWindowSeconds: 3600,
+    };
+    expect((await sweep(deps)).errors).toBe(0);
+    const trail = (await repo.listAudit(payment.id, { limit: 100 })).entries;
+    expect(trail.at(-1)).toMatchObject({
+      type: 'reconciliation.late_charge_checked',
+      detail: { attempts: 1, charges_found: [] },
+    });
+    expect((await repo.get(payment.id))?.lateChargeCheckAt).toBeUndefined();
+  });
+
+  it('stays due when KBank cannot be asked', async () => {
+    const t0 = new Date('2026-12-01T06:00:00.000Z');
+    const checkAt = new Date(t0.getTime() + 300_000);
+    const payment = await failedOnSilence(t0, checkAt);
+    const deps = {
+      repo,
+      payments: runs(() => 'ended'),
+      refunds: runs(() => 'not_found'),
+      kbank: scriptedKbank({
+        inquireCharge: async () => {
+          throw new KbankOutcomeUnknown('KBank inquiry: no answer in time');
+        },
+      }),
+      clock: { now: () => new Date(checkAt.getTime() + 1000) },
+      policy: POLICY,
+      captureWindowSeconds: 3600,
+    };
+    expect((await sweep(deps, { dueBefore: new Date(checkAt.getTime() + 1000).toISOString() })).errors).toBe(
+      1,
+    );
+    expect((await repo.get(payment.id))?.lateChargeCheckAt).toBe(checkAt.toISOString());
+  });
 });

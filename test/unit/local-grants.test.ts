@@ -55,14 +55,15 @@ describe('grantedEdges', () => {
     expect(reached).toEqual(['table.get']);
   });
 
-  it('grants the sweep both sagas, and the KBank tasks KBank and its secret', async () => {
+  it('grants the sweep both sagas and KBank, and the KBank tasks KBank and its secret', async () => {
     const { edges, reached } = recordingEdges();
     const sweep = granted(edges, 'ops-sweep');
     await sweep.paymentRuns().start('pay_1', {});
     await sweep.refundRuns().start('re_1', {});
-    await expect(sweep.kbank().inquireCharge({ chargeId: 'chrg_1' })).rejects.toThrow(AccessDeniedError);
+    await expect(sweep.events().publish([])).rejects.toThrow(AccessDeniedError);
     const webhook = granted(edges, 'api-kbank-webhook');
     await expect(webhook.kbankSecret()).resolves.toBe('skey_test');
+    await expect(webhook.paymentRuns().start('pay_1', {})).rejects.toThrow(AccessDeniedError);
     expect(reached).toEqual(['paymentRuns.start', 'refundRuns.start', 'kbankSecret']);
   });
 

@@ -133,6 +133,12 @@ describe('Authorize', () => {
     }
     expect((await authorize(ctx.deps, ctx.input)).outcome).toBe('declined');
     expect(ctx.gateway.calls).toHaveLength(DEFAULT_POLICY.maxChargeCalls);
+    // A call may still land at KBank after we gave up: the sweep asks once more, later.
+    const failed = await ctx.repo.get(ctx.id);
+    expect(failed?.status).toBe('failed');
+    expect(Date.parse(failed?.lateChargeCheckAt ?? '') - Date.parse(failed?.updatedAt ?? '')).toBe(
+      DEFAULT_POLICY.lateChargeCheckSeconds * 1000,
+    );
   });
 });
 

@@ -19,11 +19,16 @@ export type { StepResult, TaskError } from '../saga-contract.js';
 export interface SagaPolicy {
   /** How many times one attempt's charge may be sent, counting re-sends after KBank had no record of it. */
   maxChargeCalls: number;
+  /**
+   * How long after giving up on unanswered charge calls the sweep asks KBank once more, for a request that
+   * landed late (KBank may process a call after our wait for its answer ended).
+   */
+  lateChargeCheckSeconds: number;
   /** How a step that lost the race for the payment's version backs off and re-applies (default: DEFAULT_CONTENTION). */
   contention?: ContentionPolicy;
 }
 
-export const DEFAULT_POLICY: SagaPolicy = { maxChargeCalls: 3 };
+export const DEFAULT_POLICY: SagaPolicy = { maxChargeCalls: 3, lateChargeCheckSeconds: 300 };
 
 export interface SagaDeps {
   repo: PaymentRepository;

@@ -5,11 +5,15 @@
  * ever re-sends); one still running is looked at again later; after a bounded schedule the item is marked
  * unresolved for an operator (alarmed, listed by `npm run ops -- unresolved`). Every action is an audit
  * entry on the payment, recorded before the saga is started, so a crash in between is simply swept again.
+ * A payment that failed after charge calls whose answers never came is asked about once more at KBank at
+ * its late-charge check: a call that landed after we gave up is given back like a late payment.
  */
 import { DEFAULT_CONTENTION, retryOnStaleWrite } from '../../flows/contention.js';
+import { chargeVerdict } from '../../flows/customer-charges.js';
+import { reverseLatePayment } from '../../flows/late-payments.js';
 import { recordNote } from '../../flows/notes.js';
 import { isTerminal, noteStep, type Payment, type Reconciliation } from '../../payment.js';
-import type { Clock, SagaRuns } from '../../ports.js';
+import type { Clock, Kbank, SagaRuns } from '../../ports.js';
 import {
   DEFAULT_SWEEP_POLICY,
   executionName,
@@ -24,6 +28,8 @@ import { eventDetail } from '../../views.js';
 
 export interface SweepDeps {
   repo: PaymentRepository & RefundRepository & ReconciliationIndex;
+  /** Only for the late-charge check: an inquiry by reference, and giving back what it finds. */
+  kbank: Kbank;
   payments: SagaRuns;
   refunds: SagaRuns;
   clock: Clock;
@@ -87,6 +93,9 @@ export async function sweepPayment(deps: SweepDeps, item: DueItem, now: Date): P
   const policy = deps.policy ?? DEFAULT_SWEEP_POLICY;
   return retryOnStaleWrite(DEFAULT_CONTENTION, async () => {
     const payment = await deps.repo.get(item.paymentId);
+    if (payment?.lateChargeCheckAt && isTerminal(payment.status) && !payment.undeliveredEvents?.length) {
+      return payment.lateChargeCheckAt <= now.toISOString() ? checkLateCharges(deps, payment) : 'skipped';
+    }
     // A terminal payment is swept only for the events its saga could not publish (held on it).
     if (!payment || (isTerminal(payment.status) && !payment.undeliveredEvents?.length)) return 'skipped';
     const dueAt = paymentDueAt(payment, policy);
@@ -198,6 +207,37 @@ async function sweepRefund(deps: SweepDeps, item: DueItem, now: Date): Promise<S
     refundId: refund.id,
   } satisfies RefundSagaInput);
   return 'restarted';
+}
+
+/**
+ * The payment failed on charge calls that were never answered: ask KBank for each attempt's reference once
+ * more, give back any money a late call took (written before and after, never twice), then clear the check.
+ * An unclear inquiry throws: the check stays due and the next sweep asks again.
+ */
+async function checkLateCharges(deps: SweepDeps, payment: Payment): Promise<SweepAction> {
+  const found: string[] = [];
+  for (let no = 1; no <= payment.attemptCount; no++) {
+    const attempt = await deps.repo.getAttempt(payment.id, no);
+    if (!attempt) continue;
+    const charge = await deps.kbank.inquireCharge(
+      attempt.chargeId ? { chargeId: attempt.chargeId } : { referenceOrder: attempt.referenceOrder },
+    );
+    if (!charge) continue;
+    found.push(charge.chargeId);
+    if (chargeVerdict(charge) === 'paid') await reverseLatePayment(deps, payment, charge);
+  }
+  const change = noteStep(
+    payment,
+    {
+      type: 'reconciliation.late_charge_checked',
+      actor: 'operator',
+      patch: { lateChargeCheckAt: undefined },
+      detail: { attempts: payment.attemptCount, charges_found: found },
+    },
+    deps.clock.now(),
+  );
+  await deps.repo.commit(change);
+  return 'looked_again';
 }
 
 function reconciliationOf(payment: Payment): Reconciliation {

@@ -32,6 +32,10 @@ export const authorize = sagaStep('authorize', async (deps, input) => {
     return result('unknown', null, payment);
   }
   if (attempt && attempt.chargeCalls >= deps.policy.maxChargeCalls) {
+    // A call may still land at KBank after this: the sweep asks once more at lateChargeCheckAt.
+    const lateChargeCheckAt = new Date(
+      deps.clock.now().getTime() + deps.policy.lateChargeCheckSeconds * 1000,
+    ).toISOString();
     const failed = await record(
       deps,
       payment,
@@ -40,8 +44,13 @@ export const authorize = sagaStep('authorize', async (deps, input) => {
         status: 'failed',
         patch: {
           failure: { code: 'processor_unavailable', message: 'The payment processor could not be reached.' },
+          lateChargeCheckAt,
         },
-        detail: { referenceOrder: attempt.referenceOrder, chargeCalls: attempt.chargeCalls },
+        detail: {
+          referenceOrder: attempt.referenceOrder,
+          chargeCalls: attempt.chargeCalls,
+          lateChargeCheckAt,
+        },
       },
       { ...attempt, state: 'declined' },
     );
