@@ -25,3 +25,24 @@ export function ulid(now: number = Date.now(), random: Uint8Array = randomBytes(
 export type IdGenerator = (prefix: 'pay' | 're') => string;
 
 export const ulidIds: IdGenerator = (prefix) => `${prefix}_${ulid()}`;
+
+let last: { time: number; random: Uint8Array } | null = null;
+
+/**
+ * A ULID that sorts after every earlier one from this process, even within one millisecond (or when the
+ * clock steps back): the time is kept and the random part incremented. For ids whose order is meaning, such
+ * as the notes of one payment's trail written one after another.
+ */
+export function monotonicUlid(now: number = Date.now()): string {
+  if (last && now <= last.time) {
+    const random = Uint8Array.from(last.random);
+    for (let i = random.length - 1; i >= 0; i--) {
+      random[i] = ((random[i] as number) + 1) & 0xff;
+      if (random[i] !== 0) break;
+    }
+    last = { time: last.time, random };
+  } else {
+    last = { time: now, random: randomBytes(10) };
+  }
+  return ulid(last.time, last.random);
+}

@@ -190,6 +190,16 @@ describe('the late-charge check of a payment that failed on unanswered charge ca
     );
     return opened;
   }
+  /** The sweep's deps for these tests: every saga ended, KBank as scripted, the clock as given. */
+  const lateDeps = (kbank: ReturnType<typeof scriptedKbank>, now: () => Date) => ({
+    repo,
+    payments: runs(() => 'ended'),
+    refunds: runs(() => 'not_found'),
+    kbank,
+    clock: { now },
+    policy: POLICY,
+    captureWindowSeconds: 3600,
+  });
   const landed = (referenceOrder: string, state: KbankCharge['state']): KbankCharge => ({
     chargeId: `chrg_test_late_${referenceOrder.slice(-8)}`,
     referenceOrder,
@@ -213,15 +223,7 @@ describe('the late-charge check of a payment that failed on unanswered charge ca
       },
     });
     let now = new Date(checkAt.getTime() - 1000);
-    const deps = {
-      repo,
-      payments: runs(() => 'ended'),
-      refunds: runs(() => 'not_found'),
-      kbank,
-      clock: { now: () => now },
-      policy: POLICY,
-      captureWindowSeconds: 3600,
-    };
+    const deps = lateDeps(kbank, () => now);
     const mine = async () =>
       (await repo.listDue('9999-12-31', 1000)).filter((item) => item.paymentId === payment.id);
     expect(await mine()).toEqual([{ kind: 'payment', paymentId: payment.id, at: checkAt.toISOString() }]);
@@ -252,15 +254,10 @@ describe('the late-charge check of a payment that failed on unanswered charge ca
     const t0 = new Date('2026-12-01T05:00:00.000Z');
     const checkAt = new Date(t0.getTime() + 300_000);
     const payment = await failedOnSilence(t0, checkAt);
-    const deps = {
-      repo,
-      payments: runs(() => 'ended'),
-      refunds: runs(() => 'not_found'),
-      kbank: scriptedKbank({ inquireCharge: async () => null }),
-      clock: { now: () => new Date(checkAt.getTime() + 1000) },
-      policy: POLICY,
-      captureWindowSeconds: 3600,
-    };
+    const deps = lateDeps(
+      scriptedKbank({ inquireCharge: async () => null }),
+      () => new Date(checkAt.getTime() + 1000),
+    );
     expect((await sweep(deps)).errors).toBe(0);
     const trail = (await repo.listAudit(payment.id, { limit: 100 })).entries;
     expect(trail.at(-1)).toMatchObject({
@@ -274,19 +271,12 @@ describe('the late-charge check of a payment that failed on unanswered charge ca
     const t0 = new Date('2026-12-01T06:00:00.000Z');
     const checkAt = new Date(t0.getTime() + 300_000);
     const payment = await failedOnSilence(t0, checkAt);
-    const deps = {
-      repo,
-      payments: runs(() => 'ended'),
-      refunds: runs(() => 'not_found'),
-      kbank: scriptedKbank({
-        inquireCharge: async () => {
-          throw new KbankOutcomeUnknown('KBank inquiry: no answer in time');
-        },
-      }),
-      clock: { now: () => new Date(checkAt.getTime() + 1000) },
-      policy: POLICY,
-      captureWindowSeconds: 3600,
-    };
+    const silent = scriptedKbank({
+      inquireCharge: async () => {
+        throw new KbankOutcomeUnknown('KBank inquiry: no answer in time');
+      },
+    });
+    const deps = lateDeps(silent, () => new Date(checkAt.getTime() + 1000));
     expect((await sweep(deps, { dueBefore: new Date(checkAt.getTime() + 1000).toISOString() })).errors).toBe(
       1,
     );

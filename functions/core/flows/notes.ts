@@ -1,5 +1,5 @@
 /** Writes a note (payment.noteEntry) beside a payment's trail: no version taken, bounded per payment. */
-import { ulid } from '../ids.js';
+import { monotonicUlid } from '../ids.js';
 import { type AuditActor, noteEntry, type Payment } from '../payment.js';
 import type { Clock } from '../ports.js';
 import type { PaymentRepository } from '../repository.js';
@@ -10,5 +10,5 @@ export async function recordNote(
   step: { type: string; actor: AuditActor; detail: Record<string, unknown> },
 ): Promise<void> {
   const now = deps.clock.now();
-  await deps.repo.appendNote(noteEntry(payment, step, now, ulid(now.getTime())));
+  await deps.repo.appendNote(noteEntry(payment, step, now, monotonicUlid(now.getTime())));
 }

@@ -9,7 +9,7 @@
  * its late-charge check: a call that landed after we gave up is given back like a late payment.
  */
 import { DEFAULT_CONTENTION, retryOnStaleWrite } from '../../flows/contention.js';
-import { chargeVerdict } from '../../flows/customer-charges.js';
+import { chargeVerdict, inquireAttempt } from '../../flows/customer-charges.js';
 import { reverseLatePayment } from '../../flows/late-payments.js';
 import { recordNote } from '../../flows/notes.js';
 import { isTerminal, noteStep, type Payment, type Reconciliation } from '../../payment.js';
@@ -219,9 +219,7 @@ async function checkLateCharges(deps: SweepDeps, payment: Payment): Promise<Swee
   for (let no = 1; no <= payment.attemptCount; no++) {
     const attempt = await deps.repo.getAttempt(payment.id, no);
     if (!attempt) continue;
-    const charge = await deps.kbank.inquireCharge(
-      attempt.chargeId ? { chargeId: attempt.chargeId } : { referenceOrder: attempt.referenceOrder },
-    );
+    const charge = await inquireAttempt(deps.kbank, payment, attempt);
     if (!charge) continue;
     found.push(charge.chargeId);
     if (chargeVerdict(charge) === 'paid') await reverseLatePayment(deps, payment, charge);
