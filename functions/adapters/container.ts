@@ -157,7 +157,7 @@ export const awsChangeAmountDeps = /* @__PURE__ */ once(() =>
   changeAmountDeps({ table, tasks, cost, clock }),
 );
 
-export const awsSagaDeps = /* @__PURE__ */ once(() => sagaDeps({ table, kbank, cost, tasks, clock }));
+export const awsSagaDeps = /* @__PURE__ */ once(() => sagaDeps({ table, kbank, cost, tasks, events, clock }));
 
 /** POST /v1/payments/{id}/refunds: starts executions of the refund saga only. */
 export const awsRefundApiDeps = /* @__PURE__ */ once(() =>

@@ -77,10 +77,17 @@ describe('usage counters', () => {
     expect(mine['api-create-payment']?.lambda.invocations).toBe(1);
     expect(mine['api-get-payment']?.lambda.invocations).toBe(2);
 
-    // Events: one PutEvents per Emit state run, and exactly the entries the bus holds for the payment.
-    const emits = runs.filter((state) => RESOURCES.get(state)?.endsWith(':events:putEvents'));
-    expect(mine['states:payment']?.events.putEventsCalls).toBe(emits.length);
-    expect(mine['states:payment']?.events.entries).toBe(stack.bus.events({ paymentId: id }).length);
+    // Events: each step publishes its own once recorded, in one PutEvents (VerifyCost the creation's), no
+    // Emit state runs, and the entries are exactly those the bus holds for the payment.
+    expect(runs.filter((state) => RESOURCES.get(state)?.endsWith(':events:putEvents'))).toEqual([]);
+    const putEvents = (source: string) => mine[source]?.events ?? { putEventsCalls: 0, entries: 0 };
+    expect(['saga-verify-cost', 'saga-authorize', 'saga-capture'].map(putEvents)).toEqual([
+      { putEventsCalls: 1, entries: 1 },
+      { putEventsCalls: 1, entries: 1 },
+      { putEventsCalls: 1, entries: 1 },
+    ]);
+    expect(sum(mine, (usage) => usage.events.putEventsCalls)).toBe(3);
+    expect(sum(mine, (usage) => usage.events.entries)).toBe(stack.bus.events({ paymentId: id }).length);
 
     // API requests: the POST and the two GETs, each under its route.
     expect(mine['api-create-payment']?.apiRequests).toBe(1);

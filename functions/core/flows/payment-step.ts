@@ -5,6 +5,7 @@ import { type Attempt, applyStep, noteStep, type Payment, type Step } from '../p
 import type { Clock, CostService, Kbank, TaskNotifier } from '../ports.js';
 import type { PaymentRepository } from '../repository.js';
 import type {
+  CreatedStep,
   PaymentStepInput,
   PaymentStepName,
   PaymentStepResult,
@@ -83,6 +84,18 @@ export async function note(
   const change = noteStep(payment, { actor: 'saga', ...step }, deps.clock.now());
   await deps.repo.commit(change);
   return change.next;
+}
+
+/**
+ * The first `$.step` of a run from the beginning: `payment.created` (published by the first step) and, when
+ * the starter just wrote it, the payment itself, so the first step need not read it.
+ */
+export function startStep(payment: Payment, written: boolean): CreatedStep {
+  return {
+    outcome: 'created',
+    event: eventDetail('payment.created', { ...payment, seq: 1, updatedAt: payment.createdAt }),
+    carried: written ? { payment } : null,
+  };
 }
 
 export function result<O extends string>(

@@ -8,6 +8,7 @@
  */
 import { DEFAULT_CONTENTION, retryOnStaleWrite } from '../../flows/contention.js';
 import { recordNote } from '../../flows/notes.js';
+import { startStep } from '../../flows/payment-step.js';
 import { isTerminal, noteStep, type Payment, type Reconciliation } from '../../payment.js';
 import type { Clock, SagaRuns } from '../../ports.js';
 import {
@@ -20,7 +21,6 @@ import {
 } from '../../reconciliation.js';
 import type { DueItem, PaymentRepository, ReconciliationIndex, RefundRepository } from '../../repository.js';
 import type { PaymentSagaInput, RefundSagaInput } from '../../saga-contract.js';
-import { eventDetail } from '../../views.js';
 
 export interface SweepDeps {
   repo: PaymentRepository & RefundRepository & ReconciliationIndex;
@@ -130,9 +130,7 @@ export async function sweepPayment(deps: SweepDeps, item: DueItem, now: Date): P
       captureMethod: payment.captureMethod,
       captureWindowSeconds: deps.captureWindowSeconds,
       // A payment that never got a saga starts at the beginning, announcing itself as create would have.
-      ...(neverStarted
-        ? { event: eventDetail('payment.created', { ...payment, seq: 1, updatedAt: payment.createdAt }) }
-        : { resume: true }),
+      ...(neverStarted ? { step: startStep(payment, false) } : { resume: true }),
     } satisfies PaymentSagaInput);
     return 'restarted';
   });
