@@ -43,6 +43,7 @@ const PreviousStepSchema = z.object({
   outcome: z.string(),
   event: SagaEventSchema.nullish(),
   carried: CarriedSchema.nullish(),
+  verification: z.object({ totalAmount: z.int(), verifiedAt: z.string() }).nullish(),
 });
 
 /** @example {"paymentId":"pay_01JD3Q4V7M0000000000000000","previous":{"outcome":"verified","event":null}} */

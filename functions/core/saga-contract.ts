@@ -96,6 +96,14 @@ export interface PreviousStep {
   outcome: string;
   event?: SagaEvent | null;
   carried?: Carried | null;
+  /** VerifyCost's: the order's cost it confirmed, which Authorize records with its write-ahead. */
+  verification?: CostVerification | null;
+}
+
+/** The order's total the cost service confirmed, and when: recorded by the next commit (cost.verified). */
+export interface CostVerification {
+  totalAmount: number;
+  verifiedAt: string;
 }
 
 /** The run's first `$.step`: the payment just created and its event, which VerifyCost (or FailPayment) publishes first. */
@@ -163,7 +171,8 @@ export type ReentryResult = StepResult<PaymentOutcome<'reenter'>, SagaEvent> & {
 
 export interface PaymentStepResults {
   reenter: ReentryResult;
-  verifyCost: StepResult<PaymentOutcome<'verifyCost'>>;
+  /** `verification`: the cost just confirmed and not recorded yet (null when on record, or rejected). */
+  verifyCost: StepResult<PaymentOutcome<'verifyCost'>> & { verification: CostVerification | null };
   authorize: StepResult<PaymentOutcome<'authorize'>>;
   inquireAuthorization: StepResult<PaymentOutcome<'inquireAuthorization'>>;
   awaitAction: { outcome: PaymentOutcome<'awaitAction'> };
