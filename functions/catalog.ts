@@ -243,7 +243,7 @@ export const CATALOG = {
     saga: 'payment',
     substitution: 'VerifyCostFunctionArn',
     step: 'verifyCost',
-    access: { table: 'readwrite', cost: true },
+    access: { table: 'readwrite', cost: true, publishesEvents: true },
     timeoutSeconds: SAGA_TIMEOUT_SECONDS,
   },
   'saga-authorize': {
@@ -252,7 +252,7 @@ export const CATALOG = {
     saga: 'payment',
     substitution: 'AuthorizeFunctionArn',
     step: 'authorize',
-    access: { table: 'readwrite', kbank: true },
+    access: { table: 'readwrite', kbank: true, publishesEvents: true },
     timeoutSeconds: SAGA_TIMEOUT_SECONDS,
   },
   'saga-inquire-authorization': {
@@ -261,7 +261,7 @@ export const CATALOG = {
     saga: 'payment',
     substitution: 'InquireAuthorizationFunctionArn',
     step: 'inquireAuthorization',
-    access: { table: 'readwrite', kbank: true },
+    access: { table: 'readwrite', kbank: true, publishesEvents: true },
     timeoutSeconds: SAGA_TIMEOUT_SECONDS,
   },
   'saga-await-action': {
@@ -279,7 +279,7 @@ export const CATALOG = {
     saga: 'payment',
     substitution: 'ResolveActionFunctionArn',
     step: 'resolveAction',
-    access: { table: 'readwrite', kbank: true },
+    access: { table: 'readwrite', kbank: true, publishesEvents: true },
     timeoutSeconds: SAGA_TIMEOUT_SECONDS,
   },
   'saga-await-capture': {
@@ -297,7 +297,7 @@ export const CATALOG = {
     saga: 'payment',
     substitution: 'CaptureFunctionArn',
     step: 'capture',
-    access: { table: 'readwrite', kbank: true },
+    access: { table: 'readwrite', kbank: true, publishesEvents: true },
     timeoutSeconds: SAGA_TIMEOUT_SECONDS,
   },
   'saga-void': {
@@ -306,7 +306,7 @@ export const CATALOG = {
     saga: 'payment',
     substitution: 'VoidFunctionArn',
     step: 'voidAuthorization',
-    access: { table: 'readwrite', kbank: true },
+    access: { table: 'readwrite', kbank: true, publishesEvents: true },
     timeoutSeconds: SAGA_TIMEOUT_SECONDS,
   },
   'saga-fail-payment': {
@@ -315,7 +315,7 @@ export const CATALOG = {
     saga: 'payment',
     substitution: 'FailPaymentFunctionArn',
     step: 'failPayment',
-    access: { table: 'readwrite' },
+    access: { table: 'readwrite', publishesEvents: true },
     timeoutSeconds: SAGA_TIMEOUT_SECONDS,
   },
   'saga-reenter': {

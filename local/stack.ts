@@ -275,14 +275,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const events: EventPublisher = {
       publish: async (entries) => {
         for (let i = 0; i < entries.length; i += 10) {
-          bus.putEvents(
-            entries.slice(i, i + 10).map((event) => ({
+          const batch = entries.slice(i, i + 10);
+          const answer = bus.putEvents(
+            batch.map((event) => ({
               EventBusName: 'payments',
               Source: EVENT_SOURCE,
               DetailType: event.type,
               Detail: event.detail,
             })),
           );
+          // As the EventBridge adapter does: an entry the bus refused fails the publish.
+          if (answer.FailedEntryCount > 0) {
+            throw new Error(`the local bus refused ${answer.FailedEntryCount} of ${batch.length} events`);
+          }
         }
       },
     };

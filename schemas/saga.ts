@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import type {
+  Carried,
   PaymentStepInput,
   PaymentStepName,
   RefundStepInput,
@@ -17,39 +18,80 @@ import { PaymentEventDetailSchema, RefundEventDetailSchema } from './events.js';
 /** Step Functions' `{Error, Cause}` of the failure that led to a compensation. */
 const TaskErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
 
-/** @example {"paymentId":"pay_01JD3Q4V7M0000000000000000"} */
-export const PaymentTaskInputSchema = z.object({ paymentId: PaymentIdSchema });
+const SagaEventSchema = z.union([PaymentEventDetailSchema, RefundEventDetailSchema]);
 
-/** @example {"paymentId":"pay_01JD3Q4V7M0000000000000000","error":{"Error":"KbankUnavailable"}} */
-export const CompensationInputSchema = z.object({
-  paymentId: PaymentIdSchema,
-  error: TaskErrorSchema.optional(),
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The payment (and attempt) the previous step recorded, as the saga carries it: our own output from one task
+ * to the next, so it is checked for its identity and version only; the step that uses it writes conditioned
+ * on that version, and a stale copy costs a re-read, never a wrong write.
+ */
+const CarriedSchema = z.custom<Carried>(
+  (value) =>
+    isRecord(value) &&
+    isRecord(value.payment) &&
+    typeof value.payment.id === 'string' &&
+    Number.isInteger(value.payment.seq) &&
+    (value.attempt === undefined || value.attempt === null || isRecord(value.attempt)),
+  'not a carried payment',
+);
+
+/** The previous step's result (`$.step`): its outcome, its event, and the payment it carries. */
+const PreviousStepSchema = z.object({
+  outcome: z.string(),
+  event: SagaEventSchema.nullish(),
+  carried: CarriedSchema.nullish(),
+  verification: z.object({ totalAmount: z.int(), verifiedAt: z.string() }).nullish(),
 });
 
-const SagaEventSchema = z.union([PaymentEventDetailSchema, RefundEventDetailSchema]);
+/** @example {"paymentId":"pay_01JD3Q4V7M0000000000000000","previous":{"outcome":"verified","event":null}} */
+export const PaymentTaskInputSchema = z.object({
+  paymentId: PaymentIdSchema,
+  previous: PreviousStepSchema.optional(),
+});
+
+/** @example {"paymentId":"pay_01JD3Q4V7M0000000000000000","error":{"Error":"KbankUnavailable"}} */
+export const CompensationInputSchema = PaymentTaskInputSchema.extend({ error: TaskErrorSchema.optional() });
+
+/**
+ * The events of an EventNotPublished task error: its cause is the runtime's error JSON, whose message is the
+ * events (functions/core/errors.ts).
+ */
+const UnpublishedSchema = z
+  .object({ Error: z.literal('EventNotPublished'), Cause: z.string() })
+  .transform((error, context) => {
+    try {
+      const cause = JSON.parse(error.Cause) as { errorMessage?: unknown };
+      return typeof cause.errorMessage === 'string' ? (JSON.parse(cause.errorMessage) as unknown) : null;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'the cause of EventNotPublished is not its events' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(SagaEventSchema));
 
 /** Input of Reenter: plain (take over), after an event held on the payment went out again, or a hand-over. */
 export const ReentryInputSchema = z.object({
   paymentId: PaymentIdSchema,
   delivered: SagaEventSchema.optional(),
   undelivered: SagaEventSchema.nullable().optional(),
+  unpublished: UnpublishedSchema.optional(),
 });
 
 /** Input of AwaitAction: the saga waits for the customer (the timeout is the state's own). */
-export const ActionTaskInputSchema = z.object({
-  paymentId: PaymentIdSchema,
+export const ActionTaskInputSchema = PaymentTaskInputSchema.extend({
   taskToken: z.string().min(1),
 });
 
 /** Input of ResolveAction: after a callback resumed the saga, after the wait timed out, or after a cancel. */
-export const ResolveActionInputSchema = z.object({
-  paymentId: PaymentIdSchema,
+export const ResolveActionInputSchema = PaymentTaskInputSchema.extend({
   reason: z.enum(RESOLVE_REASONS),
 });
 
 /** Input of AwaitCapture, which parks the saga (`.waitForTaskToken`) for the capture window. */
-export const CallbackTaskInputSchema = z.object({
-  paymentId: PaymentIdSchema,
+export const CallbackTaskInputSchema = PaymentTaskInputSchema.extend({
   taskToken: z.string().min(1),
   captureWindowSeconds: z.int().positive(),
 });

@@ -159,7 +159,7 @@ export const awsChangeAmountDeps = /* @__PURE__ */ once(() =>
 );
 
 export const awsSagaDeps = /* @__PURE__ */ once(() =>
-  sagaDeps({ table, kbank, cost, tasks, clock, settings }),
+  sagaDeps({ table, kbank, cost, tasks, events, clock, settings }),
 );
 
 /** POST /v1/payments/{id}/refunds: starts executions of the refund saga only. */

@@ -4,7 +4,8 @@
  * from, so a function builds only the clients it uses. No AWS SDK here: the edges bring their own.
  */
 import type { ManualCaptureDeps } from '../core/flows/merchant-requests.js';
-import { DEFAULT_POLICY, type SagaDeps } from '../core/flows/payment-step.js';
+import { DEFAULT_POLICY } from '../core/flows/payment-step.js';
+import type { SagaTaskDeps } from '../core/flows/payment-task.js';
 import { DEFAULT_REFUND_POLICY, type RefundSagaDeps } from '../core/flows/refund-step.js';
 import type { IdGenerator } from '../core/ids.js';
 import type {
@@ -98,7 +99,9 @@ export function changeAmountDeps(
   return { ...manualCaptureDeps(e), cost: e.cost() };
 }
 
-export function sagaDeps(e: From<'table' | 'kbank' | 'cost' | 'tasks' | 'clock' | 'settings'>): SagaDeps {
+export function sagaDeps(
+  e: From<'table' | 'kbank' | 'cost' | 'tasks' | 'events' | 'clock' | 'settings'>,
+): SagaTaskDeps {
   const { lateChargeCheckSeconds } = e.settings();
   return {
     repo: e.table(),
@@ -111,6 +114,8 @@ export function sagaDeps(e: From<'table' | 'kbank' | 'cost' | 'tasks' | 'clock' 
       succeed: (token, output) => e.tasks().succeed(token, output),
       fail: (token, error, cause) => e.tasks().fail(token, error, cause),
     },
+    // Each step publishes its own events once its change is recorded; one that records none never builds it.
+    events: { publish: (entries) => e.events().publish(entries) },
   };
 }
 
@@ -174,7 +179,7 @@ export interface Dependencies {
   createPayment: () => CreatePaymentDeps;
   manualCapture: () => ManualCaptureDeps;
   changeAmount: () => ManualCaptureDeps & { cost: CostService };
-  saga: () => SagaDeps;
+  saga: () => SagaTaskDeps;
   createRefund: () => CreateRefundDeps;
   refundSaga: () => RefundSagaDeps;
   callbackIntake: () => CallbackIntakeDeps;

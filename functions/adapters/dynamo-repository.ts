@@ -247,6 +247,7 @@ export class DynamoPaymentRepository
               },
             },
             ...(attempt ? [{ Put: { TableName: this.tableName, Item: attemptItem(attempt) } }] : []),
+            ...this.notePuts(change.notes),
           ],
         }),
       );
@@ -256,6 +257,17 @@ export class DynamoPaymentRepository
       }
       throw error;
     }
+  }
+
+  /** The notes a commit writes with its change (Change.notes), each once. */
+  private notePuts(notes: Change['notes']) {
+    return (notes ?? []).map((entry) => ({
+      Put: {
+        TableName: this.tableName,
+        Item: auditItem(entry),
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    }));
   }
 
   async getAttempt(paymentId: string, no: number): Promise<Attempt | null> {

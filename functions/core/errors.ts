@@ -128,3 +128,17 @@ export class StaleWriteError extends PaymentError {
   readonly code = 'stale_write';
   readonly retryable = true;
 }
+
+/**
+ * A step's change is recorded but its events could not be published (the bus refused them, after retries).
+ * Never a reason to compensate: the state machine hands the payment over to the sweep, which holds the
+ * events on it and resumes the saga to publish them. The message is the events as JSON (they are what the
+ * bus would have carried: no secret), so the hand-over reads them from the task error's cause.
+ */
+export class EventNotPublished extends PaymentError {
+  readonly code = 'event_not_published';
+  readonly retryable = true;
+  constructor(readonly events: readonly { event_id: string; type: string }[]) {
+    super(JSON.stringify(events));
+  }
+}

@@ -226,6 +226,8 @@ export interface Change {
   previous: Payment;
   next: Payment;
   audit: AuditEntry;
+  /** Notes on the previous version written in the same commit (what an earlier step left to record). */
+  notes?: (AuditEntry & { noteId: string })[];
 }
 
 /**

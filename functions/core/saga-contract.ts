@@ -5,7 +5,7 @@
  * it (every Choice literal, every outcome routed, every Next and every state reachable).
  */
 import type { PaymentEventDetail, RefundEventDetail } from '../../schemas/events.js';
-import type { CaptureMethod } from './payment.js';
+import type { Attempt, CaptureMethod, Payment } from './payment.js';
 
 /** An event either saga publishes: a payment's, or one of its refunds'. */
 export type SagaEvent = PaymentEventDetail | RefundEventDetail;
@@ -53,14 +53,70 @@ export const PAYMENT_STEP_OUTCOMES = {
 } as const;
 
 export type PaymentStepName = keyof typeof PAYMENT_STEP_OUTCOMES;
+
+/**
+ * The steps that publish their own events once their change is recorded (flows/payment-task.ts); a failure
+ * to publish is EventNotPublished, which their states hand over to the sweep. Reenter's events are held
+ * ones, published by the state machine's RedeliverEvent; the parked tasks record no event.
+ */
+export const PUBLISHING_STEPS = [
+  'verifyCost',
+  'authorize',
+  'inquireAuthorization',
+  'resolveAction',
+  'capture',
+  'voidAuthorization',
+  'failPayment',
+] as const satisfies readonly PaymentStepName[];
+
+export function publishesEvents(step: PaymentStepName): boolean {
+  return (PUBLISHING_STEPS as readonly PaymentStepName[]).includes(step);
+}
 export type PaymentOutcome<S extends PaymentStepName> = (typeof PAYMENT_STEP_OUTCOMES)[S][number];
 
 /** Why ResolveAction runs: a callback woke the saga, the wait timed out, or the merchant canceled. */
 export const RESOLVE_REASONS = ['notified', 'timed_out', 'canceled'] as const;
 export type ResolveReason = (typeof RESOLVE_REASONS)[number];
 
+/**
+ * What the saga carries from one step to the next: the payment (and its current attempt) as the last step
+ * recorded or read it, with its version, so the next step need not read it again. A step that loses the race
+ * for that version reads the record and applies itself again (flows/contention.ts).
+ */
+export interface Carried {
+  payment: Payment;
+  attempt?: Attempt | null;
+}
+
+/**
+ * The previous step's result, as the state machine holds it (`$.step`): what the next step may use instead
+ * of a read. At the start of a run it is the creation's: `payment.created`, which the first step publishes.
+ */
+export interface PreviousStep {
+  outcome: string;
+  event?: SagaEvent | null;
+  carried?: Carried | null;
+  /** VerifyCost's: the order's cost it confirmed, which Authorize records with its write-ahead. */
+  verification?: CostVerification | null;
+}
+
+/** The order's total the cost service confirmed, and when: recorded by the next commit (cost.verified). */
+export interface CostVerification {
+  totalAmount: number;
+  verifiedAt: string;
+}
+
+/** The run's first `$.step`: the payment just created and its event, which VerifyCost (or FailPayment) publishes first. */
+export interface CreatedStep extends PreviousStep {
+  outcome: 'created';
+  event: PaymentEventDetail;
+  carried: Carried | null;
+}
+
 export interface PaymentTaskInput {
   paymentId: string;
+  /** The previous step's result (`$.step`), when the state machine hands it over. */
+  previous?: PreviousStep;
 }
 
 /** A compensation's input: the error that led the saga there. */
@@ -77,6 +133,8 @@ export interface CompensationInput extends PaymentTaskInput {
 export interface ReentryInput extends PaymentTaskInput {
   delivered?: SagaEvent;
   undelivered?: SagaEvent | null;
+  /** A step recorded its change but could not publish these (EventNotPublished): held, oldest first. */
+  unpublished?: SagaEvent[];
 }
 
 export interface PaymentStepInputs {
@@ -94,12 +152,14 @@ export interface PaymentStepInputs {
 export type PaymentStepInput<S extends PaymentStepName> = PaymentStepInputs[S];
 
 /**
- * What a step hands back to the state machine: `outcome` drives its Choice states, `event` (when set) is
- * published as-is by the next `events:putEvents` state.
+ * What a step hands back to the state machine: `outcome` drives its Choice states; `event` (when set) is the
+ * step's own, which its task publishes once the change is recorded (Reenter's is published by the state
+ * machine's RedeliverEvent); `carried`, added by the task, is the payment for the next step.
  */
 export interface StepResult<O extends string = string, E extends SagaEvent = PaymentEventDetail> {
   outcome: O;
   event: E | null;
+  carried?: Carried | null;
   /** While the customer acts: how long the saga waits for KBank's callback (the wait's TimeoutSeconds). */
   waitSeconds: number | null;
 }
@@ -111,7 +171,8 @@ export type ReentryResult = StepResult<PaymentOutcome<'reenter'>, SagaEvent> & {
 
 export interface PaymentStepResults {
   reenter: ReentryResult;
-  verifyCost: StepResult<PaymentOutcome<'verifyCost'>>;
+  /** `verification`: the cost just confirmed and not recorded yet (null when on record, or rejected). */
+  verifyCost: StepResult<PaymentOutcome<'verifyCost'>> & { verification: CostVerification | null };
   authorize: StepResult<PaymentOutcome<'authorize'>>;
   inquireAuthorization: StepResult<PaymentOutcome<'inquireAuthorization'>>;
   awaitAction: { outcome: PaymentOutcome<'awaitAction'> };
@@ -139,8 +200,8 @@ export interface PaymentSagaInput {
   captureMethod: CaptureMethod;
   /** How long AwaitCapture parks first (manual capture). */
   captureWindowSeconds: number;
-  /** `payment.created`, published first, when the run starts from the beginning. */
-  event?: PaymentEventDetail;
+  /** A run from the beginning: the creation (`payment.created`, published first, and the payment written). */
+  step?: CreatedStep;
   /** A run the sweep started for a saga that died, was lost or handed over: Reenter takes over. */
   resume?: true;
 }
@@ -219,7 +280,13 @@ export const PAYMENT_SAGA_TASKS = {
   Reenter: { functionArn: 'ReenterFunctionArn', step: 'reenter', outcomes: REENTRY_OUTCOMES },
   EventRedelivered: { functionArn: 'ReenterFunctionArn', step: 'reenter', outcomes: REENTRY_OUTCOMES },
   HandOverEvent: { functionArn: 'ReenterFunctionArn', step: 'reenter', outcomes: HELD, role: 'hand_over' },
-  HandOverCreatedEvent: {
+  HandOverUnpublished: {
+    functionArn: 'ReenterFunctionArn',
+    step: 'reenter',
+    outcomes: HELD,
+    role: 'hand_over',
+  },
+  HandOverUnexpectedCallback: {
     functionArn: 'ReenterFunctionArn',
     step: 'reenter',
     outcomes: HELD,

@@ -72,7 +72,8 @@ describe('card payment through the local API', () => {
       'payment.authorized',
       'payment.captured',
     ]);
-    expect(events.body.data.map((e: { sequence: number }) => e.sequence)).toEqual([1, 2, 3, 4, 5]);
+    // cost.verified is recorded with the write-ahead, as a note on the version it verified.
+    expect(events.body.data.map((e: { sequence: number }) => e.sequence)).toEqual([1, 1, 2, 3, 4]);
 
     const page1 = await api(stack, 'GET', `/v1/payments/${created.body.id}/events?limit=2`);
     expect(page1.body).toMatchObject({ has_more: true });
@@ -81,7 +82,11 @@ describe('card payment through the local API', () => {
       'GET',
       `/v1/payments/${created.body.id}/events?limit=10&cursor=${page1.body.next_cursor}`,
     );
-    expect(page2.body.data.map((e: { sequence: number }) => e.sequence)).toEqual([3, 4, 5]);
+    expect(page2.body.data.map((e: { type: string }) => e.type)).toEqual([
+      'authorization.requested',
+      'payment.authorized',
+      'payment.captured',
+    ]);
     expect(page2.body).toMatchObject({ has_more: false, next_cursor: null });
   });
 

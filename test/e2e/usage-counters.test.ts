@@ -77,21 +77,30 @@ describe('usage counters', () => {
     expect(mine['api-create-payment']?.lambda.invocations).toBe(1);
     expect(mine['api-get-payment']?.lambda.invocations).toBe(2);
 
-    // Events: one PutEvents per Emit state run, and exactly the entries the bus holds for the payment.
-    const emits = runs.filter((state) => RESOURCES.get(state)?.endsWith(':events:putEvents'));
-    expect(mine['states:payment']?.events.putEventsCalls).toBe(emits.length);
-    expect(mine['states:payment']?.events.entries).toBe(stack.bus.events({ paymentId: id }).length);
+    // Events: each step publishes its own once recorded, in one PutEvents (VerifyCost the creation's), no
+    // Emit state runs, and the entries are exactly those the bus holds for the payment.
+    expect(runs.filter((state) => RESOURCES.get(state)?.endsWith(':events:putEvents'))).toEqual([]);
+    const putEvents = (source: string) => mine[source]?.events ?? { putEventsCalls: 0, entries: 0 };
+    expect(['saga-verify-cost', 'saga-authorize', 'saga-capture'].map(putEvents)).toEqual([
+      { putEventsCalls: 1, entries: 1 },
+      { putEventsCalls: 1, entries: 1 },
+      { putEventsCalls: 1, entries: 1 },
+    ]);
+    expect(sum(mine, (usage) => usage.events.putEventsCalls)).toBe(3);
+    expect(sum(mine, (usage) => usage.events.entries)).toBe(stack.bus.events({ paymentId: id }).length);
 
     // API requests: the POST and the two GETs, each under its route.
     expect(mine['api-create-payment']?.apiRequests).toBe(1);
     expect(mine['api-get-payment']?.apiRequests).toBe(2);
     expect(mine['api-get-payment']?.dynamodb.GetItem?.calls).toBe(2);
 
-    // Every status change and its audit entry are one transaction: as many as the trail has entries.
+    // Every version and its audit entry are one transaction: as many as the trail has versions (the
+    // cost.verified note rides in the write-ahead's).
     const transactions = sum(mine, (usage) => usage.dynamodb.TransactWriteItems?.calls ?? 0);
     const failed = sum(mine, (usage) => usage.dynamodb.TransactWriteItems?.failed ?? 0);
-    expect(audit.body.data.length).toBeGreaterThan(1);
-    expect(transactions - failed).toBe(audit.body.data.length);
+    const versions = new Set(audit.body.data.map((entry: { sequence: number }) => entry.sequence));
+    expect(audit.body.data.length).toBeGreaterThan(versions.size);
+    expect(transactions - failed).toBe(versions.size);
 
     // Units: at least 2 WRU per transactional item, at least 1 RRU per strongly consistent read.
     for (const [source, usage] of Object.entries(mine)) {

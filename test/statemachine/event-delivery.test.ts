@@ -82,8 +82,8 @@ describe('a failure to publish an event', () => {
       'RedeliverEvent',
       'EventRedelivered',
       'ReentryRoute',
-      'CaptureMode',
       'Capture',
+      'Succeeded',
     ]);
     const done = await stack.repo.get(id);
     expect(done).toMatchObject({ status: 'succeeded', amountCaptured: 72500 });

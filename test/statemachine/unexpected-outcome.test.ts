@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { createKbankClient } from '../../functions/adapters/kbank-client.js';
 import { CATALOG } from '../../functions/catalog.js';
-import { DEFAULT_POLICY, type PaymentStep, type SagaDeps } from '../../functions/core/flows/payment-step.js';
+import { DEFAULT_POLICY, type PaymentStep, startStep } from '../../functions/core/flows/payment-step.js';
+import type { SagaTaskDeps } from '../../functions/core/flows/payment-task.js';
 import { ulid } from '../../functions/core/ids.js';
 import { newPayment } from '../../functions/core/payment.js';
 import { systemClock } from '../../functions/core/ports.js';
@@ -22,7 +23,6 @@ import { reenter } from '../../functions/core/use-cases/payment-saga/reenter.js'
 import { resolveAction } from '../../functions/core/use-cases/payment-saga/resolve-action.js';
 import { verifyCost } from '../../functions/core/use-cases/payment-saga/verify-cost.js';
 import { voidAuthorization } from '../../functions/core/use-cases/payment-saga/void-authorization.js';
-import { eventDetail } from '../../functions/core/views.js';
 import { type PaymentSagaTask, sagaTask } from '../../functions/handlers/saga.js';
 import { type AslRunner, createAslRunner } from '../../local/asl-runner.js';
 import { MAGIC_CARDS } from '../../local/kbank-simulator.js';
@@ -47,8 +47,20 @@ let stack: LocalStack;
 let runner: AslRunner;
 beforeAll(async () => {
   stack = await startTestStack();
-  const deps: SagaDeps = {
+  const deps: SagaTaskDeps = {
     repo: stack.repo,
+    events: {
+      publish: async (entries) => {
+        stack.bus.putEvents(
+          entries.map((e) => ({
+            EventBusName: 'payments',
+            Source: 'payments',
+            DetailType: e.type,
+            Detail: e.detail,
+          })),
+        );
+      },
+    },
     kbank: createKbankClient({ baseUrl: stack.kbankUrl, secretKey: KBANK_SECRET, timeoutMs: 2000 }),
     cost: {
       quote: () => Promise.reject(new Error('the payments here are verified before the saga starts')),
@@ -93,7 +105,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-it('ends in UnexpectedOutcome with the event held, and the sweep resumes the saga from the record', async () => {
+it('ends in UnexpectedOutcome with the payment due, and the sweep resumes the saga from the record', async () => {
   const { payment, audit } = newPayment(
     {
       id: `pay_${ulid()}`,
@@ -113,7 +125,7 @@ it('ends in UnexpectedOutcome with the event held, and the sweep resumes the sag
     paymentId: payment.id,
     captureMethod: 'automatic',
     captureWindowSeconds: 600,
-    event: eventDetail('payment.created', payment),
+    step: startStep(payment, true),
   } satisfies PaymentSagaInput);
   const failed = await runner.waitForExecution(payment.id, 20_000);
   expect(failed).toMatchObject({ status: 'FAILED', error: 'UnexpectedOutcome', cause: 'authorised' });
@@ -124,23 +136,27 @@ it('ends in UnexpectedOutcome with the event held, and the sweep resumes the sag
     'HandOverUnexpectedOutcome',
     'UnexpectedOutcome',
   ]);
+  // Authorize published its event with its change: nothing is held, the payment is made due.
   const held = await stack.repo.get(payment.id);
   expect(held).toMatchObject({ status: 'processing', amountAuthorized: 72500 });
-  expect(held?.undeliveredEvents?.map((event) => event.type)).toEqual(['payment.authorized']);
+  expect(held?.undeliveredEvents).toBeUndefined();
   expect(stack.bus.events({ paymentId: payment.id }).map((event) => event.detailType)).toEqual([
     'payment.created',
+    'payment.authorized',
   ]);
+  expect((await stack.repo.listDue('9999-12-31', 1000)).some((item) => item.paymentId === payment.id)).toBe(
+    true,
+  );
 
   // The stack's own saga (in contract) takes over where the record stands.
   expect(await stack.sweep()).toMatchObject({ restarted: 1, errors: 0 });
   const resumed = await stack.runner.waitForExecution(payment.id, 20_000);
   expect(resumed.status).toBe('SUCCEEDED');
   expect(await stack.repo.get(payment.id)).toMatchObject({ status: 'succeeded', amountCaptured: 72500 });
-  expect(stack.bus.events({ paymentId: payment.id }).map((event) => event.detailType)).toEqual([
-    'payment.created',
-    'payment.authorized',
-    'payment.captured',
-  ]);
+  // The resumed run inquires (the record alone cannot tell that the event left) and announces the
+  // authorization again, under the version the sweep's restart recorded, before the capture.
+  const types = stack.bus.events({ paymentId: payment.id }).map((event) => event.detailType);
+  expect(types).toEqual(['payment.created', 'payment.authorized', 'payment.authorized', 'payment.captured']);
   const charges = stack.kbank.charges().filter((c) => c.referenceOrder.startsWith(payment.id));
   expect(charges).toHaveLength(1);
   expect(charges[0]?.state).toBe('Settled');

@@ -41,7 +41,8 @@ export class MemoryRepository implements PaymentRepository {
       throw new StaleWriteError('stale');
     }
     this.payments.set(change.next.id, structuredClone(change.next));
-    this.audit.push(change.audit);
+    // Notes on the previous version first: the trail lists them before the new version.
+    this.audit.push(...(change.notes ?? []), change.audit);
     if (attempt) this.attempts.set(`${attempt.paymentId}#${attempt.no}`, structuredClone(attempt));
   }
   async getAttempt(paymentId: string, no: number) {

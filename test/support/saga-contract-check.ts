@@ -21,6 +21,8 @@ export interface Contract {
   inputs: Record<string, z.ZodType>;
   /** Choice variables on the execution's input, with the values they can hold. */
   inputChoices?: Record<string, readonly string[]>;
+  /** Steps that publish their own events (EventNotPublished when the bus refuses them). */
+  publishingSteps?: readonly string[];
 }
 
 const OUTCOME = '$.step.outcome';
@@ -40,8 +42,18 @@ function successors(state: State): string[] {
   ];
 }
 
-/** A Choice rule's variable and string literal (rules here are flat StringEquals or IsPresent tests). */
-function literal(rule: State): { variable: string; value: string } | null {
+/**
+ * A Choice rule's variable and string literal (rules here are flat StringEquals or IsPresent tests, or an
+ * outcome's StringEquals `And` one on the execution's input: `and` is that second test).
+ */
+function literal(
+  rule: State,
+): { variable: string; value: string; and?: { variable: string; value: string } } | null {
+  if (Array.isArray(rule.And)) {
+    const [first, second, ...rest] = (rule.And as State[]).map((test) => literal(test));
+    if (!first || !second || rest.length > 0 || first.and || second.and) return null;
+    return { ...first, and: { variable: second.variable, value: second.value } };
+  }
   return typeof rule.StringEquals === 'string' ? { variable: rule.Variable, value: rule.StringEquals } : null;
 }
 
@@ -143,6 +155,25 @@ export function contractProblems(definition: Definition, contract: Contract): st
     if (literals.some((rule) => rule === null || rule.variable !== OUTCOME)) {
       problems.push(`${name} mixes other tests with its outcome branches`);
     }
+    // An outcome split on the execution's input: one branch for every value that input can hold.
+    for (const value of routed) {
+      const split = literals.filter((rule) => rule?.value === value && rule.and);
+      if (split.length === 0) continue;
+      const variable = split[0]?.and?.variable ?? '';
+      const domain = contract.inputChoices?.[variable];
+      const values = new Set(split.map((rule) => (rule?.and?.variable === variable ? rule.and.value : '')));
+      if (!domain || split.length !== literals.filter((rule) => rule?.value === value).length) {
+        problems.push(`${name} splits ${value} on ${variable}, which the contract does not declare`);
+        continue;
+      }
+      for (const held of domain) {
+        if (!values.has(held)) problems.push(`${name} has no branch for ${value} with ${variable} = ${held}`);
+      }
+      for (const held of values) {
+        if (!domain.includes(held))
+          problems.push(`${name} splits ${value} on ${variable} = ${held}, not a value it holds`);
+      }
+    }
     if (!handOvers.has(state.Default) && !isFail(state.Default)) {
       problems.push(`${name}'s Default (${state.Default}) carries on with an outcome it does not know`);
     }
@@ -183,6 +214,18 @@ export function contractProblems(definition: Definition, contract: Contract): st
           `${name} catches a failure to publish into ${catcher.Next}, not a hand-over to the sweep`,
         );
       }
+    }
+  }
+  // A step that publishes its own events: a failure to publish is handed over, never compensated.
+  for (const [name, task] of Object.entries(contract.tasks)) {
+    const state = states[name];
+    if (!state || !contract.publishingSteps?.includes(task.step)) continue;
+    const catchers = (state.Catch ?? []) as State[];
+    const first = catchers.find((catcher) => (catcher.ErrorEquals as string[]).includes('EventNotPublished'));
+    if (!first || catchers[0] !== first) {
+      problems.push(`${name} does not catch EventNotPublished first`);
+    } else if (!handOvers.has(first.Next)) {
+      problems.push(`${name} catches EventNotPublished into ${first.Next}, not a hand-over to the sweep`);
     }
   }
   for (const name of handOvers) {

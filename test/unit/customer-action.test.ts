@@ -49,6 +49,8 @@ async function setup(kbank: Partial<Kbank>, status?: Payment['status']) {
     amount: AMOUNT,
     paymentMethod: { type: 'qr_promptpay' },
     actionWindowSeconds: 600,
+    // VerifyCost's confirmation is on the record (tests of its fold into the write-ahead: saga-steps).
+    verifiedAt: '2026-01-01T00:00:00.000Z',
   });
   await repo.create(payment, audit);
   const resumed: string[] = [];

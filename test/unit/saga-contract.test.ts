@@ -10,6 +10,7 @@ import {
   PAYMENT_SAGA_INPUT_CHOICES,
   PAYMENT_SAGA_TASKS,
   PAYMENT_STEP_OUTCOMES,
+  PUBLISHING_STEPS,
   REFUND_SAGA_TASKS,
   REFUND_STEP_OUTCOMES,
 } from '../../functions/core/saga-contract.js';
@@ -24,6 +25,7 @@ const PAYMENT: Contract = {
   stepOutcomes: PAYMENT_STEP_OUTCOMES,
   inputs: PAYMENT_STEP_INPUTS,
   inputChoices: PAYMENT_SAGA_INPUT_CHOICES,
+  publishingSteps: PUBLISHING_STEPS,
 };
 const REFUND: Contract = {
   tasks: REFUND_SAGA_TASKS,
@@ -73,7 +75,6 @@ describe('saga contract', () => {
       );
     });
     expect(contractProblems(broken, PAYMENT)).toEqual([
-      'EmitVoided is unreachable from Entry',
       'Voided is unreachable from Entry',
       "VoidOutcome has no branch for VoidAuthorization's outcome voided",
     ]);
@@ -97,21 +98,31 @@ describe('saga contract', () => {
   it('fails on a Choice default that carries on with an outcome it does not know', () => {
     const broken = paymentSagaWith((states) => {
       states.CostVerdict!.Default = 'Authorize';
-      states.CaptureMode!.Default = 'Capture';
     });
     expect(contractProblems(broken, PAYMENT)).toEqual([
-      'UnexpectedCaptureMethod is unreachable from Entry',
       "CostVerdict's Default (Authorize) carries on with an outcome it does not know",
-      "CaptureMode's Default (Capture) carries on with an unknown value",
+    ]);
+  });
+
+  it('fails on an outcome split on the capture method without a branch for every method', () => {
+    const broken = paymentSagaWith((states) => {
+      states.AuthorizationOutcome!.Choices = states.AuthorizationOutcome!.Choices.filter(
+        (rule: any) => rule.Next !== 'AwaitCapture',
+      );
+    });
+    expect(contractProblems(broken, PAYMENT)).toEqual([
+      'AuthorizationOutcome has no branch for authorized with $.captureMethod = manual',
     ]);
   });
 
   it('fails on a failure to publish that compensates a good authorization', () => {
     const broken = paymentSagaWith((states) => {
-      states.EmitAuthorized!.Catch[0].Next = 'VoidAuthorization';
+      states.Capture!.Catch[0].Next = 'VoidAuthorization';
+      states.EmitCaptureRequested!.Catch[0].Next = 'VoidAuthorization';
     });
     expect(contractProblems(broken, PAYMENT)).toEqual([
-      'EmitAuthorized catches a failure to publish into VoidAuthorization, not a hand-over to the sweep',
+      'EmitCaptureRequested catches a failure to publish into VoidAuthorization, not a hand-over to the sweep',
+      'Capture catches EventNotPublished into VoidAuthorization, not a hand-over to the sweep',
     ]);
   });
 

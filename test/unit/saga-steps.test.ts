@@ -26,9 +26,10 @@ const noTasks = {
   },
 };
 
-async function setup(kbank: Partial<KbankGateway>, total = 70900) {
+async function setup(kbank: Partial<KbankGateway>, total = 70900, verifiedAt?: string) {
   const repo = new MemoryRepository();
-  const { payment, audit } = aPayment({ amount: 70900 });
+  // Authorize's tests start on a payment whose cost is on the record; VerifyCost's on one just created.
+  const { payment, audit } = aPayment({ amount: 70900, verifiedAt });
   await repo.create(payment, audit);
   const gateway = scriptedKbank(kbank);
   const deps: SagaDeps = {
@@ -42,6 +43,11 @@ async function setup(kbank: Partial<KbankGateway>, total = 70900) {
   return { repo, deps, gateway, id: payment.id, input: { paymentId: payment.id } };
 }
 
+/** A payment whose cost VerifyCost confirmed and Authorize recorded: what every later step starts from. */
+async function verified(kbank: Partial<KbankGateway>) {
+  return setup(kbank, 70900, '2026-01-01T00:00:00.000Z');
+}
+
 describe('VerifyCost', () => {
   it('rejects a payment whose order costs something else, recording the expected amount', async () => {
     const { deps, repo, id, input } = await setup({}, 70000);
@@ -51,21 +57,58 @@ describe('VerifyCost', () => {
     expect((await repo.get(id))?.failure?.code).toBe('cost_mismatch');
   });
 
-  it('is retry-safe: a second run after success does not call the cost service again', async () => {
-    const { deps, input } = await setup({});
-    await verifyCost(deps, input);
+  it('writes nothing for a confirmed cost: it hands the verification to Authorize, which records it with its write-ahead', async () => {
+    const ctx = await setup({
+      chargeCard: async (request) => charge({ referenceOrder: request.referenceOrder }),
+    });
+    const verified = await verifyCost(ctx.deps, ctx.input);
+    expect(verified).toMatchObject({
+      outcome: 'verified',
+      event: null,
+      verification: { totalAmount: 70900 },
+    });
+    expect(ctx.repo.types(ctx.id)).toEqual(['payment.created']);
+
+    const previous = { outcome: verified.outcome, verification: verified.verification };
+    expect((await authorize(ctx.deps, { ...ctx.input, previous })).outcome).toBe('authorized');
+    expect(ctx.repo.types(ctx.id)).toEqual([
+      'payment.created',
+      'cost.verified',
+      'authorization.requested',
+      'payment.authorized',
+    ]);
+    const audit = (await ctx.repo.listAudit(ctx.id, { limit: 10 })).entries;
+    // A note on the created version (no version of its own), written in the write-ahead's transaction.
+    expect(audit[1]).toMatchObject({ type: 'cost.verified', seq: 1, detail: { totalAmount: 70900 } });
+    expect((await ctx.repo.get(ctx.id))?.verifiedAt).toBe(verified.verification?.verifiedAt);
+  });
+
+  it('is retry-safe: once the cost is on the record, a run does not call the cost service again', async () => {
+    const { deps, input } = await setup({}, 70900, '2026-01-01T00:00:00.000Z');
     const again = await verifyCost(
       { ...deps, cost: { quote: async () => Promise.reject(new CostServiceUnavailable('down')) } },
       input,
     );
-    expect(again.outcome).toBe('verified');
+    expect(again).toMatchObject({ outcome: 'verified', verification: null });
+  });
+
+  it('never lets Authorize call KBank for a cost neither recorded nor handed over', async () => {
+    const ctx = await setup({
+      chargeCard: async (request) => charge({ referenceOrder: request.referenceOrder }),
+    });
+    await expect(authorize(ctx.deps, ctx.input)).rejects.toMatchObject({ code: 'cost_not_verified' });
+    await expect(inquireAuthorization(ctx.deps, ctx.input)).rejects.toMatchObject({
+      code: 'cost_not_verified',
+    });
+    expect(ctx.gateway.calls).toEqual([]);
+    expect(ctx.repo.types(ctx.id)).toEqual(['payment.created']);
   });
 });
 
 describe('Authorize', () => {
   it('persists the attempt with its reference before KBank is called', async () => {
     let seenAtCall: unknown = null;
-    const ctx = await setup({
+    const ctx = await verified({
       chargeCard: async (request) => {
         seenAtCall = await ctx.repo.getAttempt(ctx.id, 1);
         return charge({ referenceOrder: request.referenceOrder });
@@ -82,7 +125,7 @@ describe('Authorize', () => {
   });
 
   it('records an unanswered call as unknown and never calls KBank again for it', async () => {
-    const ctx = await setup({
+    const ctx = await verified({
       chargeCard: async () => {
         throw new KbankOutcomeUnknown('timeout');
       },
@@ -94,7 +137,7 @@ describe('Authorize', () => {
   });
 
   it('fails the payment on a decline, keeping the failure code', async () => {
-    const ctx = await setup({
+    const ctx = await verified({
       chargeCard: async () => charge({ state: 'Declined', failureCode: 'insufficient_funds' }),
     });
     const result = await authorize(ctx.deps, ctx.input);
@@ -103,7 +146,7 @@ describe('Authorize', () => {
   });
 
   it('fails the payment when KBank refuses the request (4xx)', async () => {
-    const ctx = await setup({
+    const ctx = await verified({
       chargeCard: async () => {
         throw new KbankRejected('used token', 'token_already_used', 400);
       },
@@ -113,7 +156,7 @@ describe('Authorize', () => {
   });
 
   it('marks an unreachable KBank as never sent and rethrows so the state machine retries', async () => {
-    const ctx = await setup({
+    const ctx = await verified({
       chargeCard: async () => {
         throw new KbankUnavailable('ECONNREFUSED');
       },
@@ -123,7 +166,7 @@ describe('Authorize', () => {
   });
 
   it('gives up after the policy’s number of charge calls', async () => {
-    const ctx = await setup({
+    const ctx = await verified({
       chargeCard: async () => {
         throw new KbankUnavailable('ECONNREFUSED');
       },
@@ -144,7 +187,7 @@ describe('Authorize', () => {
 
 describe('InquireAuthorization', () => {
   it('resolves an unknown outcome to authorized when KBank has the charge', async () => {
-    const ctx = await setup({
+    const ctx = await verified({
       chargeCard: async () => {
         throw new KbankOutcomeUnknown('timeout');
       },
@@ -160,7 +203,7 @@ describe('InquireAuthorization', () => {
   it('asks for a re-send (same reference) when KBank has no such charge', async () => {
     const refs: string[] = [];
     let calls = 0;
-    const ctx = await setup({
+    const ctx = await verified({
       chargeCard: async (request) => {
         refs.push(request.referenceOrder);
         calls += 1;
@@ -178,7 +221,7 @@ describe('InquireAuthorization', () => {
   it('takes a charge that landed after the inquiry found nothing: the re-send’s duplicate is not a refusal', async () => {
     let calls = 0;
     let landed = false;
-    const ctx = await setup({
+    const ctx = await verified({
       chargeCard: async () => {
         calls += 1;
         if (calls === 1) throw new KbankOutcomeUnknown('504');
@@ -200,7 +243,7 @@ describe('InquireAuthorization', () => {
   });
 
   it('throws OutcomeStillUnknown while KBank’s charge is not final, writing nothing', async () => {
-    const ctx = await setup({
+    const ctx = await verified({
       chargeCard: async () => {
         throw new KbankOutcomeUnknown('timeout');
       },
@@ -215,7 +258,7 @@ describe('InquireAuthorization', () => {
 
 describe('Capture and compensation', () => {
   async function authorized(kbank: Partial<KbankGateway>) {
-    const ctx = await setup({ chargeCard: async () => charge(), ...kbank });
+    const ctx = await verified({ chargeCard: async () => charge(), ...kbank });
     await authorize(ctx.deps, ctx.input);
     return ctx;
   }

@@ -4,23 +4,29 @@
  * with a charge is recorded as never sent, refused or unknown; a charge KBank returned (to the call or to an
  * inquiry) is recorded as authorized, declined or sent to 3-D Secure, and nothing while it is not final.
  */
-import { KbankOutcomeUnknown, KbankRejected, KbankUnavailable } from '../errors.js';
-import { type Attempt, type Payment, referenceOrderFor } from '../payment.js';
+import { ConflictError, KbankOutcomeUnknown, KbankRejected, KbankUnavailable } from '../errors.js';
+import { ulid } from '../ids.js';
+import { type Attempt, noteEntry, type Payment, referenceOrderFor } from '../payment.js';
 import type { KbankCharge, KbankState } from '../ports.js';
+import type { CostVerification } from '../saga-contract.js';
 import { DEFAULT_REDIRECT_WINDOW_SECONDS } from '../time-windows.js';
 import { record, result, type SagaDeps, type StepResult } from './payment-step.js';
 import { recordRequiresAction } from './requires-action.js';
 
 /**
  * Writes the attempt ahead of the KBank call, with its audit entry: `resend` again under its own
- * reference (KBank has no record of it), or a new attempt under the next reference.
+ * reference (KBank has no record of it), or a new attempt under the next reference. KBank is never called
+ * for an order whose cost is not verified: on the record, or just confirmed by VerifyCost (`verification`,
+ * recorded here as its `cost.verified` note on the version before).
  */
 export async function writeAttemptAhead(
   deps: SagaDeps,
   payment: Payment,
   resend: Attempt | null,
   detail: Record<string, unknown>,
+  verification?: CostVerification | null,
 ): Promise<{ requested: Payment; sending: Attempt }> {
+  const notes = payment.verifiedAt ? [] : [costVerified(payment, verification)];
   const now = deps.clock.now().toISOString();
   const no = resend ? resend.no : payment.attemptCount + 1;
   const sending: Attempt = resend
@@ -39,12 +45,33 @@ export async function writeAttemptAhead(
     payment,
     {
       type: resend ? 'authorization.resent' : 'authorization.requested',
-      patch: { attemptCount: sending.no },
+      patch: {
+        attemptCount: sending.no,
+        ...(payment.verifiedAt || !verification ? {} : { verifiedAt: verification.verifiedAt }),
+      },
       detail: { referenceOrder: sending.referenceOrder, amount: payment.amount, ...detail },
     },
     sending,
+    notes,
   );
   return { requested, sending };
+}
+
+/** The note that records VerifyCost's confirmation; ConflictError when there is none to record. */
+function costVerified(payment: Payment, verification: CostVerification | null | undefined) {
+  if (!verification) {
+    throw new ConflictError(`payment ${payment.id}: the order's cost is not verified`, 'cost_not_verified');
+  }
+  const at = new Date(verification.verifiedAt);
+  // Time-ordered like every note id, and the same on every try of this commit (no randomness needed:
+  // one payment has one cost verification).
+  const noteId = ulid(at.getTime(), new Uint8Array(10));
+  return noteEntry(
+    payment,
+    { actor: 'saga', type: 'cost.verified', detail: { totalAmount: verification.totalAmount } },
+    at,
+    noteId,
+  );
 }
 
 const DUPLICATE_REFERENCE = 'duplicate_reference_order';

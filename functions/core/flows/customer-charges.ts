@@ -8,6 +8,7 @@ import { KbankOutcomeUnknown, KbankRejected } from '../errors.js';
 import { type Attempt, isQrMethod, type NextAction, type Payment } from '../payment.js';
 import type { Kbank, KbankCharge, KbankQrCharge, KbankQrSourceType } from '../ports.js';
 import { parseEmvQr } from '../promptpay.js';
+import type { CostVerification } from '../saga-contract.js';
 import { DEFAULT_QR_WINDOW_SECONDS } from '../time-windows.js';
 import { holdsCharge, recordCallFailure, writeAttemptAhead } from './attempts.js';
 import { record, result, type SagaDeps, type StepResult } from './payment-step.js';
@@ -52,6 +53,7 @@ export async function authorizeWithCustomer(
   deps: SagaDeps,
   payment: Payment,
   attempt: Attempt | null,
+  verification?: CostVerification | null,
 ): Promise<StepResult<'retry' | 'declined' | 'requires_action' | 'unknown'>> {
   if (attempt && (attempt.state === 'pending' || attempt.state === 'unknown')) {
     await record(
@@ -75,9 +77,13 @@ export async function authorizeWithCustomer(
     });
     return result('declined', 'payment.failed', failed);
   }
-  const { requested, sending } = await writeAttemptAhead(deps, payment, resend ? attempt : null, {
-    method: payment.paymentMethod.type,
-  });
+  const { requested, sending } = await writeAttemptAhead(
+    deps,
+    payment,
+    resend ? attempt : null,
+    { method: payment.paymentMethod.type },
+    verification,
+  );
   try {
     const opened = await openAtKbank(deps.kbank, requested, sending.referenceOrder);
     return await recordRequiresAction(

@@ -1,10 +1,11 @@
 /** The payment saga's step kit: the steps' dependencies and policy, their result, loading and recording. */
 import type { PaymentEventType } from '../../../schemas/events.js';
 import { NotFoundError } from '../errors.js';
-import { type Attempt, applyStep, noteStep, type Payment, type Step } from '../payment.js';
+import { type Attempt, type AuditEntry, applyStep, noteStep, type Payment, type Step } from '../payment.js';
 import type { Clock, CostService, Kbank, TaskNotifier } from '../ports.js';
 import type { PaymentRepository } from '../repository.js';
 import type {
+  CreatedStep,
   PaymentStepInput,
   PaymentStepName,
   PaymentStepResult,
@@ -66,16 +67,20 @@ export async function loadAttempt(repo: PaymentRepository, payment: Payment): Pr
   return payment.attemptCount === 0 ? null : repo.getAttempt(payment.id, payment.attemptCount);
 }
 
-/** Applies and commits a step (with the attempt's new version, if any) and returns the new payment. */
+/**
+ * Applies and commits a step (with the attempt's new version, if any, and notes an earlier step left to
+ * record on the current version) and returns the new payment.
+ */
 export async function record(
   deps: Pick<SagaDeps, 'repo' | 'clock'>,
   payment: Payment,
   step: Omit<Step, 'actor'>,
   attempt?: Attempt,
+  notes: (AuditEntry & { noteId: string })[] = [],
 ): Promise<Payment> {
   const change = applyStep(payment, { actor: 'saga', ...step }, deps.clock.now());
   const nextAttempt = attempt ? { ...attempt, updatedAt: change.next.updatedAt } : undefined;
-  await deps.repo.commit(change, nextAttempt);
+  await deps.repo.commit(notes.length > 0 ? { ...change, notes } : change, nextAttempt);
   return change.next;
 }
 
@@ -89,6 +94,18 @@ export async function note(
   const change = noteStep(payment, { actor: 'saga', ...step }, deps.clock.now());
   await deps.repo.commit(change, attempt ? { ...attempt, updatedAt: change.next.updatedAt } : undefined);
   return change.next;
+}
+
+/**
+ * The first `$.step` of a run from the beginning: `payment.created` (published by the first step) and, when
+ * the starter just wrote it, the payment itself, so the first step need not read it.
+ */
+export function startStep(payment: Payment, written: boolean): CreatedStep {
+  return {
+    outcome: 'created',
+    event: eventDetail('payment.created', { ...payment, seq: 1, updatedAt: payment.createdAt }),
+    carried: written ? { payment } : null,
+  };
 }
 
 export function result<O extends string>(

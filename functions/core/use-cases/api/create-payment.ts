@@ -4,6 +4,7 @@
  */
 import type { CreatePaymentRequest, PaymentResource } from '../../../../schemas/api.js';
 import { idempotent, type RefusalResponse } from '../../flows/idempotent.js';
+import { startStep } from '../../flows/payment-step.js';
 import type { IdGenerator } from '../../ids.js';
 import { newPayment, type PaymentMethodType } from '../../payment.js';
 import type { Clock, IdempotencyStore, StoredResponse, WorkflowStarter } from '../../ports.js';
@@ -14,7 +15,7 @@ import {
   DEFAULT_QR_WINDOW_SECONDS,
   DEFAULT_REDIRECT_WINDOW_SECONDS,
 } from '../../time-windows.js';
-import { eventDetail, paymentView } from '../../views.js';
+import { paymentView } from '../../views.js';
 
 export interface CreatePaymentDeps {
   /** Manual capture window; default DEFAULT_CAPTURE_WINDOW_SECONDS. */
@@ -93,7 +94,7 @@ export async function createPayment(
         paymentId: payment.id,
         captureMethod: payment.captureMethod,
         captureWindowSeconds: deps.captureWindowSeconds ?? DEFAULT_CAPTURE_WINDOW_SECONDS,
-        event: eventDetail('payment.created', { ...payment, seq: 1, updatedAt: payment.createdAt }),
+        step: startStep(payment, created),
       } satisfies PaymentSagaInput);
       return { statusCode: 201, body: paymentView(payment) };
     },

@@ -12,6 +12,7 @@ import { DEFAULT_CONTENTION, retryOnStaleWrite } from '../../flows/contention.js
 import { chargeVerdict, inquireAttempt } from '../../flows/customer-charges.js';
 import { reverseLatePayment } from '../../flows/late-payments.js';
 import { recordNote } from '../../flows/notes.js';
+import { startStep } from '../../flows/payment-step.js';
 import { isTerminal, noteStep, type Payment, type Reconciliation } from '../../payment.js';
 import type { Clock, Kbank, SagaRuns } from '../../ports.js';
 import {
@@ -24,7 +25,6 @@ import {
 } from '../../reconciliation.js';
 import type { DueItem, PaymentRepository, ReconciliationIndex, RefundRepository } from '../../repository.js';
 import type { PaymentSagaInput, RefundSagaInput } from '../../saga-contract.js';
-import { eventDetail } from '../../views.js';
 
 export interface SweepDeps {
   repo: PaymentRepository & RefundRepository & ReconciliationIndex;
@@ -139,9 +139,7 @@ export async function sweepPayment(deps: SweepDeps, item: DueItem, now: Date): P
       captureMethod: payment.captureMethod,
       captureWindowSeconds: deps.captureWindowSeconds,
       // A payment that never got a saga starts at the beginning, announcing itself as create would have.
-      ...(neverStarted
-        ? { event: eventDetail('payment.created', { ...payment, seq: 1, updatedAt: payment.createdAt }) }
-        : { resume: true }),
+      ...(neverStarted ? { step: startStep(payment, false) } : { resume: true }),
     } satisfies PaymentSagaInput);
     return 'restarted';
   });

@@ -25,7 +25,9 @@ export const authorize = sagaStep('authorize', async (deps, input) => {
   const settled = settledOutcome(deps, payment, attempt);
   if (settled) return settled;
   const method = payment.paymentMethod;
-  if (method.type !== 'card') return authorizeWithCustomer(deps, payment, attempt);
+  // The cost VerifyCost just confirmed, recorded with the write-ahead (absent once it is on the record).
+  const verification = input.previous?.verification;
+  if (method.type !== 'card') return authorizeWithCustomer(deps, payment, attempt, verification);
 
   // A pending or unknown attempt may have reached KBank: only an inquiry may decide what happened.
   if (attempt && (attempt.state === 'pending' || attempt.state === 'unknown')) {
@@ -57,9 +59,13 @@ export const authorize = sagaStep('authorize', async (deps, input) => {
     return result('declined', 'payment.failed', failed);
   }
 
-  const { requested, sending } = await writeAttemptAhead(deps, payment, attempt, {
-    chargeCall: (attempt?.chargeCalls ?? 0) + 1,
-  });
+  const { requested, sending } = await writeAttemptAhead(
+    deps,
+    payment,
+    attempt,
+    { chargeCall: (attempt?.chargeCalls ?? 0) + 1 },
+    verification,
+  );
 
   let charge: KbankCharge;
   try {

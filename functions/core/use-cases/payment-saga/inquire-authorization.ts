@@ -3,7 +3,7 @@
  * its reference_order. Still not final → OutcomeStillUnknown, which the state machine retries on a
  * bounded schedule; KBank has no such charge → re-send (same reference) while the policy allows.
  */
-import { OutcomeStillUnknown } from '../../errors.js';
+import { ConflictError, OutcomeStillUnknown } from '../../errors.js';
 import { recordCharge } from '../../flows/attempts.js';
 import { loadAttempt, loadPayment, record, result, sagaStep } from '../../flows/payment-step.js';
 import { waiting } from '../../flows/requires-action.js';
@@ -14,6 +14,11 @@ export const inquireAuthorization = sagaStep('inquireAuthorization', async (deps
   if (payment.status === 'failed') return result('declined', 'payment.failed', payment);
   if (payment.status === 'requires_action') {
     return waiting('requires_action', 'payment.requires_action', payment, deps.clock.now());
+  }
+  // Authorize failed before it wrote anything, and the cost it was to record is gone with its input: no
+  // retry (it would refuse again); the run ends unresolved and the sweep resumes it from VerifyCost.
+  if (payment.attemptCount === 0 && !payment.verifiedAt) {
+    throw new ConflictError(`payment ${payment.id}: the order's cost is not verified`, 'cost_not_verified');
   }
   // A QR order or wallet charge whose answer was lost is abandoned by Authorize, never inquired.
   if (payment.paymentMethod.type !== 'card') return result('retry', null, payment);

@@ -12,7 +12,10 @@ import { holdEvent, isTerminal, type Payment, releaseEvent } from '../../payment
 import type { ReentryResult, ReentryRoute, SagaEvent } from '../../saga-contract.js';
 
 export const reenter = sagaStep('reenter', async (deps, input) => {
-  if (input.undelivered !== undefined) return handOver(deps, input.paymentId, input.undelivered);
+  if (input.unpublished !== undefined) return handOver(deps, input.paymentId, input.unpublished);
+  if (input.undelivered !== undefined) {
+    return handOver(deps, input.paymentId, input.undelivered ? [input.undelivered] : []);
+  }
   return takeOver(deps, input.paymentId, input.delivered);
 });
 
@@ -25,15 +28,23 @@ function answer(
   return { outcome, event, waitSeconds: null, remainingSeconds };
 }
 
-async function handOver(deps: SagaDeps, paymentId: string, event: SagaEvent | null): Promise<ReentryResult> {
-  const payment = await loadPayment(deps.repo, paymentId);
-  if (event && !payment.undeliveredEvents?.some((held) => held.event_id === event.event_id)) {
-    await note(deps, payment, {
+async function handOver(
+  deps: SagaDeps,
+  paymentId: string,
+  events: readonly SagaEvent[],
+): Promise<ReentryResult> {
+  let payment = await loadPayment(deps.repo, paymentId);
+  const toHold = events.filter(
+    (event) => !payment.undeliveredEvents?.some((held) => held.event_id === event.event_id),
+  );
+  for (const event of toHold) {
+    payment = await note(deps, payment, {
       type: 'event.undelivered',
       patch: { undeliveredEvents: holdEvent(payment.undeliveredEvents, event) },
       detail: { eventId: event.event_id, eventType: event.type },
     });
-  } else if (!event) {
+  }
+  if (events.length === 0) {
     // Nothing to hold: an open payment is made due now, so the sweep resumes it without waiting for its
     // deadline (a terminal one has nothing left to do).
     await deps.repo.markDue(payment.id, deps.clock.now().toISOString());

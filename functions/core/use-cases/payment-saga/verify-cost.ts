@@ -1,11 +1,16 @@
-/** Saga step VerifyCost: the order must cost exactly the payment's amount, or the payment is rejected. */
-import { loadPayment, record, result, sagaStep } from '../../flows/payment-step.js';
+/**
+ * Saga step VerifyCost: the order must cost exactly the payment's amount, or the payment is rejected. Only a
+ * rejection is written here: a confirmed cost travels to Authorize, which records it (`cost.verified`) in its
+ * write-ahead, the commit the saga makes anyway before KBank is called.
+ */
+import { loadPayment, record, result, type StepResult, sagaStep } from '../../flows/payment-step.js';
 import { isTerminal } from '../../payment.js';
+import type { CostVerification } from '../../saga-contract.js';
 
 export const verifyCost = sagaStep('verifyCost', async (deps, input) => {
   const payment = await loadPayment(deps.repo, input.paymentId);
-  if (payment.status === 'rejected') return result('rejected', 'payment.rejected', payment);
-  if (payment.verifiedAt || isTerminal(payment.status)) return result('verified', null, payment);
+  if (payment.status === 'rejected') return verdict(result('rejected', 'payment.rejected', payment));
+  if (payment.verifiedAt || isTerminal(payment.status)) return verdict(result('verified', null, payment));
 
   const quote = await deps.cost.quote({
     orderId: payment.order.id,
@@ -24,12 +29,14 @@ export const verifyCost = sagaStep('verifyCost', async (deps, input) => {
       },
       detail: { expectedAmount: quote.totalAmount, expectedCurrency: quote.currency, amount: payment.amount },
     });
-    return result('rejected', 'payment.rejected', rejected);
+    return verdict(result('rejected', 'payment.rejected', rejected));
   }
-  const verified = await record(deps, payment, {
-    type: 'cost.verified',
-    patch: { verifiedAt: deps.clock.now().toISOString() },
-    detail: { totalAmount: quote.totalAmount },
+  return verdict(result('verified', null, payment), {
+    totalAmount: quote.totalAmount,
+    verifiedAt: deps.clock.now().toISOString(),
   });
-  return result('verified', null, verified);
 });
+
+function verdict<O extends string>(answer: StepResult<O>, verification: CostVerification | null = null) {
+  return { ...answer, verification };
+}
