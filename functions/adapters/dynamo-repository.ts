@@ -19,8 +19,10 @@ import {
 import { IdempotencyInFlightError, IdempotencyMismatchError, StaleWriteError } from '../core/errors.js';
 import type { Attempt, AuditEntry, Change, Payment } from '../core/payment.js';
 import type {
+  HeldKey,
   IdempotencyOutcome,
   IdempotencyStore,
+  KeyClaim,
   Merchant,
   MerchantDirectory,
   StoredResponse,
@@ -70,6 +72,21 @@ export const keys = {
   apiKey: (hash: string) => ({ PK: `APIKEY#${hash}`, SK: 'APIKEY' }),
   refund: (paymentId: string, refundId: string) => ({ PK: `PAYMENT#${paymentId}`, SK: `REFUND#${refundId}` }),
 };
+
+/** An Idempotency-Key written already completed, with its answer (payment creation claims it so). */
+function completedKeyItem(claim: KeyClaim, resourceId: string): Record<string, unknown> {
+  return {
+    ...keys.idempotency(claim.scope, claim.key),
+    entity: 'idempotency',
+    state: 'completed',
+    fingerprint: claim.fingerprint,
+    resourceId,
+    response: claim.response,
+    createdAt: claim.now.toISOString(),
+    completedAt: claim.now.toISOString(),
+    expiresAt: Math.floor(claim.now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
+  };
+}
 
 /** Which DUE# partition an open item lives in: a stable hash of its payment id. */
 export function dueShard(paymentId: string): number {
@@ -188,7 +205,7 @@ export class DynamoPaymentRepository
     private readonly sweepPolicy: SweepPolicy = DEFAULT_SWEEP_POLICY,
   ) {}
 
-  async create(payment: Payment, audit: AuditEntry): Promise<boolean> {
+  async create(payment: Payment, audit: AuditEntry, claim?: KeyClaim): Promise<boolean> {
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -207,6 +224,17 @@ export class DynamoPaymentRepository
                 ConditionExpression: 'attribute_not_exists(PK)',
               },
             },
+            ...(claim
+              ? [
+                  {
+                    Put: {
+                      TableName: this.tableName,
+                      Item: completedKeyItem(claim, payment.id),
+                      ConditionExpression: 'attribute_not_exists(PK)',
+                    },
+                  },
+                ]
+              : []),
           ],
         }),
       );
@@ -753,6 +781,22 @@ export class DynamoPaymentRepository
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
+  }
+
+  async find(request: { scope: string; key: string }): Promise<HeldKey | null> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.idempotency(request.scope, request.key),
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) return null;
+    return {
+      fingerprint: Item.fingerprint as string,
+      resourceId: Item.resourceId as string,
+      ...(Item.state === 'completed' ? { response: Item.response as StoredResponse } : {}),
+    };
   }
 
   async findByApiKeyHash(keyHash: string): Promise<Merchant | null> {

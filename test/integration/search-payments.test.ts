@@ -18,12 +18,17 @@ import { applyStep, type PaymentStatus } from '../../functions/core/payment.js';
 import type { PaymentSearch } from '../../functions/core/repository.js';
 import {
   type SearchPaymentsQuery,
-  searchPayments,
+  searchPayments as searchPage,
 } from '../../functions/core/use-cases/api/search-payments.js';
+import { listView, paymentView } from '../../functions/core/views.js';
 import { createListPaymentsHandler } from '../../functions/handlers/api-list-payments.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { freshTable } from '../support/dynamodb.js';
 import { aPayment } from '../support/payments.js';
+
+/** The use case's page as the API answers it (the handler's presenter). */
+const searchPayments = async (...args: Parameters<typeof searchPage>) =>
+  listView(await searchPage(...args), paymentView);
 
 const A = 'merchant_a';
 const B = 'merchant_b';
