@@ -4,7 +4,11 @@
  * transaction, so a crash between writing the payment and starting its saga must never produce a second
  * payment, a lost one, or a key without its payment.
  */
-import { createDocumentClient, DynamoPaymentRepository } from '../../functions/adapters/dynamo-repository.js';
+import {
+  createDocumentClient,
+  type DynamoTable,
+  dynamoTable,
+} from '../../functions/adapters/dynamo-repository.js';
 import { ulidIds } from '../../functions/core/ids.js';
 import { newPayment } from '../../functions/core/payment.js';
 import type { WorkflowStarter } from '../../functions/core/ports.js';
@@ -13,10 +17,10 @@ import { createCreatePaymentHandler } from '../../functions/handlers/api-create-
 import { callApi } from '../support/api-calls.js';
 import { freshTable } from '../support/dynamodb.js';
 
-let repo: DynamoPaymentRepository;
+let repo: DynamoTable;
 beforeAll(async () => {
   const { client, tableName } = await freshTable('create');
-  repo = new DynamoPaymentRepository(createDocumentClient(client), tableName);
+  repo = dynamoTable(createDocumentClient(client), tableName);
 });
 
 const body = {

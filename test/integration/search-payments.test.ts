@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import {
   createDocumentClient,
-  DynamoPaymentRepository,
+  type DynamoTable,
+  dynamoTable,
   type SearchBudget,
 } from '../../functions/adapters/dynamo-repository.js';
 import { ValidationError } from '../../functions/core/errors.js';
@@ -64,7 +65,7 @@ const B_STATUSES: PaymentStatus[] = ['failed', 'succeeded', 'failed', 'processin
 
 let client: DynamoDBClient;
 let tableName: string;
-let repo: DynamoPaymentRepository;
+let repo: DynamoTable;
 const seeded: Seeded[] = [];
 
 async function seed(merchantId: string, createdAt: Date, status: PaymentStatus): Promise<Seeded> {
@@ -125,14 +126,14 @@ const idsOf = (pages: { data: { id: string }[] }[]) => pages.flatMap((page) => p
 function budgetedRepo(budget: SearchBudget) {
   const own = createDocumentClient(client);
   const send = jest.spyOn(own, 'send');
-  return { repo: new DynamoPaymentRepository(own, tableName, budget), send };
+  return { repo: dynamoTable(own, tableName, budget), send };
 }
 
 beforeAll(async () => {
   const table = await freshTable('search');
   tableName = table.tableName;
   client = table.client;
-  repo = new DynamoPaymentRepository(createDocumentClient(client), tableName);
+  repo = dynamoTable(createDocumentClient(client), tableName);
   for (const [i, status] of A_STATUSES.entries()) await seed(A, minute(i === 7 ? 6 : i), status);
   for (const [i, status] of B_STATUSES.entries()) await seed(B, minute(i, 30), status);
 });
