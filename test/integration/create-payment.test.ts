@@ -18,9 +18,17 @@ import { callApi } from '../support/api-calls.js';
 import { freshTable } from '../support/dynamodb.js';
 
 let repo: DynamoTable;
+/** The commands the table was sent, by name. */
+const sent: string[] = [];
 beforeAll(async () => {
   const { client, tableName } = await freshTable('create');
-  repo = dynamoTable(createDocumentClient(client), tableName);
+  const db = createDocumentClient(client);
+  const send = db.send.bind(db) as (command: object) => Promise<unknown>;
+  db.send = ((command: object) => {
+    sent.push(command.constructor.name);
+    return send(command);
+  }) as typeof db.send;
+  repo = dynamoTable(db, tableName);
 });
 
 const body = {
@@ -108,6 +116,22 @@ it('replays the payment at once when the first request crashed before starting i
   expect(replay.raw.body).toBe(retried.raw.body);
   expect(workflow.started).toEqual([made[0]]);
   expect((await crashedAnswer).response.statusCode).toBe(500);
+});
+
+it('creates a payment with one transaction and no read', async () => {
+  const workflow = flakyWorkflow(0);
+  const { create, made } = api(workflow);
+  sent.length = 0;
+  const created = await create('one-tx-1');
+  expect(created).toMatchObject({ replayed: false, response: { statusCode: 201, body: { id: made[0] } } });
+  expect(sent).toEqual(['TransactWriteCommand']);
+  expect(workflow.started).toEqual([made[0]]);
+  // The key holds the answer as it was sent.
+  expect(await repo.find({ scope: SCOPE, key: 'one-tx-1' })).toEqual({
+    fingerprint: expect.any(String),
+    resourceId: made[0],
+    response: { statusCode: 201, headers: created.raw.headers, body: created.raw.body },
+  });
 });
 
 it('never locks the key when starting the saga fails: a retry at once starts the same payment', async () => {
