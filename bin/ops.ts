@@ -15,7 +15,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { createDocumentClient, DynamoPaymentRepository } from '../functions/adapters/dynamo-repository.js';
+import { createDocumentClient, dynamoTable } from '../functions/adapters/dynamo-repository.js';
 import { createKbankClient } from '../functions/adapters/kbank-client.js';
 import { StepFunctionsWorkflow } from '../functions/adapters/sfn-workflow.js';
 import { type Kbank, systemClock } from '../functions/core/ports.js';
@@ -89,7 +89,7 @@ function target(): Target {
 async function main(): Promise<number> {
   const command = positionals[0];
   const t = target();
-  const repo = new DynamoPaymentRepository(createDocumentClient(t.dynamodb), t.tableName);
+  const repo = dynamoTable(createDocumentClient(t.dynamodb), t.tableName);
   try {
     if (command === 'unresolved') {
       const items = await repo.listUnresolved(1000);

@@ -14,9 +14,8 @@ import type {
   APIGatewayTokenAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import { MAX_BODY_BYTES, problemResponse, toProblem } from '../functions/handlers/http.js';
+import { MAX_BODY_BYTES, problemOf, problemResponse, toProblem } from '../functions/handlers/http.js';
 import { logger } from '../functions/handlers/logger.js';
-import type { Problem } from '../schemas/api.js';
 import { lambdaContext } from './lambda-context.js';
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -98,7 +97,7 @@ export async function startApiServer(options: {
         req,
         res,
         problemResponse({
-          ...problemOf(400, 'malformed_path', 'Bad Request'),
+          ...problemOf('malformed_path'),
           detail: 'The path is not validly percent-encoded.',
         }),
       );
@@ -111,7 +110,7 @@ export async function startApiServer(options: {
         req,
         res,
         problemResponse({
-          ...problemOf(413, 'payload_too_large', 'Content Too Large'),
+          ...problemOf('payload_too_large'),
           detail: `Bodies are limited to ${MAX_BODY_BYTES} bytes.`,
           instance: url.pathname,
         }),
@@ -130,9 +129,7 @@ export async function startApiServer(options: {
     const matches = compiled.filter(({ pattern }) => pattern.regex.test(url.pathname));
     const match = matches.find(({ route }) => route.method === method);
     if (!match) {
-      const problem = matches.length
-        ? problemOf(405, 'method_not_allowed', 'Method Not Allowed')
-        : problemOf(404, 'route_not_found', 'Not Found');
+      const problem = matches.length ? problemOf('method_not_allowed') : problemOf('route_not_found');
       return send(res, problemResponse({ ...problem, instance: url.pathname }));
     }
     const { route, pattern } = match;
@@ -162,7 +159,7 @@ export async function startApiServer(options: {
         `arn:aws:execute-api:local:000000000000:local/v1/${method}${url.pathname}`,
       );
       if (!authorizer) {
-        return send(res, problemResponse(problemOf(401, 'unauthorized', 'Unauthorized')));
+        return send(res, problemResponse(problemOf('unauthorized')));
       }
     }
 
@@ -211,10 +208,6 @@ export async function startApiServer(options: {
         server.closeAllConnections();
       }),
   };
-}
-
-function problemOf(status: number, code: string, title: string): Problem {
-  return { type: `/problems/${code}`, title, status, code };
 }
 
 function send(res: ServerResponse, result: APIGatewayProxyResult, requestId?: string): void {

@@ -29,7 +29,8 @@ import {
 import {
   createDocumentClient,
   DEFAULT_SEARCH_BUDGET,
-  DynamoPaymentRepository,
+  type DynamoTable,
+  dynamoTable,
   keys,
 } from '../functions/adapters/dynamo-repository.js';
 import { createKbankClient } from '../functions/adapters/kbank-client.js';
@@ -156,7 +157,7 @@ export interface LocalStack {
   callbacks: LocalQueue<KbankCallback>;
   kbank: KbankSimulator;
   cost: CostSimulator;
-  repo: DynamoPaymentRepository;
+  repo: DynamoTable;
   dynamodb: DynamoDBClient;
   /** One pass of the reconciliation sweep now (what the scheduled function does); `dueBefore` default now. */
   sweep(options?: { dueBefore?: string; limit?: number }): Promise<SweepReport>;
@@ -233,12 +234,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (Count === 0) counters.watchFromEmpty(tableName);
     }
     const sweepPolicy = options.sweepPolicy ?? DEFAULT_SWEEP_POLICY;
-    const repo = new DynamoPaymentRepository(
-      createDocumentClient(dynamodb),
-      tableName,
-      DEFAULT_SEARCH_BUDGET,
-      sweepPolicy,
-    );
+    const repo = dynamoTable(createDocumentClient(dynamodb), tableName, DEFAULT_SEARCH_BUDGET, sweepPolicy);
 
     const kbank = await startKbankSimulator({
       port: options.kbankPort ?? 0,

@@ -28,7 +28,7 @@ import {
   sagaDeps,
   sweepDeps,
 } from './dependencies.js';
-import { createDocumentClient, DynamoPaymentRepository } from './dynamo-repository.js';
+import { createDocumentClient, dynamoTable } from './dynamo-repository.js';
 import { EventBridgePublisher } from './event-publisher.js';
 import { createKbankClient } from './kbank-client.js';
 import { StepFunctionsTasks, StepFunctionsWorkflow } from './sfn-workflow.js';
@@ -54,8 +54,8 @@ const settings = /* @__PURE__ */ once((): Settings => {
   };
 });
 
-const table = /* @__PURE__ */ once(
-  () => new DynamoPaymentRepository(createDocumentClient(new DynamoDBClient({})), env().TABLE_NAME),
+const table = /* @__PURE__ */ once(() =>
+  dynamoTable(createDocumentClient(new DynamoDBClient({})), env().TABLE_NAME),
 );
 
 const sfn = /* @__PURE__ */ once(() => new SFNClient({}));

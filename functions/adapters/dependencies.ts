@@ -27,7 +27,7 @@ import type {
 } from '../core/use-cases/callbacks/kbank-callbacks.js';
 import type { ReconcileDeps } from '../core/use-cases/operations/reconcile-kbank.js';
 import type { SweepDeps } from '../core/use-cases/operations/sweep.js';
-import type { DynamoPaymentRepository } from './dynamo-repository.js';
+import type { DynamoTable } from './dynamo-repository.js';
 import { createNotifyReader } from './kbank-notify.js';
 
 /** What the stage configures (environment variables on AWS, options locally); every field has a default. */
@@ -51,7 +51,7 @@ export interface Edges {
   ids: IdGenerator;
   settings: () => Settings;
   /** The single table (DynamoDB, or DynamoDB Local). */
-  table: () => DynamoPaymentRepository;
+  table: () => DynamoTable;
   /** KBank's payment gateway (or its simulator); on AWS it reads its secret on the first call. */
   kbank: () => Kbank;
   /** The KBank secret key, which also keys the notify checksum. */
@@ -175,7 +175,7 @@ export function reconcileDeps(e: From<'table' | 'kbank' | 'events' | 'clock'>): 
 /** Every bundle, each built on first use and then kept: what a handler's `createHandler(deps)` takes. */
 export interface Dependencies {
   /** Reads (and the authorizer's merchant lookup): the table alone. */
-  table: () => DynamoPaymentRepository;
+  table: () => DynamoTable;
   createPayment: () => CreatePaymentDeps;
   manualCapture: () => ManualCaptureDeps;
   changeAmount: () => ManualCaptureDeps & { cost: CostService };

@@ -12,15 +12,13 @@ import {
   QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { StaleWriteError } from '../core/errors.js';
-import {
-  InsufficientPoints,
-  type PointsBalance,
-  type PointsHold,
-  type PointsLedger,
-  type PointsMovement,
-  PointsNotRefundable,
-  type PointsProgram,
+import { InsufficientPoints, PointsNotRefundable, StaleWriteError } from '../core/errors.js';
+import type {
+  PointsBalance,
+  PointsHold,
+  PointsLedger,
+  PointsMovement,
+  PointsProgram,
 } from '../core/points.js';
 import type { PointsPrograms } from '../core/use-cases/points/customer-points.js';
 import { isTransactionConflict } from './dynamo-repository.js';

@@ -1,17 +1,118 @@
 /**
- * The error taxonomy. `name` is set exactly because Step Functions Retry/Catch match on it, and the API
- * maps each class to one RFC 9457 problem. Retryable errors may succeed on a later try with the same
- * input; terminal errors never will.
+ * The error taxonomy, in one place. `ERROR_CODES` lists every stable problem code with its HTTP status,
+ * its audience and what a client may read of its message; each error class carries one of these codes,
+ * so the API maps an error by its code and nothing else (handlers/http.ts). `name` is set exactly because
+ * Step Functions Retry/Catch match on it. Retryable errors may succeed on a later try with the same input;
+ * terminal errors never will.
+ *
+ * Audience: `merchant` codes are answers the API gives (docs/api.md "Errors" lists each one, a unit test
+ * holds the two together; KBank's webhooks count as a client); `internal` codes are for the sagas, the
+ * callbacks and operators, and reach an API client only through a bug (docs/api.md lists them as such).
  */
+
+export type Audience = 'merchant' | 'internal';
+
+/**
+ * What a client reads in a problem's `detail`: `message` (the error's message is written for clients:
+ * it names only what they sent or may read) or `generic` (a fixed text by status; the message stays in
+ * the logs); or a fixed text of its own.
+ */
+type Detail = 'message' | 'generic' | { text: string };
+
+interface CodeSpec {
+  status: number;
+  audience: Audience;
+  detail: Detail;
+}
+
+const merchant = (status: number, detail: Detail = 'message'): CodeSpec => ({
+  status,
+  audience: 'merchant',
+  detail,
+});
+const internal = (status: number): CodeSpec => ({ status, audience: 'internal', detail: 'generic' });
+
+/** Every stable problem code: its HTTP status, its audience and what a client may read of it. */
+export const ERROR_CODES = {
+  // Refused at the edge, before any use case runs.
+  validation_failed: merchant(400),
+  malformed_json: merchant(400),
+  malformed_path: merchant(400),
+  malformed_notification: merchant(400),
+  unauthorized: merchant(401),
+  // A KBank notify whose checksum does not match our stored amount and currency.
+  invalid_checksum: merchant(401),
+  resource_not_found: merchant(404),
+  route_not_found: merchant(404),
+  method_not_allowed: merchant(405),
+  payload_too_large: merchant(413),
+  unsupported_media_type: merchant(415),
+  // The Idempotency-Key.
+  idempotency_key_in_use: merchant(409),
+  idempotency_key_reused: merchant(422),
+  // Refusals found against the payment.
+  stale_write: merchant(409, { text: 'The payment was changed by another request; retry.' }),
+  invalid_transition: merchant(409),
+  payment_not_capturable: merchant(409),
+  payment_not_cancelable: merchant(409),
+  payment_cancel_in_progress: merchant(409),
+  amount_not_changeable: merchant(409),
+  reauthorization_required: merchant(409),
+  payment_not_refundable: merchant(409),
+  no_qr: merchant(409),
+  // The amount cannot be refunded as asked: the same request keeps failing until it asks for less.
+  refund_exceeds_refundable: merchant(422),
+  cost_mismatch: merchant(422),
+  cost_service_rejected: merchant(422, {
+    text: 'The order could not be priced (for example an unknown SKU); check its lines.',
+  }),
+  cost_service_unavailable: merchant(503, {
+    text: 'The order could not be priced right now. It is safe to retry with the same Idempotency-Key.',
+  }),
+  internal_error: merchant(500, 'generic'),
+  // The sagas', the callbacks' and the operators' own.
+  not_capturable: internal(409),
+  not_waiting: internal(409),
+  no_captured_charge: internal(409),
+  may_hold_money: internal(409),
+  reservation_missing: internal(409),
+  saga_not_waiting_yet: internal(409),
+  cost_not_verified: internal(409),
+  kbank_unavailable: internal(503),
+  kbank_outcome_unknown: internal(503),
+  kbank_rejected: internal(409),
+  outcome_still_unknown: internal(503),
+  event_not_published: internal(503),
+  // Points have no API route yet: merchant codes once they do.
+  points_not_enabled: internal(409),
+  insufficient_points: internal(409),
+  points_not_refundable: internal(409),
+} as const satisfies Record<string, CodeSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The codes of one audience, e.g. every answer the API may give. */
+export function codesOf(audience: Audience): ErrorCode[] {
+  return (Object.keys(ERROR_CODES) as ErrorCode[]).filter((code) => ERROR_CODES[code].audience === audience);
+}
 
 export abstract class PaymentError extends Error {
   /** Stable machine-readable code, also used as the problem `code`. */
-  abstract readonly code: string;
+  abstract readonly code: ErrorCode;
   abstract readonly retryable: boolean;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
+  }
+
+  /** The HTTP status the API answers this error with. */
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+
+  get audience(): Audience {
+    return ERROR_CODES[this.code].audience;
   }
 }
 
@@ -27,20 +128,90 @@ export class ValidationError extends PaymentError {
   }
 }
 
+/** The codes of requests refused at the edge, whatever the use case (see RequestRefused). */
+export type EdgeCode =
+  | 'malformed_json'
+  | 'malformed_path'
+  | 'malformed_notification'
+  | 'unauthorized'
+  | 'route_not_found'
+  | 'method_not_allowed'
+  | 'payload_too_large'
+  | 'unsupported_media_type';
+
+/** A request refused at the edge before any use case runs (body too large, wrong media type, …). */
+export class RequestRefused extends PaymentError {
+  readonly retryable = false;
+  constructor(
+    readonly code: EdgeCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The resource does not exist, or belongs to another merchant (never distinguished). */
 export class NotFoundError extends PaymentError {
   readonly code = 'resource_not_found';
   readonly retryable = false;
 }
 
-/** A state change lost a race or is not allowed from the current state. */
+/** The codes of a state change that is not allowed from the current state. */
+export type ConflictCode =
+  | 'invalid_checksum'
+  | 'invalid_transition'
+  | 'payment_not_capturable'
+  | 'payment_not_cancelable'
+  | 'payment_cancel_in_progress'
+  | 'amount_not_changeable'
+  | 'reauthorization_required'
+  | 'payment_not_refundable'
+  | 'no_qr'
+  | 'not_capturable'
+  | 'not_waiting'
+  | 'no_captured_charge'
+  | 'may_hold_money'
+  | 'reservation_missing'
+  | 'saga_not_waiting_yet'
+  | 'cost_not_verified'
+  | 'points_not_enabled';
+
+/** A state change that is not allowed from the current state (the saga's Catch matches the name). */
 export class ConflictError extends PaymentError {
   readonly retryable = false;
   constructor(
     message: string,
-    readonly code: string = 'state_conflict',
+    readonly code: ConflictCode,
   ) {
     super(message);
+  }
+}
+
+/** Only captured payments (status `succeeded`) can be refunded. */
+export class PaymentNotRefundable extends ConflictError {
+  constructor(message: string) {
+    super(message, 'payment_not_refundable');
+  }
+}
+
+/** A KBank notify whose checksum does not match the amount and currency we stored. */
+export class NotifyChecksumMismatch extends ConflictError {
+  constructor(message: string) {
+    super(message, 'invalid_checksum');
+  }
+}
+
+/** A paid callback came before the saga stored the token it waits on: redelivered until it has. */
+export class SagaNotWaitingYet extends ConflictError {
+  constructor(message: string) {
+    super(message, 'saga_not_waiting_yet');
+  }
+}
+
+/** The merchant has no points program. */
+export class PointsNotEnabled extends ConflictError {
+  constructor(merchantId: string) {
+    super(`merchant ${merchantId} has no points program`, 'points_not_enabled');
   }
 }
 
@@ -84,6 +255,42 @@ export class CostServiceRejected extends PaymentError {
 export class CostServiceUnavailable extends PaymentError {
   readonly code = 'cost_service_unavailable';
   readonly retryable = true;
+}
+
+/** The refund's amount does not fit in what is left to refund. `refundable` is what is left. */
+export class RefundExceedsRefundable extends PaymentError {
+  readonly code = 'refund_exceeds_refundable';
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly refundable: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Not enough available points for a hold. `available` is what the customer has. */
+export class InsufficientPoints extends PaymentError {
+  readonly code = 'insufficient_points';
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly available: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A points refund beyond what the payment's committed hold has left (or of a hold not committed). */
+export class PointsNotRefundable extends PaymentError {
+  readonly code = 'points_not_refundable';
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly refundable: number,
+  ) {
+    super(message);
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
  * ledger, the hold a payment takes on points, and how a payment's amount and its refunds split between
  * points and the other tender. Pure: the ledger port below is kept by functions/adapters/dynamo-points.ts.
  */
-import { PaymentError, ValidationError } from './errors.js';
+import { ValidationError } from './errors.js';
 import type { Currency } from './money.js';
 
 /** A merchant's points program. One point is worth `valuePerPoint` minor units of `currency`. */
@@ -94,30 +94,6 @@ export function sumMovements(movements: readonly Pick<PointsMovement, 'available
     (total, m) => ({ available: total.available + m.available, held: total.held + m.held }),
     { available: 0, held: 0 },
   );
-}
-
-/** Not enough available points for a hold. `available` is what the customer has. */
-export class InsufficientPoints extends PaymentError {
-  readonly code = 'insufficient_points';
-  readonly retryable = false;
-  constructor(
-    message: string,
-    readonly available: number,
-  ) {
-    super(message);
-  }
-}
-
-/** A points refund beyond what the payment's committed hold has left (or of a hold not committed). */
-export class PointsNotRefundable extends PaymentError {
-  readonly code = 'points_not_refundable';
-  readonly retryable = false;
-  constructor(
-    message: string,
-    readonly refundable: number,
-  ) {
-    super(message);
-  }
 }
 
 export function assertPoints(points: unknown, field: string): asserts points is number {

@@ -312,10 +312,34 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
-/** What a stored idempotent response looks like: replayed byte for byte. */
+/**
+ * The answer stored under an Idempotency-Key, as the API sent it (the edge maps it; the core only keeps
+ * it): replayed byte for byte. Keys stored before answers were kept as sent hold `body` as an object.
+ */
 export interface StoredResponse {
   statusCode: number;
-  body: unknown;
+  headers?: Record<string, string>;
+  body: string | Record<string, unknown>;
+}
+
+/**
+ * An Idempotency-Key claimed in the same transaction as what its request creates, with the answer to
+ * store: the key and the resource can then never exist one without the other.
+ */
+export interface KeyClaim {
+  scope: string;
+  key: string;
+  fingerprint: string;
+  response: StoredResponse;
+  now: Date;
+}
+
+/** What a key holds, as found by `IdempotencyStore.find`. */
+export interface HeldKey {
+  fingerprint: string;
+  resourceId: string;
+  /** Undefined while the request that holds it is in flight. */
+  response?: StoredResponse;
 }
 
 export type IdempotencyOutcome =
@@ -344,6 +368,8 @@ export interface IdempotencyStore {
    * key was reserved with; a lock taken over since (or completed) is left alone.
    */
   release(request: { scope: string; key: string; reservedAt: Date; now: Date }): Promise<void>;
+  /** What the key holds, or null if it was never used. */
+  find(request: { scope: string; key: string }): Promise<HeldKey | null>;
 }
 
 export interface Merchant {

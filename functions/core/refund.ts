@@ -3,7 +3,7 @@
  * functions that turn a payment plus a refund event into the next payment version, its audit entry and the
  * refund's next state. Persisting them in one transaction is the repository's job (RefundRepository).
  */
-import { ConflictError, PaymentError } from './errors.js';
+import { ConflictError, PaymentNotRefundable, RefundExceedsRefundable } from './errors.js';
 import type { Currency } from './money.js';
 import {
   type AuditEntry,
@@ -71,25 +71,6 @@ export interface Refund {
 /** Whether a request for this refund may be at KBank with its outcome not yet known to us. */
 export function mayBeAtKbank(refund: Pick<Refund, 'kbankCalls' | 'notApplied'>): boolean {
   return refund.kbankCalls > (refund.notApplied ?? 0);
-}
-
-/** The refund's amount does not fit in what is left to refund. `refundable` is what is left. */
-export class RefundExceedsRefundable extends PaymentError {
-  readonly code = 'refund_exceeds_refundable';
-  readonly retryable = false;
-  constructor(
-    message: string,
-    readonly refundable: number,
-  ) {
-    super(message);
-  }
-}
-
-/** Only captured payments (status `succeeded`) can be refunded. */
-export class PaymentNotRefundable extends ConflictError {
-  constructor(message: string) {
-    super(message, 'payment_not_refundable');
-  }
 }
 
 /** Captured money not yet refunded nor reserved by a refund in progress. 0 unless the payment succeeded. */

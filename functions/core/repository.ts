@@ -1,11 +1,23 @@
 /** The port for payment storage: the payment item, its attempts and its append-only audit trail. */
 import type { ReconciliationException } from '../../schemas/events.js';
 import type { Attempt, AuditEntry, Change, Payment, PaymentStatus } from './payment.js';
+import type { KeyClaim } from './ports.js';
 import type { Refund, RefundStatus } from './refund.js';
 
+/** One page of a cursor-paginated list: `nextCursor` continues after its last item while `hasMore`. */
+export interface Page<T> {
+  items: T[];
+  hasMore: boolean;
+  nextCursor: string | null;
+}
+
 export interface PaymentRepository {
-  /** Writes a new payment with its first audit entry. Returns false if that payment id already exists. */
-  create(payment: Payment, audit: AuditEntry): Promise<boolean>;
+  /**
+   * Writes a new payment with its first audit entry and, given a claim, its Idempotency-Key with the
+   * answer to store, in one transaction. Returns false, writing nothing, if that payment id or that key
+   * already exists.
+   */
+  create(payment: Payment, audit: AuditEntry, claim?: KeyClaim): Promise<boolean>;
   get(paymentId: string): Promise<Payment | null>;
   /**
    * Writes the next payment version, its audit entry and (optionally) an attempt in one transaction,

@@ -6,6 +6,17 @@ import type { PaymentEventResource, PaymentResource, RefundResource } from '../.
 import type { PaymentEventDetail, RefundEventDetail } from '../../schemas/events.js';
 import type { AuditEntry, Payment } from './payment.js';
 import { type Refund, refundableAmount } from './refund.js';
+import type { Page } from './repository.js';
+
+/** A page of a list as the API answers it. */
+export function listView<T, R>(page: Page<T>, view: (item: T) => R) {
+  return {
+    object: 'list' as const,
+    data: page.items.map(view),
+    has_more: page.hasMore,
+    next_cursor: page.nextCursor,
+  };
+}
 
 export function paymentView(payment: Payment): PaymentResource {
   const method = payment.paymentMethod;

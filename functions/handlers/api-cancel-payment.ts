@@ -5,19 +5,25 @@ import { awsManualCaptureDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
 import type { ManualCaptureDeps } from '../core/flows/merchant-requests.js';
 import { cancelPayment } from '../core/use-cases/api/cancel-payment.js';
-import { apiMiddlewares, json, merchantId, storedRefusal } from './http.js';
-import { idempotencyKey, paymentIdFrom } from './http-request.js';
+import { paymentView } from '../core/views.js';
+import { apiMiddlewares, json } from './http.js';
+import { keyedOnPayment } from './idempotency.js';
 
 export function createCancelPaymentHandler(deps: () => ManualCaptureDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
     async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-      const { response, replayed } = await cancelPayment(deps(), {
-        merchantId: merchantId(event),
-        paymentId: paymentIdFrom(event),
-        idempotencyKey: idempotencyKey(event),
-        refusal: storedRefusal(event),
-      });
-      return json(response.statusCode, response.body, replayed ? { 'Idempotent-Replayed': 'true' } : {});
+      const use = deps();
+      return keyedOnPayment(
+        use,
+        event,
+        {
+          operation: 'POST /v1/payments/{id}/cancel',
+          body: () => undefined,
+          fingerprinted: (paymentId) => ({ paymentId }),
+        },
+        async ({ merchantId, paymentId, key }) =>
+          json(202, paymentView(await cancelPayment(use, { merchantId, paymentId, idempotencyKey: key }))),
+      );
     },
   ).use(apiMiddlewares());
 }

@@ -6,24 +6,33 @@ import { awsManualCaptureDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
 import type { ManualCaptureDeps } from '../core/flows/merchant-requests.js';
 import { requestCapture } from '../core/use-cases/api/request-capture.js';
-import { apiMiddlewares, json, merchantId, storedRefusal } from './http.js';
-import { idempotencyKey, jsonBody, paymentIdFrom } from './http-request.js';
+import { paymentView } from '../core/views.js';
+import { apiMiddlewares, json } from './http.js';
+import { jsonBody } from './http-request.js';
+import { keyedOnPayment } from './idempotency.js';
 
 export function createCapturePaymentHandler(deps: () => ManualCaptureDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
     async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-      const merchant = merchantId(event);
-      const paymentId = paymentIdFrom(event);
-      const key = idempotencyKey(event);
-      const body = event.body ? jsonBody(event, CaptureRequestSchema) : {};
-      const { response, replayed } = await requestCapture(deps(), {
-        merchantId: merchant,
-        paymentId,
-        idempotencyKey: key,
-        refusal: storedRefusal(event),
-        ...(body.amount === undefined ? {} : { amount: body.amount }),
-      });
-      return json(response.statusCode, response.body, replayed ? { 'Idempotent-Replayed': 'true' } : {});
+      const use = deps();
+      return keyedOnPayment(
+        use,
+        event,
+        {
+          operation: 'POST /v1/payments/{id}/capture',
+          body: () => (event.body ? jsonBody(event, CaptureRequestSchema) : {}),
+          fingerprinted: (paymentId, body) => ({ paymentId, amount: body.amount }),
+        },
+        async ({ merchantId, paymentId, key, body }) => {
+          const payment = await requestCapture(use, {
+            merchantId,
+            paymentId,
+            idempotencyKey: key,
+            ...(body.amount === undefined ? {} : { amount: body.amount }),
+          });
+          return json(202, paymentView(payment));
+        },
+      );
     },
   ).use(apiMiddlewares());
 }

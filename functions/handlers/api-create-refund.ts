@@ -5,25 +5,38 @@ import { CreateRefundRequestSchema } from '../../schemas/api.js';
 import { awsRefundApiDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
 import { type CreateRefundDeps, createRefund } from '../core/use-cases/api/create-refund.js';
-import { apiMiddlewares, json, merchantId, storedRefusal } from './http.js';
-import { idempotencyKey, jsonBody, paymentIdFrom } from './http-request.js';
+import { refundView } from '../core/views.js';
+import { apiMiddlewares, json } from './http.js';
+import { jsonBody } from './http-request.js';
+import { keyedOnPayment } from './idempotency.js';
+
+export const CREATE_REFUND_OPERATION = 'POST /v1/payments/{id}/refunds';
 
 export function createCreateRefundHandler(deps: () => CreateRefundDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
     async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-      const merchant = merchantId(event);
-      const paymentId = paymentIdFrom(event);
-      const key = idempotencyKey(event);
-      // No body at all asks for a full refund, like `{}`.
-      const request = event.body ? jsonBody(event, CreateRefundRequestSchema) : {};
-      const { response, replayed } = await createRefund(deps(), {
-        merchantId: merchant,
-        paymentId,
-        idempotencyKey: key,
-        request,
-        refusal: storedRefusal(event),
-      });
-      return json(response.statusCode, response.body, replayed ? { 'Idempotent-Replayed': 'true' } : {});
+      const use = deps();
+      return keyedOnPayment(
+        use,
+        event,
+        {
+          operation: CREATE_REFUND_OPERATION,
+          // No body at all asks for a full refund, like `{}`.
+          body: () => (event.body ? jsonBody(event, CreateRefundRequestSchema) : {}),
+          fingerprinted: (paymentId, body) => ({ paymentId, body }),
+          newResourceId: () => use.ids('re'),
+        },
+        async ({ merchantId, paymentId, resourceId, body }) => {
+          const refund = await createRefund(use, {
+            merchantId,
+            paymentId,
+            refundId: resourceId,
+            ...(body.amount === undefined ? {} : { amount: body.amount }),
+            ...(body.reason === undefined ? {} : { reason: body.reason }),
+          });
+          return json(202, refundView(refund));
+        },
+      );
     },
   ).use(apiMiddlewares());
 }

@@ -5,6 +5,7 @@ import { awsRepository } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
 import type { PaymentRepository } from '../core/repository.js';
 import { getPayment } from '../core/use-cases/api/read-payments.js';
+import { paymentView } from '../core/views.js';
 import { apiMiddlewares, json, merchantId } from './http.js';
 import { paymentIdFrom } from './http-request.js';
 
@@ -15,7 +16,7 @@ export function createGetPaymentHandler(repo: () => PaymentRepository) {
         { repo: repo() },
         { merchantId: merchantId(event), paymentId: paymentIdFrom(event) },
       );
-      return json(200, payment);
+      return json(200, paymentView(payment));
     },
   ).use(apiMiddlewares());
 }

@@ -7,8 +7,9 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { awsCallbackIntakeDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
+import { RequestRefused } from '../core/errors.js';
 import { acceptNotify, type CallbackIntakeDeps } from '../core/use-cases/callbacks/kbank-callbacks.js';
-import { apiMiddlewares, HttpProblem, json } from './http.js';
+import { apiMiddlewares, json } from './http.js';
 import { logger } from './logger.js';
 
 export function createKbankWebhookHandler(deps: () => CallbackIntakeDeps) {
@@ -17,7 +18,7 @@ export function createKbankWebhookHandler(deps: () => CallbackIntakeDeps) {
       // Bodies over MAX_BODY_BYTES never get here (bodyLimit answers 413).
       const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64') : event.body;
       if (!raw) {
-        throw new HttpProblem(400, 'malformed_notification', 'Bad Request', 'Send the KBank notify JSON.');
+        throw new RequestRefused('malformed_notification', 'Send the KBank notify JSON.');
       }
       const accepted = await acceptNotify(deps(), raw);
       logger.info('kbank notify queued', accepted);

@@ -3,10 +3,11 @@ import { awsRepository } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
 import type { PaymentRepository } from '../core/repository.js';
 import { listPaymentEvents } from '../core/use-cases/api/read-payments.js';
+import { auditView } from '../core/views.js';
 import { paymentListHandler } from './payment-list.js';
 
 export function createListPaymentEventsHandler(repo: () => PaymentRepository) {
-  return paymentListHandler(repo, listPaymentEvents);
+  return paymentListHandler(repo, listPaymentEvents, auditView);
 }
 
 export const createHandler = (deps: Pick<Dependencies, 'table'>) =>

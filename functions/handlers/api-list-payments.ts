@@ -6,6 +6,7 @@ import { awsRepository } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
 import type { PaymentSearch } from '../core/repository.js';
 import { searchPayments } from '../core/use-cases/api/search-payments.js';
+import { listView, paymentView } from '../core/views.js';
 import { apiMiddlewares, json, merchantId } from './http.js';
 import { parseWith } from './http-request.js';
 
@@ -28,7 +29,7 @@ export function createListPaymentsHandler(repo: () => PaymentSearch) {
           ...(query.cursor ? { cursor: query.cursor } : {}),
         },
       );
-      return json(200, page);
+      return json(200, listView(page, paymentView));
     },
   ).use(apiMiddlewares());
 }

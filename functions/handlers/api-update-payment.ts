@@ -7,33 +7,42 @@ import type { Dependencies } from '../adapters/dependencies.js';
 import type { ManualCaptureDeps } from '../core/flows/merchant-requests.js';
 import type { CostService } from '../core/ports.js';
 import { changeAmount } from '../core/use-cases/api/change-amount.js';
-import { apiMiddlewares, json, merchantId, storedRefusal } from './http.js';
-import { idempotencyKey, jsonBody, paymentIdFrom } from './http-request.js';
+import { paymentView } from '../core/views.js';
+import { apiMiddlewares, json } from './http.js';
+import { jsonBody } from './http-request.js';
+import { keyedOnPayment } from './idempotency.js';
 
 export function createUpdatePaymentHandler(deps: () => ManualCaptureDeps & { cost: CostService }) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
     async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-      const merchant = merchantId(event);
-      const paymentId = paymentIdFrom(event);
-      const key = idempotencyKey(event);
-      const body = jsonBody(event, UpdatePaymentRequestSchema);
-      const { response, replayed } = await changeAmount(deps(), {
-        merchantId: merchant,
-        paymentId,
-        idempotencyKey: key,
-        refusal: storedRefusal(event),
-        amount: body.amount,
-        currency: body.currency,
-        order: {
-          id: body.order.id,
-          lines: body.order.lines.map((line) => ({
-            sku: line.sku,
-            quantity: line.quantity,
-            unitAmount: line.unit_amount,
-          })),
+      const use = deps();
+      return keyedOnPayment(
+        use,
+        event,
+        {
+          operation: 'PATCH /v1/payments/{id}',
+          body: () => {
+            const body = jsonBody(event, UpdatePaymentRequestSchema);
+            return {
+              amount: body.amount,
+              currency: body.currency,
+              order: {
+                id: body.order.id,
+                lines: body.order.lines.map((line) => ({
+                  sku: line.sku,
+                  quantity: line.quantity,
+                  unitAmount: line.unit_amount,
+                })),
+              },
+            };
+          },
+          fingerprinted: (paymentId, change) => ({ paymentId, ...change }),
         },
-      });
-      return json(response.statusCode, response.body, replayed ? { 'Idempotent-Replayed': 'true' } : {});
+        async ({ merchantId, paymentId, key, body }) => {
+          const payment = await changeAmount(use, { merchantId, paymentId, idempotencyKey: key, ...body });
+          return json(200, paymentView(payment));
+        },
+      );
     },
   ).use(apiMiddlewares());
 }

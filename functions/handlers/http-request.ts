@@ -1,13 +1,13 @@
 /**
  * Reading a request's validated parts: the JSON body, the query string, the Idempotency-Key header and the
- * payment id of the path. Every refusal is a typed 4xx (a ValidationError, an HttpProblem or a 404) thrown
+ * payment id of the path. Every refusal is a typed 4xx (a ValidationError, a RequestRefused or a 404) thrown
  * before anything is read or written.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { z } from 'zod';
 import { IdempotencyKeySchema, PaymentIdSchema } from '../../schemas/api.js';
-import { NotFoundError, ValidationError } from '../core/errors.js';
-import { HttpProblem, header, MAX_BODY_BYTES, payloadTooLarge, TITLES } from './http.js';
+import { NotFoundError, RequestRefused, ValidationError } from '../core/errors.js';
+import { header, MAX_BODY_BYTES, payloadTooLarge } from './http.js';
 
 /** Parses and validates a JSON body; every refusal is a typed 4xx before anything is written. */
 export function jsonBody<T extends z.ZodType>(event: APIGatewayProxyEvent, schema: T): z.infer<T> {
@@ -17,18 +17,13 @@ export function jsonBody<T extends z.ZodType>(event: APIGatewayProxyEvent, schem
   if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw payloadTooLarge();
   const contentType = header(event, 'content-type') ?? '';
   if (!/^application\/(.+\+)?json\b/i.test(contentType)) {
-    throw new HttpProblem(
-      415,
-      'unsupported_media_type',
-      TITLES[415] ?? '',
-      'Send Content-Type: application/json.',
-    );
+    throw new RequestRefused('unsupported_media_type', 'Send Content-Type: application/json.');
   }
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch {
-    throw new HttpProblem(400, 'malformed_json', TITLES[400] ?? '', 'The body is not valid JSON.');
+    throw new RequestRefused('malformed_json', 'The body is not valid JSON.');
   }
   return parseWith(schema, value, 'The request body is invalid.');
 }

@@ -2,6 +2,8 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ListQuerySchema } from '../../schemas/api.js';
+import type { Page } from '../core/repository.js';
+import { listView } from '../core/views.js';
 import { apiMiddlewares, json, merchantId } from './http.js';
 import { parseWith, paymentIdFrom } from './http-request.js';
 
@@ -15,11 +17,12 @@ export interface PaymentListQuery {
 
 /**
  * GET /v1/payments/{id}/<list>: `limit` and `cursor` from the query string (nothing else), the use case's
- * page as the 200 answer. The use case owns the cursor format and the page shape.
+ * page of domain records as the 200 answer, each shown by `view`. The use case owns the cursor format.
  */
-export function paymentListHandler<R>(
+export function paymentListHandler<R, T>(
   repo: () => R,
-  list: (deps: { repo: R }, query: PaymentListQuery) => Promise<unknown>,
+  list: (deps: { repo: R }, query: PaymentListQuery) => Promise<Page<T>>,
+  view: (item: T) => unknown,
 ) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
     async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
@@ -37,7 +40,7 @@ export function paymentListHandler<R>(
           ...(query.cursor ? { cursor: query.cursor } : {}),
         },
       );
-      return json(200, page);
+      return json(200, listView(page, view));
     },
   ).use(apiMiddlewares());
 }

@@ -122,7 +122,7 @@ describe('card payment through the local API', () => {
       const key = randomUUID();
       const token = await tokenize(stack, MAGIC_CARDS.visa.number);
       const body = paymentBody(token);
-      const { fingerprint } = await import('../../functions/core/flows/idempotent.js');
+      const { fingerprint } = await import('../../functions/handlers/idempotency.js');
       const { CreatePaymentRequestSchema } = await import('../../schemas/api.js');
       await stack.repo.reserve({
         scope: `${stack.merchant.id}#POST /v1/payments`,

@@ -134,7 +134,12 @@ async function refused(
   expect(changed).toHaveLength(1);
   expect(changed[0]).toMatchObject({ entity: 'idempotency', state: 'completed' });
   expect(String(changed[0]?.PK)).toContain(options.idempotencyKey);
-  expect(changed[0]?.response).toEqual({ statusCode: expected.status, body: res.body });
+  // The answer as it was sent: its status, its headers and its body byte for byte.
+  expect(changed[0]?.response).toEqual({
+    statusCode: expected.status,
+    headers: { 'Content-Type': 'application/problem+json' },
+    body: res.text,
+  });
   expect(changed[0]).not.toHaveProperty('lockedUntil');
 
   const replay = await api(stack, method, path, {
@@ -144,7 +149,8 @@ async function refused(
   });
   expect(replay.status).toBe(expected.status);
   expect(replay.headers.get('idempotent-replayed')).toBe('true');
-  expect(replay.body).toEqual(res.body);
+  expect(replay.headers.get('content-type')).toBe('application/problem+json');
+  expect(replay.text).toBe(res.text);
   return res;
 }
 
@@ -350,6 +356,34 @@ describe('failures a retry may change never leave the key locked', () => {
 });
 
 describe('creating a payment', () => {
+  it('writes the payment, its first audit entry and its key with the answer together, and replays that answer byte for byte', async () => {
+    const key = randomUUID();
+    const body = paymentBody(await tokenize(stack, MAGIC_CARDS.visa.number));
+    const before = await table();
+    const created = await api(stack, 'POST', '/v1/payments', { body, idempotencyKey: key });
+    expect(created.status).toBe(201);
+    const { changed } = diff(before, await table());
+    const keyItem = changed.find((item) => item.entity === 'idempotency');
+    expect(keyItem).toMatchObject({
+      state: 'completed',
+      resourceId: created.body.id,
+      response: {
+        statusCode: 201,
+        headers: { 'Content-Type': 'application/json', Location: `/v1/payments/${created.body.id}` },
+        body: created.text,
+      },
+    });
+    expect(keyItem).not.toHaveProperty('lockedUntil');
+    // Its audit entry 1 was written with it (the saga may have written more since).
+    expect(changed.map((item) => item.SK)).toEqual(expect.arrayContaining(['PAYMENT', 'AUDIT#00000001']));
+    await stack.runner.waitForExecution(created.body.id, 20_000);
+    const replay = await api(stack, 'POST', '/v1/payments', { body, idempotencyKey: key });
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.headers.get('location')).toBe(`/v1/payments/${created.body.id}`);
+    expect(replay.text).toBe(created.text);
+  });
+
   it('a refused create reserves nothing: the same key then creates the payment', async () => {
     const key = randomUUID();
     const token = await tokenize(stack, MAGIC_CARDS.visa.number);

@@ -2,7 +2,8 @@
 
 import {
   createDocumentClient,
-  DynamoPaymentRepository,
+  type DynamoTable,
+  dynamoTable,
   IDEMPOTENCY_LOCK_MS,
 } from '../../functions/adapters/dynamo-repository.js';
 import {
@@ -16,10 +17,10 @@ import { MAX_NOTES_PER_PAYMENT } from '../../functions/core/repository.js';
 import { freshTable } from '../support/dynamodb.js';
 import { aPayment } from '../support/payments.js';
 
-let repo: DynamoPaymentRepository;
+let repo: DynamoTable;
 beforeAll(async () => {
   const { client, tableName } = await freshTable('repo');
-  repo = new DynamoPaymentRepository(createDocumentClient(client), tableName);
+  repo = dynamoTable(createDocumentClient(client), tableName);
 });
 
 const fresh = () => aPayment();

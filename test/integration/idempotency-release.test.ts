@@ -4,16 +4,17 @@
  */
 import {
   createDocumentClient,
-  DynamoPaymentRepository,
+  type DynamoTable,
+  dynamoTable,
   IDEMPOTENCY_LOCK_MS,
 } from '../../functions/adapters/dynamo-repository.js';
 import { IdempotencyInFlightError, IdempotencyMismatchError } from '../../functions/core/errors.js';
 import { freshTable } from '../support/dynamodb.js';
 
-let repo: DynamoPaymentRepository;
+let repo: DynamoTable;
 beforeAll(async () => {
   const { client, tableName } = await freshTable('idem');
-  repo = new DynamoPaymentRepository(createDocumentClient(client), tableName);
+  repo = dynamoTable(createDocumentClient(client), tableName);
 });
 
 const T0 = new Date('2026-11-22T00:00:00Z');

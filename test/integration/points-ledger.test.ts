@@ -6,15 +6,14 @@
 
 import { DynamoPointsLedger, DynamoPointsPrograms } from '../../functions/adapters/dynamo-points.js';
 import { createDocumentClient } from '../../functions/adapters/dynamo-repository.js';
+import { InsufficientPoints, PointsNotRefundable } from '../../functions/core/errors.js';
 import { type ContentionPolicy, retryOnStaleWrite } from '../../functions/core/flows/contention.js';
 import { ulid } from '../../functions/core/ids.js';
 import {
-  InsufficientPoints,
   type MovementType,
   movement,
   type PointsHold,
   type PointsMovement,
-  PointsNotRefundable,
   sumMovements,
 } from '../../functions/core/points.js';
 import {

@@ -5,7 +5,8 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   createDocumentClient,
-  DynamoPaymentRepository,
+  type DynamoTable,
+  dynamoTable,
   keys,
 } from '../../functions/adapters/dynamo-repository.js';
 import { StaleWriteError } from '../../functions/core/errors.js';
@@ -15,14 +16,14 @@ import { reserveRefund, resolveRefund } from '../../functions/core/refund.js';
 import { freshTable } from '../support/dynamodb.js';
 import { aPayment } from '../support/payments.js';
 
-let repo: DynamoPaymentRepository;
+let repo: DynamoTable;
 let db: ReturnType<typeof createDocumentClient>;
 let tableName: string;
 beforeAll(async () => {
   const table = await freshTable('refunds');
   tableName = table.tableName;
   db = createDocumentClient(table.client);
-  repo = new DynamoPaymentRepository(db, tableName);
+  repo = dynamoTable(db, tableName);
 });
 
 const NOW = new Date('2026-11-22T04:00:00.000Z');

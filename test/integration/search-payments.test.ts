@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import {
   createDocumentClient,
-  DynamoPaymentRepository,
+  type DynamoTable,
+  dynamoTable,
   type SearchBudget,
 } from '../../functions/adapters/dynamo-repository.js';
 import { ValidationError } from '../../functions/core/errors.js';
@@ -18,12 +19,17 @@ import { applyStep, type PaymentStatus } from '../../functions/core/payment.js';
 import type { PaymentSearch } from '../../functions/core/repository.js';
 import {
   type SearchPaymentsQuery,
-  searchPayments,
+  searchPayments as searchPage,
 } from '../../functions/core/use-cases/api/search-payments.js';
+import { listView, paymentView } from '../../functions/core/views.js';
 import { createListPaymentsHandler } from '../../functions/handlers/api-list-payments.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { freshTable } from '../support/dynamodb.js';
 import { aPayment } from '../support/payments.js';
+
+/** The use case's page as the API answers it (the handler's presenter). */
+const searchPayments = async (...args: Parameters<typeof searchPage>) =>
+  listView(await searchPage(...args), paymentView);
 
 const A = 'merchant_a';
 const B = 'merchant_b';
@@ -59,7 +65,7 @@ const B_STATUSES: PaymentStatus[] = ['failed', 'succeeded', 'failed', 'processin
 
 let client: DynamoDBClient;
 let tableName: string;
-let repo: DynamoPaymentRepository;
+let repo: DynamoTable;
 const seeded: Seeded[] = [];
 
 async function seed(merchantId: string, createdAt: Date, status: PaymentStatus): Promise<Seeded> {
@@ -120,14 +126,14 @@ const idsOf = (pages: { data: { id: string }[] }[]) => pages.flatMap((page) => p
 function budgetedRepo(budget: SearchBudget) {
   const own = createDocumentClient(client);
   const send = jest.spyOn(own, 'send');
-  return { repo: new DynamoPaymentRepository(own, tableName, budget), send };
+  return { repo: dynamoTable(own, tableName, budget), send };
 }
 
 beforeAll(async () => {
   const table = await freshTable('search');
   tableName = table.tableName;
   client = table.client;
-  repo = new DynamoPaymentRepository(createDocumentClient(client), tableName);
+  repo = dynamoTable(createDocumentClient(client), tableName);
   for (const [i, status] of A_STATUSES.entries()) await seed(A, minute(i === 7 ? 6 : i), status);
   for (const [i, status] of B_STATUSES.entries()) await seed(B, minute(i, 30), status);
 });

@@ -3,7 +3,11 @@
  * restarts are bounded, a saga still running is looked at again (not restarted), what stays open after the
  * schedule is unresolved (listed, out of the due index, reported), and the index holds open items only.
  */
-import { createDocumentClient, DynamoPaymentRepository } from '../../functions/adapters/dynamo-repository.js';
+import {
+  createDocumentClient,
+  type DynamoTable,
+  dynamoTable,
+} from '../../functions/adapters/dynamo-repository.js';
 import { KbankOutcomeUnknown } from '../../functions/core/errors.js';
 import { applyStep, noteStep, type Payment } from '../../functions/core/payment.js';
 import type { KbankCharge, SagaRunStatus, SagaRuns } from '../../functions/core/ports.js';
@@ -15,10 +19,10 @@ import { scriptedKbank } from '../support/fakes.js';
 import { aPayment } from '../support/payments.js';
 
 const POLICY: SweepPolicy = { graceSeconds: 60, backoffSeconds: [100, 200] };
-let repo: DynamoPaymentRepository;
+let repo: DynamoTable;
 beforeAll(async () => {
   const { client, tableName } = await freshTable('sweep');
-  repo = new DynamoPaymentRepository(createDocumentClient(client), tableName, undefined, POLICY);
+  repo = dynamoTable(createDocumentClient(client), tableName, undefined, POLICY);
 });
 
 function runs(

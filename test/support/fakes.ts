@@ -169,4 +169,10 @@ export class MemoryIdempotency implements IdempotencyStore {
     const held = this.keys.get(`${request.scope}#${request.key}`);
     if (held && !held.response) held.released = true;
   }
+  async find(request: { scope: string; key: string }) {
+    const held = this.keys.get(`${request.scope}#${request.key}`);
+    if (!held) return null;
+    const { fingerprint, resourceId, response } = held;
+    return { fingerprint, resourceId, ...(response ? { response } : {}) };
+  }
 }

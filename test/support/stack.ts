@@ -72,5 +72,7 @@ export async function api(
     status: response.status,
     headers: response.headers,
     body: text ? (JSON.parse(text) as any) : null,
+    /** The body as sent. */
+    text,
   };
 }

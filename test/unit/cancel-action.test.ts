@@ -6,7 +6,6 @@
  */
 import { KbankOutcomeUnknown, KbankRejected, StaleWriteError } from '../../functions/core/errors.js';
 import { DEFAULT_CONTENTION } from '../../functions/core/flows/contention.js';
-import { ReplayedRefusal } from '../../functions/core/flows/idempotent.js';
 import { DEFAULT_POLICY, type SagaDeps } from '../../functions/core/flows/payment-step.js';
 import {
   type Attempt,
@@ -16,9 +15,11 @@ import {
   type PaymentMethod,
 } from '../../functions/core/payment.js';
 import type { Kbank, KbankCharge, KbankQrCharge } from '../../functions/core/ports.js';
-import { type CancelPaymentDeps, cancelPayment } from '../../functions/core/use-cases/api/cancel-payment.js';
+import type { CancelPaymentDeps } from '../../functions/core/use-cases/api/cancel-payment.js';
 import { awaitAction } from '../../functions/core/use-cases/payment-saga/await-action.js';
 import { resolveAction } from '../../functions/core/use-cases/payment-saga/resolve-action.js';
+import { createCancelPaymentHandler } from '../../functions/handlers/api-cancel-payment.js';
+import { callApi } from '../support/api-calls.js';
 import {
   fixedClock,
   fixedCost,
@@ -126,13 +127,14 @@ async function waiting(
     clock,
     contention: { ...DEFAULT_CONTENTION, sleep: async () => undefined },
   };
+  // Through the API handler: the Idempotency-Key and the problems are the edge's.
+  const handler = createCancelPaymentHandler(() => api);
   const cancel = (key: string) =>
-    cancelPayment(api, {
+    callApi(handler, {
       merchantId: MERCHANT,
+      path: `/v1/payments/${payment.id}/cancel`,
       paymentId: payment.id,
       idempotencyKey: key,
-      // The handler stores the problem it answered (functions/handlers/http.ts storedRefusal).
-      refusal: (error) => ({ statusCode: 409, body: { code: error.code } }),
     });
   return { repo, saga, api, cancel, failed, id: payment.id, reference, calls: scripted.calls };
 }
@@ -177,14 +179,18 @@ describe('POST /v1/payments/{id}/cancel of a payment waiting for the customer', 
     const { repo, cancel, id } = await waiting({});
     await cancel('key-1');
     const before = repo.types(id);
-    await expect(cancel('key-2')).rejects.toMatchObject({ code: 'payment_cancel_in_progress' });
-    expect(repo.types(id)).toEqual(before);
-    const replay = await cancel('key-2').catch((error: unknown) => error);
-    expect(replay).toBeInstanceOf(ReplayedRefusal);
-    expect((replay as ReplayedRefusal).response).toMatchObject({
-      statusCode: 409,
-      body: { code: 'payment_cancel_in_progress' },
+    const refused = await cancel('key-2');
+    expect(refused).toMatchObject({
+      replayed: false,
+      response: { statusCode: 409, body: { code: 'payment_cancel_in_progress' } },
     });
+    expect(repo.types(id)).toEqual(before);
+    const replay = await cancel('key-2');
+    expect(replay).toMatchObject({
+      replayed: true,
+      response: { statusCode: 409, body: { code: 'payment_cancel_in_progress' } },
+    });
+    expect(replay.raw.body).toBe(refused.raw.body);
   });
 
   it.each(['succeeded', 'expired', 'failed', 'canceled'] as const)(
@@ -192,9 +198,9 @@ describe('POST /v1/payments/{id}/cancel of a payment waiting for the customer', 
     async (status) => {
       const { repo, cancel, failed, id } = await waiting({}, { status });
       const before = structuredClone(await repo.get(id));
-      await expect(cancel('key-1')).rejects.toMatchObject({
-        code: 'payment_not_cancelable',
-        message: expect.stringContaining(status),
+      expect((await cancel('key-1')).response).toMatchObject({
+        statusCode: 409,
+        body: { code: 'payment_not_cancelable', detail: expect.stringContaining(status) },
       });
       expect(await repo.get(id)).toEqual(before);
       expect(failed).toEqual([]);
@@ -234,7 +240,10 @@ describe('POST /v1/payments/{id}/cancel of a payment waiting for the customer', 
       const stored = (await repo.get(change.previous.id)) as Payment;
       repo.payments.set(stored.id, { ...stored, status: 'succeeded', seq: stored.seq + 1 });
     };
-    await expect(cancel('key-1')).rejects.toMatchObject({ code: 'payment_not_cancelable' });
+    expect((await cancel('key-1')).response).toMatchObject({
+      statusCode: 409,
+      body: { code: 'payment_not_cancelable' },
+    });
     expect((await repo.get(id))?.status).toBe('succeeded');
     expect(repo.types(id)).not.toContain('payment.cancel_requested');
     expect(failed).toEqual([]);

@@ -43,6 +43,7 @@ describe('the catalog and the handler modules', () => {
     expect(files.filter((file) => !(file in CATALOG)).sort()).toEqual([
       'http',
       'http-request',
+      'idempotency',
       'logger',
       'payment-list',
       'refund-task',

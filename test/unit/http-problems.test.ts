@@ -7,10 +7,10 @@ import {
   KbankRejected,
   NotFoundError,
   OutcomeStillUnknown,
+  RefundExceedsRefundable,
   StaleWriteError,
   ValidationError,
 } from '../../functions/core/errors.js';
-import { RefundExceedsRefundable } from '../../functions/core/refund.js';
 import { toProblem } from '../../functions/handlers/http.js';
 
 /** What a problem must never carry: versions, table names, ARNs, dependency answers, stack frames. */

@@ -1,7 +1,7 @@
 /** The local stack's IAM: a function reaches the edges its catalog entry grants, and is refused the others on use. */
 import { describe, expect, it } from '@jest/globals';
 import { composeDependencies, type Edges } from '../../functions/adapters/dependencies.js';
-import type { DynamoPaymentRepository } from '../../functions/adapters/dynamo-repository.js';
+import type { DynamoTable } from '../../functions/adapters/dynamo-repository.js';
 import { CATALOG, type FunctionName } from '../../functions/catalog.js';
 import type { Kbank, NotificationQueue } from '../../functions/core/ports.js';
 import { AccessDeniedError, grantedEdges } from '../../local/grants.js';
@@ -15,7 +15,7 @@ function recordingEdges() {
     clock: { now: () => new Date('2026-11-22T04:00:00.000Z') },
     ids: (prefix) => `${prefix}_1`,
     settings: () => ({}),
-    table: () => port<DynamoPaymentRepository>('table'),
+    table: () => port<DynamoTable>('table'),
     kbank: () => port<Kbank>('kbank'),
     kbankSecret: async () => {
       reached.push('kbankSecret');

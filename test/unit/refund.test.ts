@@ -5,26 +5,26 @@ import {
   KbankRejected,
   KbankUnavailable,
   OutcomeStillUnknown,
+  PaymentNotRefundable,
+  RefundExceedsRefundable,
   StaleWriteError,
 } from '../../functions/core/errors.js';
 import { type ContentionPolicy, retryOnStaleWrite } from '../../functions/core/flows/contention.js';
-import { ReplayedRefusal } from '../../functions/core/flows/idempotent.js';
 import type { RefundSagaDeps } from '../../functions/core/flows/refund-step.js';
 import { ulidIds } from '../../functions/core/ids.js';
 import type { Attempt } from '../../functions/core/payment.js';
 import type { Clock, KbankGateway } from '../../functions/core/ports.js';
 import {
-  PaymentNotRefundable,
-  RefundExceedsRefundable,
   refundableAmount,
   refundVerdict,
   reserveRefund,
   resolveRefund,
 } from '../../functions/core/refund.js';
-import { createRefund } from '../../functions/core/use-cases/api/create-refund.js';
 import { inquireRefund } from '../../functions/core/use-cases/refund-saga/inquire-refund.js';
 import { refundAtKbank } from '../../functions/core/use-cases/refund-saga/refund-at-kbank.js';
 import { refundUnresolved } from '../../functions/core/use-cases/refund-saga/refund-unresolved.js';
+import { createCreateRefundHandler } from '../../functions/handlers/api-create-refund.js';
+import { callApi } from '../support/api-calls.js';
 import { charge, MemoryIdempotency, scriptedKbank } from '../support/fakes.js';
 import { capturedPayment, MemoryRefundRepository } from '../support/refund-fakes.js';
 
@@ -238,19 +238,22 @@ describe('createRefund', () => {
       ids: ulidIds,
       contention: virtualContention().policy,
     };
-    const command = (request: { amount?: number; reason?: string }, key = 'key-1') => ({
-      merchantId: 'merchant_1',
-      paymentId: payment.id,
-      idempotencyKey: key,
-      request,
-      refusal: (error: { code: string }) => ({ statusCode: 422, body: { code: error.code } }),
-    });
-    return { repo, payment, started, deps, command };
+    // Through the API handler: the Idempotency-Key and the problems are the edge's.
+    const handler = createCreateRefundHandler(() => deps);
+    const refund = (body: { amount?: number; reason?: string }, key = 'key-1', merchantId = 'merchant_1') =>
+      callApi(handler, {
+        merchantId,
+        path: `/v1/payments/${payment.id}/refunds`,
+        paymentId: payment.id,
+        idempotencyKey: key,
+        body,
+      });
+    return { repo, payment, started, deps, refund };
   }
 
   it('reserves the amount, writes the refund ahead, starts its saga named by the refund id, answers 202', async () => {
-    const { repo, payment, started, deps, command } = setup();
-    const { response, replayed } = await createRefund(deps, command({ amount: 2500 }));
+    const { repo, payment, started, refund } = setup();
+    const { response, replayed } = await refund({ amount: 2500 });
     expect(replayed).toBe(false);
     expect(response.statusCode).toBe(202);
     expect(response.body).toMatchObject({
@@ -267,32 +270,35 @@ describe('createRefund', () => {
   });
 
   it('replays the same key and request without reserving twice', async () => {
-    const { repo, payment, deps, command } = setup();
-    const first = await createRefund(deps, command({ amount: 2500 }));
-    const again = await createRefund(deps, command({ amount: 2500 }));
-    expect(again).toEqual({ response: first.response, replayed: true });
+    const { repo, payment, refund } = setup();
+    const first = await refund({ amount: 2500 });
+    const again = await refund({ amount: 2500 });
+    expect(again).toMatchObject({ response: first.response, replayed: true });
+    expect(again.raw.body).toBe(first.raw.body);
     expect((await repo.get(payment.id))?.amountRefundPending).toBe(2500);
-    await expect(createRefund(deps, command({ amount: 2600 }))).rejects.toBeInstanceOf(
-      IdempotencyMismatchError,
-    );
+    expect((await refund({ amount: 2600 })).response).toMatchObject({
+      statusCode: 422,
+      body: { code: new IdempotencyMismatchError('').code },
+    });
   });
 
   it('stores a refusal under its key, so a retry gets the same refusal', async () => {
-    const { deps, command } = setup();
-    await expect(createRefund(deps, command({ amount: 10001 }, 'k2'))).rejects.toBeInstanceOf(
-      RefundExceedsRefundable,
-    );
-    await expect(createRefund(deps, command({ amount: 10001 }, 'k2'))).rejects.toBeInstanceOf(
-      ReplayedRefusal,
-    );
+    const { refund } = setup();
+    const refused = await refund({ amount: 10001 }, 'k2');
+    expect(refused).toMatchObject({
+      replayed: false,
+      response: { statusCode: 422, body: { code: new RefundExceedsRefundable('', 0).code } },
+    });
+    const again = await refund({ amount: 10001 }, 'k2');
+    expect(again).toMatchObject({ replayed: true, response: refused.response });
+    expect(again.raw.body).toBe(refused.raw.body);
   });
 
   it("answers not found for another merchant's payment, writing nothing", async () => {
-    const { repo, payment, deps, command } = setup();
-    await expect(
-      createRefund(deps, { ...command({ amount: 1 }), merchantId: 'merchant_2' }),
-    ).rejects.toMatchObject({
-      code: 'resource_not_found',
+    const { repo, payment, deps, refund } = setup();
+    expect((await refund({ amount: 1 }, 'key-1', 'merchant_2')).response).toMatchObject({
+      statusCode: 404,
+      body: { code: 'resource_not_found' },
     });
     expect(repo.refunds.size).toBe(0);
     expect((await repo.get(payment.id))?.seq).toBe(5);
@@ -301,7 +307,7 @@ describe('createRefund', () => {
   });
 
   it('re-reads after a lost race and refuses what no longer fits', async () => {
-    const { repo, payment, deps, command } = setup();
+    const { repo, payment, refund } = setup();
     // Another refund takes 9000 between this request's read and its write (the first read is the
     // ownership check made before the key is reserved).
     const original = repo.get.bind(repo);
@@ -314,9 +320,10 @@ describe('createRefund', () => {
       }
       return read;
     };
-    await expect(createRefund(deps, command({ amount: 2000 }))).rejects.toMatchObject({
-      code: 'refund_exceeds_refundable',
-      refundable: 1000,
+    const refused = await refund({ amount: 2000 });
+    expect(refused.response).toMatchObject({
+      statusCode: 422,
+      body: { code: 'refund_exceeds_refundable', detail: expect.stringContaining('1000') },
     });
     expect((await repo.get(payment.id))?.amountRefundPending).toBe(9000);
   });

@@ -1,15 +1,13 @@
 /**
  * What the merchant's requests on an existing payment share: the payment looked up as the merchant's own
- * (another merchant's payment does not exist), the command and response of a request the saga carries out
- * (capture, cancel, amount change), and running it against the payment's latest version.
+ * (another merchant's payment does not exist), the command of a request the saga carries out (capture,
+ * cancel, amount change), and running it against the payment's latest version.
  */
-import type { PaymentResource } from '../../../schemas/api.js';
 import { NotFoundError } from '../errors.js';
 import type { Payment } from '../payment.js';
-import type { Clock, IdempotencyStore, StoredResponse, TaskNotifier } from '../ports.js';
+import type { Clock, IdempotencyStore, TaskNotifier } from '../ports.js';
 import type { PaymentRepository } from '../repository.js';
 import { DEFAULT_CONTENTION, retryOnStaleWrite } from './contention.js';
-import type { RefusalResponse } from './idempotent.js';
 
 /** The payment if it is this merchant's; an unknown payment and another merchant's are both not found. */
 export async function ownedPayment(
@@ -25,6 +23,7 @@ export async function ownedPayment(
 export interface ManualCaptureDeps {
   /** markDue: a request whose saga cannot be resumed is handed to the reconciliation sweep. */
   repo: PaymentRepository;
+  /** The request's Idempotency-Key, kept by the API edge (handlers/idempotency.ts). */
   idempotency: IdempotencyStore;
   tasks: TaskNotifier;
   clock: Clock;
@@ -33,12 +32,9 @@ export interface ManualCaptureDeps {
 export interface PaymentCommand {
   merchantId: string;
   paymentId: string;
+  /** Recorded on the payment with the request, so that a retry after a crash carries it on. */
   idempotencyKey: string;
-  /** The response stored for a terminal refusal, so that the same key replays it (see idempotent.ts). */
-  refusal?: RefusalResponse;
 }
-
-export type PaymentResponse = StoredResponse & { body: PaymentResource };
 
 /**
  * Runs a merchant request against the payment's latest version. Only status changes take the version, so

@@ -8,16 +8,9 @@
 import { ConflictError } from '../../errors.js';
 import { type ContentionPolicy, DEFAULT_CONTENTION, retryOnStaleWrite } from '../../flows/contention.js';
 import { handToSweep } from '../../flows/hand-to-sweep.js';
-import { idempotent } from '../../flows/idempotent.js';
 import { CANCELED_BY_MERCHANT, cancelRequested, REQUESTED_BY_MERCHANT } from '../../flows/merchant-cancel.js';
-import {
-  type ManualCaptureDeps,
-  ownedPayment,
-  type PaymentCommand,
-  type PaymentResponse,
-} from '../../flows/merchant-requests.js';
+import { type ManualCaptureDeps, ownedPayment, type PaymentCommand } from '../../flows/merchant-requests.js';
 import { applyStep, type Payment } from '../../payment.js';
-import { paymentView } from '../../views.js';
 
 export interface CancelPaymentDeps extends ManualCaptureDeps {
   /** How long a cancel that lost the payment's version to a note (a callback, the saga's wait) re-reads. */
@@ -30,24 +23,9 @@ export interface CancelPaymentDeps extends ManualCaptureDeps {
  */
 const CANCEL_CONTENTION: ContentionPolicy = { ...DEFAULT_CONTENTION, maxDelayMs: 200, budgetMs: 3000 };
 
-export async function cancelPayment(
-  deps: CancelPaymentDeps,
-  command: PaymentCommand,
-): Promise<{ response: PaymentResponse; replayed: boolean }> {
-  // Another merchant's or an unknown payment is refused before anything is written under the key.
-  await ownedPayment(deps.repo, command.merchantId, command.paymentId);
-  return idempotent(
-    deps,
-    {
-      merchantId: command.merchantId,
-      operation: 'POST /v1/payments/{id}/cancel',
-      key: command.idempotencyKey,
-      request: { paymentId: command.paymentId },
-      resourceId: command.paymentId,
-    },
-    async () => resume(deps, await recordCancel(deps, command)),
-    command.refusal,
-  );
+/** The payment with the cancel recorded and handed to its saga (the answer is `202` with it). */
+export async function cancelPayment(deps: CancelPaymentDeps, command: PaymentCommand): Promise<Payment> {
+  return resume(deps, await recordCancel(deps, command));
 }
 
 /** The payment with this request's cancel recorded (now, or by an earlier try with the same key). */
@@ -95,12 +73,12 @@ function cancelableDetail(payment: Payment): Record<string, unknown> {
  * Fails the saga's parked task: the capture wait's token once there is one (the customer's step is over
  * by then), else the customer wait's. Without a token yet, the saga's next wait fails itself.
  */
-async function resume(deps: ManualCaptureDeps, payment: Payment): Promise<PaymentResponse> {
+async function resume(deps: ManualCaptureDeps, payment: Payment): Promise<Payment> {
   const token = payment.captureToken ?? payment.actionToken;
   const resumed =
     token !== undefined &&
     (await deps.tasks.fail(token, CANCELED_BY_MERCHANT, 'The merchant canceled the payment.'));
   // No saga took it (no token yet, or the wait is over): the sweep restarts the saga, which carries it out.
   if (!resumed) await handToSweep(deps, payment);
-  return { statusCode: 202, body: paymentView(payment) };
+  return payment;
 }

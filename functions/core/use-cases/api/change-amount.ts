@@ -6,19 +6,17 @@
  */
 import { ConflictError, CostMismatch, ValidationError } from '../../errors.js';
 import { handToSweep } from '../../flows/hand-to-sweep.js';
-import { idempotent } from '../../flows/idempotent.js';
 import {
   type ManualCaptureDeps,
   onLatestVersion,
   ownedPayment,
   type PaymentCommand,
-  type PaymentResponse,
 } from '../../flows/merchant-requests.js';
 import type { Currency } from '../../money.js';
 import { applyStep, type Payment } from '../../payment.js';
 import type { CostService, OrderLine } from '../../ports.js';
 import type { CaptureCallback } from '../../saga-contract.js';
-import { eventDetail, paymentView } from '../../views.js';
+import { eventDetail } from '../../views.js';
 
 export interface ChangeAmountCommand extends PaymentCommand {
   amount: number;
@@ -26,80 +24,60 @@ export interface ChangeAmountCommand extends PaymentCommand {
   order: { id: string; lines: OrderLine[] };
 }
 
+/** The payment with its new amount and order, handed to its saga (the answer is `200` with it). */
 export async function changeAmount(
   deps: ManualCaptureDeps & { cost: CostService },
   command: ChangeAmountCommand,
-): Promise<{ response: PaymentResponse; replayed: boolean }> {
-  // Another merchant's or an unknown payment is refused before anything is written under the key.
-  await ownedPayment(deps.repo, command.merchantId, command.paymentId);
-  return idempotent(
-    deps,
-    {
-      merchantId: command.merchantId,
-      operation: 'PATCH /v1/payments/{id}',
-      key: command.idempotencyKey,
-      request: {
-        paymentId: command.paymentId,
-        amount: command.amount,
-        currency: command.currency,
-        order: command.order,
+): Promise<Payment> {
+  return onLatestVersion(async () => {
+    const payment = await ownedPayment(deps.repo, command.merchantId, command.paymentId);
+    if (payment.status !== 'requires_capture') {
+      throw new ConflictError(
+        `Payment ${payment.id} is ${payment.status}; its amount can change only while it awaits capture.`,
+        'amount_not_changeable',
+      );
+    }
+    if (command.currency !== payment.currency) {
+      throw new ValidationError('The currency of a payment cannot change.', [
+        { field: 'currency', message: `must be ${payment.currency}` },
+      ]);
+    }
+    if (command.amount > payment.amountAuthorized) {
+      throw new ConflictError(
+        `${command.amount} is more than the ${payment.amountAuthorized} authorized: an increase needs a new ` +
+          'authorization. Cancel this payment and create a new one for the new amount.',
+        'reauthorization_required',
+      );
+    }
+    const quote = await deps.cost.quote({
+      orderId: command.order.id,
+      currency: command.currency,
+      lines: command.order.lines,
+    });
+    if (quote.totalAmount !== command.amount) {
+      throw new CostMismatch(
+        `The new order costs ${quote.totalAmount}, not ${command.amount}.`,
+        quote.totalAmount,
+      );
+    }
+    const change = applyStep(
+      payment,
+      {
+        type: 'payment.amount_changed',
+        actor: 'api',
+        patch: {
+          amount: command.amount,
+          order: command.order,
+          amountCapturable: command.amount,
+        },
+        detail: { from: payment.amount, to: command.amount, orderId: command.order.id },
       },
-      resourceId: command.paymentId,
-    },
-    () =>
-      onLatestVersion(async () => {
-        const payment = await ownedPayment(deps.repo, command.merchantId, command.paymentId);
-        if (payment.status !== 'requires_capture') {
-          throw new ConflictError(
-            `Payment ${payment.id} is ${payment.status}; its amount can change only while it awaits capture.`,
-            'amount_not_changeable',
-          );
-        }
-        if (command.currency !== payment.currency) {
-          throw new ValidationError('The currency of a payment cannot change.', [
-            { field: 'currency', message: `must be ${payment.currency}` },
-          ]);
-        }
-        if (command.amount > payment.amountAuthorized) {
-          throw new ConflictError(
-            `${command.amount} is more than the ${payment.amountAuthorized} authorized: an increase needs a new ` +
-              'authorization. Cancel this payment and create a new one for the new amount.',
-            'reauthorization_required',
-          );
-        }
-        const quote = await deps.cost.quote({
-          orderId: command.order.id,
-          currency: command.currency,
-          lines: command.order.lines,
-        });
-        if (quote.totalAmount !== command.amount) {
-          throw new CostMismatch(
-            `The new order costs ${quote.totalAmount}, not ${command.amount}.`,
-            quote.totalAmount,
-          );
-        }
-        const change = applyStep(
-          payment,
-          {
-            type: 'payment.amount_changed',
-            actor: 'api',
-            patch: {
-              amount: command.amount,
-              order: command.order,
-              amountCapturable: command.amount,
-            },
-            detail: { from: payment.amount, to: command.amount, orderId: command.order.id },
-          },
-          deps.clock.now(),
-        );
-        await deps.repo.commit(change);
-        await resumeWaiting(deps, payment, change.next);
-        return { statusCode: 200, body: paymentView(change.next) };
-      }),
-    // Stored: not changeable, an increase, a cost mismatch, a currency change, an order the cost service
-    // cannot price. Released: the cost service down (503), a race lost for the whole budget.
-    command.refusal,
-  );
+      deps.clock.now(),
+    );
+    await deps.repo.commit(change);
+    await resumeWaiting(deps, payment, change.next);
+    return change.next;
+  });
 }
 
 /**

@@ -1,13 +1,15 @@
 /**
- * Use case: create a payment under an Idempotency-Key, then start its saga. A retry with the same
- * key replays the first answer; a retry after a crash finishes the same payment instead of a second one.
+ * Use case: create a payment, then start its saga. Under an Idempotency-Key the payment, its first
+ * audit entry and the key with the answer to store are one transaction, so a crash can never leave a key
+ * without its payment or the reverse. The same key again replays that answer; it finds the payment still
+ * at its first version when the saga may never have started (the first request died after writing), and
+ * starts it again: the execution is named by the payment, so a saga already running is not doubled.
  */
-import type { CreatePaymentRequest, PaymentResource } from '../../../../schemas/api.js';
-import { idempotent, type RefusalResponse } from '../../flows/idempotent.js';
+import { IdempotencyInFlightError, IdempotencyMismatchError } from '../../errors.js';
 import { startStep } from '../../flows/payment-step.js';
 import type { IdGenerator } from '../../ids.js';
-import { newPayment, type PaymentMethodType } from '../../payment.js';
-import type { Clock, IdempotencyStore, StoredResponse, WorkflowStarter } from '../../ports.js';
+import { newPayment, type Payment, type PaymentMethodType } from '../../payment.js';
+import type { Clock, IdempotencyStore, KeyClaim, StoredResponse, WorkflowStarter } from '../../ports.js';
 import type { PaymentRepository } from '../../repository.js';
 import type { PaymentSagaInput } from '../../saga-contract.js';
 import {
@@ -15,7 +17,6 @@ import {
   DEFAULT_QR_WINDOW_SECONDS,
   DEFAULT_REDIRECT_WINDOW_SECONDS,
 } from '../../time-windows.js';
-import { paymentView } from '../../views.js';
 
 export interface CreatePaymentDeps {
   /** Manual capture window; default DEFAULT_CAPTURE_WINDOW_SECONDS. */
@@ -29,75 +30,84 @@ export interface CreatePaymentDeps {
   ids: IdGenerator;
 }
 
-/** The customer's time for the method, unless the request sets `action_expires_in`. */
+/** What a new payment is made of, as the merchant asked for it. */
+export type NewPaymentRequest = Omit<
+  Parameters<typeof newPayment>[0],
+  'id' | 'merchantId' | 'actionWindowSeconds'
+> & {
+  /** The customer's time, instead of the method's default. */
+  actionWindowSeconds?: number;
+};
+
+export interface CreatePaymentCommand {
+  merchantId: string;
+  request: NewPaymentRequest;
+  /** The Idempotency-Key with the answer to store, made from the payment once it is known. */
+  claim: (payment: Payment) => KeyClaim;
+}
+
+/** A payment created now, or the stored answer of the request that created it under the same key. */
+export type Creation = { kind: 'created'; payment: Payment } | { kind: 'replayed'; response: StoredResponse };
+
+export async function createPayment(
+  deps: CreatePaymentDeps,
+  command: CreatePaymentCommand,
+): Promise<Creation> {
+  const { request } = command;
+  const { payment, audit } = newPayment(
+    {
+      ...request,
+      id: deps.ids('pay'),
+      merchantId: command.merchantId,
+      actionWindowSeconds: request.actionWindowSeconds ?? actionWindow(deps, request.paymentMethod.type),
+    },
+    deps.clock.now(),
+  );
+  const claim = command.claim(payment);
+  if (await deps.repo.create(payment, audit, claim)) {
+    await startSaga(deps, payment, true);
+    return { kind: 'created', payment };
+  }
+  return replay(deps, claim);
+}
+
+/** The key was claimed by an earlier request: the same request gets its answer, another is refused. */
+async function replay(deps: CreatePaymentDeps, claim: KeyClaim): Promise<Creation> {
+  const held = await deps.idempotency.find(claim);
+  if (held && held.fingerprint !== claim.fingerprint) {
+    throw new IdempotencyMismatchError('This Idempotency-Key was already used with different parameters.');
+  }
+  if (!held) {
+    // Neither written: the payment's id was taken (ids are unique, so this is a bug), nothing was.
+    throw new Error(`payment creation under key ${claim.key} wrote nothing`);
+  }
+  if (!held.response) {
+    // Claimed without an answer yet: a request holding the key the way other operations do.
+    throw new IdempotencyInFlightError('A request with this Idempotency-Key is still in progress.');
+  }
+  const payment = await deps.repo.get(held.resourceId);
+  if (payment && payment.seq === 1) await startSaga(deps, payment, false);
+  return { kind: 'replayed', response: held.response };
+}
+
+/** The customer's time for the method, unless the request sets its own. */
 function actionWindow(deps: CreatePaymentDeps, method: PaymentMethodType): number {
   return method === 'qr_promptpay' || method === 'wechat_pay'
     ? (deps.actionWindows?.qrSeconds ?? DEFAULT_QR_WINDOW_SECONDS)
     : (deps.actionWindows?.redirectSeconds ?? DEFAULT_REDIRECT_WINDOW_SECONDS);
 }
 
-export interface CreatePaymentCommand {
-  merchantId: string;
-  idempotencyKey: string;
-  request: CreatePaymentRequest;
-  /** The response stored for a terminal refusal, so that the same key replays it (see idempotent.ts). */
-  refusal?: RefusalResponse;
+/** Starts the saga; `written` when this request wrote the payment, so the first step may take it as carried. */
+async function startSaga(deps: CreatePaymentDeps, payment: Payment, written: boolean): Promise<void> {
+  await deps.workflow.start(payment.id, sagaInput(deps, payment, written));
 }
 
-export interface CreatePaymentResult {
-  response: StoredResponse & { body: PaymentResource };
-  replayed: boolean;
-}
-
-export async function createPayment(
-  deps: CreatePaymentDeps,
-  command: CreatePaymentCommand,
-): Promise<CreatePaymentResult> {
-  const { request } = command;
-  return idempotent(
-    deps,
-    {
-      merchantId: command.merchantId,
-      operation: 'POST /v1/payments',
-      key: command.idempotencyKey,
-      request,
-      resourceId: deps.ids('pay'),
-    },
-    async (paymentId) => {
-      const { payment: fresh, audit } = newPayment(
-        {
-          id: paymentId,
-          merchantId: command.merchantId,
-          amount: request.amount,
-          currency: request.currency,
-          captureMethod: request.capture,
-          order: {
-            id: request.order.id,
-            lines: request.order.lines.map((line) => ({
-              sku: line.sku,
-              quantity: line.quantity,
-              unitAmount: line.unit_amount,
-            })),
-          },
-          customer: request.customer,
-          paymentMethod: request.payment_method,
-          actionWindowSeconds: request.action_expires_in ?? actionWindow(deps, request.payment_method.type),
-          ...(request.description === undefined ? {} : { description: request.description }),
-          ...(request.metadata === undefined ? {} : { metadata: request.metadata }),
-        },
-        deps.clock.now(),
-      );
-      // A taken-over key (its first holder crashed) may already have written this payment: reuse it.
-      const created = await deps.repo.create(fresh, audit);
-      const payment = created ? fresh : ((await deps.repo.get(fresh.id)) ?? fresh);
-      await deps.workflow.start(payment.id, {
-        paymentId: payment.id,
-        captureMethod: payment.captureMethod,
-        captureWindowSeconds: deps.captureWindowSeconds ?? DEFAULT_CAPTURE_WINDOW_SECONDS,
-        step: startStep(payment, created),
-      } satisfies PaymentSagaInput);
-      return { statusCode: 201, body: paymentView(payment) };
-    },
-    command.refusal,
-  );
+/** The saga's input: made from the payment as stored, so a start repeated for a replay asks the same. */
+function sagaInput(deps: CreatePaymentDeps, payment: Payment, written: boolean) {
+  return {
+    paymentId: payment.id,
+    captureMethod: payment.captureMethod,
+    captureWindowSeconds: deps.captureWindowSeconds ?? DEFAULT_CAPTURE_WINDOW_SECONDS,
+    step: startStep(payment, written),
+  } satisfies PaymentSagaInput;
 }

@@ -1,24 +1,21 @@
 /**
- * Use case: refund (part of) a captured payment under an Idempotency-Key. The amount is reserved on the
- * payment and the refund written ahead, in one transaction the database refuses when the amount no longer
- * fits (Σ refunds ≤ captured); then the refund's saga starts (execution name = refund id) and the answer
- * is `202` with the pending refund. A retry with the same key replays the first answer; a retry after a
- * crash finishes the same refund instead of reserving a second one.
+ * Use case: refund (part of) a captured payment. The amount is reserved on the payment and the refund
+ * written ahead, in one transaction the database refuses when the amount no longer fits (Σ refunds ≤
+ * captured); then the refund's saga starts (execution name = refund id) and the answer is `202` with the
+ * pending refund. The refund id comes with the command (kept under the Idempotency-Key by the edge), so
+ * a retry after a crash finishes the same refund instead of reserving a second one.
  */
-import type { CreateRefundRequest, RefundResource } from '../../../../schemas/api.js';
 import { NotFoundError } from '../../errors.js';
 import { type ContentionPolicy, DEFAULT_CONTENTION, retryOnStaleWrite } from '../../flows/contention.js';
-import { idempotent, type RefusalResponse } from '../../flows/idempotent.js';
-import { ownedPayment } from '../../flows/merchant-requests.js';
 import type { IdGenerator } from '../../ids.js';
-import type { Clock, IdempotencyStore, StoredResponse, WorkflowStarter } from '../../ports.js';
+import type { Clock, IdempotencyStore, WorkflowStarter } from '../../ports.js';
 import { type Refund, reserveRefund } from '../../refund.js';
 import type { PaymentRepository, RefundRepository } from '../../repository.js';
 import type { RefundSagaInput } from '../../saga-contract.js';
-import { refundView } from '../../views.js';
 
 export interface CreateRefundDeps {
   repo: PaymentRepository & RefundRepository;
+  /** The request's Idempotency-Key, kept by the API edge (handlers/idempotency.ts). */
   idempotency: IdempotencyStore;
   /** Starts the refund saga (not the payment's). */
   workflow: WorkflowStarter;
@@ -31,48 +28,21 @@ export interface CreateRefundDeps {
 export interface CreateRefundCommand {
   merchantId: string;
   paymentId: string;
-  idempotencyKey: string;
-  request: CreateRefundRequest;
-  /**
-   * The response stored for a typed refusal (not refundable, too much), so a retry with the same key
-   * gets the same answer. Given by the API layer, which owns the problem format.
-   */
-  refusal?: RefusalResponse;
+  /** The refund's id: new, or the one a crashed request under the same key promised. */
+  refundId: string;
+  /** Omitted: everything still refundable. */
+  amount?: number;
+  reason?: string;
 }
 
-export interface CreateRefundResult {
-  response: StoredResponse & { body: RefundResource };
-  replayed: boolean;
-}
-
-export const CREATE_REFUND_OPERATION = 'POST /v1/payments/{id}/refunds';
-
-export async function createRefund(
-  deps: CreateRefundDeps,
-  command: CreateRefundCommand,
-): Promise<CreateRefundResult> {
-  const { paymentId, request } = command;
-  // Another merchant's or an unknown payment is refused before anything is written under the key.
-  await ownedPayment(deps.repo, command.merchantId, paymentId);
-  return idempotent(
-    deps,
-    {
-      merchantId: command.merchantId,
-      operation: CREATE_REFUND_OPERATION,
-      key: command.idempotencyKey,
-      request: { paymentId, body: request },
-      resourceId: deps.ids('re'),
-    },
-    async (refundId) => {
-      const refund = await reserve(deps, command, refundId);
-      await deps.workflow.start(refund.id, {
-        paymentId: refund.paymentId,
-        refundId: refund.id,
-      } satisfies RefundSagaInput);
-      return { statusCode: 202, body: refundView(refund) };
-    },
-    command.refusal,
-  );
+/** The refund reserved (now, or by an earlier try with the same id) and handed to its saga. */
+export async function createRefund(deps: CreateRefundDeps, command: CreateRefundCommand): Promise<Refund> {
+  const refund = await reserve(deps, command);
+  await deps.workflow.start(refund.id, {
+    paymentId: refund.paymentId,
+    refundId: refund.id,
+  } satisfies RefundSagaInput);
+  return refund;
 }
 
 /**
@@ -80,11 +50,8 @@ export async function createRefund(
  * writing). A lost race for the payment's version (another refund, a saga step) re-reads and decides
  * again: either the refund still fits, or it is refused with what is left.
  */
-async function reserve(
-  deps: CreateRefundDeps,
-  command: CreateRefundCommand,
-  refundId: string,
-): Promise<Refund> {
+async function reserve(deps: CreateRefundDeps, command: CreateRefundCommand): Promise<Refund> {
+  const { refundId } = command;
   return retryOnStaleWrite(deps.contention ?? DEFAULT_CONTENTION, async () => {
     const payment = await deps.repo.get(command.paymentId);
     if (!payment || payment.merchantId !== command.merchantId) {
@@ -96,8 +63,8 @@ async function reserve(
       payment,
       {
         refundId,
-        ...(command.request.amount === undefined ? {} : { amount: command.request.amount }),
-        ...(command.request.reason === undefined ? {} : { reason: command.request.reason }),
+        ...(command.amount === undefined ? {} : { amount: command.amount }),
+        ...(command.reason === undefined ? {} : { reason: command.reason }),
       },
       deps.clock.now(),
     );

@@ -1,28 +1,20 @@
 /** Use cases that read: one payment, and its audit trail. Another merchant's payment does not exist. */
-import type { PaymentEventResource, PaymentResource } from '../../../../schemas/api.js';
 import { ValidationError } from '../../errors.js';
 import { ownedPayment } from '../../flows/merchant-requests.js';
-import type { AuditPosition, PaymentRepository } from '../../repository.js';
-import { auditView, paymentView } from '../../views.js';
+import type { AuditEntry, Payment } from '../../payment.js';
+import type { AuditPosition, Page, PaymentRepository } from '../../repository.js';
 
 export async function getPayment(
   deps: { repo: PaymentRepository },
   query: { merchantId: string; paymentId: string },
-): Promise<PaymentResource> {
-  return paymentView(await ownedPayment(deps.repo, query.merchantId, query.paymentId));
-}
-
-export interface EventPage {
-  object: 'list';
-  data: PaymentEventResource[];
-  has_more: boolean;
-  next_cursor: string | null;
+): Promise<Payment> {
+  return ownedPayment(deps.repo, query.merchantId, query.paymentId);
 }
 
 export async function listPaymentEvents(
   deps: { repo: PaymentRepository },
   query: { merchantId: string; paymentId: string; limit: number; cursor?: string },
-): Promise<EventPage> {
+): Promise<Page<AuditEntry>> {
   await ownedPayment(deps.repo, query.merchantId, query.paymentId);
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
   const page = await deps.repo.listAudit(query.paymentId, {
@@ -31,10 +23,9 @@ export async function listPaymentEvents(
   });
   const last = page.entries.at(-1);
   return {
-    object: 'list',
-    data: page.entries.map(auditView),
-    has_more: page.hasMore,
-    next_cursor: page.hasMore && last ? encodeCursor(last) : null,
+    items: page.entries,
+    hasMore: page.hasMore,
+    nextCursor: page.hasMore && last ? encodeCursor(last) : null,
   };
 }
 

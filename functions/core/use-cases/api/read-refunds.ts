@@ -1,13 +1,12 @@
 /** Use case: a payment's refunds, oldest first, cursor-paginated. Another merchant's payment does not exist. */
-import type { RefundList } from '../../../../schemas/api.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
-import type { PaymentRepository, RefundRepository } from '../../repository.js';
-import { refundView } from '../../views.js';
+import type { Refund } from '../../refund.js';
+import type { Page, PaymentRepository, RefundRepository } from '../../repository.js';
 
 export async function listRefunds(
   deps: { repo: PaymentRepository & RefundRepository },
   query: { merchantId: string; paymentId: string; limit: number; cursor?: string },
-): Promise<RefundList> {
+): Promise<Page<Refund>> {
   const payment = await deps.repo.get(query.paymentId);
   if (!payment || payment.merchantId !== query.merchantId) {
     throw new NotFoundError(`No payment ${query.paymentId}.`);
@@ -16,10 +15,9 @@ export async function listRefunds(
   const page = await deps.repo.listRefunds(payment.id, { limit: query.limit, ...(after ? { after } : {}) });
   const last = page.refunds.at(-1);
   return {
-    object: 'list',
-    data: page.refunds.map(refundView),
-    has_more: page.hasMore,
-    next_cursor: page.hasMore && last ? encodeCursor(last.id) : null,
+    items: page.refunds,
+    hasMore: page.hasMore,
+    nextCursor: page.hasMore && last ? encodeCursor(last.id) : null,
   };
 }
 

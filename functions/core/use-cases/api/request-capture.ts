@@ -5,59 +5,44 @@
  */
 import { ConflictError, ValidationError } from '../../errors.js';
 import { handToSweep } from '../../flows/hand-to-sweep.js';
-import { idempotent } from '../../flows/idempotent.js';
 import {
   type ManualCaptureDeps,
   onLatestVersion,
   ownedPayment,
   type PaymentCommand,
-  type PaymentResponse,
 } from '../../flows/merchant-requests.js';
 import { applyStep, type Payment } from '../../payment.js';
 import type { CaptureCallback } from '../../saga-contract.js';
-import { eventDetail, paymentView } from '../../views.js';
+import { eventDetail } from '../../views.js';
 
+/** The payment with the capture recorded and handed to its saga (the answer is `202` with it). */
 export async function requestCapture(
   deps: ManualCaptureDeps,
   command: PaymentCommand & { amount?: number },
-): Promise<{ response: PaymentResponse; replayed: boolean }> {
-  // Another merchant's or an unknown payment is refused before anything is written under the key.
-  await ownedPayment(deps.repo, command.merchantId, command.paymentId);
-  return idempotent(
-    deps,
-    {
-      merchantId: command.merchantId,
-      operation: 'POST /v1/payments/{id}/capture',
-      key: command.idempotencyKey,
-      request: { paymentId: command.paymentId, amount: command.amount },
-      resourceId: command.paymentId,
-    },
-    () =>
-      onLatestVersion(async () => {
-        const payment = await ownedPayment(deps.repo, command.merchantId, command.paymentId);
-        const requested = capturableRequest(payment, command.amount, command.idempotencyKey);
-        // A retry after a crash between recording and resuming: resume again.
-        if (requested.alreadyRecorded) return resume(deps, payment);
+): Promise<Payment> {
+  return onLatestVersion(async () => {
+    const payment = await ownedPayment(deps.repo, command.merchantId, command.paymentId);
+    const requested = capturableRequest(payment, command.amount, command.idempotencyKey);
+    // A retry after a crash between recording and resuming: resume again.
+    if (requested.alreadyRecorded) return resume(deps, payment);
 
-        const change = applyStep(
-          payment,
-          {
-            type: 'payment.capture_requested',
-            actor: 'api',
-            status: 'processing',
-            patch: { amountToCapture: requested.amount, requestKey: command.idempotencyKey },
-            detail: {
-              amount: requested.amount,
-              released: (payment.amountCapturable ?? 0) - requested.amount,
-            },
-          },
-          deps.clock.now(),
-        );
-        await deps.repo.commit(change);
-        return resume(deps, change.next);
-      }),
-    command.refusal,
-  );
+    const change = applyStep(
+      payment,
+      {
+        type: 'payment.capture_requested',
+        actor: 'api',
+        status: 'processing',
+        patch: { amountToCapture: requested.amount, requestKey: command.idempotencyKey },
+        detail: {
+          amount: requested.amount,
+          released: (payment.amountCapturable ?? 0) - requested.amount,
+        },
+      },
+      deps.clock.now(),
+    );
+    await deps.repo.commit(change);
+    return resume(deps, change.next);
+  });
 }
 
 function capturableRequest(payment: Payment, amount: number | undefined, key: string) {
@@ -82,7 +67,7 @@ function capturableRequest(payment: Payment, amount: number | undefined, key: st
   return { alreadyRecorded: false, amount: wanted };
 }
 
-async function resume(deps: ManualCaptureDeps, payment: Payment): Promise<PaymentResponse> {
+async function resume(deps: ManualCaptureDeps, payment: Payment): Promise<Payment> {
   const resumed =
     payment.captureToken !== undefined &&
     (await deps.tasks.succeed(payment.captureToken, {
@@ -90,5 +75,5 @@ async function resume(deps: ManualCaptureDeps, payment: Payment): Promise<Paymen
       event: eventDetail('payment.capture_requested', payment),
     } satisfies CaptureCallback));
   if (!resumed) await handToSweep(deps, payment);
-  return { statusCode: 202, body: paymentView(payment) };
+  return payment;
 }

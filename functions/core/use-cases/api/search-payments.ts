@@ -2,11 +2,9 @@
  * Use case: search the authenticated merchant's payments, newest first, by status and created-at range,
  * one cursor-paginated page at a time. Only that merchant's payments are ever read.
  */
-import type { PaymentList } from '../../../../schemas/api.js';
 import { ValidationError } from '../../errors.js';
-import type { PaymentStatus } from '../../payment.js';
-import type { PaymentPosition, PaymentSearch } from '../../repository.js';
-import { paymentView } from '../../views.js';
+import type { Payment, PaymentStatus } from '../../payment.js';
+import type { Page, PaymentPosition, PaymentSearch } from '../../repository.js';
 
 export interface SearchPaymentsQuery {
   merchantId: string;
@@ -24,7 +22,7 @@ export interface SearchPaymentsQuery {
 export async function searchPayments(
   deps: { search: PaymentSearch },
   query: SearchPaymentsQuery,
-): Promise<PaymentList> {
+): Promise<Page<Payment>> {
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, query.merchantId);
   const page = await deps.search.searchPayments({
     merchantId: query.merchantId,
@@ -35,10 +33,9 @@ export async function searchPayments(
     ...(after ? { after } : {}),
   });
   return {
-    object: 'list',
-    data: page.payments.map(paymentView),
-    has_more: page.next !== null,
-    next_cursor: page.next ? encodeCursor(query.merchantId, page.next) : null,
+    items: page.payments,
+    hasMore: page.next !== null,
+    nextCursor: page.next ? encodeCursor(query.merchantId, page.next) : null,
   };
 }
 

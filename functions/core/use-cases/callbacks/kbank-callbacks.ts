@@ -11,7 +11,7 @@
  * money KBank took for a payment that had already ended, so that no charge is silently kept.
  */
 import type { KbankCallback } from '../../../../schemas/callbacks.js';
-import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { NotFoundError, NotifyChecksumMismatch, SagaNotWaitingYet, ValidationError } from '../../errors.js';
 import { chargeVerdict, inquireAttempt } from '../../flows/customer-charges.js';
 import { handToSweep } from '../../flows/hand-to-sweep.js';
 import { reverseLatePayment } from '../../flows/late-payments.js';
@@ -44,13 +44,6 @@ export interface CallbackIntakeDeps {
   queue: NotificationQueue;
   notify: NotifyReader;
   clock: Clock;
-}
-
-/** The checksum does not match what we stored: forged, tampered, or signed with another key. */
-export class NotifyChecksumMismatch extends ConflictError {
-  constructor(message: string) {
-    super(message, 'invalid_checksum');
-  }
 }
 
 export async function acceptNotify(
@@ -110,13 +103,6 @@ export interface CallbackProcessorDeps {
   kbank: Kbank;
   tasks: TaskNotifier;
   clock: Clock;
-}
-
-/** The saga has not stored its task token yet: the queue redelivers the callback a little later. */
-export class SagaNotWaitingYet extends ConflictError {
-  constructor(message: string) {
-    super(message, 'saga_not_waiting_yet');
-  }
 }
 
 /** How long a paid callback waits (redelivered) for the saga to store its token before the sweep takes over. */

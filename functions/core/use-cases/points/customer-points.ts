@@ -3,7 +3,7 @@
  * ledger's movements. A customer exists for a merchant once it was granted points; another merchant's
  * customer of the same id is another customer (keys are scoped by merchant), so it is never seen.
  */
-import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { NotFoundError, PointsNotEnabled, ValidationError } from '../../errors.js';
 import { ulid } from '../../ids.js';
 import {
   assertPoints,
@@ -24,13 +24,6 @@ export interface CustomerPointsDeps {
   ledger: PointsLedger;
   programs: PointsPrograms;
   clock: Clock;
-}
-
-/** The merchant has no points program: its customers cannot hold points. */
-export class PointsNotEnabled extends ConflictError {
-  constructor(merchantId: string) {
-    super(`merchant ${merchantId} has no points program`, 'points_not_enabled');
-  }
 }
 
 async function programOf(deps: CustomerPointsDeps, merchantId: string): Promise<PointsProgram> {
