@@ -221,9 +221,9 @@ export function buildOpenApi(): Record<string, unknown> {
       {
         url: 'https://{apiId}.execute-api.{region}.amazonaws.com/{stage}',
         description:
-          'A deployment (API Gateway, regional): the stack output `ApiUrl` without its trailing slash. Paths start with /v1.',
+          'A deployment (API Gateway, regional): the stack output `ApiUrl` less its `/v1`, as every path starts with /v1.',
         variables: {
-          apiId: { default: 'abc123defg', description: 'The REST API id (stack output `ApiUrl`).' },
+          apiId: { default: 'abc123defg', description: 'The REST API id (in the stack output `ApiUrl`).' },
           region: { default: 'ap-southeast-1', description: 'The AWS region of the deployment.' },
           stage: {
             default: 'prod',
