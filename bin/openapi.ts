@@ -1,5 +1,9 @@
-/** Writes docs/openapi.json (the API) and docs/events.schema.json (the bus's events) from the zod schemas (`npm run openapi`). */
+/**
+ * Writes docs/openapi.json (the API) and docs/events.schema.json (the bus's events) from the zod schemas,
+ * then the typed client's types from the document (`npm run openapi`).
+ */
 import { writeFileSync } from 'node:fs';
+import { generateClientSchema, SCHEMA_PATH } from '../clients/typescript/generate.js';
 import { buildEventSchemas, buildOpenApi } from '../schemas/openapi.js';
 
 for (const [file, document] of [
@@ -10,3 +14,5 @@ for (const [file, document] of [
   writeFileSync(path, `${JSON.stringify(document, null, 2)}\n`);
   console.log(`wrote ${path.pathname}`);
 }
+writeFileSync(SCHEMA_PATH, await generateClientSchema());
+console.log(`wrote ${SCHEMA_PATH.pathname}`);
