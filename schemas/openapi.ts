@@ -218,6 +218,7 @@ export function buildOpenApi(): Record<string, unknown> {
       license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
     servers: [
+      { url: 'http://127.0.0.1:3000', description: 'The local stack (`npm start`). Paths start with /v1.' },
       {
         url: 'https://{apiId}.execute-api.{region}.amazonaws.com/{stage}',
         description:
@@ -232,7 +233,6 @@ export function buildOpenApi(): Record<string, unknown> {
           },
         },
       },
-      { url: 'http://127.0.0.1:3000', description: 'The local stack (`npm start`). Paths start with /v1.' },
     ],
     security: [{ bearer: [] }],
     tags: TAGS,

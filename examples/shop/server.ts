@@ -96,11 +96,12 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
       return { status: 200, body: null, html: page };
     }
     if (req.method === 'POST' && url.pathname === '/api/checkout') {
-      const input = JSON.parse((await readBody(req)) || '{}') as {
-        method?: Method;
-        token?: string;
-        attempt?: string;
-      };
+      let input: { method?: Method; token?: string; attempt?: string };
+      try {
+        input = JSON.parse((await readBody(req)) || '{}');
+      } catch {
+        return problemReply(400, 'the checkout was not JSON');
+      }
       if (!METHODS.includes(input.method as Method)) return problemReply(400, 'choose a payment method');
       const method = input.method as Method;
       const body: CreatePaymentRequest = {
