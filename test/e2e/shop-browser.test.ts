@@ -14,7 +14,8 @@ import type { LocalStack } from '../../local/stack.js';
 import { api, startTestStack } from '../support/stack.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/shop/', import.meta.url));
-const QR_SECONDS = 15;
+// Long enough to pay in a second tab on a loaded machine, short enough to watch one expire.
+const QR_SECONDS = 40;
 
 function chromiumPath(): string {
   if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
@@ -123,8 +124,9 @@ describe('the example shop in Chromium', () => {
     const opened = body.data.find((entry: { type: string }) => entry.type === 'payment.requires_action');
     const bank = await context.newPage();
     await bank.goto(`${stack.kbankUrl}/_sim/qr/${encodeURIComponent(opened.detail.orderId)}`);
-    await bank.getByRole('button', { name: 'pay' }).click();
+    await bank.getByRole('button', { name: 'pay', exact: true }).click();
     await bank.waitForLoadState();
+    await bank.screenshot({ path: `${ARTIFACTS}qr-bank-page.png` });
     await page.locator('#receipt').waitFor({ state: 'visible', timeout: 30_000 });
     await shot('qr-paid');
     expect(await page.locator('#receipt-method').textContent()).toBe('Thai QR');
@@ -135,10 +137,10 @@ describe('the example shop in Chromium', () => {
     await page
       .locator('#message')
       .filter({ hasText: 'expired' })
-      .waitFor({ timeout: (QR_SECONDS + 45) * 1000 });
+      .waitFor({ timeout: (QR_SECONDS + 60) * 1000 });
     await shot('qr-expired');
     expect(await page.locator('#qr-section').isVisible()).toBe(false);
     const { body } = await api(stack, 'GET', `/v1/payments/${id}`);
     expect(body).toMatchObject({ status: 'expired', failure: { code: 'action_expired' } });
-  }, 120_000);
+  }, 180_000);
 });
