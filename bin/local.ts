@@ -68,7 +68,7 @@ writeFileSync(resolve(stateDir, 'stack.json'), `${JSON.stringify(info, null, 2)}
 console.log(`
 Local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s${persistDir ? ` (data kept in ${persistDir})` : ''}
 
-  API              ${stack.apiUrl}/v1        (OpenAPI: ${stack.apiUrl}/openapi.json)
+  API              ${stack.apiUrl}   (base URL: paths start with /v1, e.g. ${stack.apiUrl}/v1/health; OpenAPI: ${stack.apiUrl}/openapi.json)
   KBank simulator  ${stack.kbankUrl}          (docs/kbank-simulator.md)
   Cost service     ${stack.costUrl}
   Step Functions   ${stack.sfnUrl}

@@ -2,11 +2,15 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-/** What a route answers: JSON `body`, or an HTML page when `html` is set; held `delayMs` first when set. */
+/**
+ * What a route answers: JSON `body`, or an HTML page when `html` is set, or a redirect to `location`; held
+ * `delayMs` first when set.
+ */
 export interface SimReply {
   status: number;
   body: unknown;
   html?: string;
+  location?: string;
   delayMs?: number;
 }
 
@@ -112,6 +116,7 @@ function write(res: http.ServerResponse, reply: SimReply): void {
   res.writeHead(reply.status, {
     'Content-Type': html ? 'text/html; charset=utf-8' : 'application/json',
     'Content-Length': Buffer.byteLength(text),
+    ...(reply.location === undefined ? {} : { Location: reply.location }),
   });
   res.end(text);
 }

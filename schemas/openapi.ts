@@ -7,7 +7,19 @@ import { CATALOG, type NamesWhere } from '../functions/catalog.js';
 import { PAYMENT_STATUSES } from '../functions/core/payment.js';
 // Importing the schema modules registers their components.
 import './api.js';
-import './events.js';
+import {
+  PaymentEventDetailSchema,
+  ReconciliationEventDetailSchema,
+  RefundEventDetailSchema,
+} from './events.js';
+import {
+  CAPTURE_EXAMPLES,
+  CREATE_PAYMENT_EXAMPLES,
+  CREATE_REFUND_EXAMPLES,
+  KBANK_NOTIFY_EXAMPLES,
+  KBANK_RETURN_EXAMPLES,
+  UPDATE_PAYMENT_EXAMPLES,
+} from './examples.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
@@ -29,6 +41,25 @@ function components(io: 'input' | 'output'): Record<string, unknown> {
   );
 }
 
+/** The components an operation reaches, directly or through other components (the rest is not the API's). */
+function reachable(from: unknown, schemas: Record<string, unknown>): Set<string> {
+  const seen = new Set<string>();
+  const visit = (node: unknown) => {
+    for (const [, name] of JSON.stringify(node).matchAll(/"#\/components\/schemas\/([^"]+)"/g)) {
+      if (name === undefined || seen.has(name)) continue;
+      seen.add(name);
+      visit(schemas[name]);
+    }
+  };
+  visit(from);
+  return seen;
+}
+
+/** A JSON body with its named examples (`summary` and `value`). */
+const json = (schema: unknown, examples?: Record<string, unknown>) => ({
+  'application/json': { schema, ...(examples ? { examples } : {}) },
+});
+
 const problem = (description: string) => ({
   description,
   content: { 'application/problem+json': { schema: ref('Problem') } },
@@ -41,30 +72,37 @@ const paymentId = {
   schema: { type: 'string', pattern: '^pay_[0-9A-HJKMNP-TV-Z]{26}$' },
 };
 
-const idempotencyKeyHeader = {
+/** The Idempotency-Key header, described for the operation that takes it. */
+const idempotencyKey = (description: string) => ({
   name: 'Idempotency-Key',
   in: 'header',
   required: true,
-  description:
-    'Unique per request (e.g. a UUID), scoped to your merchant account. Same key and body replays the first ' +
+  description,
+  schema: { type: 'string', minLength: 1, maxLength: 255 },
+});
+
+const idempotencyKeyHeader = idempotencyKey(
+  'Unique per request (e.g. a UUID), scoped to your merchant account. Same key and body replays the first ' +
     'answer (`Idempotent-Replayed: true`), refusals found against the payment (409, 422, 400) included; a refusal ' +
     'before the key is looked at (invalid request, 404) stores nothing. A different body is 422; a request still in ' +
     'flight is 409; after a 5xx the same key may retry at once.',
-  schema: { type: 'string', minLength: 1, maxLength: 255 },
-};
+);
 
 /** POST /v1/payments/{id}/capture and /cancel: both resume the parked saga and answer 202. */
 function resumeOperation(
   operationId: string,
   summary: string,
+  description: string,
   conflict: string,
-  body?: Record<string, unknown>,
+  body?: { schema: Record<string, unknown>; examples: Record<string, unknown> },
 ): Operation {
   return {
     operationId,
+    tags: ['Payments'],
     summary,
+    description,
     parameters: [paymentId, idempotencyKeyHeader],
-    ...(body ? { requestBody: { required: false, content: { 'application/json': { schema: body } } } } : {}),
+    ...(body ? { requestBody: { required: false, content: json(body.schema, body.examples) } } : {}),
     responses: {
       '202': {
         description:
@@ -81,10 +119,19 @@ function resumeOperation(
 }
 
 /** GET /v1/payments/{id}/events and /refunds: a page of what belongs to one payment, oldest first. */
-function pageOfPayment(operationId: string, summary: string, page: string, list: string): Operation {
+function pageOfPayment(
+  operationId: string,
+  tag: string,
+  summary: string,
+  description: string,
+  page: string,
+  list: string,
+): Operation {
   return {
     operationId,
+    tags: [tag],
     summary,
+    description,
     parameters: [
       paymentId,
       { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 100 } },
@@ -99,9 +146,19 @@ function pageOfPayment(operationId: string, summary: string, page: string, list:
   };
 }
 
-const TOO_LARGE = problem(
-  'Body larger than 64 KiB (`payload_too_large`): refused on every route, before anything runs.',
-);
+/** What any route may answer, whoever answers it (API Gateway or the function). */
+const ANY_ROUTE = {
+  '413': problem(
+    'Body larger than 64 KiB (`payload_too_large`): refused on every route, before anything runs.',
+  ),
+  '429': problem(
+    'Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D ' +
+      'Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key.',
+  ),
+  '500': problem(
+    'Our fault (`internal_error`); nothing is left half-done. Retry with the same Idempotency-Key.',
+  ),
+};
 
 /** One OpenAPI operation, without what the catalog says (its path, method and whether it is public). */
 type Operation = { responses: Record<string, unknown>; requestBody?: unknown } & Record<string, unknown>;
@@ -109,13 +166,13 @@ type Operation = { responses: Record<string, unknown>; requestBody?: unknown } &
 /**
  * The paths of the API functions of the catalog, in the order of `operations`. A public route (`auth:
  * 'none'`) needs no bearer key (`security: []`). Every operation answers 413 to a body over the limit,
- * whether it takes a body or not.
+ * whether it takes a body or not, 429 when throttled and 500 on our failures.
  */
 function pathsFrom(operations: Record<NamesWhere<{ kind: 'api' }>, Operation>) {
   const paths: Record<string, Record<string, Operation>> = {};
   for (const [name, { responses, requestBody, ...head }] of Object.entries(operations)) {
     const { route } = CATALOG[name as keyof typeof operations];
-    const withLimit = { ...responses, '413': responses['413'] ?? TOO_LARGE };
+    const withLimit = { ...ANY_ROUTE, ...responses };
     paths[route.path] ??= {};
     (paths[route.path] as Record<string, Operation>)[route.method.toLowerCase()] = {
       ...head,
@@ -127,7 +184,26 @@ function pathsFrom(operations: Record<NamesWhere<{ kind: 'api' }>, Operation>) {
   return paths;
 }
 
+/** The tags of the document, in the order a reader meets them. */
+const TAGS = [
+  { name: 'Payments', description: 'Create, follow, capture, change and cancel payments.' },
+  { name: 'Refunds', description: 'Give back all or part of a succeeded payment.' },
+  { name: 'Health', description: 'Is the API up.' },
+  {
+    name: 'KBank callbacks',
+    description: 'Called by KBank and the customer’s browser, never by merchants. Register them with KBank.',
+  },
+];
+
 export function buildOpenApi(): Record<string, unknown> {
+  const paths = buildPaths();
+  const schemas: Record<string, unknown> = {
+    ...components('output'),
+    // Requests are documented as clients send them (defaults optional).
+    CreatePaymentRequest: components('input').CreatePaymentRequest,
+  };
+  // Only what the API's operations reach: the event schemas (events.ts) describe the bus, not the API.
+  const used = reachable(paths, schemas);
   return {
     openapi: '3.1.0',
     info: {
@@ -137,267 +213,344 @@ export function buildOpenApi(): Record<string, unknown> {
         'Card, Thai QR, WeChat Pay and Alipay payments through KBank, one Step Functions saga per payment. ' +
         'Amounts are integers in minor units. ' +
         'Errors are RFC 9457 problems. See docs/api.md for the guide.',
+      contact: { name: 'The payments team (docs/runbook.md)' },
+      // Not open source: a license reference, as SPDX writes one for a license without an identifier.
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
-    servers: [{ url: 'http://127.0.0.1:3000', description: 'local stack' }],
+    servers: [
+      { url: 'http://127.0.0.1:3000', description: 'The local stack (`npm start`). Paths start with /v1.' },
+      {
+        url: 'https://{apiId}.execute-api.{region}.amazonaws.com/{stage}',
+        description:
+          'A deployment (API Gateway, regional): the stack output `ApiUrl` less its `/v1`, as every path starts with /v1.',
+        variables: {
+          apiId: { default: 'abc123defg', description: 'The REST API id (in the stack output `ApiUrl`).' },
+          region: { default: 'ap-southeast-1', description: 'The AWS region of the deployment.' },
+          stage: {
+            default: 'prod',
+            enum: ['prod', 'staging', 'dev'],
+            description: 'The stage (`-c stage=…`).',
+          },
+        },
+      },
+    ],
     security: [{ bearer: [] }],
-    paths: pathsFrom({
-      'api-health': {
-        operationId: 'health',
-        responses: {
-          '200': {
-            description: 'The API is up.',
-            content: { 'application/json': { schema: ref('Health') } },
-          },
-        },
-      },
-      'api-list-payments': {
-        operationId: 'listPayments',
-        summary: "Search the merchant's payments, newest first.",
-        description:
-          'Served by the merchant index (never a scan). A page may hold fewer than `limit` payments, even none, ' +
-          'while `has_more` is true when a status filter matches few payments: keep following `next_cursor`. ' +
-          'The list is eventually consistent (about a second behind `GET /v1/payments/{id}`).',
-        parameters: [
-          {
-            name: 'status',
-            in: 'query',
-            description: 'Only payments in one of these statuses (comma-separated).',
-            style: 'form',
-            explode: false,
-            schema: { type: 'array', items: { type: 'string', enum: [...PAYMENT_STATUSES] } },
-            example: 'succeeded,failed',
-          },
-          {
-            name: 'created_gte',
-            in: 'query',
-            description: 'Created at or after this instant (ISO 8601 with `Z` or an offset).',
-            schema: { type: 'string', format: 'date-time' },
-          },
-          {
-            name: 'created_lt',
-            in: 'query',
-            description: 'Created before this instant (exclusive); must be after `created_gte`.',
-            schema: { type: 'string', format: 'date-time' },
-          },
-          {
-            name: 'limit',
-            in: 'query',
-            schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
-          },
-          {
-            name: 'cursor',
-            in: 'query',
-            description: "`next_cursor` of the previous page; only valid with the same merchant's API key.",
-            schema: { type: 'string' },
-          },
-        ],
-        responses: {
-          '200': {
-            description: 'A page of payments, newest first.',
-            content: { 'application/json': { schema: ref('PaymentList') } },
-          },
-          '400': problem('Invalid query parameter or cursor (`errors` lists each field).'),
-          '401': problem('Missing or unknown API key.'),
-        },
-      },
-      'api-create-payment': {
-        operationId: 'createPayment',
-        summary: 'Create a card payment and start its processing.',
-        parameters: [
-          {
-            name: 'Idempotency-Key',
-            in: 'header',
-            required: true,
-            description:
-              'Unique per payment attempt (e.g. a UUID). The same key and body replays the first response with ' +
-              '`Idempotent-Replayed: true`; a different body is 422; a request still in flight is 409. Kept 32 days.',
-            schema: { type: 'string', minLength: 1, maxLength: 255 },
-          },
-        ],
-        requestBody: {
-          required: true,
-          content: { 'application/json': { schema: ref('CreatePaymentRequest') } },
-        },
-        responses: {
-          '201': {
-            description: 'Created; status is `processing` until the saga finishes.',
-            headers: {
-              Location: { schema: { type: 'string' } },
-              'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] } },
-            },
-            content: { 'application/json': { schema: ref('Payment') } },
-          },
-          '400': problem('Invalid body, header or JSON (`errors` lists each field).'),
-          '401': problem('Missing or unknown API key.'),
-          '409': problem('A request with this Idempotency-Key is still in flight.'),
-          '413': problem('Body larger than 64 KiB.'),
-          '415': problem('Body is not application/json.'),
-          '422': problem('This Idempotency-Key was used with a different body.'),
-        },
-      },
-      'api-update-payment': {
-        operationId: 'updatePayment',
-        summary: 'Change the order and amount of a manual-capture payment before it is captured.',
-        description:
-          'The new order is re-priced by the cost service. A lower amount becomes `amount_capturable`; a higher ' +
-          'one needs a new authorization and is refused with `409 reauthorization_required`.',
-        parameters: [paymentId, idempotencyKeyHeader],
-        requestBody: {
-          required: true,
-          content: { 'application/json': { schema: ref('UpdatePaymentRequest') } },
-        },
-        responses: {
-          '200': { description: 'Changed.', content: { 'application/json': { schema: ref('Payment') } } },
-          '400': problem('Invalid body or header (`errors` lists each field).'),
-          '401': problem('Missing or unknown API key.'),
-          '404': problem('No such payment for this merchant.'),
-          '409': problem(
-            'Not in `requires_capture` (`amount_not_changeable`), an increase (`reauthorization_required`), ' +
-              'or changed continuously by other requests (`stale_write`, not stored: retry).',
-          ),
-          '422': problem(
-            'The cost service prices the new order differently (`cost_mismatch`) or cannot price it ' +
-              '(`cost_service_rejected`), or the key was reused.',
-          ),
-          '503': problem(
-            'The cost service is unavailable (`cost_service_unavailable`): retry, the same key may be used at once.',
-          ),
-        },
-      },
-      'api-get-payment': {
-        operationId: 'getPayment',
-        parameters: [paymentId],
-        responses: {
-          '200': {
-            description: 'The payment.',
-            content: { 'application/json': { schema: ref('Payment') } },
-          },
-          '401': problem('Missing or unknown API key.'),
-          '404': problem('No such payment for this merchant.'),
-        },
-      },
-      'api-get-payment-qr': {
-        operationId: 'getPaymentQr',
-        summary: 'The QR the customer scans (Thai QR, WeChat Pay), as PNG and SVG data URLs.',
-        parameters: [paymentId],
-        responses: {
-          '200': { description: 'The QR.', content: { 'application/json': { schema: ref('PaymentQr') } } },
-          '401': problem('Missing or unknown API key.'),
-          '404': problem('No such payment for this merchant.'),
-          '409': problem('The payment is not waiting for a QR to be scanned (`no_qr`).'),
-        },
-      },
-      'api-kbank-webhook': {
-        operationId: 'kbankNotify',
-        summary: "KBank's notify webhook (register this URL with KBank). Not for merchants.",
-        description:
-          'No API key: the body is the KBank charge object with its `checksum`, verified against the amount ' +
-          'and currency we stored. Answered once the notify is queued durably; processed asynchronously, ' +
-          'after an inquiry at KBank.',
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
-        responses: {
-          '200': { description: 'Queued.' },
-          '400': problem('No body, or not a KBank notify (`malformed_notification`, `validation_failed`).'),
-          '401': problem('The checksum does not match (`invalid_checksum`); recorded on the payment.'),
-          '404': problem('The notify names no payment of ours.'),
-        },
-      },
-      'api-kbank-return': {
-        operationId: 'kbankBrowserReturn',
-        summary: "Where KBank sends the customer's browser after 3-D Secure (register it with KBank).",
-        description:
-          'A form `{objectId, token, status}`, never trusted: queued, and the charge is inquired at KBank.',
-        requestBody: {
-          required: true,
-          content: { 'application/x-www-form-urlencoded': { schema: { type: 'object' } } },
-        },
-        responses: {
-          '200': { description: 'A short page for the customer.', content: { 'text/html': {} } },
-          '400': problem('No charge id in the form.'),
-        },
-      },
-      'api-capture-payment': resumeOperation(
-        'capturePayment',
-        'Capture a manual-capture payment, all of it or part (the rest is released).',
-        'The payment is not in `requires_capture` (`payment_not_capturable`), or other requests kept changing it ' +
-          '(`stale_write`, not stored: retry), or this Idempotency-Key is in flight.',
-        ref('CaptureRequest'),
-      ),
-      'api-cancel-payment': resumeOperation(
-        'cancelPayment',
-        'Cancel a payment that is not captured yet: in `requires_capture` the authorization is voided at KBank; ' +
-          'in `requires_action` the QR order is canceled (Thai QR, WeChat Pay) or the charge voided (Alipay, ' +
-          '3-D Secure) at KBank, and money the customer paid in the meantime is given back. Ends `canceled`.',
-        'The payment is neither in `requires_capture` nor in `requires_action` (`payment_not_cancelable`, the ' +
-          'status in `detail`), another request is already canceling it (`payment_cancel_in_progress`), other ' +
-          'requests kept changing it (`stale_write`, not stored: retry), or this Idempotency-Key is in flight.',
-      ),
-      'api-list-payment-events': pageOfPayment(
-        'listPaymentEvents',
-        "The payment's audit trail, oldest first.",
-        'A page of audit entries.',
-        'PaymentEventList',
-      ),
-      'api-create-refund': {
-        operationId: 'createRefund',
-        summary: 'Refund a succeeded payment, all that is left or part of it; several refunds may follow.',
-        description:
-          'The amount is reserved on the payment at once (the database refuses a refund that does not fit in ' +
-          '`amount_refundable`), then KBank is asked asynchronously: follow `GET /v1/payments/{id}/refunds` or ' +
-          'the `refund.succeeded` / `refund.failed` events. A refusal is stored under the Idempotency-Key too: ' +
-          'the same key replays it.',
-        parameters: [
-          paymentId,
-          {
-            name: 'Idempotency-Key',
-            in: 'header',
-            required: true,
-            description:
-              'Unique per refund (e.g. a UUID); keys are scoped per merchant. The same key and body replays the ' +
-              'first response with `Idempotent-Replayed: true`; a different body is 422; in flight is 409.',
-            schema: { type: 'string', minLength: 1, maxLength: 255 },
-          },
-        ],
-        requestBody: {
-          required: false,
-          content: { 'application/json': { schema: ref('CreateRefundRequest') } },
-        },
-        responses: {
-          '202': {
-            description: 'Accepted: the amount is reserved and the refund is `pending` until KBank answers.',
-            headers: { 'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] } } },
-            content: { 'application/json': { schema: ref('Refund') } },
-          },
-          '400': problem('Invalid body, amount (0, negative, not an integer) or header.'),
-          '401': problem('Missing or unknown API key.'),
-          '404': problem('No such payment for this merchant.'),
-          '409': problem(
-            '`payment_not_refundable`: the payment is not `succeeded`; or `idempotency_key_in_use`.',
-          ),
-          '413': problem('Body larger than 64 KiB.'),
-          '415': problem('Body is not application/json.'),
-          '422': problem(
-            '`refund_exceeds_refundable`: more than `amount_refundable` (the `detail` says how much is left); ' +
-              'or `idempotency_key_reused`.',
-          ),
-        },
-      },
-      'api-list-refunds': pageOfPayment(
-        'listRefunds',
-        "The payment's refunds, oldest first.",
-        'A page of refunds.',
-        'RefundList',
-      ),
-    }),
+    tags: TAGS,
+    paths,
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'Merchant secret API key `sk_…`.' },
       },
-      schemas: {
-        ...components('output'),
-        // Requests are documented as clients send them (defaults optional).
-        CreatePaymentRequest: components('input').CreatePaymentRequest,
+      schemas: Object.fromEntries(Object.entries(schemas).filter(([name]) => used.has(name))),
+    },
+  };
+}
+
+function buildPaths() {
+  return pathsFrom({
+    'api-health': {
+      operationId: 'health',
+      tags: ['Health'],
+      summary: 'Check that the API is up.',
+      description: 'Needs no API key. Answers as soon as the API function runs; it reads nothing else.',
+      responses: {
+        '200': {
+          description: 'The API is up.',
+          content: { 'application/json': { schema: ref('Health') } },
+        },
       },
     },
+    'api-list-payments': {
+      operationId: 'listPayments',
+      tags: ['Payments'],
+      summary: "Search the merchant's payments, newest first.",
+      description:
+        'Served by the merchant index (never a scan). A page may hold fewer than `limit` payments, even none, ' +
+        'while `has_more` is true when a status filter matches few payments: keep following `next_cursor`. ' +
+        'The list is eventually consistent (about a second behind `GET /v1/payments/{id}`).',
+      parameters: [
+        {
+          name: 'status',
+          in: 'query',
+          description: 'Only payments in one of these statuses (comma-separated).',
+          style: 'form',
+          explode: false,
+          schema: { type: 'array', items: { type: 'string', enum: [...PAYMENT_STATUSES] } },
+          example: ['succeeded', 'failed'],
+        },
+        {
+          name: 'created_gte',
+          in: 'query',
+          description: 'Created at or after this instant (ISO 8601 with `Z` or an offset).',
+          schema: { type: 'string', format: 'date-time' },
+        },
+        {
+          name: 'created_lt',
+          in: 'query',
+          description: 'Created before this instant (exclusive); must be after `created_gte`.',
+          schema: { type: 'string', format: 'date-time' },
+        },
+        {
+          name: 'limit',
+          in: 'query',
+          schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+        },
+        {
+          name: 'cursor',
+          in: 'query',
+          description: "`next_cursor` of the previous page; only valid with the same merchant's API key.",
+          schema: { type: 'string' },
+        },
+      ],
+      responses: {
+        '200': {
+          description: 'A page of payments, newest first.',
+          content: { 'application/json': { schema: ref('PaymentList') } },
+        },
+        '400': problem('Invalid query parameter or cursor (`errors` lists each field).'),
+        '401': problem('Missing or unknown API key.'),
+      },
+    },
+    'api-create-payment': {
+      operationId: 'createPayment',
+      tags: ['Payments'],
+      summary: 'Create a payment and start its processing.',
+      description:
+        'By card (a one-time token from KBank’s card form), Thai QR, WeChat Pay or Alipay. Answers at once with ' +
+        'the payment in `processing`; follow `GET /v1/payments/{id}` until it is `succeeded`, `failed`, ' +
+        '`rejected`, or `requires_action` (show the QR, or send the customer to `next_action.url`).',
+      parameters: [
+        idempotencyKey(
+          'Unique per payment attempt (e.g. a UUID). The same key and body replays the first response with ' +
+            '`Idempotent-Replayed: true`; a different body is 422; a request still in flight is 409. Kept 32 days.',
+        ),
+      ],
+      requestBody: {
+        required: true,
+        content: json(ref('CreatePaymentRequest'), CREATE_PAYMENT_EXAMPLES),
+      },
+      responses: {
+        '201': {
+          description: 'Created; status is `processing` until the saga finishes.',
+          headers: {
+            Location: { schema: { type: 'string' } },
+            'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] } },
+          },
+          content: { 'application/json': { schema: ref('Payment') } },
+        },
+        '400': problem('Invalid body, header or JSON (`errors` lists each field).'),
+        '401': problem('Missing or unknown API key.'),
+        '409': problem('A request with this Idempotency-Key is still in flight.'),
+        '413': problem('Body larger than 64 KiB.'),
+        '415': problem('Body is not application/json.'),
+        '422': problem('This Idempotency-Key was used with a different body.'),
+      },
+    },
+    'api-update-payment': {
+      operationId: 'updatePayment',
+      tags: ['Payments'],
+      summary: 'Change the order and amount of a manual-capture payment before it is captured.',
+      description:
+        'The new order is re-priced by the cost service. A lower amount becomes `amount_capturable`; a higher ' +
+        'one needs a new authorization and is refused with `409 reauthorization_required`.',
+      parameters: [paymentId, idempotencyKeyHeader],
+      requestBody: {
+        required: true,
+        content: json(ref('UpdatePaymentRequest'), UPDATE_PAYMENT_EXAMPLES),
+      },
+      responses: {
+        '200': { description: 'Changed.', content: { 'application/json': { schema: ref('Payment') } } },
+        '400': problem('Invalid body or header (`errors` lists each field).'),
+        '401': problem('Missing or unknown API key.'),
+        '404': problem('No such payment for this merchant.'),
+        '409': problem(
+          'Not in `requires_capture` (`amount_not_changeable`), an increase (`reauthorization_required`), ' +
+            'or changed continuously by other requests (`stale_write`, not stored: retry).',
+        ),
+        '422': problem(
+          'The cost service prices the new order differently (`cost_mismatch`) or cannot price it ' +
+            '(`cost_service_rejected`), or the key was reused.',
+        ),
+        '503': problem(
+          'The cost service is unavailable (`cost_service_unavailable`): retry, the same key may be used at once.',
+        ),
+      },
+    },
+    'api-get-payment': {
+      operationId: 'getPayment',
+      tags: ['Payments'],
+      summary: 'Read a payment.',
+      description:
+        'Always current (unlike the search). While `requires_action`, `next_action` says what the customer ' +
+        'must do and until when.',
+      parameters: [paymentId],
+      responses: {
+        '200': {
+          description: 'The payment.',
+          content: { 'application/json': { schema: ref('Payment') } },
+        },
+        '401': problem('Missing or unknown API key.'),
+        '404': problem('No such payment for this merchant.'),
+      },
+    },
+    'api-get-payment-qr': {
+      operationId: 'getPaymentQr',
+      tags: ['Payments'],
+      summary: 'The QR the customer scans (Thai QR, WeChat Pay), as PNG and SVG data URLs.',
+      description:
+        'Ready for an `<img src>` while the payment is `requires_action` with `display_qr`; not cached ' +
+        '(`Cache-Control: no-store`).',
+      parameters: [paymentId],
+      responses: {
+        '200': { description: 'The QR.', content: { 'application/json': { schema: ref('PaymentQr') } } },
+        '401': problem('Missing or unknown API key.'),
+        '404': problem('No such payment for this merchant.'),
+        '409': problem('The payment is not waiting for a QR to be scanned (`no_qr`).'),
+      },
+    },
+    'api-kbank-webhook': {
+      operationId: 'kbankNotify',
+      tags: ['KBank callbacks'],
+      summary: "KBank's notify webhook (register this URL with KBank). Not for merchants.",
+      description:
+        'No API key: the body is the KBank charge object with its `checksum`, verified against the amount ' +
+        'and currency we stored. Answered once the notify is queued durably; processed asynchronously, ' +
+        'after an inquiry at KBank.',
+      requestBody: { required: true, content: json({ type: 'object' }, KBANK_NOTIFY_EXAMPLES) },
+      responses: {
+        '200': { description: 'Queued.' },
+        '400': problem('No body, or not a KBank notify (`malformed_notification`, `validation_failed`).'),
+        '401': problem('The checksum does not match (`invalid_checksum`); recorded on the payment.'),
+        '404': problem('The notify names no payment of ours.'),
+      },
+    },
+    'api-kbank-return': {
+      operationId: 'kbankBrowserReturn',
+      tags: ['KBank callbacks'],
+      summary: "Where KBank sends the customer's browser after 3-D Secure (register it with KBank).",
+      description:
+        'A form `{objectId, token, status}`, never trusted: queued, and the charge is inquired at KBank.',
+      requestBody: {
+        required: true,
+        content: {
+          'application/x-www-form-urlencoded': {
+            schema: {
+              type: 'object',
+              properties: {
+                objectId: { type: 'string', description: 'The KBank charge id.' },
+                token: { type: 'string' },
+                status: { type: 'string', description: '`true` or `false`, as the browser claims.' },
+              },
+            },
+            examples: KBANK_RETURN_EXAMPLES,
+          },
+        },
+      },
+      responses: {
+        '200': { description: 'A short page for the customer.', content: { 'text/html': {} } },
+        '400': problem('No charge id in the form.'),
+      },
+    },
+    'api-capture-payment': resumeOperation(
+      'capturePayment',
+      'Capture a manual-capture payment, all of it or part (the rest is released).',
+      'Only in `requires_capture`. Answers 202 with the payment in `processing`; it becomes `succeeded` once ' +
+        'KBank settled it. Without a body, all of `amount_capturable` is captured.',
+      'The payment is not in `requires_capture` (`payment_not_capturable`), or other requests kept changing it ' +
+        '(`stale_write`, not stored: retry), or this Idempotency-Key is in flight.',
+      { schema: ref('CaptureRequest'), examples: CAPTURE_EXAMPLES },
+    ),
+    'api-cancel-payment': resumeOperation(
+      'cancelPayment',
+      'Cancel a payment that is not captured yet.',
+      'In `requires_capture` the authorization is voided at KBank; in `requires_action` the QR order is ' +
+        'canceled (Thai QR, WeChat Pay) or the charge voided (Alipay, 3-D Secure) at KBank, and money the ' +
+        'customer paid in the meantime is given back. Answers 202; the payment ends `canceled`. No body.',
+      'The payment is neither in `requires_capture` nor in `requires_action` (`payment_not_cancelable`, the ' +
+        'status in `detail`), another request is already canceling it (`payment_cancel_in_progress`), other ' +
+        'requests kept changing it (`stale_write`, not stored: retry), or this Idempotency-Key is in flight.',
+    ),
+    'api-list-payment-events': pageOfPayment(
+      'listPaymentEvents',
+      'Payments',
+      "The payment's audit trail, oldest first.",
+      'Every change and note, `sequence` 1, 2, …; follow `next_cursor` while `has_more`.',
+      'A page of audit entries.',
+      'PaymentEventList',
+    ),
+    'api-create-refund': {
+      operationId: 'createRefund',
+      tags: ['Refunds'],
+      summary: 'Refund a succeeded payment, all that is left or part of it; several refunds may follow.',
+      description:
+        'The amount is reserved on the payment at once (the database refuses a refund that does not fit in ' +
+        '`amount_refundable`), then KBank is asked asynchronously: follow `GET /v1/payments/{id}/refunds` or ' +
+        'the `refund.succeeded` / `refund.failed` events. A refusal is stored under the Idempotency-Key too: ' +
+        'the same key replays it.',
+      parameters: [
+        paymentId,
+        idempotencyKey(
+          'Unique per refund (e.g. a UUID); keys are scoped per merchant. The same key and body replays the ' +
+            'first response with `Idempotent-Replayed: true`; a different body is 422; in flight is 409.',
+        ),
+      ],
+      requestBody: {
+        required: false,
+        content: json(ref('CreateRefundRequest'), CREATE_REFUND_EXAMPLES),
+      },
+      responses: {
+        '202': {
+          description: 'Accepted: the amount is reserved and the refund is `pending` until KBank answers.',
+          headers: { 'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] } } },
+          content: { 'application/json': { schema: ref('Refund') } },
+        },
+        '400': problem('Invalid body, amount (0, negative, not an integer) or header.'),
+        '401': problem('Missing or unknown API key.'),
+        '404': problem('No such payment for this merchant.'),
+        '409': problem(
+          '`payment_not_refundable`: the payment is not `succeeded`; or `idempotency_key_in_use`.',
+        ),
+        '413': problem('Body larger than 64 KiB.'),
+        '415': problem('Body is not application/json.'),
+        '422': problem(
+          '`refund_exceeds_refundable`: more than `amount_refundable` (the `detail` says how much is left); ' +
+            'or `idempotency_key_reused`.',
+        ),
+      },
+    },
+    'api-list-refunds': pageOfPayment(
+      'listRefunds',
+      'Refunds',
+      "The payment's refunds, oldest first.",
+      'Each with its `status` (`pending`, `succeeded`, `failed`, `unknown`); follow `next_cursor` while `has_more`.',
+      'A page of refunds.',
+      'RefundList',
+    ),
+  });
+}
+
+/**
+ * The bodies of the events on the bus (EventBridge `detail`), as one JSON Schema 2020-12 document: the
+ * `oneOf` names the three kinds, `$defs` holds them and what they share (the payment and refund resources).
+ * bin/openapi.ts writes it to docs/events.schema.json beside the API's document.
+ */
+export function buildEventSchemas(): Record<string, unknown> {
+  const defs: Record<string, unknown> = {};
+  const kinds = [PaymentEventDetailSchema, RefundEventDetailSchema, ReconciliationEventDetailSchema].map(
+    (schema) => {
+      const { $ref, $defs } = z.toJSONSchema(schema, { unrepresentable: 'any' }) as {
+        $ref: string;
+        $defs: Record<string, unknown>;
+      };
+      Object.assign(defs, $defs);
+      return { $ref };
+    },
+  );
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: 'Payments events (EventBridge detail, source `payments`)',
+    description: 'docs/api.md#events-eventbridge-source-payments says when each is sent.',
+    oneOf: kinds,
+    $defs: defs,
   };
 }

@@ -14,7 +14,7 @@ import { anyCharge, cardPath, orderCharge, qrCharge, qrChargeById, refresh } fro
 import type { SimContext } from './context.js';
 import { abandon, customerAction, scanQr } from './customer.js';
 import { setFaultsReply } from './faults.js';
-import { donePage, pageReply } from './pages.js';
+import { cardFormPage, checkedReturnUrl, donePage, pageReply } from './pages.js';
 import { cancelQr, createQr, createQrOrder, refundQr } from './qr-protocol.js';
 import { forgetCharge, listTransactions, orphanReply, unlistCharge } from './reconciliation.js';
 import { type Reply, SimError } from './replies.js';
@@ -95,7 +95,7 @@ export async function route(ctx: SimContext, req: http.IncomingMessage): Promise
     };
   }
 
-  const asyncReply = await routeAsync(ctx, req, method, path);
+  const asyncReply = await routeAsync(ctx, req, method, path, requestUrl.searchParams);
   if (asyncReply) return asyncReply;
 
   throw new SimError(404, 'not_found', `no route for ${method} ${path}`);
@@ -107,6 +107,7 @@ async function routeAsync(
   req: http.IncomingMessage,
   method: string,
   path: string,
+  query: URLSearchParams,
 ): Promise<Reply | undefined> {
   const { secretKey } = ctx.config;
   if (path === '/qr/v2/order') {
@@ -157,6 +158,9 @@ async function routeAsync(
       action === 'abandon'
         ? abandon(ctx, charge)
         : await customerAction(ctx, charge, action === 'pay' || action === 'complete');
+    const returnTo = query.get('return_to');
+    if (fromBrowser && returnTo !== null)
+      return { status: 303, body: null, location: checkedReturnUrl(returnTo) };
     return fromBrowser
       ? { status: 200, body: null, html: donePage(done) }
       : { status: 200, body: toWire(done) };
@@ -179,10 +183,14 @@ async function routeAsync(
     requireMethod(method, 'POST');
     return scanQr(ctx, await readJson(req));
   }
+  if (path === '/_sim/card-form') {
+    requireMethod(method, 'GET');
+    return { status: 200, body: null, html: cardFormPage(query.get('key') ?? '', query.get('origin') ?? '') };
+  }
   const page = /^\/_sim\/(3ds|alipay|qr)\/([^/]+)$/.exec(path);
   if (page) {
     requireMethod(method, 'GET');
-    return pageReply(ctx, page[1] ?? '', pathId(page[2]));
+    return pageReply(ctx, page[1] ?? '', pathId(page[2]), query.get('return_to') ?? undefined);
   }
   return undefined;
 }

@@ -533,6 +533,53 @@ describe('Alipay', () => {
   });
 });
 
+describe('back to the shop and the card form [ours]', () => {
+  it('a page opened with return_to sends the browser back there once the button is done', async () => {
+    const charge = await alipayCharge();
+    const back = 'http://127.0.0.1:3008/return?payment=pay_01JD3Q4V7M0000000000000000';
+    const page = await (await fetch(`${charge.redirectUrl}?return_to=${encodeURIComponent(back)}`)).text();
+    const action = `/_sim/charges/${charge.chargeId}/complete?return_to=${encodeURIComponent(back)}`;
+    expect(page).toContain(`action="${action}"`);
+
+    const pressed = await fetch(`${sim.url}${action}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: '',
+      redirect: 'manual',
+    });
+    expect([pressed.status, pressed.headers.get('location')]).toEqual([303, back]);
+    expect(accepted(notifies()[0])).toMatchObject({ chargeId: charge.chargeId, state: 'Authorized' });
+  });
+
+  it('refuses a return_to that is not an absolute http(s) URL, and changes nothing', async () => {
+    const charge = await alipayCharge();
+    for (const returnTo of ['javascript:alert(1)', '/relative']) {
+      const page = await fetch(`${charge.redirectUrl}?return_to=${encodeURIComponent(returnTo)}`);
+      expect(page.status).toBe(400);
+    }
+    expect((await kbank.inquireCharge({ chargeId: charge.chargeId }))?.state).toBe('Initialize');
+  });
+
+  it('serves the card form for a public key and the embedding origin only', async () => {
+    const form = await fetch(
+      `${sim.url}/_sim/card-form?key=pkey_test_local&origin=${encodeURIComponent('http://127.0.0.1:3008')}`,
+    );
+    expect(form.status).toBe(200);
+    const html = await form.text();
+    expect(html).toContain('"origin":"http://127.0.0.1:3008"');
+    expect(html).toContain("fetch('/card/v2/tokens'");
+    const withSecret = await fetch(
+      `${sim.url}/_sim/card-form?key=${SECRET}&origin=http%3A%2F%2F127.0.0.1%3A3008`,
+    );
+    expect(withSecret.status).toBe(400);
+    expect(html).not.toContain(SECRET);
+    const badOrigin = await fetch(
+      `${sim.url}/_sim/card-form?key=pkey_test_local&origin=${encodeURIComponent('"><script>')}`,
+    );
+    expect(badOrigin.status).toBe(400);
+  });
+});
+
 describe('3-D Secure', () => {
   function browserReturns(): URLSearchParams[] {
     return received
