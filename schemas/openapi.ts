@@ -8,6 +8,7 @@ import { PAYMENT_STATUSES } from '../functions/core/payment.js';
 // Importing the schema modules registers their components.
 import './api.js';
 import './events.js';
+import './settlements.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
@@ -98,6 +99,95 @@ function pageOfPayment(operationId: string, summary: string, page: string, list:
     },
   };
 }
+
+// Settlements: the read-only routes of docs/api.md "Settlements".
+const settlementId = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: '^stl_[0-9]{8}_[A-Z]{3}_[0-9a-f]{12}$' },
+};
+
+const settlementOperations = {
+  'api-list-settlements': {
+    operationId: 'listSettlements',
+    summary: "The merchant's daily settlements (Asia/Bangkok days), newest day first.",
+    parameters: [
+      { name: 'status', in: 'query', schema: { type: 'string', enum: ['open', 'closed'] } },
+      {
+        name: 'from',
+        in: 'query',
+        description: 'First day (inclusive), `YYYY-MM-DD`.',
+        schema: { type: 'string', format: 'date' },
+      },
+      {
+        name: 'to',
+        in: 'query',
+        description: 'Last day (inclusive), `YYYY-MM-DD`; not before `from`.',
+        schema: { type: 'string', format: 'date' },
+      },
+      { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+      {
+        name: 'cursor',
+        in: 'query',
+        description: '`next_cursor` of the previous page.',
+        schema: { type: 'string' },
+      },
+    ],
+    responses: {
+      '200': {
+        description: 'A page of settlements.',
+        content: { 'application/json': { schema: ref('SettlementList') } },
+      },
+      '400': problem('Invalid query parameter or cursor (`errors` lists each field).'),
+      '401': problem('Missing or unknown API key.'),
+    },
+  },
+  'api-get-settlement': {
+    operationId: 'getSettlement',
+    summary: 'One settlement with its totals.',
+    parameters: [settlementId],
+    responses: {
+      '200': {
+        description: 'The settlement.',
+        content: { 'application/json': { schema: ref('Settlement') } },
+      },
+      '401': problem('Missing or unknown API key.'),
+      '404': problem('No such settlement for this merchant.'),
+    },
+  },
+  'api-list-settlement-lines': {
+    operationId: 'listSettlementLines',
+    summary: "A settlement's lines (one per captured payment or refund), oldest first.",
+    parameters: [
+      settlementId,
+      { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 100 } },
+      { name: 'cursor', in: 'query', schema: { type: 'string' } },
+    ],
+    responses: {
+      '200': {
+        description: 'A page of lines.',
+        content: { 'application/json': { schema: ref('SettlementLineList') } },
+      },
+      '400': problem('Invalid query or cursor.'),
+      '401': problem('Missing or unknown API key.'),
+      '404': problem('No such settlement for this merchant.'),
+    },
+  },
+  'api-export-settlement-lines': {
+    operationId: 'exportSettlementLines',
+    summary: 'Every line of a settlement as CSV (RFC 4180, header row, amounts in minor units).',
+    parameters: [settlementId],
+    responses: {
+      '200': {
+        description: 'The lines; the columns are listed in docs/api.md.',
+        content: { 'text/csv': { schema: { type: 'string' } } },
+      },
+      '401': problem('Missing or unknown API key.'),
+      '404': problem('No such settlement for this merchant.'),
+    },
+  },
+} satisfies Record<string, Operation>;
 
 const TOO_LARGE = problem(
   'Body larger than 64 KiB (`payload_too_large`): refused on every route, before anything runs.',
@@ -388,6 +478,7 @@ export function buildOpenApi(): Record<string, unknown> {
         'A page of refunds.',
         'RefundList',
       ),
+      ...settlementOperations,
     }),
     components: {
       securitySchemes: {
