@@ -6,11 +6,14 @@
  *   npm start -- --port 4000     API on another port (KBank +1, cost +2, Step Functions +3, DynamoDB +4)
  *   npm start -- --sweep-interval 5000   the reconciliation sweep's period in ms (0: only on demand)
  *   npm start -- --count-usage   count what AWS would bill (GET /_local/counters, docs/local-stack-internals.md)
+ *   npm start -- --settlement-close-interval 60000   the settlement close's period in ms (0: never)
+ *   npm start -- --settlement-fees fees.json   the settlements' fee table (docs/api.md "Settlements")
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalStack } from '../local/stack.js';
+import { FeeScheduleSchema } from '../schemas/settlement-fees.js';
 
 const { values } = parseArgs({
   options: {
@@ -19,6 +22,8 @@ const { values } = parseArgs({
     port: { type: 'string', default: process.env.PORT ?? '3000' },
     'api-key': { type: 'string' },
     'sweep-interval': { type: 'string', default: '5000' },
+    'settlement-close-interval': { type: 'string', default: '60000' },
+    'settlement-fees': { type: 'string' },
     'count-usage': { type: 'boolean', default: false },
   },
 });
@@ -44,6 +49,15 @@ const stack = await startLocalStack({
   // EventBridge Scheduler runs it every minute on AWS; locally more often, so a crash heals in seconds.
   sweepIntervalMs: Number(values['sweep-interval']),
   countUsage: values['count-usage'],
+  // Hourly on AWS; a minute here closes a Bangkok day soon after its midnight.
+  settlementCloseIntervalMs: Number(values['settlement-close-interval']),
+  ...(values['settlement-fees']
+    ? {
+        settlementFees: FeeScheduleSchema.parse(
+          JSON.parse(readFileSync(resolve(values['settlement-fees']), 'utf8')),
+        ),
+      }
+    : {}),
 });
 // The recovery pass runs behind the ready stack: report it when it is done.
 void stack.recovered?.then(({ examined, restarted, errors }) =>
@@ -75,6 +89,7 @@ Local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s${persistDir
   DynamoDB Local   ${stack.dynamodbEndpoint}   table "${stack.tableName}"
   Events           ${stack.apiUrl}/_local/events
   Sweep            every ${Number(values['sweep-interval']) / 1000} s     (npm run ops -- unresolved | sweep | reconcile)
+  Settlements      closed every ${Number(values['settlement-close-interval']) / 1000} s   (GET /v1/settlements, docs/api.md)
 
   Demo merchant    ${stack.merchant.id}
   API key          ${stack.merchant.apiKey}

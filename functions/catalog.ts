@@ -41,6 +41,8 @@ export interface Access {
   sendsNotifications?: true;
   /** Gets QR_ACTION_WINDOW_SECONDS / REDIRECT_ACTION_WINDOW_SECONDS when the stage sets them. */
   actionWindows?: true;
+  /** Gets SETTLEMENT_FEES (the settlements' fee table) when the stage sets it. */
+  settlementFees?: true;
 }
 
 interface FunctionBase {
@@ -94,8 +96,11 @@ export interface SagaTaskFunction extends FunctionBase {
 /** Fed by an SQS queue (batches, failures reported per item). */
 export interface QueueConsumerFunction extends FunctionBase {
   kind: 'queue-consumer';
-  queue: 'notifications';
+  /** `notifications`: the KBank callback queue. `settlements`: fed by a rule on the payments bus. */
+  queue: 'notifications' | 'settlements';
   batchSize: number;
+  /** A queue fed by the bus: the event types (detail-types) its rule delivers. */
+  eventTypes?: readonly string[];
 }
 
 /** Invoked by EventBridge Scheduler. */
@@ -237,6 +242,42 @@ export const CATALOG = {
     access: { sendsNotifications: true },
   },
 
+  // Settlements (read-only, merchant-scoped): docs/api.md "Settlements".
+  'api-list-settlements': {
+    kind: 'api',
+    description: 'GET /v1/settlements',
+    route: {
+      method: 'GET',
+      path: '/v1/settlements',
+      auth: 'merchant',
+      query: ['status', 'from', 'to', 'limit', 'cursor'],
+    },
+    access: { table: 'read' },
+  },
+  'api-get-settlement': {
+    kind: 'api',
+    description: 'GET /v1/settlements/{id}',
+    route: { method: 'GET', path: '/v1/settlements/{id}', auth: 'merchant' },
+    access: { table: 'read' },
+  },
+  'api-list-settlement-lines': {
+    kind: 'api',
+    description: 'GET /v1/settlements/{id}/lines',
+    route: {
+      method: 'GET',
+      path: '/v1/settlements/{id}/lines',
+      auth: 'merchant',
+      query: ['limit', 'cursor'],
+    },
+    access: { table: 'read' },
+  },
+  'api-export-settlement-lines': {
+    kind: 'api',
+    description: 'GET /v1/settlements/{id}/lines.csv (CSV export)',
+    route: { method: 'GET', path: '/v1/settlements/{id}/lines.csv', auth: 'merchant' },
+    access: { table: 'read' },
+  },
+
   'saga-verify-cost': {
     kind: 'saga-task',
     description: 'Saga task VerifyCost: order total from the cost service',
@@ -367,6 +408,16 @@ export const CATALOG = {
     timeoutSeconds: 30,
   },
 
+  'settlements-consumer': {
+    kind: 'queue-consumer',
+    description: 'Settlements consumer: money events from the bus (rule → SQS), booked per merchant and day',
+    queue: 'settlements',
+    eventTypes: ['payment.captured', 'refund.succeeded'],
+    batchSize: 10,
+    access: { table: 'readwrite', settlementFees: true },
+    timeoutSeconds: 30,
+  },
+
   'ops-sweep': {
     kind: 'schedule',
     description:
@@ -387,6 +438,16 @@ export const CATALOG = {
     retryAttempts: 2,
     access: { table: 'readwrite', kbank: true, publishesEvents: true },
     timeoutSeconds: 600,
+  },
+  'settlements-close': {
+    kind: 'schedule',
+    description:
+      'Settlement close (scheduled): settlements of ended Bangkok days closed, settlement.closed published',
+    // Hourly: a Bangkok day ends at 00:00 (17:00 UTC) and is closed by 00:05; a failed run is caught up an hour later.
+    schedule: { cron: { minute: '5', hour: '*', timeZone: 'Asia/Bangkok' } },
+    retryAttempts: 2,
+    access: { table: 'readwrite', publishesEvents: true },
+    timeoutSeconds: 120,
   },
 } as const satisfies Record<string, FunctionSpec>;
 

@@ -2,6 +2,7 @@
 import type { Duration, Environment } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct, Node } from 'constructs';
+import type { FeeSchedule } from '../functions/core/settlements.js';
 import { StatefulStack } from './stateful-stack.js';
 import { type HandlerName, KBANK_SANDBOX_URL, StatelessStack } from './stateless-stack.js';
 
@@ -51,6 +52,8 @@ export interface PaymentStacksOptions extends StageConfig {
   /** Passed to the stateless stack: the customer's time to pay a QR / finish a redirect (its defaults). */
   qrActionWindow?: Duration;
   redirectActionWindow?: Duration;
+  /** Passed to the stateless stack: the settlements' fee table (default in code). */
+  settlementFees?: FeeSchedule;
 }
 
 export function createPaymentStacks(
@@ -76,6 +79,7 @@ export function createPaymentStacks(
     costServiceApiKeySecret: stateful.costServiceApiKeySecret,
     alarmTopic: stateful.alarmTopic,
     notificationQueue: stateful.notificationQueue.queue,
+    settlementQueue: stateful.settlementQueue.queue,
     costServiceUrl: options.costServiceUrl,
     kbankBaseUrl: options.kbankBaseUrl,
     definitionPath: options.definitionPath,
@@ -83,6 +87,7 @@ export function createPaymentStacks(
     codeFor: options.codeFor,
     qrActionWindow: options.qrActionWindow,
     redirectActionWindow: options.redirectActionWindow,
+    settlementFees: options.settlementFees,
   });
   return { stateful, stateless };
 }

@@ -73,6 +73,13 @@ export class StatefulStack extends Stack {
    * `kbank-notifications` processor; its DLQ holds callbacks that failed five times.
    */
   readonly notificationQueue: QueueWithDlq;
+  /**
+   * Settlements: the money events (`settlements-consumer`'s eventTypes in functions/catalog.ts) from the bus,
+   * consumed by `settlements-consumer`; its DLQ holds events that failed five times, the delivery DLQ those
+   * EventBridge could not put on the queue.
+   */
+  readonly settlementQueue: QueueWithDlq;
+  readonly settlementDeliveryDlq: sqs.Queue;
   /** SecretString = the bare KBank secret key (`skey_…`). */
   readonly kbankSecret: secretsmanager.Secret;
   /** SecretString = the bare cost service API key. */
@@ -159,6 +166,32 @@ export class StatefulStack extends Stack {
       removalPolicy: dataRemovalPolicy,
     });
 
+    // Settlements: a rule of their own (only the money events), so the consumer's queue carries nothing else.
+    const settlementConsumer = CATALOG['settlements-consumer'];
+    this.settlementQueue = new QueueWithDlq(this, 'SettlementQueue', {
+      encryptionKey: this.key,
+      maxReceiveCount: 5,
+      visibilityTimeout: Duration.seconds(6 * settlementConsumer.timeoutSeconds),
+      retentionPeriod: Duration.days(14),
+      removalPolicy: dataRemovalPolicy,
+    });
+    this.settlementDeliveryDlq = createDeadLetterQueue(this, 'SettlementDeliveryDlq', {
+      encryptionKey: this.key,
+      removalPolicy: dataRemovalPolicy,
+    });
+    new events.Rule(this, 'SettlementRule', {
+      eventBus: this.eventBus,
+      description: 'Money events (captures, refunds) to the settlements consumer',
+      eventPattern: { source: [PAYMENT_EVENT_SOURCE], detailType: [...settlementConsumer.eventTypes] },
+      targets: [
+        new targets.SqsQueue(this.settlementQueue.queue, {
+          deadLetterQueue: this.settlementDeliveryDlq,
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
+
     this.kbankSecret = new secretsmanager.Secret(this, 'KbankSecretKey', {
       secretName: `payments/${props.stage}/kbank-secret-key`,
       description:
@@ -202,6 +235,8 @@ export class StatefulStack extends Stack {
       FinanceDlq: this.financeQueue.deadLetterQueue,
       FinanceDeliveryDlq: this.financeDeliveryDlq,
       NotificationDlq: this.notificationQueue.deadLetterQueue,
+      SettlementDlq: this.settlementQueue.deadLetterQueue,
+      SettlementDeliveryDlq: this.settlementDeliveryDlq,
     };
     for (const [name, queue] of Object.entries(dlqs)) {
       const alarm = new cloudwatch.Alarm(this, `${name}DepthAlarm`, {
@@ -242,6 +277,7 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
     new CfnOutput(this, 'FinanceQueueUrl', { value: this.financeQueue.queue.queueUrl });
     new CfnOutput(this, 'NotificationQueueUrl', { value: this.notificationQueue.queue.queueUrl });
+    new CfnOutput(this, 'SettlementDlqUrl', { value: this.settlementQueue.deadLetterQueue.queueUrl });
     // The redrive source (aws sqs start-message-move-task --source-arn …, docs/runbook.md).
     new CfnOutput(this, 'NotificationDlqArn', { value: this.notificationQueue.deadLetterQueue.queueArn });
     new CfnOutput(this, 'NotificationDlqUrl', { value: this.notificationQueue.deadLetterQueue.queueUrl });

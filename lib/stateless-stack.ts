@@ -30,6 +30,7 @@ import {
   type FunctionName,
   type FunctionSpec,
 } from '../functions/catalog.js';
+import type { FeeSchedule } from '../functions/core/settlements.js';
 import { type LogLevel, PAYMENT_FUNCTION_DEFAULTS } from './constructs/payment-function.js';
 import { alarms } from './stateless/alarms.js';
 import { BROWSER_RETURN_PATH, PROBLEM_TYPE_BASE, paymentApi } from './stateless/api.js';
@@ -90,6 +91,10 @@ export interface StatelessStackProps extends StackProps {
    * send to it, `kbank-notifications` consumes it.
    */
   notificationQueue: sqs.IQueue;
+  /** The settlements consumer's queue (stateful stack, fed by a rule on the bus). */
+  settlementQueue: sqs.IQueue;
+  /** The settlements' fee table (docs/api.md "Settlements"). Default: DEFAULT_FEE_SCHEDULE in code. */
+  settlementFees?: FeeSchedule;
   /** The merchant's cost calculation endpoint (docs/cost-service.md). */
   costServiceUrl: string;
   /** Default KBANK_SANDBOX_URL. */

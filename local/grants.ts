@@ -19,6 +19,7 @@ const GRANTED_BY: Record<GuardedEdge, (access: Access) => boolean> = {
   tasks: (access) => access.resumesSaga === true,
   notifications: (access) => access.sendsNotifications === true,
   events: (access) => access.publishesEvents === true,
+  settlements: (access) => access.table !== undefined,
 };
 
 export class AccessDeniedError extends Error {

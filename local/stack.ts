@@ -33,6 +33,7 @@ import {
   dynamoTable,
   keys,
 } from '../functions/adapters/dynamo-repository.js';
+import { DynamoSettlementStore } from '../functions/adapters/dynamo-settlements.js';
 import { createKbankClient } from '../functions/adapters/kbank-client.js';
 import { StepFunctionsTasks, StepFunctionsWorkflow } from '../functions/adapters/sfn-workflow.js';
 import { TABLE_DESIGN } from '../functions/adapters/table-design.js';
@@ -49,8 +50,13 @@ import { ulidIds } from '../functions/core/ids.js';
 import { type Clock, type EventPublisher, systemClock } from '../functions/core/ports.js';
 import { DEFAULT_SWEEP_POLICY, type SweepPolicy } from '../functions/core/reconciliation.js';
 import type { ReconciliationRun } from '../functions/core/repository.js';
+import type { FeeSchedule } from '../functions/core/settlements.js';
 import { reconcileKbank } from '../functions/core/use-cases/operations/reconcile-kbank.js';
 import { type SweepReport, sweep } from '../functions/core/use-cases/operations/sweep.js';
+import {
+  type CloseReport,
+  closeSettlements,
+} from '../functions/core/use-cases/settlements/close-settlements.js';
 import type { KbankCallback } from '../schemas/callbacks.js';
 import { EVENT_SOURCE } from '../schemas/events.js';
 import { type ApiServer, type Route, startApiServer } from './api-server.js';
@@ -58,7 +64,7 @@ import { type AslRunner, createAslRunner, startSfnEndpoint } from './asl-runner.
 import { type CostSimulator, startCostSimulator } from './cost-simulator.js';
 import { aslMeter, createUsageCounters, disabledUsageCounters, type UsageCounters } from './counters.js';
 import { createTable, localDynamoClientConfig, PID_FILE_NAME, startDynamoDbLocal } from './dynamodb-local.js';
-import { createLocalEventBus, type LocalEventBus } from './event-bus.js';
+import { createLocalEventBus, type LocalEvent, type LocalEventBus } from './event-bus.js';
 import { grantedEdges } from './grants.js';
 import { type KbankSimulator, startKbankSimulator } from './kbank-simulator.js';
 import { lambdaContext } from './lambda-context.js';
@@ -133,6 +139,10 @@ export interface LocalStackOptions {
    * died with the previous process, so nothing else would resume them. Default: when persisting.
    */
   recoverOnStart?: boolean;
+  /** Runs the settlement close this often (EventBridge Scheduler, hourly, on AWS); 0 or absent: only on demand. */
+  settlementCloseIntervalMs?: number;
+  /** The settlements' fee table (default DEFAULT_FEE_SCHEDULE). */
+  settlementFees?: FeeSchedule;
 }
 
 export interface LocalStack {
@@ -168,7 +178,27 @@ export interface LocalStack {
   recovered: Promise<SweepReport> | null;
   /** The daily KBank reconciliation for one Bangkok business day (what the scheduled function does). */
   reconcile(date: string): Promise<ReconciliationRun>;
+  /**
+   * The settlements consumer's queue (SQS behind an EventBridge rule on AWS), fed by the bus with the
+   * catalog entry's event types: `idle()` waits until every money event is booked.
+   */
+  settlementEvents: LocalQueue<EventBridgeEnvelope>;
+  /** One run of the settlement close now (what the scheduled function does), on the stack's clock. */
+  closeSettlements(): Promise<CloseReport>;
   close(): Promise<void>;
+}
+
+/** An event as an EventBridge rule's SQS target delivers it: the whole envelope, the detail inside. */
+export interface EventBridgeEnvelope {
+  version: '0';
+  id: string;
+  'detail-type': string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, unknown>;
 }
 
 /** The simulator's secret key (test-only, not a secret): the ops CLI uses it against a local stack. */
@@ -267,6 +297,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.actionWindows ? { actionWindows: options.actionWindows } : {}),
       lateChargeCheckSeconds: options.lateChargeCheckSeconds ?? LOCAL_LATE_CHARGE_CHECK_SECONDS,
       sweepPolicy,
+      ...(options.settlementFees ? { settlementFees: options.settlementFees } : {}),
     };
     const events: EventPublisher = {
       publish: async (entries) => {
@@ -323,6 +354,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         },
       }),
       events: () => events,
+      settlements: once(() => new DynamoSettlementStore(createDocumentClient(dynamodb), tableName)),
     };
     // Like one Lambda container per function: its own bundles, on the edges its catalog entry grants.
     const containers = new Map<FunctionName, Dependencies>();
@@ -413,6 +445,63 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     callbacks = queue;
     closers.push(() => queue.close());
+
+    // Settlements: the consumer reads the bus through its queue, as the rule → SQS does on AWS.
+    const settlementConsumer = CATALOG['settlements-consumer'];
+    const settlementProcessor = handlers['settlements-consumer'] as (
+      event: SQSEvent,
+      context: Context,
+    ) => Promise<SQSBatchResponse>;
+    const settlementQueue = createLocalQueue<EventBridgeEnvelope>({
+      name: 'settlement-events',
+      consume: (message, delivery) =>
+        counters.unit({ source: 'settlements-consumer' }, async () => {
+          const batch = await settlementProcessor(
+            sqsEvent(message, delivery, 'settlement-events'),
+            lambdaContext('settlements-consumer'),
+          );
+          if (batch.batchItemFailures.length > 0)
+            throw new Error('the settlements consumer reported a failure');
+        }),
+      visibilityTimeoutMs: options.callbackRetryMs ?? 1000,
+      ...kept('settlement-events.json'),
+      onDeadLetter: (message, error) =>
+        console.error(
+          JSON.stringify({
+            level: 'ERROR',
+            message: 'settlement event dead-lettered',
+            eventId: message.detail.event_id,
+            error: String(error),
+          }),
+        ),
+    });
+    closers.push(() => settlementQueue.close());
+    const settlementTypes: readonly string[] = settlementConsumer.eventTypes;
+    const unsubscribeSettlements = bus.subscribe((event) => {
+      if (event.source !== EVENT_SOURCE || !settlementTypes.includes(event.detailType)) return;
+      settlementQueue
+        .send(envelopeOf(event))
+        .catch((error: unknown) =>
+          console.error(
+            JSON.stringify({ level: 'ERROR', message: 'settlement event lost', error: String(error) }),
+          ),
+        );
+    });
+    closers.push(async () => unsubscribeSettlements());
+    const closeDeps = depsOf('settlements-close').settlementsClose();
+    const closeFunction = counters.lambda('settlements-close', () => closeSettlements(closeDeps));
+    const closeSettlementsNow = () => counters.unit({ source: 'settlements-close' }, () => closeFunction());
+    if (options.settlementCloseIntervalMs) {
+      const timer = setInterval(() => {
+        closeSettlementsNow().catch((error: unknown) =>
+          console.error(
+            JSON.stringify({ level: 'ERROR', message: 'settlement close failed', error: String(error) }),
+          ),
+        );
+      }, options.settlementCloseIntervalMs);
+      timer.unref();
+      closers.push(async () => clearInterval(timer));
+    }
 
     const merchant = { id: 'merchant_demo', name: 'Demo Merchant', apiKey: options.apiKey ?? randomApiKey() };
     await repo.putApiKey(hashApiKey(merchant.apiKey), { id: merchant.id, name: merchant.name });
@@ -538,6 +627,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sweep: sweepNow,
       recovered,
       reconcile: (date) => counters.unit({ source: 'ops-reconcile-kbank' }, () => reconcileFunction(date)),
+      settlementEvents: settlementQueue,
+      closeSettlements: closeSettlementsNow,
       close,
     };
   } catch (error) {
@@ -575,7 +666,7 @@ async function loadHandlers(
 }
 
 /** One queue receive as the SQS event source hands it to Lambda. */
-function sqsEvent(message: KbankCallback, delivery: LocalDelivery): SQSEvent {
+function sqsEvent(message: unknown, delivery: LocalDelivery, queueName = 'kbank-callbacks'): SQSEvent {
   return {
     Records: [
       {
@@ -591,9 +682,24 @@ function sqsEvent(message: KbankCallback, delivery: LocalDelivery): SQSEvent {
         messageAttributes: {},
         md5OfBody: '',
         eventSource: 'aws:sqs',
-        eventSourceARN: `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:kbank-callbacks`,
+        eventSourceARN: `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${queueName}`,
         awsRegion: LOCAL_REGION,
       },
     ],
+  };
+}
+
+/** A local bus event as EventBridge hands it to an SQS target. */
+function envelopeOf(event: LocalEvent): EventBridgeEnvelope {
+  return {
+    version: '0',
+    id: event.id,
+    'detail-type': event.detailType,
+    source: event.source,
+    account: LOCAL_ACCOUNT,
+    time: event.time,
+    region: LOCAL_REGION,
+    resources: [],
+    detail: event.detail,
   };
 }

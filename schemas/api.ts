@@ -40,7 +40,7 @@ function amountMatchesLines(
 }
 
 /** A cursor-paginated list envelope: pass `next_cursor` as `cursor` while `has_more`. */
-function listOf<T extends z.ZodType>(item: T) {
+export function listOf<T extends z.ZodType>(item: T) {
   return z.object({
     object: z.literal('list'),
     data: z.array(item),

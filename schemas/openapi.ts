@@ -20,6 +20,7 @@ import {
   KBANK_RETURN_EXAMPLES,
   UPDATE_PAYMENT_EXAMPLES,
 } from './examples.js';
+import { SettlementEventDetailSchema } from './settlements.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
@@ -163,6 +164,111 @@ const ANY_ROUTE = {
 /** One OpenAPI operation, without what the catalog says (its path, method and whether it is public). */
 type Operation = { responses: Record<string, unknown>; requestBody?: unknown } & Record<string, unknown>;
 
+const settlementId = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'The settlement id (`stl_<day>_<currency>_<merchant hash>`).',
+  schema: { type: 'string', pattern: '^stl_[0-9]{8}_[A-Z]{3}_[0-9a-f]{12}$' },
+};
+
+/** Settlements: the read-only routes of docs/api.md "Settlements". */
+const SETTLEMENT_OPERATIONS = {
+  'api-list-settlements': {
+    operationId: 'listSettlements',
+    tags: ['Settlements'],
+    summary: "The merchant's daily settlements (Asia/Bangkok days), newest day first.",
+    description:
+      'One settlement per Bangkok day and currency, built from the `payment.captured` and `refund.succeeded` ' +
+      'events; `open` until the close after the day ended, then `closed` with final totals.',
+    parameters: [
+      {
+        name: 'status',
+        in: 'query',
+        description: 'Only open or only closed settlements.',
+        schema: { type: 'string', enum: ['open', 'closed'] },
+      },
+      {
+        name: 'from',
+        in: 'query',
+        description: 'First day (inclusive), `YYYY-MM-DD`.',
+        schema: { type: 'string', format: 'date' },
+      },
+      {
+        name: 'to',
+        in: 'query',
+        description: 'Last day (inclusive), `YYYY-MM-DD`; not before `from`.',
+        schema: { type: 'string', format: 'date' },
+      },
+      { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+      {
+        name: 'cursor',
+        in: 'query',
+        description: '`next_cursor` of the previous page.',
+        schema: { type: 'string' },
+      },
+    ],
+    responses: {
+      '200': {
+        description: 'A page of settlements.',
+        content: { 'application/json': { schema: ref('SettlementList') } },
+      },
+      '400': problem('Invalid query parameter or cursor (`errors` lists each field).'),
+      '401': problem('Missing or unknown API key.'),
+    },
+  },
+  'api-get-settlement': {
+    operationId: 'getSettlement',
+    tags: ['Settlements'],
+    summary: 'One settlement with its totals.',
+    description: 'Gross captured, refunds, fees and the net payable, in minor units.',
+    parameters: [settlementId],
+    responses: {
+      '200': {
+        description: 'The settlement.',
+        content: { 'application/json': { schema: ref('Settlement') } },
+      },
+      '401': problem('Missing or unknown API key.'),
+      '404': problem('No such settlement for this merchant.'),
+    },
+  },
+  'api-list-settlement-lines': {
+    operationId: 'listSettlementLines',
+    tags: ['Settlements'],
+    summary: "A settlement's lines (one per captured payment or refund), oldest first.",
+    description: 'Each line names the event it was booked from; follow `next_cursor` while `has_more`.',
+    parameters: [
+      settlementId,
+      { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 100 } },
+      { name: 'cursor', in: 'query', schema: { type: 'string' } },
+    ],
+    responses: {
+      '200': {
+        description: 'A page of lines.',
+        content: { 'application/json': { schema: ref('SettlementLineList') } },
+      },
+      '400': problem('Invalid query or cursor.'),
+      '401': problem('Missing or unknown API key.'),
+      '404': problem('No such settlement for this merchant.'),
+    },
+  },
+  'api-export-settlement-lines': {
+    operationId: 'exportSettlementLines',
+    tags: ['Settlements'],
+    summary: 'Every line of a settlement as CSV (RFC 4180, header row, amounts in minor units).',
+    description: 'For a spreadsheet or a finance import; the columns are listed in docs/api.md.',
+    parameters: [settlementId],
+    responses: {
+      '200': {
+        description: 'The lines.',
+        content: { 'text/csv': { schema: { type: 'string' } } },
+      },
+      '401': problem('Missing or unknown API key.'),
+      '404': problem('No such settlement for this merchant.'),
+    },
+  },
+} satisfies Record<string, Operation>;
+
 /**
  * The paths of the API functions of the catalog, in the order of `operations`. A public route (`auth:
  * 'none'`) needs no bearer key (`security: []`). Every operation answers 413 to a body over the limit,
@@ -188,6 +294,7 @@ function pathsFrom(operations: Record<NamesWhere<{ kind: 'api' }>, Operation>) {
 const TAGS = [
   { name: 'Payments', description: 'Create, follow, capture, change and cancel payments.' },
   { name: 'Refunds', description: 'Give back all or part of a succeeded payment.' },
+  { name: 'Settlements', description: 'What each day’s captures and refunds add up to, fees deducted.' },
   { name: 'Health', description: 'Is the API up.' },
   {
     name: 'KBank callbacks',
@@ -526,26 +633,30 @@ function buildPaths() {
       'A page of refunds.',
       'RefundList',
     ),
+    ...SETTLEMENT_OPERATIONS,
   });
 }
 
 /**
  * The bodies of the events on the bus (EventBridge `detail`), as one JSON Schema 2020-12 document: the
- * `oneOf` names the three kinds, `$defs` holds them and what they share (the payment and refund resources).
+ * `oneOf` names the four kinds, `$defs` holds them and what they share (the payment and refund resources).
  * bin/openapi.ts writes it to docs/events.schema.json beside the API's document.
  */
 export function buildEventSchemas(): Record<string, unknown> {
   const defs: Record<string, unknown> = {};
-  const kinds = [PaymentEventDetailSchema, RefundEventDetailSchema, ReconciliationEventDetailSchema].map(
-    (schema) => {
-      const { $ref, $defs } = z.toJSONSchema(schema, { unrepresentable: 'any' }) as {
-        $ref: string;
-        $defs: Record<string, unknown>;
-      };
-      Object.assign(defs, $defs);
-      return { $ref };
-    },
-  );
+  const kinds = [
+    PaymentEventDetailSchema,
+    RefundEventDetailSchema,
+    ReconciliationEventDetailSchema,
+    SettlementEventDetailSchema,
+  ].map((schema) => {
+    const { $ref, $defs } = z.toJSONSchema(schema, { unrepresentable: 'any' }) as {
+      $ref: string;
+      $defs: Record<string, unknown>;
+    };
+    Object.assign(defs, $defs);
+    return { $ref };
+  });
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'Payments events (EventBridge detail, source `payments`)',

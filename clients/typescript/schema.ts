@@ -213,6 +213,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/settlements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The merchant's daily settlements (Asia/Bangkok days), newest day first.
+         * @description One settlement per Bangkok day and currency, built from the `payment.captured` and `refund.succeeded` events; `open` until the close after the day ended, then `closed` with final totals.
+         */
+        get: operations["listSettlements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/settlements/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One settlement with its totals.
+         * @description Gross captured, refunds, fees and the net payable, in minor units.
+         */
+        get: operations["getSettlement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/settlements/{id}/lines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A settlement's lines (one per captured payment or refund), oldest first.
+         * @description Each line names the event it was booked from; follow `next_cursor` while `has_more`.
+         */
+        get: operations["listSettlementLines"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/settlements/{id}/lines.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every line of a settlement as CSV (RFC 4180, header row, amounts in minor units).
+         * @description For a spreadsheet or a finance import; the columns are listed in docs/api.md.
+         */
+        get: operations["exportSettlementLines"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -497,6 +577,98 @@ export interface components {
             status: "ok";
             /** Format: date-time */
             time: string;
+        };
+        Settlement: {
+            /** @example stl_20261122_THB_3f7a0c2b9d1e */
+            id: string;
+            /** @constant */
+            object: "settlement";
+            /**
+             * @description A settlement day in Asia/Bangkok (UTC+7), `YYYY-MM-DD`.
+             * @example 2026-11-22
+             */
+            day: string;
+            /** @enum {string} */
+            currency: "THB" | "USD" | "EUR" | "GBP" | "SGD" | "CNY" | "HKD" | "MYR" | "JPY" | "KRW";
+            /**
+             * @description `open` while its day may still get movements; `closed` once the day ended and the close ran.
+             * @enum {string}
+             */
+            status: "open" | "closed";
+            /** @description The instants the day covers, [start, end) in UTC. */
+            period: {
+                /** Format: date-time */
+                start: string;
+                /** Format: date-time */
+                end: string;
+            };
+            /** @description Minor units of the currency (THB: satang). */
+            gross_captured: number;
+            /** @description Minor units of the currency (THB: satang). */
+            refunds: number;
+            /** @description Minor units of the currency (THB: satang). */
+            fees: number;
+            /** @description gross_captured − refunds − fees; may be negative. */
+            net_payable: number;
+            counts: {
+                captures: number;
+                refunds: number;
+                lines: number;
+            };
+            closed_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            links: {
+                self: string;
+                lines: string;
+                csv: string;
+            };
+        };
+        SettlementLine: {
+            /** @constant */
+            object: "settlement_line";
+            settlement_id: string;
+            /** @description The bus event the line was booked from (counted once). */
+            event_id: string;
+            /** @enum {string} */
+            type: "capture" | "refund";
+            payment_id: string;
+            refund_id: string | null;
+            /** @enum {string} */
+            payment_method: "card" | "qr_promptpay" | "wechat_pay" | "alipay";
+            /** @enum {string} */
+            currency: "THB" | "USD" | "EUR" | "GBP" | "SGD" | "CNY" | "HKD" | "MYR" | "JPY" | "KRW";
+            /** @description Captured or refunded, > 0. */
+            amount: number;
+            /** @description The rate the fee was computed with (captures); null for a refund. */
+            fee_rate: {
+                bps: number;
+                fixed: number;
+            } | null;
+            /** @description Minor units of the currency (THB: satang). */
+            fee: number;
+            /** @description What the line adds to net_payable: amount − fee, or −amount. */
+            net: number;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description Set when the movement happened on a day already closed when it arrived: that day. It is booked on the next open day. */
+            rolled_from: string | null;
+        };
+        SettlementList: {
+            /** @constant */
+            object: "list";
+            data: components["schemas"]["Settlement"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        SettlementLineList: {
+            /** @constant */
+            object: "list";
+            data: components["schemas"]["SettlementLine"][];
+            has_more: boolean;
+            next_cursor: string | null;
         };
     };
     responses: never;
@@ -1571,6 +1743,297 @@ export interface operations {
             };
             /** @description `refund_exceeds_refundable`: more than `amount_refundable` (the `detail` says how much is left); or `idempotency_key_reused`. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault (`internal_error`); nothing is left half-done. Retry with the same Idempotency-Key. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSettlements: {
+        parameters: {
+            query?: {
+                /** @description Only open or only closed settlements. */
+                status?: "open" | "closed";
+                /** @description First day (inclusive), `YYYY-MM-DD`. */
+                from?: string;
+                /** @description Last day (inclusive), `YYYY-MM-DD`; not before `from`. */
+                to?: string;
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of settlements. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettlementList"];
+                };
+            };
+            /** @description Invalid query parameter or cursor (`errors` lists each field). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than 64 KiB (`payload_too_large`): refused on every route, before anything runs. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault (`internal_error`); nothing is left half-done. Retry with the same Idempotency-Key. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSettlement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The settlement id (`stl_<day>_<currency>_<merchant hash>`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settlement. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settlement"];
+                };
+            };
+            /** @description Missing or unknown API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such settlement for this merchant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than 64 KiB (`payload_too_large`): refused on every route, before anything runs. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault (`internal_error`); nothing is left half-done. Retry with the same Idempotency-Key. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSettlementLines: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The settlement id (`stl_<day>_<currency>_<merchant hash>`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of lines. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettlementLineList"];
+                };
+            };
+            /** @description Invalid query or cursor. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such settlement for this merchant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than 64 KiB (`payload_too_large`): refused on every route, before anything runs. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault (`internal_error`); nothing is left half-done. Retry with the same Idempotency-Key. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportSettlementLines: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The settlement id (`stl_<day>_<currency>_<merchant hash>`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lines. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Missing or unknown API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such settlement for this merchant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than 64 KiB (`payload_too_large`): refused on every route, before anything runs. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

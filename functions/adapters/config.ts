@@ -1,5 +1,6 @@
 /** Runtime configuration, read once from the environment through a zod schema that fails fast. */
 import * as z from 'zod';
+import { FeeScheduleSchema } from '../../schemas/settlement-fees.js';
 
 const EnvSchema = z.object({
   TABLE_NAME: z.string().min(1),
@@ -26,6 +27,19 @@ const EnvSchema = z.object({
   REDIRECT_ACTION_WINDOW_SECONDS: z.coerce.number().int().positive().optional(),
   /** The KBank callback endpoints put accepted callbacks on this SQS queue. */
   NOTIFICATION_QUEUE_URL: z.url().optional(),
+  /** The settlements' fee table as JSON (schemas/settlements.ts FeeScheduleSchema); default in code. */
+  SETTLEMENT_FEES: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(FeeScheduleSchema)
+    .optional(),
 });
 export type Env = z.infer<typeof EnvSchema>;
 

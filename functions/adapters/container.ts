@@ -26,9 +26,12 @@ import {
   refundSagaDeps,
   type Settings,
   sagaDeps,
+  settlementsCloseDeps,
+  settlementsConsumerDeps,
   sweepDeps,
 } from './dependencies.js';
 import { createDocumentClient, dynamoTable } from './dynamo-repository.js';
+import { DynamoSettlementStore } from './dynamo-settlements.js';
 import { EventBridgePublisher } from './event-publisher.js';
 import { createKbankClient } from './kbank-client.js';
 import { StepFunctionsTasks, StepFunctionsWorkflow } from './sfn-workflow.js';
@@ -51,12 +54,15 @@ const settings = /* @__PURE__ */ once((): Settings => {
         ? { redirectSeconds: config.REDIRECT_ACTION_WINDOW_SECONDS }
         : {}),
     },
+    ...(config.SETTLEMENT_FEES ? { settlementFees: config.SETTLEMENT_FEES } : {}),
   };
 });
 
-const table = /* @__PURE__ */ once(() =>
-  dynamoTable(createDocumentClient(new DynamoDBClient({})), env().TABLE_NAME),
-);
+const documents = /* @__PURE__ */ once(() => createDocumentClient(new DynamoDBClient({})));
+
+const table = /* @__PURE__ */ once(() => dynamoTable(documents(), env().TABLE_NAME));
+
+const settlements = /* @__PURE__ */ once(() => new DynamoSettlementStore(documents(), env().TABLE_NAME));
 
 const sfn = /* @__PURE__ */ once(() => new SFNClient({}));
 const tasks = /* @__PURE__ */ once(() => new StepFunctionsTasks(sfn()));
@@ -184,3 +190,13 @@ export const awsSweepDeps = /* @__PURE__ */ once(() =>
 );
 
 export const awsReconcileDeps = /* @__PURE__ */ once(() => reconcileDeps({ table, kbank, events, clock }));
+
+export const awsSettlementsConsumerDeps = /* @__PURE__ */ once(() =>
+  settlementsConsumerDeps({ table, settlements, clock, settings }),
+);
+
+export const awsSettlementsCloseDeps = /* @__PURE__ */ once(() =>
+  settlementsCloseDeps({ settlements, events, clock }),
+);
+
+export const awsSettlementsReadDeps = /* @__PURE__ */ once(() => ({ settlements: settlements() }));

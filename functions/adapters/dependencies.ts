@@ -18,6 +18,7 @@ import type {
   TaskNotifier,
 } from '../core/ports.js';
 import type { SweepPolicy } from '../core/reconciliation.js';
+import { DEFAULT_FEE_SCHEDULE, type FeeSchedule, type SettlementStore } from '../core/settlements.js';
 import { DEFAULT_CAPTURE_WINDOW_SECONDS } from '../core/time-windows.js';
 import type { CreatePaymentDeps } from '../core/use-cases/api/create-payment.js';
 import type { CreateRefundDeps } from '../core/use-cases/api/create-refund.js';
@@ -27,6 +28,9 @@ import type {
 } from '../core/use-cases/callbacks/kbank-callbacks.js';
 import type { ReconcileDeps } from '../core/use-cases/operations/reconcile-kbank.js';
 import type { SweepDeps } from '../core/use-cases/operations/sweep.js';
+import type { CloseSettlementsDeps } from '../core/use-cases/settlements/close-settlements.js';
+import type { ReadSettlementsDeps } from '../core/use-cases/settlements/read-settlements.js';
+import type { RecordMovementDeps } from '../core/use-cases/settlements/record-movement.js';
 import type { DynamoTable } from './dynamo-repository.js';
 import { createNotifyReader } from './kbank-notify.js';
 
@@ -40,6 +44,8 @@ export interface Settings {
   sweepPolicy?: SweepPolicy;
   /** After giving up on unanswered charge calls, when the sweep asks KBank once more. Default in DEFAULT_POLICY. */
   lateChargeCheckSeconds?: number;
+  /** The settlements' fee table (SETTLEMENT_FEES). Default DEFAULT_FEE_SCHEDULE. */
+  settlementFees?: FeeSchedule;
 }
 
 /**
@@ -67,6 +73,8 @@ export interface Edges {
   notifications: () => NotificationQueue;
   /** The payments bus (EventBridge, or the local bus). */
   events: () => EventPublisher;
+  /** Settlements and their lines, on the single table. */
+  settlements: () => SettlementStore;
 }
 
 /** A bundle's builder takes only the edges it uses: what it is not given, it cannot build. */
@@ -172,6 +180,23 @@ export function reconcileDeps(e: From<'table' | 'kbank' | 'events' | 'clock'>): 
   return { repo: e.table(), kbank: e.kbank(), events: e.events(), clock: e.clock };
 }
 
+/** The settlements consumer: the payment an event names, the settlement it is booked on, the fee table. */
+export function settlementsConsumerDeps(
+  e: From<'table' | 'settlements' | 'clock' | 'settings'>,
+): RecordMovementDeps {
+  return {
+    settlements: e.settlements(),
+    payments: e.table(),
+    fees: e.settings().settlementFees ?? DEFAULT_FEE_SCHEDULE,
+    clock: e.clock,
+  };
+}
+
+/** The scheduled close: the settlements, and the bus for `settlement.closed`. */
+export function settlementsCloseDeps(e: From<'settlements' | 'events' | 'clock'>): CloseSettlementsDeps {
+  return { settlements: e.settlements(), events: e.events(), clock: e.clock };
+}
+
 /** Every bundle, each built on first use and then kept: what a handler's `createHandler(deps)` takes. */
 export interface Dependencies {
   /** Reads (and the authorizer's merchant lookup): the table alone. */
@@ -187,6 +212,10 @@ export interface Dependencies {
   callbackProcessor: () => CallbackProcessorDeps;
   sweep: () => SweepDeps;
   reconcile: () => ReconcileDeps;
+  settlementsConsumer: () => RecordMovementDeps;
+  settlementsClose: () => CloseSettlementsDeps;
+  /** The settlements API: the store alone. */
+  settlementsRead: () => ReadSettlementsDeps;
 }
 
 /** All bundles on one set of edges (the local stack; AWS wires each function's bundle alone, container.ts). */
@@ -204,6 +233,9 @@ export function composeDependencies(edges: Edges): Dependencies {
     callbackProcessor: once(() => callbackProcessorDeps(edges)),
     sweep: once(() => sweepDeps(edges)),
     reconcile: once(() => reconcileDeps(edges)),
+    settlementsConsumer: once(() => settlementsConsumerDeps(edges)),
+    settlementsClose: once(() => settlementsCloseDeps(edges)),
+    settlementsRead: once(() => ({ settlements: edges.settlements() })),
   };
 }
 

@@ -17,6 +17,8 @@ export const TABLE_DESIGN = {
      * Sparse, written only while a payment or refund is open: GSI3PK = DUE#<shard>, GSI3SK =
      * <deadline ISO>#PAYMENT#<paymentId> (or #REFUND#<paymentId>#<refundId>); once given up to an operator,
      * GSI3PK = UNRESOLVED, GSI3SK = <since ISO>#…. The reconciliation sweep's only way in: no Scan.
+     * Settlements the close has work on: GSI3PK = SETTLEMENTS_OPEN | SETTLEMENTS_UNPUBLISHED, GSI3SK =
+     * <periodEnd ISO>#<merchantId>#<day>#<currency> (functions/adapters/dynamo-settlements.ts).
      */
     { indexName: 'GSI3', partitionKey: 'GSI3PK', sortKey: 'GSI3SK' },
   ],

@@ -15,6 +15,7 @@ import {
   processCallback,
 } from '../core/use-cases/callbacks/kbank-callbacks.js';
 import { logger, withLogContext } from './logger.js';
+import { eachRecord } from './sqs-batch.js';
 
 /** One message; throws when it should come back later. */
 export async function handleCallbackMessage(
@@ -41,25 +42,14 @@ export async function handleCallbackMessage(
 export function createCallbackProcessor(deps: () => CallbackProcessorDeps) {
   return middy<SQSEvent, SQSBatchResponse>(async (event: SQSEvent): Promise<SQSBatchResponse> => {
     // In parallel: one slow KBank inquiry must not hold up (or time out) the rest of the batch.
-    const settled = await Promise.allSettled(
-      event.Records.map((record) =>
+    return eachRecord(
+      event.Records,
+      (record) =>
         handleCallbackMessage(deps(), record.body, {
           receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
         }),
-      ),
+      'kbank callback will be retried',
     );
-    const failures: SQSBatchResponse['batchItemFailures'] = [];
-    settled.forEach((outcome, index) => {
-      const record = event.Records[index];
-      if (outcome.status === 'fulfilled' || !record) return;
-      logger.warn('kbank callback will be retried', {
-        messageId: record.messageId,
-        receiveCount: record.attributes.ApproximateReceiveCount,
-        error: outcome.reason as Error,
-      });
-      failures.push({ itemIdentifier: record.messageId });
-    });
-    return { batchItemFailures: failures };
   }).use(withLogContext());
 }
 

@@ -11,6 +11,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { CATALOG, FUNCTION_NAMES, type FunctionName, type FunctionSpec } from '../../functions/catalog.js';
+import type { FeeSchedule } from '../../functions/core/settlements.js';
 import { type LogLevel, PaymentFunction } from '../constructs/payment-function.js';
 import { grantIndexQuery, grantQueueSend, grantSecretRead, grantTableAccess } from './grants.js';
 
@@ -32,6 +33,10 @@ export interface CatalogFunctionsProps {
   kbankSecret: secretsmanager.ISecret;
   costServiceApiKeySecret: secretsmanager.ISecret;
   notificationQueue: sqs.IQueue;
+  /** The settlements consumer's queue (fed by a rule on the bus, stateful stack). */
+  settlementQueue: sqs.IQueue;
+  /** The settlements' fee table (SETTLEMENT_FEES); default in code (DEFAULT_FEE_SCHEDULE). */
+  settlementFees?: FeeSchedule;
   costServiceUrl: string;
   /** Default KBANK_SANDBOX_URL. */
   kbankBaseUrl?: string;
@@ -115,6 +120,9 @@ function environmentOf(spec: FunctionSpec, props: CatalogFunctionsProps): Record
     environment.REDIRECT_ACTION_WINDOW_SECONDS = String(props.redirectActionWindow.toSeconds());
   }
   if (access.sendsNotifications) environment.NOTIFICATION_QUEUE_URL = props.notificationQueue.queueUrl;
+  if (access.settlementFees && props.settlementFees) {
+    environment.SETTLEMENT_FEES = JSON.stringify(props.settlementFees);
+  }
   if (access.startsRefundSaga || access.sweeps) environment.REFUND_STATE_MACHINE_ARN = props.sagas.refund.arn;
   return environment;
 }
@@ -150,10 +158,11 @@ function grant(fn: lambda.Function, spec: FunctionSpec, props: CatalogFunctionsP
   if (access.sendsNotifications) grantQueueSend(fn, props.notificationQueue);
   if (spec.kind === 'queue-consumer') {
     // The queue's grantConsumeMessages: receive/delete/change visibility on this queue, kms:Decrypt.
+    const queue = spec.queue === 'settlements' ? props.settlementQueue : props.notificationQueue;
     fn.addEventSource(
-      new lambdaEventSources.SqsEventSource(props.notificationQueue, {
+      new lambdaEventSources.SqsEventSource(queue, {
         batchSize: spec.batchSize,
-        // The processor returns SQSBatchResponse: only the failed callbacks come back.
+        // The consumers return SQSBatchResponse: only the failed messages come back.
         reportBatchItemFailures: true,
       }),
     );

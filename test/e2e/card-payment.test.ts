@@ -18,10 +18,11 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** Counts the table's items once every saga has finished writing. */
+/** Counts the table's items once every saga, and the settlements consumer behind it, has finished writing. */
 async function itemCount(): Promise<number> {
   const running = stack.runner.listExecutions({ status: 'RUNNING' });
   await Promise.all(running.map((execution) => stack.runner.waitForExecution(execution.name, 20_000)));
+  await stack.settlementEvents.idle();
   const { Count } = await stack.dynamodb.send(
     new ScanCommand({ TableName: stack.tableName, Select: 'COUNT' }),
   );

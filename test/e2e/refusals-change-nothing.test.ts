@@ -26,6 +26,8 @@ type Item = Record<string, unknown>;
 
 /** Every item of the table, by its key, read consistently. */
 async function table(): Promise<Map<string, Item>> {
+  // The settlements consumer books a payment's capture after its saga ended: let it finish first.
+  await stack.settlementEvents.idle();
   const items = new Map<string, Item>();
   let start: Record<string, unknown> | undefined;
   do {

@@ -203,8 +203,9 @@ describe('stateful stack', () => {
   it('encrypts every queue with the CMK, enforces TLS, and gives every work queue a DLQ', () => {
     const key = logicalId(dev.stateful.key);
     const queues = dev.statefulTemplate.findResources('AWS::SQS::Queue');
-    // finance queue + its DLQ, the finance rule target's DLQ, notification queue + its DLQ
-    expect(Object.keys(queues)).toHaveLength(5);
+    // finance queue + its DLQ, the finance rule target's DLQ, notification queue + its DLQ, settlement
+    // queue + its DLQ, the settlement rule target's DLQ
+    expect(Object.keys(queues)).toHaveLength(8);
     for (const queue of Object.values(queues)) {
       expect(queue.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
     }
@@ -223,7 +224,7 @@ describe('stateful stack', () => {
               JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }),
         ),
     );
-    expect(tlsDenies).toHaveLength(5);
+    expect(tlsDenies).toHaveLength(8);
   });
 
   it('redelivers a KBank callback beyond its last wait for a task token, so the sweep gets it, not the DLQ', () => {
@@ -522,7 +523,11 @@ describe('stateless stack: functions', () => {
   });
 
   it('feeds the processor from the notification queue in batches of 10, reporting failures per item', () => {
-    const mappings = Object.values(dev.statelessTemplate.findResources('AWS::Lambda::EventSourceMapping'));
+    const mappings = Object.values(
+      dev.statelessTemplate.findResources('AWS::Lambda::EventSourceMapping', {
+        Properties: { FunctionName: { Ref: logicalId(dev.stateless.functions[NOTIFICATION_PROCESSOR]) } },
+      }),
+    );
     expect(mappings).toHaveLength(1);
     expect(mappings[0]?.Properties).toMatchObject({
       FunctionName: { Ref: logicalId(dev.stateless.functions[NOTIFICATION_PROCESSOR]) },
@@ -876,6 +881,114 @@ describe('stateless stack: API', () => {
       const body = response.Properties.ResponseTemplates['application/json'] as string;
       expect(body).toContain(`"status":${response.Properties.StatusCode}`);
     }
+  });
+});
+
+describe('settlements', () => {
+  const CONSUMER: HandlerName = 'settlements-consumer';
+  const CLOSE: HandlerName = 'settlements-close';
+
+  it('routes only the money events of the bus to the settlement queue, with a delivery DLQ, and alarms on both DLQs', () => {
+    dev.statefulTemplate.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: logicalId(dev.stateful.eventBus) },
+      EventPattern: { source: ['payments'], 'detail-type': ['payment.captured', 'refund.succeeded'] },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [logicalId(dev.stateful.settlementQueue.queue), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(dev.stateful.settlementDeliveryDlq), 'Arn'] } },
+        }),
+      ],
+    });
+    dev.statefulTemplate.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: {
+        deadLetterTargetArn: {
+          'Fn::GetAtt': [logicalId(dev.stateful.settlementQueue.deadLetterQueue), 'Arn'],
+        },
+        maxReceiveCount: 5,
+      },
+      VisibilityTimeout: 180,
+    });
+    for (const dlq of [dev.stateful.settlementQueue.deadLetterQueue, dev.stateful.settlementDeliveryDlq]) {
+      dev.statefulTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(dlq), 'QueueName'] } }],
+        AlarmActions: [{ Ref: logicalId(dev.stateful.alarmTopic) }],
+      });
+    }
+  });
+
+  it('feeds the consumer from the settlement queue, failures per item, with table access and nothing of KBank, sagas or the bus', () => {
+    const mappings = Object.values(
+      dev.statelessTemplate.findResources('AWS::Lambda::EventSourceMapping', {
+        Properties: { FunctionName: { Ref: logicalId(dev.stateless.functions[CONSUMER]) } },
+      }),
+    );
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]?.Properties).toMatchObject({
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(JSON.stringify(mappings[0]?.Properties.EventSourceArn)).toContain(
+      logicalId(dev.stateful.settlementQueue.queue),
+    );
+    const actions = [
+      ...actionsOf(statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, CONSUMER))),
+    ];
+    expect(actions).toContain('dynamodb:UpdateItem');
+    expect(actions.filter((action) => /^(states|events|secretsmanager):/.test(action))).toEqual([]);
+    expect(actions.filter((action) => action.startsWith('sqs:')).sort()).toEqual([
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+    ]);
+  });
+
+  it('closes hourly at minute 5 in Bangkok through EventBridge Scheduler; only the close may put settlement.closed on the bus', () => {
+    dev.statelessTemplate.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(5 * * * ? *)',
+      ScheduleExpressionTimezone: 'Asia/Bangkok',
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [logicalId(dev.stateless.functions[CLOSE]), 'Arn'] },
+        RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }),
+      }),
+    });
+    const close = actionsOf(statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, CLOSE)));
+    expect(close).toContain('events:PutEvents');
+    expect(close).not.toContain('secretsmanager:GetSecretValue');
+    for (const name of ['api-list-settlements', 'api-get-settlement', 'api-list-settlement-lines'] as const) {
+      const actions = actionsOf(statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, name)));
+      expect(actions).not.toContain('dynamodb:PutItem');
+      expect(actions).not.toContain('events:PutEvents');
+    }
+  });
+
+  it("passes the stage's fee table to the consumer only", () => {
+    const app = new App();
+    const fees = {
+      defaults: {
+        card: { bps: 250, fixed: 0 },
+        qr_promptpay: { bps: 60, fixed: 0 },
+        wechat_pay: { bps: 200, fixed: 0 },
+        alipay: { bps: 200, fixed: 0 },
+      },
+    };
+    const { stateless } = createPaymentStacks(app, {
+      stage: 'fees',
+      costServiceUrl: 'https://cost.merchant.test',
+      kbankBaseUrl: 'https://dev-kpaymentgateway-services.kasikornbank.com',
+      definitionPath: definitionPath(),
+      codeFor: inlineCode,
+      settlementFees: fees,
+    });
+    const template = Template.fromStack(stateless);
+    const withFees = Object.values(template.findResources('AWS::Lambda::Function')).filter(
+      (fn) => fn.Properties.Environment?.Variables?.SETTLEMENT_FEES,
+    );
+    expect(withFees).toHaveLength(1);
+    expect(JSON.parse(withFees[0]?.Properties.Environment.Variables.SETTLEMENT_FEES)).toEqual(fees);
+    expect(withFees[0]?.Properties.Description).toContain('Settlements consumer');
   });
 });
 

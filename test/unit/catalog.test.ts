@@ -48,6 +48,8 @@ describe('the catalog and the handler modules', () => {
       'payment-list',
       'refund-task',
       'saga',
+      'settlement-api',
+      'sqs-batch',
     ]);
   });
 });

@@ -27,6 +27,7 @@ function recordingEdges() {
     tasks: () => port('tasks'),
     notifications: () => port<NotificationQueue>('notifications'),
     events: () => port('events'),
+    settlements: () => port('settlements'),
   };
   return { edges, reached };
 }
