@@ -310,6 +310,9 @@ export async function check(
     for (const a of flow?.accepted ?? []) {
       const broken: string[] = [];
       if (a.status && p.status !== a.status) broken.push(`status ${p.status}, promised ${a.status}`);
+      if (a.oneOf && !a.oneOf.includes(p.status)) {
+        broken.push(`status ${p.status}, promised one of ${a.oneOf.join(', ')}`);
+      }
       if (a.amountCaptured !== undefined && p.amount_captured !== a.amountCaptured) {
         broken.push(`amount_captured ${p.amount_captured}, promised ${a.amountCaptured}`);
       }

@@ -19,6 +19,8 @@ export interface Accepted {
   key?: string;
   /** The payment's final status. */
   status?: string;
+  /** One of these final statuses (when either outcome keeps the promise). */
+  oneOf?: string[];
   amountCaptured?: number;
   amount?: number;
   refundId?: string;
@@ -279,7 +281,7 @@ function qrRun(act: CustomerAct) {
       const entry = await auditEntry(ctx, flow, 'payment.requires_action');
       if (entry?.detail?.orderId) await notifyFault(ctx, flow, { orderId: entry.detail.orderId });
     }
-    await customer(ctx, flow, act, () =>
+    await customer(ctx, flow, act, view.next_action.expires_at, () =>
       ctx.client.kbank('kbank._sim.qr.scan', 'POST', '/_sim/qr/scan', {
         payload,
         action: act === 'decline' ? 'decline' : 'pay',
@@ -301,7 +303,7 @@ function redirectRun(act: CustomerAct) {
       return;
     }
     await notifyFault(ctx, flow, { chargeId });
-    await customer(ctx, flow, act, () =>
+    await customer(ctx, flow, act, view.next_action.expires_at, () =>
       ctx.client.kbank(
         'kbank._sim.charges.complete',
         'POST',
@@ -313,11 +315,17 @@ function redirectRun(act: CustomerAct) {
   };
 }
 
-/** The customer's part (and the merchant's cancel, alone or racing the customer's payment). */
+/**
+ * The customer's part (and the merchant's cancel, alone or racing the customer's payment). `expiresAt` is
+ * the end of the customer's time: a payment KBank confirmed before it must succeed; one confirmed after it
+ * (a customer slowed by a loaded machine) may succeed or be given back by the expiry (docs/api.md,
+ * `action.expiry_cancel_sent`), and the money check holds either way.
+ */
 async function customer(
   ctx: FlowContext,
   flow: Flow,
   act: CustomerAct,
+  expiresAt: string | undefined,
   action: () => Promise<{ status: number; body?: { code?: string } | null }>,
 ): Promise<void> {
   if (act === 'walk_away') return;
@@ -342,9 +350,19 @@ async function customer(
     flow.refusals.push(`customer:${act}:${answer.status}:${answer.body?.code ?? ''}`);
     return;
   }
-  if (act === 'decline') flow.accepted.push({ op: 'customer_declined', status: 'failed' });
-  else if (flow.capture === 'automatic') {
-    flow.accepted.push({ op: 'customer_paid', status: 'succeeded', amountCaptured: flow.amount });
+  const late = expiresAt !== undefined && Date.now() >= Date.parse(expiresAt);
+  if (act === 'decline') {
+    flow.accepted.push(
+      late
+        ? { op: 'customer_declined', oneOf: ['failed', 'expired'] }
+        : { op: 'customer_declined', status: 'failed' },
+    );
+  } else if (flow.capture === 'automatic') {
+    flow.accepted.push(
+      late
+        ? { op: 'customer_paid', oneOf: ['succeeded', 'expired'] }
+        : { op: 'customer_paid', status: 'succeeded', amountCaptured: flow.amount },
+    );
   }
 }
 
