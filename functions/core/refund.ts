@@ -235,21 +235,42 @@ export type RefundVerdict = 'applied' | 'not_applied' | 'ambiguous';
  * refund was applied iff the unexplained rest equals its amount plus some subset of the others, and not
  * applied iff the rest is a subset of the others. Both or neither: ambiguous (ask again later, once the
  * others have settled).
+ *
+ * Refunds of the same amount of the same charge are interchangeable: the total can say how many of them
+ * KBank applied but never which. Given `earlierOfSameAmount` (how many of those in flight come before
+ * this one in a fixed order: created, then id), the first ones in that order count as the applied ones,
+ * so two sagas asking about a pair decide one each way and our records add up to KBank's total.
  */
 export function refundVerdict(input: {
   chargeRefunded: number;
   settled: number;
   amount: number;
   inFlight: readonly number[];
+  earlierOfSameAmount?: number;
 }): RefundVerdict {
   const rest = input.chargeRefunded - input.settled;
   if (rest < 0) return 'ambiguous';
-  const sums = subsetSums(input.inFlight, rest);
+  const earlier = input.earlierOfSameAmount;
+  const same = input.inFlight.filter((amount) => amount === input.amount).length;
+  if (earlier === undefined || same === 0) {
+    const sums = subsetSums(input.inFlight, rest);
+    if (!sums) return 'ambiguous';
+    const applied = sums.has(rest - input.amount);
+    const notApplied = sums.has(rest);
+    if (applied === notApplied) return 'ambiguous';
+    return applied ? 'applied' : 'not_applied';
+  }
+  // How many of the interchangeable group (this refund and its equals) KBank may have applied.
+  const sums = subsetSums(
+    input.inFlight.filter((amount) => amount !== input.amount),
+    rest,
+  );
   if (!sums) return 'ambiguous';
-  const applied = sums.has(rest - input.amount);
-  const notApplied = sums.has(rest);
-  if (applied === notApplied) return 'ambiguous';
-  return applied ? 'applied' : 'not_applied';
+  const verdicts = new Set<RefundVerdict>();
+  for (let applied = 0; applied <= same + 1 && applied * input.amount <= rest; applied++) {
+    if (sums.has(rest - applied * input.amount)) verdicts.add(earlier < applied ? 'applied' : 'not_applied');
+  }
+  return verdicts.size === 1 ? [...verdicts][0]! : 'ambiguous';
 }
 
 /** Every sum of a subset of `amounts` up to `limit`; null when there are too many to enumerate. */

@@ -189,6 +189,29 @@ describe('refundVerdict: what KBank refunded in total says about one refund', ()
       expect(refundVerdict({ chargeRefunded, settled, amount, inFlight })).toBe(verdict);
     },
   );
+
+  it.each([
+    // chargeRefunded, settled, amount, inFlight, earlier of the same amount, verdict
+    // Two equal refunds in flight, KBank holds one of them: the first in order counts as applied.
+    [600, 300, 300, [300], 0, 'applied'],
+    [600, 300, 300, [300], 1, 'not_applied'],
+    // Both or neither applied: the order does not matter.
+    [900, 300, 300, [300], 1, 'applied'],
+    [300, 300, 300, [300], 0, 'not_applied'],
+    // Three equal ones, two applied: the first two.
+    [600, 0, 300, [300, 300], 0, 'applied'],
+    [600, 0, 300, [300, 300], 1, 'applied'],
+    [600, 0, 300, [300, 300], 2, 'not_applied'],
+    // Another amount in flight that may or may not be in the total still leaves it open.
+    [600, 0, 300, [300, 300, 600], 0, 'ambiguous'],
+    // A total no combination explains stays ambiguous.
+    [450, 0, 300, [300], 0, 'ambiguous'],
+  ] as const)(
+    'total %i, settled %i, refund %i, others in flight %j, %i equal ones before it → %s',
+    (chargeRefunded, settled, amount, inFlight, earlierOfSameAmount, verdict) => {
+      expect(refundVerdict({ chargeRefunded, settled, amount, inFlight, earlierOfSameAmount })).toBe(verdict);
+    },
+  );
 });
 
 describe('retryOnStaleWrite', () => {

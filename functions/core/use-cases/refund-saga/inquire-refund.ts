@@ -50,15 +50,15 @@ export const inquireRefund = refundStep('inquireRefund', async (deps, input) => 
   const after = await allRefunds(deps.repo, input.paymentId);
 
   const settledBefore = new Set(before.filter((r) => r.status === 'succeeded').map((r) => r.id));
+  const inFlight = after.filter(
+    (r) => r.id !== refund.id && !settledBefore.has(r.id) && r.status !== 'failed' && mayBeAtKbank(r),
+  );
   const verdict = refundVerdict({
     chargeRefunded: charge.refundedAmount,
     settled: sum(before.filter((r) => settledBefore.has(r.id))),
     amount: refund.amount,
-    inFlight: after
-      .filter(
-        (r) => r.id !== refund.id && !settledBefore.has(r.id) && r.status !== 'failed' && mayBeAtKbank(r),
-      )
-      .map((r) => r.amount),
+    inFlight: inFlight.map((r) => r.amount),
+    earlierOfSameAmount: inFlight.filter((r) => r.amount === refund.amount && comesBefore(r, refund)).length,
   });
   const detail = {
     chargeId: refund.chargeId,
@@ -105,6 +105,11 @@ async function resend(
     detail: { refundId: refund.id, sends: refund.kbankCalls, sentAt: refund.sentAt ?? null, ...detail },
   });
   return { outcome: 'resend', event: null };
+}
+
+/** The fixed order of interchangeable refunds (refundVerdict): created first, then the id. */
+function comesBefore(a: Refund, b: Refund): boolean {
+  return a.createdAt < b.createdAt || (a.createdAt === b.createdAt && a.id < b.id);
 }
 
 function sum(refunds: Refund[]): number {
