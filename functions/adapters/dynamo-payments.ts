@@ -23,31 +23,9 @@ export class DynamoPayments extends TableKit implements PaymentRepository {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: paymentItem(payment, this.sweepPolicy),
-                ConditionExpression: 'attribute_not_exists(PK)',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: auditItem(audit),
-                ConditionExpression: 'attribute_not_exists(PK)',
-              },
-            },
-            ...(claim
-              ? [
-                  {
-                    Put: {
-                      TableName: this.tableName,
-                      Item: completedKeyItem(claim, payment.id),
-                      ConditionExpression: 'attribute_not_exists(PK)',
-                    },
-                  },
-                ]
-              : []),
+            { Put: this.putNew(paymentItem(payment, this.sweepPolicy)) },
+            { Put: this.putNew(auditItem(audit)) },
+            ...(claim ? [{ Put: this.putNew(completedKeyItem(claim, payment.id)) }] : []),
           ],
         }),
       );
@@ -80,15 +58,9 @@ export class DynamoPayments extends TableKit implements PaymentRepository {
                 ExpressionAttributeValues: { ':seq': previous.seq, ':status': previous.status },
               },
             },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: auditItem(audit),
-                ConditionExpression: 'attribute_not_exists(PK)',
-              },
-            },
+            // The change's audit entry and the notes written with it (Change.notes), each once.
+            ...[audit, ...(change.notes ?? [])].map((entry) => ({ Put: this.putNew(auditItem(entry)) })),
             ...(attempt ? [{ Put: { TableName: this.tableName, Item: attemptItem(attempt) } }] : []),
-            ...this.notePuts(change.notes),
           ],
         }),
       );
@@ -98,17 +70,6 @@ export class DynamoPayments extends TableKit implements PaymentRepository {
       }
       throw error;
     }
-  }
-
-  /** The notes a commit writes with its change (Change.notes), each once. */
-  private notePuts(notes: Change['notes']) {
-    return (notes ?? []).map((entry) => ({
-      Put: {
-        TableName: this.tableName,
-        Item: auditItem(entry),
-        ConditionExpression: 'attribute_not_exists(PK)',
-      },
-    }));
   }
 
   async getAttempt(paymentId: string, no: number): Promise<Attempt | null> {
@@ -146,13 +107,7 @@ export class DynamoPayments extends TableKit implements PaymentRepository {
       }),
     );
     if (Number(Attributes?.offered ?? 0) > MAX_NOTES_PER_PAYMENT) return false;
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: auditItem(entry),
-        ConditionExpression: 'attribute_not_exists(PK)',
-      }),
-    );
+    await this.db.send(new PutCommand(this.putNew(auditItem(entry))));
     return true;
   }
 
@@ -168,11 +123,7 @@ export class DynamoPayments extends TableKit implements PaymentRepository {
   async claimMarker(paymentId: string, marker: string, at: string): Promise<boolean> {
     try {
       await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...keys.marker(paymentId, marker), entity: 'marker', at },
-          ConditionExpression: 'attribute_not_exists(PK)',
-        }),
+        new PutCommand(this.putNew({ ...keys.marker(paymentId, marker), entity: 'marker', at })),
       );
       return true;
     } catch (error) {

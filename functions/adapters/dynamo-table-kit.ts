@@ -154,6 +154,11 @@ export abstract class TableKit {
     protected readonly sweepPolicy: SweepPolicy = DEFAULT_SWEEP_POLICY,
   ) {}
 
+  /** A put of an item that must not exist yet (audit entries, markers, new records), for a transaction too. */
+  protected putNew(item: Record<string, unknown>) {
+    return { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' };
+  }
+
   /**
    * One page of a payment's items (PK = PAYMENT#id and `condition` on SK), in key order, read
    * consistently: one item more than the limit is read, so whether there are more needs no second query.
