@@ -1,14 +1,17 @@
 /**
  * The reconciliation sweep against the real local stack (ASL runner, DynamoDB Local, KBank simulator over
  * HTTP): a saga that never started, a saga that died under a parked manual capture, a paid Thai QR whose
- * saga died before the notify came. Each time the sweep restarts the saga where the record says and the
- * payment ends where the money is; nothing is left open and the simulator agrees.
+ * saga died before the notify came, two equal refunds sent just before a crash (one applied at KBank).
+ * Each time the sweep restarts the saga where the record says and the payment ends where the money is;
+ * nothing is left open and the simulator agrees.
  */
 import { randomUUID } from 'node:crypto';
+import { createKbankClient } from '../../functions/adapters/kbank-client.js';
 import { ulid } from '../../functions/core/ids.js';
+import { executionName } from '../../functions/core/reconciliation.js';
 import { reserveRefund } from '../../functions/core/refund.js';
 import { MAGIC_CARDS } from '../../local/kbank-simulator.js';
-import type { LocalStack } from '../../local/stack.js';
+import { KBANK_SECRET, type LocalStack } from '../../local/stack.js';
 import { aPayment } from '../support/payments.js';
 import { api, paymentBody, startTestStack, tokenize } from '../support/stack.js';
 
@@ -154,4 +157,58 @@ it('starts the refund saga of a refund reserved just before a crash, and the ref
   expect(charge?.refundedAmount).toBe(20000);
   // Closed: a second pass finds nothing of it.
   expect((await stack.sweep(everythingDue)).restarted).toBe(0);
+});
+
+it('settles two equal refunds sent just before a crash, one of them applied at KBank: one by the inquiry, one sent again', async () => {
+  const token = await tokenize(stack, MAGIC_CARDS.visa.number);
+  const created = await api(stack, 'POST', '/v1/payments', {
+    body: paymentBody(token),
+    idempotencyKey: randomUUID(),
+  });
+  const id: string = created.body.id;
+  await stack.runner.waitForExecution(id, 20_000);
+  let paid = await until(
+    () => payment(id),
+    (p) => p?.status === 'succeeded',
+    'succeeded',
+  );
+  const chargeId = stack.kbank.charges().find((c) => c.referenceOrder.startsWith(id))?.id;
+  if (!paid || !chargeId) throw new Error('no captured payment');
+
+  // Two refunds of 20000 reserved, both marked sent by RefundAtKbank's write-ahead five minutes ago, and
+  // only one request reached KBank before the process died. KBank's total says one was applied, not which.
+  const sentAt = new Date(Date.now() - 300_000).toISOString();
+  const refunds = [];
+  for (let i = 0; i < 2; i++) {
+    const { change, refund } = reserveRefund(paid, { refundId: `re_${ulid()}`, amount: 20000 }, new Date());
+    await stack.repo.commitRefund(change, { next: refund, previousStatus: null, reserve: refund.amount });
+    const sending = { ...refund, kbankCalls: 1, sentAt, chargeId, updatedAt: sentAt };
+    await stack.repo.updateRefund(sending, refund);
+    refunds.push(sending);
+    paid = (await payment(id)) ?? paid;
+  }
+  const kbank = createKbankClient({ baseUrl: stack.kbankUrl, secretKey: KBANK_SECRET, timeoutMs: 8000 });
+  await kbank.refundCharge(chargeId, 20000, 'THB', 'the request that got through');
+
+  const report = await stack.sweep(everythingDue);
+  expect(report).toMatchObject({ restarted: 2, errors: 0 });
+  const [first, second] = [...refunds].sort((a, b) => (a.createdAt + a.id < b.createdAt + b.id ? -1 : 1));
+  for (const refund of refunds) {
+    const restarts = (await stack.repo.getRefund(id, refund.id))?.reconciliation?.restarts ?? 0;
+    const execution = await stack.refundRunner.waitForExecution(executionName(refund.id, restarts), 20_000);
+    expect(execution.status).toBe('SUCCEEDED');
+  }
+  // The first in the fixed order (created, then id) is the one KBank applied; the other was found not
+  // applied and sent once more. Neither is left unknown, and nothing was refunded twice.
+  expect(await stack.repo.getRefund(id, first!.id)).toMatchObject({ status: 'succeeded', kbankCalls: 1 });
+  expect(await stack.repo.getRefund(id, second!.id)).toMatchObject({
+    status: 'succeeded',
+    kbankCalls: 2,
+    notApplied: 1,
+  });
+  expect(stack.kbank.charges().find((c) => c.id === chargeId)?.refundedAmount).toBe(40000);
+  expect(await payment(id)).toMatchObject({ amountRefunded: 40000, amountRefundPending: 0 });
+  const types = (await stack.repo.listAudit(id, { limit: 100 })).entries.map((entry) => entry.type);
+  expect(types.filter((type) => type === 'refund.not_applied')).toHaveLength(1);
+  expect(types.filter((type) => type === 'refund.succeeded')).toHaveLength(2);
 });
