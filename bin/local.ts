@@ -1,6 +1,6 @@
 /**
- * Starts the local stack (`npm start`): prints its URLs and the demo merchant's credential, writes them
- * to .local/stack.json for the benchmark and scripts, and shuts down cleanly on Ctrl-C.
+ * Starts the local stack (`npm start`): prints its URLs and which demo merchant key it uses (the key itself
+ * only in .local/stack.json, for the benchmark and scripts), and shuts down cleanly on Ctrl-C.
  *   npm start                    in-memory DynamoDB, fixed ports (API on 3000)
  *   npm start -- --persist       keep data in .local between runs and across a crash (DynamoDB, KBank, callbacks)
  *   npm start -- --port 4000     API on another port (KBank +1, cost +2, Step Functions +3, DynamoDB +4)
@@ -9,9 +9,10 @@
  *   npm start -- --settlement-close-interval 60000   the settlement close's period in ms (0: never)
  *   npm start -- --settlement-fees fees.json   the settlements' fee table (docs/api.md "Settlements")
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { keyPrefix } from '../functions/core/api-keys.js';
 import { startLocalStack } from '../local/stack.js';
 import { FeeScheduleSchema } from '../schemas/settlement-fees.js';
 
@@ -34,6 +35,15 @@ mkdirSync(stateDir, { recursive: true });
 const persistDir = values.persist ? resolve(values['data-dir']) : undefined;
 if (persistDir) mkdirSync(persistDir, { recursive: true });
 
+// A persisted table keeps the demo merchant's key: the next start reuses it rather than adding one more.
+const stackFile = resolve(stateDir, 'stack.json');
+const keptKey = (): string | undefined => {
+  if (!persistDir || !existsSync(stackFile)) return undefined;
+  const kept = JSON.parse(readFileSync(stackFile, 'utf8')) as { apiKey?: unknown };
+  return typeof kept.apiKey === 'string' ? kept.apiKey : undefined;
+};
+const apiKey = values['api-key'] ?? keptKey();
+
 const started = Date.now();
 console.log('Starting the local stack …');
 const stack = await startLocalStack({
@@ -45,7 +55,7 @@ const stack = await startLocalStack({
   ...(persistDir ? { persistDir } : {}),
   // .local records what runs (DynamoDB Local's pidfile), so a start after a crash finds what it left behind.
   stateDir,
-  ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
+  ...(apiKey ? { apiKey } : {}),
   // EventBridge Scheduler runs it every minute on AWS; locally more often, so a crash heals in seconds.
   sweepIntervalMs: Number(values['sweep-interval']),
   countUsage: values['count-usage'],
@@ -77,7 +87,7 @@ const info = {
   apiKey: stack.merchant.apiKey,
   kbankPublicKey: stack.kbankPublicKey,
 };
-writeFileSync(resolve(stateDir, 'stack.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+writeFileSync(stackFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
 
 console.log(`
 Local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s${persistDir ? ` (data kept in ${persistDir})` : ''}
@@ -92,7 +102,7 @@ Local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s${persistDir
   Settlements      closed every ${Number(values['settlement-close-interval']) / 1000} s   (GET /v1/settlements, docs/api.md)
 
   Demo merchant    ${stack.merchant.id}
-  API key          ${stack.merchant.apiKey}
+  API key          ${keyPrefix(stack.merchant.apiKey)}…   (the whole key: .local/stack.json; more keys: npm run merchant)
   KBank public key ${stack.kbankPublicKey}   (tokenize test cards: POST ${stack.kbankUrl}/card/v2/tokens)
 
 Try it: docs/quickstart.md. Press Ctrl-C to stop.

@@ -6,7 +6,6 @@
  * composition root as on AWS (functions/adapters/dependencies.ts): only the edges differ. The edges also
  * count what AWS would bill (local/counters.ts), served at `GET /_local/counters`.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -45,8 +44,8 @@ import {
   type SagaName,
   sagaTasksOf,
 } from '../functions/catalog.js';
-import { hashApiKey } from '../functions/core/api-keys.js';
-import { ulidIds } from '../functions/core/ids.js';
+import { hashApiKey, keyPrefix, newApiKey } from '../functions/core/api-keys.js';
+import { ulid, ulidIds } from '../functions/core/ids.js';
 import { type Clock, type EventPublisher, systemClock } from '../functions/core/ports.js';
 import { DEFAULT_SWEEP_POLICY, type SweepPolicy } from '../functions/core/reconciliation.js';
 import type { ReconciliationRun } from '../functions/core/repository.js';
@@ -117,6 +116,11 @@ export interface LocalStackOptions {
   actionWindows?: { qrSeconds?: number; redirectSeconds?: number };
   /** The notification queue redelivers a failed callback after this long (default 1000 ms). */
   callbackRetryMs?: number;
+  /**
+   * The authorizer's result cache, as API Gateway's (default 60 s, the CDK stack's): a revoked or expired
+   * key keeps working this long for a client whose Allow is cached. 0 disables it.
+   */
+  authorizerCacheSeconds?: number;
   /** Demo merchant's API key; random when absent. */
   apiKey?: string;
   /** Runs the reconciliation sweep this often (EventBridge Scheduler on AWS); 0 or absent: only on demand. */
@@ -212,11 +216,8 @@ const COST_API_KEY = 'cost_test_local';
 /** `PAYMENT#`: every item of a payment (its record, attempts, audit trail, refunds) lives under it. */
 const PAYMENT_KEY_PREFIX = keys.payment('').PK;
 
-export function randomApiKey(): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  const bytes = randomBytes(32);
-  return `sk_test_${Array.from(bytes, (b) => alphabet.charAt(b % alphabet.length)).join('')}`;
-}
+/** A fresh test key (tests' second merchants). */
+export const randomApiKey = (): string => newApiKey('test');
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const closers: (() => Promise<void>)[] = [];
@@ -504,7 +505,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
 
     const merchant = { id: 'merchant_demo', name: 'Demo Merchant', apiKey: options.apiKey ?? randomApiKey() };
-    await repo.putApiKey(hashApiKey(merchant.apiKey), { id: merchant.id, name: merchant.name });
+    await seedMerchant(repo, merchant, clock.now());
 
     const routes: Route[] = functionsOf('api').map(({ name, route }) => ({
       method: route.method,
@@ -517,6 +518,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (!authorizer) throw new Error('functions/catalog.ts names no authorizer');
     const api: ApiServer = await startApiServer({
       routes,
+      ...(options.authorizerCacheSeconds !== undefined
+        ? { authorizerCacheSeconds: options.authorizerCacheSeconds }
+        : {}),
       authorizer: handlers[authorizer.name] as (
         event: APIGatewayTokenAuthorizerEvent,
         context: Context,
@@ -702,4 +706,30 @@ function envelopeOf(event: LocalEvent): EventBridgeEnvelope {
     resources: [],
     detail: event.detail,
   };
+}
+
+/**
+ * The demo merchant and its key, as `npm run merchant -- create` makes them; a persisted table that has
+ * both already (a restart with the same key) is left as it is.
+ */
+async function seedMerchant(
+  repo: DynamoTable,
+  merchant: { id: string; name: string; apiKey: string },
+  now: Date,
+): Promise<void> {
+  const { id, name, apiKey } = merchant;
+  await repo.createMerchant({ id, name, createdAt: now.toISOString() });
+  const hash = hashApiKey(apiKey);
+  if (await repo.findByApiKeyHash(hash)) return;
+  await repo.addKey(
+    hash,
+    { id, name },
+    {
+      keyId: `key_${ulid()}`,
+      merchantId: id,
+      mode: 'test',
+      prefix: keyPrefix(apiKey),
+      createdAt: now.toISOString(),
+    },
+  );
 }

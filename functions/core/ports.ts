@@ -3,6 +3,7 @@
  * AWS and the local stack alike; unit tests use in-memory fakes.
  */
 import type { KbankCallback } from '../../schemas/callbacks.js';
+import type { ApiKeyRecord } from './api-keys.js';
 import type { Currency } from './money.js';
 
 /** KBank `transaction_state` values (see shared/kbank-kpgw.md). */
@@ -377,9 +378,31 @@ export interface Merchant {
   name: string;
 }
 
+/** What an API key's hash leads to: its merchant, and the end of its rotation overlap if it has one. */
+export interface ApiKeyGrant {
+  merchant: Merchant;
+  validUntil?: string;
+}
+
 export interface MerchantDirectory {
-  /** The merchant whose API key hashes to `keyHash` (SHA-256 hex), or null. */
-  findByApiKeyHash(keyHash: string): Promise<Merchant | null>;
+  /** What the API key that hashes to `keyHash` (SHA-256 hex) grants, or null (unknown or revoked). */
+  findByApiKeyHash(keyHash: string): Promise<ApiKeyGrant | null>;
+}
+
+/** The operator's side of merchants and their keys (`npm run merchant`). */
+export interface MerchantKeyStore {
+  /** Writes a new merchant; false when one with this id exists. */
+  createMerchant(merchant: Merchant & { createdAt: string }): Promise<boolean>;
+  getMerchant(merchantId: string): Promise<(Merchant & { createdAt: string }) | null>;
+  listMerchants(): Promise<(Merchant & { createdAt: string })[]>;
+  /** The lookup item (by hash) and the directory's record of a key, written together. */
+  addKey(keyHash: string, merchant: Merchant, key: ApiKeyRecord): Promise<void>;
+  /** A merchant's keys, oldest first. */
+  listKeys(merchantId: string): Promise<ApiKeyRecord[]>;
+  /** Ends a key's validity at `validUntil` (a rotation's overlap), on both items. */
+  expireKey(key: ApiKeyRecord, validUntil: string): Promise<void>;
+  /** Deletes the lookup item (the key stops authenticating) and marks the record revoked. */
+  revokeKey(key: ApiKeyRecord, revokedAt: string): Promise<void>;
 }
 
 /** Puts events on the bus (EventBridge on AWS, the local bus locally); resolves once all were accepted. */

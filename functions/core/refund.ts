@@ -270,7 +270,8 @@ export function refundVerdict(input: {
   for (let applied = 0; applied <= same + 1 && applied * input.amount <= rest; applied++) {
     if (sums.has(rest - applied * input.amount)) verdicts.add(earlier < applied ? 'applied' : 'not_applied');
   }
-  return verdicts.size === 1 ? [...verdicts][0]! : 'ambiguous';
+  const [only] = verdicts;
+  return verdicts.size === 1 && only ? only : 'ambiguous';
 }
 
 /** Every sum of a subset of `amounts` up to `limit`; null when there are too many to enumerate. */

@@ -7,7 +7,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 
 import { awsRepository } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
 import { UnauthorizedError } from '../core/errors.js';
-import type { MerchantDirectory } from '../core/ports.js';
+import { type Clock, type MerchantDirectory, systemClock } from '../core/ports.js';
 import { authenticate } from '../core/use-cases/api/authenticate.js';
 import { logger, withLogContext } from './logger.js';
 
@@ -17,11 +17,11 @@ function stageWildcard(methodArn: string): string {
   return `${arn}/${apiId}/${stage}/*/*`;
 }
 
-export function createAuthorizerHandler(merchants: () => MerchantDirectory) {
+export function createAuthorizerHandler(merchants: () => MerchantDirectory, clock: Clock = systemClock) {
   return middy<APIGatewayTokenAuthorizerEvent, APIGatewayAuthorizerResult>(
     async (event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
       try {
-        const merchant = await authenticate({ merchants: merchants() }, event.authorizationToken);
+        const merchant = await authenticate({ merchants: merchants(), clock }, event.authorizationToken);
         return {
           principalId: merchant.id,
           policyDocument: {

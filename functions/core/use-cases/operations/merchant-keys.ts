@@ -1,0 +1,133 @@
+/**
+ * Use cases: an operator's merchants and their API keys (`npm run merchant`). A new key is shown once, in
+ * the result of the call that made it; afterwards only its id and prefix exist outside its hash. A
+ * rotation makes a new key and gives the old ones an overlap in which both work; a revocation stops a key
+ * at once (on AWS within the authorizer's cache TTL, docs/api.md "API keys").
+ */
+import {
+  type ApiKeyRecord,
+  hashApiKey,
+  type KeyMode,
+  type KeyStatus,
+  keyPrefix,
+  keyStatus,
+  newApiKey,
+} from '../../api-keys.js';
+import { NotFoundError, ValidationError } from '../../errors.js';
+import { ulid } from '../../ids.js';
+import type { Clock, Merchant, MerchantKeyStore } from '../../ports.js';
+
+export interface MerchantKeyDeps {
+  merchants: MerchantKeyStore;
+  clock: Clock;
+}
+
+/** A key made just now: the secret, shown once, and its record. */
+export interface IssuedKey {
+  apiKey: string;
+  key: ApiKeyRecord;
+}
+
+export type KeyView = ApiKeyRecord & { status: KeyStatus };
+
+const MERCHANT_ID = /^merchant_[a-z0-9_]{1,48}$/;
+/** The longest rotation overlap: a week, so that no old key lingers as a forgotten second credential. */
+export const MAX_OVERLAP_SECONDS = 7 * 24 * 3600;
+
+export async function createMerchant(
+  deps: MerchantKeyDeps,
+  input: { name: string; id?: string; mode?: KeyMode },
+): Promise<{ merchant: Merchant } & IssuedKey> {
+  const name = input.name.trim();
+  const id = input.id ?? `merchant_${ulid().toLowerCase()}`;
+  const problems = [
+    ...(name.length === 0 || name.length > 100
+      ? [{ field: 'name', message: 'must be 1 to 100 characters' }]
+      : []),
+    ...(MERCHANT_ID.test(id)
+      ? []
+      : [{ field: 'id', message: 'must be merchant_ and 1 to 48 lowercase letters, digits or _' }]),
+  ];
+  if (problems.length > 0) throw new ValidationError('The merchant cannot be created as asked.', problems);
+  const merchant = { id, name };
+  const createdAt = deps.clock.now().toISOString();
+  if (!(await deps.merchants.createMerchant({ ...merchant, createdAt }))) {
+    throw new ValidationError(`Merchant ${id} exists already.`, [{ field: 'id', message: 'is taken' }]);
+  }
+  return { merchant, ...(await issueKey(deps, merchant, input.mode ?? 'test')) };
+}
+
+export async function listMerchantKeys(
+  deps: MerchantKeyDeps,
+  merchantId: string,
+): Promise<{ merchant: Merchant; keys: KeyView[] }> {
+  const merchant = await merchantOf(deps, merchantId);
+  const now = deps.clock.now();
+  const keys = await deps.merchants.listKeys(merchant.id);
+  return { merchant, keys: keys.map((key) => ({ ...key, status: keyStatus(key, now) })) };
+}
+
+/**
+ * A new key for the merchant; every key that works now keeps working for `overlapSeconds` more (or less,
+ * if its own overlap ends sooner), so clients can move to the new one without a moment of refusals.
+ */
+export async function rotateKey(
+  deps: MerchantKeyDeps,
+  input: { merchantId: string; overlapSeconds: number; mode?: KeyMode },
+): Promise<IssuedKey & { expiring: KeyView[] }> {
+  const { overlapSeconds } = input;
+  if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > MAX_OVERLAP_SECONDS) {
+    throw new ValidationError('The overlap is out of range.', [
+      { field: 'overlap', message: `must be a whole number of seconds from 0 to ${MAX_OVERLAP_SECONDS}` },
+    ]);
+  }
+  const merchant = await merchantOf(deps, input.merchantId);
+  const now = deps.clock.now();
+  const current = (await deps.merchants.listKeys(merchant.id)).filter((key) => {
+    const status = keyStatus(key, now);
+    return status === 'active' || status === 'expiring';
+  });
+  const mode = input.mode ?? current.at(-1)?.mode ?? 'test';
+  // The new key first: a crash in between leaves one key more, never a merchant without one.
+  const issued = await issueKey(deps, merchant, mode);
+  const until = new Date(now.getTime() + overlapSeconds * 1000).toISOString();
+  const expiring: KeyView[] = [];
+  for (const key of current) {
+    const validUntil = key.validUntil && key.validUntil < until ? key.validUntil : until;
+    if (validUntil !== key.validUntil) await deps.merchants.expireKey(key, validUntil);
+    expiring.push({ ...key, validUntil, status: keyStatus({ validUntil }, now) });
+  }
+  return { ...issued, expiring };
+}
+
+export async function revokeKey(
+  deps: MerchantKeyDeps,
+  input: { merchantId: string; keyId: string },
+): Promise<KeyView> {
+  const merchant = await merchantOf(deps, input.merchantId);
+  const key = (await deps.merchants.listKeys(merchant.id)).find((k) => k.keyId === input.keyId);
+  if (!key) throw new NotFoundError(`Merchant ${merchant.id} has no key ${input.keyId}.`);
+  if (key.revokedAt) throw new ValidationError(`Key ${key.keyId} was revoked at ${key.revokedAt}.`);
+  const revokedAt = deps.clock.now().toISOString();
+  await deps.merchants.revokeKey(key, revokedAt);
+  return { ...key, revokedAt, status: 'revoked' };
+}
+
+async function merchantOf(deps: MerchantKeyDeps, merchantId: string): Promise<Merchant> {
+  const merchant = await deps.merchants.getMerchant(merchantId);
+  if (!merchant) throw new NotFoundError(`There is no merchant ${merchantId}.`);
+  return { id: merchant.id, name: merchant.name };
+}
+
+async function issueKey(deps: MerchantKeyDeps, merchant: Merchant, mode: KeyMode): Promise<IssuedKey> {
+  const apiKey = newApiKey(mode);
+  const key: ApiKeyRecord = {
+    keyId: `key_${ulid()}`,
+    merchantId: merchant.id,
+    mode,
+    prefix: keyPrefix(apiKey),
+    createdAt: deps.clock.now().toISOString(),
+  };
+  await deps.merchants.addKey(hashApiKey(apiKey), merchant, key);
+  return { apiKey, key };
+}
