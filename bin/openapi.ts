@@ -1,8 +1,14 @@
 /**
  * Writes docs/openapi.json (the API) and docs/events.schema.json (the bus's events) from the zod schemas,
- * then the typed client's types from the document (`npm run openapi`).
+ * then the typed client's types and the Postman collection from the document (`npm run openapi`).
  */
 import { writeFileSync } from 'node:fs';
+import {
+  asFile,
+  COLLECTION_PATH,
+  ENVIRONMENT_PATH,
+  generateCollection,
+} from '../clients/postman/generate.js';
 import { generateClientSchema, SCHEMA_PATH } from '../clients/typescript/generate.js';
 import { buildEventSchemas, buildOpenApi } from '../schemas/openapi.js';
 
@@ -16,3 +22,7 @@ for (const [file, document] of [
 }
 writeFileSync(SCHEMA_PATH, await generateClientSchema());
 console.log(`wrote ${SCHEMA_PATH.pathname}`);
+const { collection, environment } = await generateCollection();
+writeFileSync(COLLECTION_PATH, asFile(collection));
+writeFileSync(ENVIRONMENT_PATH, asFile(environment));
+console.log(`wrote ${COLLECTION_PATH.pathname} and ${ENVIRONMENT_PATH.pathname}`);

@@ -1,10 +1,32 @@
 import { readFileSync } from 'node:fs';
+import {
+  asFile,
+  COLLECTION_PATH,
+  ENVIRONMENT_PATH,
+  generateCollection,
+  WALKTHROUGH,
+} from '../../clients/postman/generate.js';
 import { generateClientSchema, SCHEMA_PATH } from '../../clients/typescript/generate.js';
 import { answer, must, ProblemError } from '../../clients/typescript/index.js';
 
 describe('typed client', () => {
   it('is generated from the committed OpenAPI document (run `npm run openapi` after changing it)', async () => {
     expect(readFileSync(SCHEMA_PATH, 'utf8')).toEqual(await generateClientSchema());
+  }, 60_000);
+
+  it('has a Postman collection made from the committed document (run `npm run openapi` after changing it)', async () => {
+    const { collection, environment } = await generateCollection();
+    expect(readFileSync(COLLECTION_PATH, 'utf8')).toEqual(asFile(collection));
+    expect(readFileSync(ENVIRONMENT_PATH, 'utf8')).toEqual(asFile(environment));
+    // The walkthrough first, then every operation of the document in the reference folders.
+    expect(collection.item[0].name).toBe(WALKTHROUGH);
+    const document = JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8'));
+    const operations = Object.values(document.paths).flatMap((path) => Object.keys(path as object));
+    const reference = collection.item
+      .slice(1)
+      .flatMap((folder: { item?: unknown[] }) => folder.item ?? [folder]);
+    expect(reference).toHaveLength(operations.length);
+    expect(JSON.stringify(environment)).not.toMatch(/sk_(test|live)_/);
   }, 60_000);
 
   const problem = { type: '/problems/no_qr', title: 'Conflict', status: 409, code: 'no_qr', detail: 'paid' };
