@@ -1,10 +1,11 @@
 /** Builds each Lambda's bundle as the CDK does (esbuild, metafile on) and measures its size and load time. */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
+import type { Access } from '../functions/catalog.js';
 import { percentile, round } from './stats.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -13,14 +14,20 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
  * The bundling options of lib/constructs/payment-function.ts (NodejsFunction `bundling`), in the form the
  * CDK passes them to esbuild (aws-lambda-nodejs `buildEsbuildArgs`): node22, ESM into index.mjs, minified,
  * linked source map without sources, nothing external, the createRequire banner, the credential chain
- * aliased to the environment's (functions/adapters/lambda-credentials.ts). The test in
- * test/unit/bundle-sizes.test.ts builds one function through the CDK and holds the bytes equal.
+ * aliased to the environment's (functions/adapters/lambda-credentials.ts) and the SDK's event-stream codec
+ * to a stub (functions/adapters/lambda-no-event-streams.ts). The test in
+ * test/infra/bundles.test.ts builds one function through the CDK and holds the bytes equal.
+ *
+ * `sdk: 'runtime'` is the alternative we measured and did not take (docs/deployment.md): the AWS SDK left
+ * to the one the nodejs22.x runtime ships (`@aws-sdk/*` external, CDK's default for Node 18+).
  */
 const ESM_REQUIRE_BANNER =
   "import { createRequire as __payments_createRequire } from 'node:module'; const require = __payments_createRequire(import.meta.url);";
 
-export function cdkBundleOptions(entry: string, outdir: string): BuildOptions {
-  return {
+export type SdkPlacement = 'bundled' | 'runtime';
+
+export function cdkBundleOptions(entry: string, outdir: string, sdk: SdkPlacement = 'bundled'): BuildOptions {
+  const bundled: BuildOptions = {
     entryPoints: [entry],
     bundle: true,
     target: 'node22',
@@ -36,6 +43,7 @@ export function cdkBundleOptions(entry: string, outdir: string): BuildOptions {
         PROJECT_ROOT,
         'functions/adapters/lambda-credentials.ts',
       ),
+      '@smithy/core/event-streams': path.join(PROJECT_ROOT, 'functions/adapters/lambda-no-event-streams.ts'),
     },
     tsconfig: path.join(PROJECT_ROOT, 'tsconfig.json'),
     banner: { js: ESM_REQUIRE_BANNER },
@@ -43,6 +51,9 @@ export function cdkBundleOptions(entry: string, outdir: string): BuildOptions {
     absWorkingDir: PROJECT_ROOT,
     logLevel: 'warning',
   };
+  if (sdk === 'bundled') return bundled;
+  const { alias: _credentialChain, ...rest } = bundled;
+  return { ...rest, external: ['@aws-sdk/*'] };
 }
 
 export interface InputShare {
@@ -54,6 +65,8 @@ export interface InputShare {
 
 export interface BundleFigures {
   name: string;
+  /** Where the AWS SDK comes from: in the bundle (what we deploy), or the runtime's. */
+  sdk: SdkPlacement;
   /** index.mjs as the CDK uploads it (minified, with the source map comment). */
   bytes: number;
   gzipBytes: number;
@@ -91,16 +104,29 @@ export function groupInputs(metafile: Metafile, outfile: string): InputShare[] {
     .sort((a, b) => b.bytes - a.bytes || a.input.localeCompare(b.input));
 }
 
-/** Bundles functions/handlers/<name>.ts into <outRoot>/<name>/index.mjs. */
-export async function bundleFunction(name: string, outRoot: string): Promise<BundleFigures> {
-  const outdir = path.join(outRoot, name);
+/**
+ * Bundles functions/handlers/<name>.ts into <outRoot>/<name>/index.mjs. With the runtime's SDK, into
+ * <outRoot>/runtime-sdk/<name>/, beside a node_modules that resolves to the project's, so that importing
+ * the bundle loads the SDK from node_modules as the runtime loads its own.
+ */
+export async function bundleFunction(
+  name: string,
+  outRoot: string,
+  sdk: SdkPlacement = 'bundled',
+): Promise<BundleFigures> {
+  const root = sdk === 'bundled' ? outRoot : path.join(outRoot, 'runtime-sdk');
+  const outdir = path.join(root, name);
   mkdirSync(outdir, { recursive: true });
+  if (sdk === 'runtime' && !existsSync(path.join(root, 'node_modules'))) {
+    symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(root, 'node_modules'), 'dir');
+  }
   const entry = path.join(PROJECT_ROOT, 'functions', 'handlers', `${name}.ts`);
-  const result = await build({ ...cdkBundleOptions(entry, outdir), metafile: true });
+  const result = await build({ ...cdkBundleOptions(entry, outdir, sdk), metafile: true });
   const file = path.join(outdir, 'index.mjs');
   const code = readFileSync(file);
   return {
     name,
+    sdk,
     bytes: code.length,
     gzipBytes: gzipSync(code).length,
     inputs: groupInputs(result.metafile, file),
@@ -111,13 +137,20 @@ export async function bundleFunction(name: string, outRoot: string): Promise<Bun
 
 export interface InitFigures {
   name: string;
+  sdk: SdkPlacement;
   bytes: number;
   runs: number;
   /** The node that ran the imports (process.version). */
   node: string;
-  /** With the functions' NODE_OPTIONS (`--enable-source-maps`, lib/constructs/payment-function.ts). */
+  /** Wall time, with the functions' NODE_OPTIONS (`--enable-source-maps`, lib/constructs/payment-function.ts). */
   medianMs: number;
   samplesMs: number[];
+  /**
+   * CPU time (user + system) of the same imports: what a cold start pays for parsing and evaluating,
+   * and much less disturbed than the wall time by other work on a shared machine.
+   */
+  medianCpuMs: number;
+  samplesCpuMs: number[];
 }
 
 /**
@@ -129,8 +162,9 @@ export function measureInit(
   runs: number,
   onRun: (run: number, ms: number) => void = () => {},
 ): InitFigures {
-  const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(bundle.file).href)}); process.stdout.write(JSON.stringify({ ms: performance.now() - t, node: process.version }));`;
+  const script = `const t = performance.now(); const c = process.cpuUsage(); await import(${JSON.stringify(pathToFileURL(bundle.file).href)}); const u = process.cpuUsage(c); process.stdout.write(JSON.stringify({ ms: performance.now() - t, cpuMs: (u.user + u.system) / 1000, node: process.version }));`;
   const samples: number[] = [];
+  const cpuSamples: number[] = [];
   let node = '';
   for (let run = 1; run <= runs; run++) {
     const child = spawnSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
@@ -148,33 +182,64 @@ export function measureInit(
         `importing ${bundle.name} failed (exit ${child.status}): ${child.stderr.slice(0, 2000)}`,
       );
     }
-    const parsed = JSON.parse(child.stdout) as { ms: number; node: string };
+    const parsed = JSON.parse(child.stdout) as { ms: number; cpuMs: number; node: string };
     node = parsed.node;
     samples.push(round(parsed.ms));
+    cpuSamples.push(round(parsed.cpuMs));
     onRun(run, parsed.ms);
   }
   return {
     name: bundle.name,
+    sdk: bundle.sdk,
     bytes: bundle.bytes,
     runs,
     node,
     medianMs: round(percentile(samples, 50)),
     samplesMs: samples,
+    medianCpuMs: round(percentile(cpuSamples, 50)),
+    samplesCpuMs: cpuSamples,
   };
+}
+
+/**
+ * The AWS clients a function's catalog access lets it call (the grants lib/stateless/functions.ts turns
+ * into IAM, and local/grants.ts into edges): a bundle holding any other carries a client it can never use.
+ */
+const CLIENT_GRANTED_BY: Record<string, (access: Access) => boolean> = {
+  '@aws-sdk/client-dynamodb': (access) => access.table !== undefined || access.queriesIndex !== undefined,
+  '@aws-sdk/client-secrets-manager': (access) => access.kbank === true || access.cost === true,
+  '@aws-sdk/client-eventbridge': (access) => access.publishesEvents === true,
+  '@aws-sdk/client-sfn': (access) =>
+    access.startsSaga === true ||
+    access.startsRefundSaga === true ||
+    access.resumesSaga === true ||
+    access.sweeps === true,
+  '@aws-sdk/client-sqs': (access) => access.sendsNotifications === true,
+};
+
+/** The AWS clients in a bundle (`@aws-sdk/client-*` inputs with bytes in the output). */
+export function clientsIn(bundle: Pick<BundleFigures, 'inputs'>): string[] {
+  return bundle.inputs.map((share) => share.input).filter((input) => input.startsWith('@aws-sdk/client-'));
+}
+
+/** The clients a bundle carries that its access grants no use of (an unknown client counts as not granted). */
+export function clientsBeyondAccess(bundle: Pick<BundleFigures, 'inputs'>, access: Access): string[] {
+  return clientsIn(bundle).filter((client) => !CLIENT_GRANTED_BY[client]?.(access));
 }
 
 export const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
-/** One line per function: name, minified, gzip, its five largest inputs. */
+/** One line per function: name, minified, gzip, its five largest inputs, its AWS clients. */
 export function sizeTable(bundles: BundleFigures[]): string {
   const width = Math.max(8, ...bundles.map((b) => b.name.length));
-  const header = `${'function'.padEnd(width)}  ${'minified'.padStart(10)}  ${'gzip'.padStart(9)}  top 5 inputs (bytes in the bundle)`;
+  const header = `${'function'.padEnd(width)}  ${'minified'.padStart(10)}  ${'gzip'.padStart(9)}  top 5 inputs (bytes in the bundle); AWS clients`;
   const lines = bundles.map((b) => {
     const top = b.inputs
       .slice(0, 5)
       .map((share) => `${share.input} ${kb(share.bytes)}`)
       .join(', ');
-    return `${b.name.padEnd(width)}  ${kb(b.bytes).padStart(10)}  ${kb(b.gzipBytes).padStart(9)}  ${top}`;
+    const clients = clientsIn(b).map((client) => client.slice('@aws-sdk/client-'.length));
+    return `${b.name.padEnd(width)}  ${kb(b.bytes).padStart(10)}  ${kb(b.gzipBytes).padStart(9)}  ${top}; clients: ${clients.join(', ') || 'none'}`;
   });
   return [header, '-'.repeat(header.length), ...lines].join('\n');
 }

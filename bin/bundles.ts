@@ -1,7 +1,9 @@
 /**
  * `npm run bundles [-- --runs N --no-init]`: every Lambda bundled as the CDK bundles it, its minified
- * and gzip size and largest inputs, and the module initialisation time of the largest bundle and of
- * api-health; written to bench/results/bundles-<time>.json.
+ * and gzip size, largest inputs and AWS clients (and any client its catalog access gives it no use of),
+ * and the module initialisation time (wall and CPU) of the largest bundle and of api-health, and of the
+ * largest once more with the AWS SDK left to the runtime (the alternative docs/deployment.md weighs);
+ * written to bench/results/bundles-<time>.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -10,12 +12,15 @@ import { parseArgs } from 'node:util';
 import {
   type BundleFigures,
   bundleFunction,
+  clientsBeyondAccess,
+  clientsIn,
   type InitFigures,
   kb,
   measureInit,
   PROJECT_ROOT,
   sizeTable,
 } from '../bench/bundle-sizes.js';
+import { CATALOG, type FunctionName } from '../functions/catalog.js';
 import { HANDLERS } from '../lib/stateless-stack.js';
 
 const { values } = parseArgs({
@@ -55,15 +60,31 @@ try {
   const largest = bundles.reduce((a, b) => (b.bytes > a.bytes ? b : a));
   const health = bundles.find((b) => b.name === 'api-health');
   const over = bundles.filter((b) => b.bytes > BUDGET_BYTES).map((b) => b.name);
+  const sorted = bundles.map((b) => b.bytes).sort((a, b) => a - b);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
+  const unusedClients = bundles.flatMap((b) => {
+    const spec = CATALOG[b.name as FunctionName];
+    const extra = spec ? clientsBeyondAccess(b, spec.access) : [];
+    return extra.length ? [{ name: b.name, clients: extra }] : [];
+  });
   console.log(
-    `\n${bundles.length} functions, ${kb(total)} in all; largest ${largest.name} ${kb(largest.bytes)}; ` +
+    `\n${bundles.length} functions, ${kb(total)} in all, median ${kb(median)}; largest ${largest.name} ${kb(largest.bytes)}; ` +
       `over ${kb(BUDGET_BYTES)}: ${over.length ? over.join(', ') : 'none'}; ` +
       `api-health ${health ? kb(health.bytes) : 'missing'} (budget ${kb(HEALTH_BUDGET_BYTES)})`,
+  );
+  console.log(
+    `AWS clients a function's catalog access gives it no use of: ${
+      unusedClients.length
+        ? unusedClients.map((u) => `${u.name} (${u.clients.join(', ')})`).join('; ')
+        : 'none'
+    }`,
   );
 
   const init: InitFigures[] = [];
   if (!values['no-init']) {
-    const measured = [largest, ...(health && health !== largest ? [health] : [])];
+    // The largest once more with the runtime's SDK: what leaving the SDK out would save, and cost.
+    const runtimeSdk = await bundleFunction(largest.name, outRoot, 'runtime');
+    const measured = [largest, ...(health && health !== largest ? [health] : []), runtimeSdk];
     // Other work on the machine slows every import alike: the load average says how busy it was.
     const load = loadavg()[0]?.toFixed(1);
     console.log(
@@ -75,13 +96,15 @@ try {
       );
     }
     for (const bundle of measured) {
+      const label = bundle.sdk === 'runtime' ? `${bundle.name} (runtime's SDK)` : bundle.name;
       const figures = measureInit(bundle, runs, (run, ms) =>
-        progress(`  ${bundle.name}: run ${run}/${runs} ${ms.toFixed(1)} ms`),
+        progress(`  ${label}: run ${run}/${runs} ${ms.toFixed(1)} ms`),
       );
       endProgress();
       console.log(
-        `  ${bundle.name.padEnd(28)} ${kb(bundle.bytes).padStart(10)}   median ${figures.medianMs} ms   ` +
-          `(min ${Math.min(...figures.samplesMs)}, max ${Math.max(...figures.samplesMs)})`,
+        `  ${label.padEnd(40)} ${kb(bundle.bytes).padStart(10)}   median ${figures.medianMs} ms ` +
+          `(min ${Math.min(...figures.samplesMs)}, max ${Math.max(...figures.samplesMs)}), ` +
+          `CPU median ${figures.medianCpuMs} ms (min ${Math.min(...figures.samplesCpuMs)})`,
       );
       init.push(figures);
     }
@@ -98,9 +121,14 @@ try {
     loadAverage: Math.round((loadavg()[0] ?? 0) * 10) / 10,
     budgets: { bytes: BUDGET_BYTES, healthBytes: HEALTH_BUDGET_BYTES },
     totalBytes: total,
+    medianBytes: median,
+    largest: { name: largest.name, bytes: largest.bytes },
+    health: health ? { name: health.name, bytes: health.bytes } : null,
     overBudget: over,
+    unusedClients,
     functions: bundles.map(({ file: _file, metafile: _metafile, inputs, ...figures }) => ({
       ...figures,
+      clients: clientsIn({ inputs }),
       topInputs: inputs.slice(0, 10),
     })),
     init,

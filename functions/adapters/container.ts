@@ -8,6 +8,9 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { NamesWhere } from '../catalog.js';
+import type { SagaTaskDeps } from '../core/flows/payment-task.js';
+import type { RefundSagaDeps } from '../core/flows/refund-step.js';
 import { ulidIds } from '../core/ids.js';
 import { type CostService, type Kbank, systemClock } from '../core/ports.js';
 import { env, required } from './config.js';
@@ -19,6 +22,8 @@ import {
   changeAmountDeps,
   createPaymentDeps,
   createRefundDeps,
+  type Edges,
+  type GrantedSagaEdges,
   manualCaptureDeps,
   once,
   onceAsync,
@@ -164,6 +169,35 @@ export const awsChangeAmountDeps = /* @__PURE__ */ once(() =>
   changeAmountDeps({ table, tasks, cost, clock }),
 );
 
+/** Every edge a saga task may be given: a handler passes those of its catalog access (awsSagaTaskDeps). */
+export const awsKbank = kbank;
+export const awsCost = cost;
+export const awsTasks = tasks;
+export const awsEvents = events;
+
+type PaymentSagaTask = NamesWhere<{ kind: 'saga-task'; saga: 'payment' }>;
+type RefundSagaTask = NamesWhere<{ kind: 'saga-task'; saga: 'refund' }>;
+
+/**
+ * A payment saga task's bundle from exactly the edges its catalog access grants (GrantedSagaEdges: the
+ * type refuses a missing or an extra one), so that the function builds and bundles no other client.
+ */
+export function awsSagaTaskDeps<N extends PaymentSagaTask>(
+  _task: N,
+  granted: Pick<Edges, GrantedSagaEdges<N>>,
+): () => SagaTaskDeps {
+  return once(() => sagaDeps({ table, clock, settings, ...granted }));
+}
+
+/** As awsSagaTaskDeps, for the refund saga's tasks (`kbank` is the only edge they may be given). */
+export function awsRefundTaskDeps<N extends RefundSagaTask>(
+  _task: N,
+  granted: Pick<Edges, GrantedSagaEdges<N> & 'kbank'>,
+): () => RefundSagaDeps {
+  return once(() => refundSagaDeps({ table, clock, ...granted }));
+}
+
+/** The saga with every edge (tests and tools; a Lambda handler uses awsSagaTaskDeps). */
 export const awsSagaDeps = /* @__PURE__ */ once(() =>
   sagaDeps({ table, kbank, cost, tasks, events, clock, settings }),
 );
@@ -173,6 +207,7 @@ export const awsRefundApiDeps = /* @__PURE__ */ once(() =>
   createRefundDeps({ table, refundRuns, clock, ids }),
 );
 
+/** The refund saga with every edge (tests and tools; a Lambda handler uses awsRefundTaskDeps). */
 export const awsRefundSagaDeps = /* @__PURE__ */ once(() => refundSagaDeps({ table, kbank, clock }));
 
 export const awsCallbackIntakeDeps = /* @__PURE__ */ once(() =>

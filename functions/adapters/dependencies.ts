@@ -3,6 +3,7 @@
  * between AWS (container.ts) and the local stack (local/stack.ts). Every bundle names the edges it is built
  * from, so a function builds only the clients it uses. No AWS SDK here: the edges bring their own.
  */
+import type { CATALOG, FunctionName } from '../catalog.js';
 import type { ManualCaptureDeps } from '../core/flows/merchant-requests.js';
 import { DEFAULT_POLICY } from '../core/flows/payment-step.js';
 import type { SagaTaskDeps } from '../core/flows/payment-task.js';
@@ -107,23 +108,56 @@ export function changeAmountDeps(
   return { ...manualCaptureDeps(e), cost: e.cost() };
 }
 
-export function sagaDeps(
-  e: From<'table' | 'kbank' | 'cost' | 'tasks' | 'events' | 'clock' | 'settings'>,
-): SagaTaskDeps {
+/** The edges a saga task may be given or not, each by the catalog access that grants it. */
+type SagaGrants = { kbank: 'kbank'; cost: 'cost'; publishesEvents: 'events'; resumesSaga: 'tasks' };
+type OptionalSagaEdge = SagaGrants[keyof SagaGrants];
+
+/**
+ * The optional edges a saga task's catalog access grants: `kbank: true` → `kbank`, `cost: true` → `cost`,
+ * `publishesEvents: true` → `events`, `resumesSaga: true` → `tasks`.
+ */
+export type GrantedSagaEdges<N extends FunctionName> = {
+  [K in keyof SagaGrants]: (typeof CATALOG)[N]['access'] extends { [P in K]: true } ? SagaGrants[K] : never;
+}[keyof SagaGrants];
+
+/** A saga task's edges: the table, clock and settings always; the others only where its access grants them. */
+export type SagaEdges = From<'table' | 'clock' | 'settings'> & Partial<From<OptionalSagaEdge>>;
+
+/**
+ * A port the function was not given (its catalog access grants no such edge, so IAM would refuse it
+ * too): every call fails, naming the edge, and no client is built or bundled for it.
+ */
+function notGranted<T extends object>(edge: OptionalSagaEdge): T {
+  return new Proxy({} as T, {
+    get: (_target, property) =>
+      typeof property === 'symbol' || property === 'then'
+        ? undefined
+        : async () => {
+            throw new Error(
+              `this function was not given the ${edge} edge (its catalog access does not grant it), called ${property}`,
+            );
+          },
+  });
+}
+
+export function sagaDeps(e: SagaEdges): SagaTaskDeps {
   const { lateChargeCheckSeconds } = e.settings();
+  const { kbank, cost, tasks, events } = e;
   return {
     repo: e.table(),
-    kbank: e.kbank(),
-    cost: e.cost(),
+    kbank: kbank ? kbank() : notGranted('kbank'),
+    cost: cost ? cost() : notGranted('cost'),
     clock: e.clock,
     policy: { ...DEFAULT_POLICY, ...(lateChargeCheckSeconds ? { lateChargeCheckSeconds } : {}) },
     // Only the parked tasks resume the saga: the others never build its client.
-    tasks: {
-      succeed: (token, output) => e.tasks().succeed(token, output),
-      fail: (token, error, cause) => e.tasks().fail(token, error, cause),
-    },
+    tasks: tasks
+      ? {
+          succeed: (token, output) => tasks().succeed(token, output),
+          fail: (token, error, cause) => tasks().fail(token, error, cause),
+        }
+      : notGranted('tasks'),
     // Each step publishes its own events once its change is recorded; one that records none never builds it.
-    events: { publish: (entries) => e.events().publish(entries) },
+    events: events ? { publish: (entries) => events().publish(entries) } : notGranted('events'),
   };
 }
 
@@ -132,8 +166,14 @@ export function createRefundDeps(e: From<'table' | 'refundRuns' | 'clock' | 'ids
   return { repo: table, idempotency: table, workflow: e.refundRuns(), clock: e.clock, ids: e.ids };
 }
 
-export function refundSagaDeps(e: From<'table' | 'kbank' | 'clock'>): RefundSagaDeps {
-  return { repo: e.table(), kbank: e.kbank(), clock: e.clock, policy: DEFAULT_REFUND_POLICY };
+/** A refund saga task's bundle; `kbank` only where its catalog access grants it (as for sagaDeps). */
+export function refundSagaDeps(e: From<'table' | 'clock'> & Partial<From<'kbank'>>): RefundSagaDeps {
+  return {
+    repo: e.table(),
+    kbank: e.kbank ? e.kbank() : notGranted('kbank'),
+    clock: e.clock,
+    policy: DEFAULT_REFUND_POLICY,
+  };
 }
 
 /** The KBank notify endpoint: checksum (the secret), then the queue. */

@@ -1,5 +1,5 @@
 /** GET /v1/settlements/{id}/lines.csv — every line of a settlement as CSV (RFC 4180), for a spreadsheet. */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { awsSettlementsReadDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
 import {
@@ -9,7 +9,7 @@ import {
 import { settlementRoute } from './settlement-api.js';
 
 export const createExportSettlementLinesHandler = (deps: () => ReadSettlementsDeps) =>
-  settlementRoute(deps, z.object({}).strict(), async (read, { merchantId, settlementId }) => {
+  settlementRoute(deps, z.strictObject({}), async (read, { merchantId, settlementId }) => {
     const { settlement, csv } = await exportSettlementLines(read, { merchantId, settlementId });
     return {
       statusCode: 200,

@@ -4,13 +4,14 @@
  * before anything is read or written.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
+import { safeParse } from 'zod/mini';
 import { IdempotencyKeySchema, PaymentIdSchema } from '../../schemas/api.js';
 import { NotFoundError, RequestRefused, ValidationError } from '../core/errors.js';
 import { header, MAX_BODY_BYTES, payloadTooLarge } from './http.js';
 
 /** Parses and validates a JSON body; every refusal is a typed 4xx before anything is written. */
-export function jsonBody<T extends z.ZodType>(event: APIGatewayProxyEvent, schema: T): z.infer<T> {
+export function jsonBody<T extends z.core.$ZodType>(event: APIGatewayProxyEvent, schema: T): z.infer<T> {
   const raw =
     event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (!raw) throw new ValidationError('A JSON body is required.', [{ field: '', message: 'required' }]);
@@ -28,8 +29,9 @@ export function jsonBody<T extends z.ZodType>(event: APIGatewayProxyEvent, schem
   return parseWith(schema, value, 'The request body is invalid.');
 }
 
-export function parseWith<T extends z.ZodType>(schema: T, value: unknown, message: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
+/** Any zod schema, classic or zod/mini: `safeParse` is zod's own function, not a method of one API. */
+export function parseWith<T extends z.core.$ZodType>(schema: T, value: unknown, message: string): z.infer<T> {
+  const parsed = safeParse(schema, value);
   if (parsed.success) return parsed.data;
   throw new ValidationError(
     message,

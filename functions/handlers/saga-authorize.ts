@@ -1,5 +1,5 @@
 /** Saga task Authorize — write the attempt ahead, charge the card at KBank. */
-import { awsSagaDeps } from '../adapters/container.js';
+import { awsEvents, awsKbank, awsSagaTaskDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
 import { authorize } from '../core/use-cases/payment-saga/authorize.js';
 import { sagaTask } from './saga.js';
@@ -7,4 +7,6 @@ import { sagaTask } from './saga.js';
 export const createHandler = (deps: Pick<Dependencies, 'saga'>) =>
   sagaTask('saga-authorize', authorize, deps.saga);
 
-export const handler = createHandler({ saga: awsSagaDeps });
+export const handler = createHandler({
+  saga: awsSagaTaskDeps('saga-authorize', { events: awsEvents, kbank: awsKbank }),
+});

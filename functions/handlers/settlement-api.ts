@@ -16,7 +16,7 @@ export interface SettlementRequest<Q> {
 }
 
 /** A settlements route: parse, call `answer` with the read bundle, return its response. */
-export function settlementRoute<S extends z.ZodType>(
+export function settlementRoute<S extends z.core.$ZodType>(
   deps: () => ReadSettlementsDeps,
   querySchema: S,
   answer: (

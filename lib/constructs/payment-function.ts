@@ -56,6 +56,13 @@ export interface PaymentFunctionProps {
 const CREDENTIAL_CHAIN = '@aws-sdk/credential-provider-node';
 const LAMBDA_CREDENTIALS = path.join(PROJECT_ROOT, 'functions/adapters/lambda-credentials.ts');
 
+/**
+ * The SDK's event-stream codec, which none of our operations uses, is left out the same way
+ * (functions/adapters/lambda-no-event-streams.ts: about 20 KB a function).
+ */
+const EVENT_STREAMS = '@smithy/core/event-streams';
+const LAMBDA_NO_EVENT_STREAMS = path.join(PROJECT_ROOT, 'functions/adapters/lambda-no-event-streams.ts');
+
 export const PAYMENT_FUNCTION_DEFAULTS = {
   memorySize: 512,
   timeout: Duration.seconds(10),
@@ -129,7 +136,12 @@ export class PaymentFunction extends Construct {
             sourceMap: true,
             sourcesContent: false,
             tsconfig: path.join(PROJECT_ROOT, 'tsconfig.json'),
-            esbuildArgs: { '--alias': [`${CREDENTIAL_CHAIN}=${LAMBDA_CREDENTIALS}`] },
+            esbuildArgs: {
+              '--alias': [
+                `${CREDENTIAL_CHAIN}=${LAMBDA_CREDENTIALS}`,
+                `${EVENT_STREAMS}=${LAMBDA_NO_EVENT_STREAMS}`,
+              ],
+            },
           },
         });
 
