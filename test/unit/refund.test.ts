@@ -446,6 +446,39 @@ describe('refund saga steps', () => {
     expect(gateway.calls).toEqual(['refundCharge']);
   });
 
+  it('sends again a refund left unknown once an inquiry found every request not carried out', async () => {
+    const { repo, deps, input, gateway } = setup({ refundCharge: async () => refunded(3000) });
+    const refund = repo.refunds.get('re_1');
+    if (!refund) throw new Error('no refund');
+    repo.refunds.set('re_1', { ...refund, status: 'unknown', kbankCalls: 1, notApplied: 1 });
+    expect(await refundAtKbank(deps, input)).toMatchObject({ outcome: 'succeeded' });
+    expect(gateway.calls).toEqual(['refundCharge']);
+    expect(repo.refunds.get('re_1')).toMatchObject({ status: 'succeeded', kbankCalls: 2 });
+  });
+
+  it('leaves a refused resend to the inquiry: an earlier request may have been carried out late', async () => {
+    let total = 0;
+    const { repo, deps, input } = setup({
+      refundCharge: async () => {
+        throw new KbankRejected('more than refundable', 'amount_exceeds_refundable', 400);
+      },
+      inquireCharge: async () => refunded(total),
+    });
+    const refund = repo.refunds.get('re_1');
+    if (!refund) throw new Error('no refund');
+    repo.refunds.set('re_1', { ...refund, kbankCalls: 1, notApplied: 1, chargeId: 'chrg_test_1' });
+    expect(await refundAtKbank(deps, input)).toEqual({ outcome: 'unknown', event: null });
+    expect(repo.refunds.get('re_1')).toMatchObject({ status: 'pending', kbankCalls: 2 });
+    expect((await repo.listAudit(input.paymentId, { limit: 100 })).entries.at(-1)).toMatchObject({
+      type: 'refund.resend_refused',
+      detail: { kbankCode: 'amount_exceeds_refundable', sends: 2 },
+    });
+    // KBank's total shows the first request applied: succeeded, not failed.
+    total = 3000;
+    expect(await inquireRefund(deps, input)).toMatchObject({ outcome: 'succeeded' });
+    expect(await repo.get(input.paymentId)).toMatchObject({ amountRefunded: 3000, amountRefundPending: 0 });
+  });
+
   it('takes the sent mark back when KBank was not reached, so the retry may send', async () => {
     const { repo, deps, input } = setup({
       refundCharge: async () => {

@@ -5,6 +5,7 @@
  * step decides, never a guess.
  */
 import { ConflictError, KbankOutcomeUnknown, KbankRejected, KbankUnavailable } from '../../errors.js';
+import { recordNote } from '../../flows/notes.js';
 import { loadAttempt } from '../../flows/payment-step.js';
 import { loadRefund, recordResolution, refundStep, resolvedResult } from '../../flows/refund-step.js';
 import { isQrMethod } from '../../payment.js';
@@ -15,8 +16,9 @@ export const refundAtKbank = refundStep('refundAtKbank', async (deps, input) => 
   const { payment, refund } = await loadRefund(deps.repo, input);
   const resolved = resolvedResult(refund);
   if (resolved) return resolved;
-  // Sent before (a retried step, or a crash after sending): only an inquiry may tell what happened.
-  if (refund.status !== 'pending' || mayBeAtKbank(refund)) return { outcome: 'unknown', event: null };
+  // Sent before (a retried step, or a crash after sending): only an inquiry may tell what happened. A
+  // refund left `unknown` whose every request an inquiry found not carried out is sent again.
+  if (mayBeAtKbank(refund)) return { outcome: 'unknown', event: null };
 
   const attempt = await loadAttempt(deps.repo, payment);
   if (!attempt?.chargeId || attempt.state !== 'captured') {
@@ -44,6 +46,16 @@ export const refundAtKbank = refundStep('refundAtKbank', async (deps, input) => 
       // state machine's retry send it.
       await deps.repo.updateRefund({ ...sending, kbankCalls: refund.kbankCalls }, sending);
       throw error;
+    }
+    if (error instanceof KbankRejected && refund.kbankCalls > 0) {
+      // A resend refused (e.g. `amount_exceeds_refundable`) may mean an earlier request was carried out
+      // after the inquiry looked: KBank's total decides, never this refusal.
+      await recordNote(deps, payment, {
+        type: 'refund.resend_refused',
+        actor: 'saga',
+        detail: { refundId: refund.id, sends: sending.kbankCalls, kbankCode: error.kbankCode, chargeId },
+      });
+      return { outcome: 'unknown', event: null };
     }
     if (error instanceof KbankRejected) {
       return recordResolution(deps, input, {
