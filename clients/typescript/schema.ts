@@ -357,6 +357,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        PointsTenderRequest: {
+            /**
+             * @description Whole points; worth points × the value of one point, less than `amount`.
+             * @example 300
+             */
+            amount: number;
+        };
         CreatePaymentRequest: {
             /**
              * @description Amount in minor units of the currency (THB: satang).
@@ -397,7 +404,12 @@ export interface components {
             } | {
                 /** @constant */
                 type: "alipay";
+            } | {
+                /** @constant */
+                type: "points";
             };
+            /** @description Pay part of the amount with the customer's points (held first: the other method is never charged unless they are), the rest with `payment_method`. */
+            points?: components["schemas"]["PointsTenderRequest"];
             /** @description Seconds the customer has to scan the QR or finish the redirect (QR default 600, Alipay and 3-D Secure 900). The payment becomes `expired` after that. */
             action_expires_in?: number;
             /**
@@ -439,6 +451,30 @@ export interface components {
             svg: string;
             /** Format: date-time */
             expires_at: string;
+        };
+        Tender: {
+            /** @enum {string} */
+            type: "card" | "qr_promptpay" | "wechat_pay" | "alipay" | "points";
+            /**
+             * @description What this tender pays, in minor units.
+             * @example 30000
+             */
+            amount: number;
+            /**
+             * @description Points tender: how many points.
+             * @example 300
+             */
+            points: number | null;
+            /**
+             * @description Points: `pending`, `held`, `committed` (spent), `released` (given back) or `declined` (too few). Other: `pending`, `authorized`, `captured`, `canceled`, `failed`, `expired`, or `not_attempted` (the points could not be held, so it was never charged).
+             * @enum {string}
+             */
+            status: "pending" | "held" | "authorized" | "captured" | "committed" | "released" | "declined" | "canceled" | "failed" | "expired" | "not_attempted";
+            /**
+             * @description Refunded to this tender, in minor units.
+             * @example 0
+             */
+            amount_refunded: number;
         };
         Payment: {
             /** @example pay_01JD3Q4V7M0000000000000000 */
@@ -486,12 +522,14 @@ export interface components {
             };
             payment_method: {
                 /** @enum {string} */
-                type: "card" | "qr_promptpay" | "wechat_pay" | "alipay";
+                type: "card" | "qr_promptpay" | "wechat_pay" | "alipay" | "points";
                 card: {
                     brand?: string;
                     masked?: string;
                 } | null;
             };
+            /** @description Payments with points only: how the amount is paid, the points first (`amount` in minor units, `points` in points). Absent for a payment without points. */
+            tenders?: components["schemas"]["Tender"][];
             /** @description While `requires_action`: what the customer must do, and until when. Otherwise null. */
             next_action: components["schemas"]["NextAction"] | null;
             description: string | null;
@@ -607,6 +645,13 @@ export interface components {
                 code: string;
                 message: string;
             } | null;
+            /** @description Refunds of payments with points only: the part given back as points (money first, then points); the rest of `amount` goes back to the other method. */
+            points?: {
+                /** @description Points given back to the customer when it succeeds. */
+                points: number;
+                /** @description What they are worth, in minor units (part of `amount`). */
+                amount: number;
+            };
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */

@@ -162,7 +162,7 @@ const cost = /* @__PURE__ */ once(
 export const awsRepository = table;
 
 export const awsApiDeps = /* @__PURE__ */ once(() =>
-  createPaymentDeps({ table, paymentRuns, clock, ids, settings }),
+  createPaymentDeps({ table, paymentRuns, clock, ids, settings, points }),
 );
 
 export const awsManualCaptureDeps = /* @__PURE__ */ once(() => manualCaptureDeps({ table, tasks, clock }));

@@ -92,7 +92,7 @@ export interface PointsStores {
 type From<K extends keyof Edges> = Pick<Edges, K>;
 
 export function createPaymentDeps(
-  e: From<'table' | 'paymentRuns' | 'clock' | 'ids' | 'settings'>,
+  e: From<'table' | 'paymentRuns' | 'clock' | 'ids' | 'settings' | 'points'>,
 ): CreatePaymentDeps {
   const { captureWindowSeconds, actionWindows } = e.settings();
   const table = e.table();
@@ -102,6 +102,11 @@ export function createPaymentDeps(
     workflow: e.paymentRuns(),
     clock: e.clock,
     ids: e.ids,
+    // Built on the first payment with points only.
+    points: {
+      ledger: { balance: (merchantId, customerId) => e.points().ledger.balance(merchantId, customerId) },
+      programs: { program: (merchantId) => e.points().programs.program(merchantId) },
+    },
     ...(captureWindowSeconds ? { captureWindowSeconds } : {}),
     ...(actionWindows ? { actionWindows } : {}),
   };
