@@ -22,7 +22,7 @@ export async function holdPoints(
   verification: CostVerification | null | undefined,
 ): Promise<{ held: Payment } | { declined: StepResult<'declined'> }> {
   const points = payment.points;
-  if (!points || points.status !== 'pending') return { held: payment };
+  if (points?.status !== 'pending') return { held: payment };
   const notes = payment.verifiedAt ? [] : [costVerified(payment, verification)];
   const verifiedAt = payment.verifiedAt || !verification ? {} : { verifiedAt: verification.verifiedAt };
   try {
