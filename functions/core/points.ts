@@ -282,11 +282,12 @@ export function paymentMovementId(now: Date, paymentId: string, type: MovementTy
     time = CROCKFORD.charAt(t % 32) + time;
     t = Math.floor(t / 32);
   }
-  // FNV-1a over what the change is, spread to 16 base32 characters.
+  // Within one millisecond a payment's movements still sort in their order (hold, then its end, then
+  // refunds), then FNV-1a over what the change is, spread to the other 15 base32 characters.
+  let rest = { reserve: '1', commit: '2', release: '2', refund: '3', grant: '0' }[type];
   let hash = 0x811c9dc5;
-  let rest = '';
   const text = `${paymentId}#${type}#${refundId}`;
-  for (let round = 0; round < 16; round++) {
+  for (let round = 0; round < 15; round++) {
     for (const char of `${round}${text}`) {
       hash ^= char.charCodeAt(0);
       hash = Math.imul(hash, 0x01000193) >>> 0;
