@@ -278,6 +278,36 @@ export const CATALOG = {
     access: { table: 'read' },
   },
 
+  // Points (merchant-scoped): docs/api.md "Points".
+  'api-grant-points': {
+    kind: 'api',
+    description: 'POST /v1/customers/{customer_id}/points/grants',
+    route: {
+      method: 'POST',
+      path: '/v1/customers/{customer_id}/points/grants',
+      auth: 'merchant',
+      jsonObjectBody: true,
+    },
+    access: { table: 'readwrite' },
+  },
+  'api-get-customer-points': {
+    kind: 'api',
+    description: 'GET /v1/customers/{customer_id}/points',
+    route: { method: 'GET', path: '/v1/customers/{customer_id}/points', auth: 'merchant' },
+    access: { table: 'read' },
+  },
+  'api-list-points-movements': {
+    kind: 'api',
+    description: 'GET /v1/customers/{customer_id}/points/transactions',
+    route: {
+      method: 'GET',
+      path: '/v1/customers/{customer_id}/points/transactions',
+      auth: 'merchant',
+      query: ['limit', 'cursor', 'order'],
+    },
+    access: { table: 'read' },
+  },
+
   'saga-verify-cost': {
     kind: 'saga-task',
     description: 'Saga task VerifyCost: order total from the cost service',

@@ -20,6 +20,7 @@ const GRANTED_BY: Record<GuardedEdge, (access: Access) => boolean> = {
   notifications: (access) => access.sendsNotifications === true,
   events: (access) => access.publishesEvents === true,
   settlements: (access) => access.table !== undefined,
+  points: (access) => access.table !== undefined,
 };
 
 export class AccessDeniedError extends Error {

@@ -25,6 +25,7 @@ import {
   once,
   type Settings,
 } from '../functions/adapters/dependencies.js';
+import { DynamoPointsLedger, DynamoPointsPrograms } from '../functions/adapters/dynamo-points.js';
 import {
   createDocumentClient,
   DEFAULT_SEARCH_BUDGET,
@@ -121,6 +122,8 @@ export interface LocalStackOptions {
    * key keeps working this long for a client whose Allow is cached. 0 disables it.
    */
   authorizerCacheSeconds?: number;
+  /** What one point of the demo merchant's points program is worth, in satang (default DEMO_POINT_VALUE). */
+  pointValue?: number;
   /** Demo merchant's API key; random when absent. */
   apiKey?: string;
   /** Runs the reconciliation sweep this often (EventBridge Scheduler on AWS); 0 or absent: only on demand. */
@@ -212,6 +215,8 @@ const KBANK_PUBLIC = 'pkey_test_local';
 const RECOVERY_PACE_MS = 20;
 /** Locally a late-landing charge is looked for 20 s after the payment failed (a developer waits for it). */
 export const LOCAL_LATE_CHARGE_CHECK_SECONDS = 20;
+/** The demo merchant's points program: 1 point = 100 satang (1.00 THB). */
+export const DEMO_POINT_VALUE = 100;
 const COST_API_KEY = 'cost_test_local';
 /** `PAYMENT#`: every item of a payment (its record, attempts, audit trail, refunds) lives under it. */
 const PAYMENT_KEY_PREFIX = keys.payment('').PK;
@@ -356,6 +361,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
       events: () => events,
       settlements: once(() => new DynamoSettlementStore(createDocumentClient(dynamodb), tableName)),
+      points: once(() => ({
+        ledger: new DynamoPointsLedger(createDocumentClient(dynamodb), tableName),
+        programs: new DynamoPointsPrograms(createDocumentClient(dynamodb), tableName),
+      })),
     };
     // Like one Lambda container per function: its own bundles, on the edges its catalog entry grants.
     const containers = new Map<FunctionName, Dependencies>();
@@ -506,6 +515,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const merchant = { id: 'merchant_demo', name: 'Demo Merchant', apiKey: options.apiKey ?? randomApiKey() };
     await seedMerchant(repo, merchant, clock.now());
+    // The demo merchant runs a points program (docs/api.md "Points"): 1 point = 1.00 THB unless set.
+    await new DynamoPointsPrograms(createDocumentClient(dynamodb), tableName).setProgram({
+      merchantId: merchant.id,
+      currency: 'THB',
+      valuePerPoint: options.pointValue ?? DEMO_POINT_VALUE,
+    });
 
     const routes: Route[] = functionsOf('api').map(({ name, route }) => ({
       method: route.method,

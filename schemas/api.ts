@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import { CURRENCIES, MAX_AMOUNT_MINOR } from '../functions/core/money.js';
+import { MAX_POINTS } from '../functions/core/points.js';
 import { PAYMENT_METHOD_TYPES, PAYMENT_STATUSES, REFUND_STATUSES } from '../functions/core/vocabulary.js';
 
 const identifier = (what: string, max = 64) =>
@@ -102,18 +103,46 @@ export const PaymentMethodRequestSchema = z.discriminatedUnion('type', [
     "WeChat Pay: the customer scans `next_action`'s QR in WeChat. THB only.",
   ),
   customerActionMethod('alipay', "Alipay: send the customer to `next_action`'s URL."),
+  z
+    .object({ type: z.literal('points') })
+    .strict()
+    .meta({
+      description:
+        "The whole amount in the customer's loyalty points (`customer.id`): amount ÷ the value of one point.",
+    }),
 ]);
+
+/**
+ * Part of the amount in the customer's loyalty points, the rest by `payment_method` (a split).
+ * @example {"amount":300}
+ */
+export const PointsTenderRequestSchema = z
+  .object({
+    amount: z.int().positive().max(MAX_POINTS).meta({
+      description: 'Whole points; worth points × the value of one point, less than `amount`.',
+      example: 300,
+    }),
+  })
+  .strict()
+  .meta({ id: 'PointsTenderRequest' });
 
 /** Thai QR and WeChat Pay are THB only; only cards have a separate capture. */
 function methodRules(
-  body: { currency: string; capture: string; payment_method: { type: string } },
+  body: { currency: string; capture: string; payment_method: { type: string }; points?: unknown },
   ctx: z.RefinementCtx,
 ): void {
   const type = body.payment_method.type;
+  if (type === 'points' && body.points !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['points'],
+      message: 'a points payment pays the whole amount in points: leave out `points`',
+    });
+  }
   if ((type === 'qr_promptpay' || type === 'wechat_pay') && body.currency !== 'THB') {
     ctx.addIssue({ code: 'custom', path: ['currency'], message: `${type} payments are THB only` });
   }
-  if (type !== 'card' && body.capture === 'manual') {
+  if (type !== 'card' && type !== 'points' && body.capture === 'manual') {
     ctx.addIssue({
       code: 'custom',
       path: ['capture'],
@@ -133,6 +162,11 @@ export const CreatePaymentRequestSchema = z
     order: OrderSchema,
     customer: CustomerSchema,
     payment_method: PaymentMethodRequestSchema,
+    points: PointsTenderRequestSchema.optional().meta({
+      description:
+        "Pay part of the amount with the customer's points (held first: the other method is never charged " +
+        'unless they are), the rest with `payment_method`.',
+    }),
     action_expires_in: z
       .int()
       .min(60)
@@ -201,6 +235,36 @@ export const PaymentQrSchema = z
   .meta({ id: 'PaymentQr' });
 export type PaymentQrResource = z.infer<typeof PaymentQrSchema>;
 
+export const TENDER_STATUSES = [
+  'pending',
+  'held',
+  'authorized',
+  'captured',
+  'committed',
+  'released',
+  'declined',
+  'canceled',
+  'failed',
+  'expired',
+  'not_attempted',
+] as const;
+
+/** One way a payment is paid: its points, or the other method. */
+export const TenderSchema = z
+  .object({
+    type: z.enum([...PAYMENT_METHOD_TYPES, 'points']),
+    amount: z.int().meta({ description: 'What this tender pays, in minor units.', example: 30000 }),
+    points: z.int().nullable().meta({ description: 'Points tender: how many points.', example: 300 }),
+    status: z.enum(TENDER_STATUSES).meta({
+      description:
+        'Points: `pending`, `held`, `committed` (spent), `released` (given back) or `declined` (too few). ' +
+        'Other: `pending`, `authorized`, `captured`, `canceled`, `failed`, `expired`, or `not_attempted` ' +
+        '(the points could not be held, so it was never charged).',
+    }),
+    amount_refunded: z.int().meta({ description: 'Refunded to this tender, in minor units.', example: 0 }),
+  })
+  .meta({ id: 'Tender' });
+
 export const PaymentResourceSchema = z
   .object({
     id: z.string().meta({ example: 'pay_01JD3Q4V7M0000000000000000' }),
@@ -224,9 +288,17 @@ export const PaymentResourceSchema = z
     order: z.object({ id: z.string(), lines: z.array(OrderLineSchema) }),
     customer: CustomerSchema,
     payment_method: z.object({
-      type: z.enum(PAYMENT_METHOD_TYPES),
+      type: z.enum([...PAYMENT_METHOD_TYPES, 'points']),
       card: z.object({ brand: z.string().optional(), masked: z.string().optional() }).nullable(),
     }),
+    tenders: z
+      .array(TenderSchema)
+      .optional()
+      .meta({
+        description:
+          'Payments with points only: how the amount is paid, the points first (`amount` in minor units, ' +
+          '`points` in points). Absent for a payment without points.',
+      }),
     next_action: NextActionSchema.nullable().meta({
       description: 'While `requires_action`: what the customer must do, and until when. Otherwise null.',
     }),
@@ -359,6 +431,17 @@ export const RefundResourceSchema = z
     }),
     reason: z.string(),
     failure: z.object({ code: z.string(), message: z.string() }).nullable(),
+    points: z
+      .object({
+        points: z.int().meta({ description: 'Points given back to the customer when it succeeds.' }),
+        amount: z.int().meta({ description: 'What they are worth, in minor units (part of `amount`).' }),
+      })
+      .optional()
+      .meta({
+        description:
+          'Refunds of payments with points only: the part given back as points (money first, then points); ' +
+          'the rest of `amount` goes back to the other method.',
+      }),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })

@@ -11,6 +11,7 @@ import type {
   UpdatePaymentRequestSchema,
 } from './api.js';
 import type { kbankNotifySchema, kbankThreeDsReturnSchema } from './kbank.js';
+import type { GrantPointsRequestSchema } from './points.js';
 
 /** One named example of an OpenAPI media type (the name is the key it is listed under). */
 export interface Example<T> {
@@ -130,5 +131,13 @@ export const KBANK_RETURN_EXAMPLES: Record<string, Example<z.input<typeof kbankT
   passed: {
     summary: '3-D Secure passed',
     value: { objectId: 'chrg_test_7a1b', token: 'tokn_test_21733a1d6b5c4f0e9a8d', status: 'true' },
+  },
+};
+
+export const GRANT_POINTS_EXAMPLES: Record<string, Example<z.input<typeof GrantPointsRequestSchema>>> = {
+  welcome: { summary: 'A welcome bonus', value: { points: 500, reason: 'Welcome bonus' } },
+  correction: {
+    summary: 'A correction after a purchase in a store',
+    value: { points: 120, reason: 'Store purchase 2026-11-30, receipt 8841' },
   },
 };

@@ -7,6 +7,7 @@ import { CATALOG, type NamesWhere } from '../functions/catalog.js';
 import { PAYMENT_STATUSES } from '../functions/core/payment.js';
 // Importing the schema modules registers their components.
 import './api.js';
+import './points.js';
 import {
   PaymentEventDetailSchema,
   ReconciliationEventDetailSchema,
@@ -16,6 +17,7 @@ import {
   CAPTURE_EXAMPLES,
   CREATE_PAYMENT_EXAMPLES,
   CREATE_REFUND_EXAMPLES,
+  GRANT_POINTS_EXAMPLES,
   KBANK_NOTIFY_EXAMPLES,
   KBANK_RETURN_EXAMPLES,
   UPDATE_PAYMENT_EXAMPLES,
@@ -269,6 +271,97 @@ const SETTLEMENT_OPERATIONS = {
   },
 } satisfies Record<string, Operation>;
 
+const customerId = {
+  name: 'customer_id',
+  in: 'path',
+  required: true,
+  description: "Your customer's id, as `customer.id` of its payments.",
+  schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$', maxLength: 64 },
+};
+
+/** Points: the routes of docs/api.md "Points" (a customer's balance and ledger with this merchant). */
+const POINTS_OPERATIONS = {
+  'api-grant-points': {
+    operationId: 'grantPoints',
+    tags: ['Points'],
+    summary: 'Grant points to a customer (a purchase elsewhere, a promotion, a correction).',
+    description:
+      'Adds the points to the available balance with one ledger entry, in one transaction; the first grant ' +
+      'makes the customer known. Answers the movement and the new balance.',
+    parameters: [
+      customerId,
+      idempotencyKey(
+        'Unique per grant (e.g. a UUID), scoped to your merchant account. The same key and body replays the ' +
+          'first answer (`Idempotent-Replayed: true`); a different body is 422; a request in flight is 409.',
+      ),
+    ],
+    requestBody: { required: true, content: json(ref('GrantPointsRequest'), GRANT_POINTS_EXAMPLES) },
+    responses: {
+      '201': {
+        description: 'Granted: the ledger entry and the balance after it.',
+        headers: { 'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] } } },
+        content: { 'application/json': { schema: ref('PointsGrant') } },
+      },
+      '400': problem('Invalid points (0, negative, fractional), reason, header or body.'),
+      '401': problem('Missing or unknown API key.'),
+      '404': problem('Not a customer id.'),
+      '409': problem('No points program for this merchant (`points_not_enabled`), or the key is in flight.'),
+      '415': problem('Body is not application/json.'),
+      '422': problem('This Idempotency-Key was used with a different body.'),
+    },
+  },
+  'api-get-customer-points': {
+    operationId: 'getCustomerPoints',
+    tags: ['Points'],
+    summary: "A customer's points: available, held by payments not captured yet, and what one is worth.",
+    description:
+      'Always current (a consistent read). Another merchant’s customer of the same id is not yours: 404.',
+    parameters: [customerId],
+    responses: {
+      '200': {
+        description: 'The balance.',
+        content: { 'application/json': { schema: ref('PointsBalance') } },
+      },
+      '401': problem('Missing or unknown API key.'),
+      '404': problem('No customer with points for this merchant.'),
+      '409': problem('No points program for this merchant (`points_not_enabled`).'),
+    },
+  },
+  'api-list-points-movements': {
+    operationId: 'listPointsMovements',
+    tags: ['Points'],
+    summary: "Every movement of a customer's points (the ledger), newest or oldest first.",
+    description:
+      'Grants, holds, commits, releases and refunds, each with the payment or refund it belongs to; the ' +
+      'balance is the sum of their `available` and `held`. Follow `next_cursor` while `has_more`.',
+    parameters: [
+      customerId,
+      { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+      {
+        name: 'cursor',
+        in: 'query',
+        description: '`next_cursor` of the previous page (with the same `order`).',
+        schema: { type: 'string' },
+      },
+      {
+        name: 'order',
+        in: 'query',
+        schema: { type: 'string', enum: ['newest_first', 'oldest_first'], default: 'newest_first' },
+      },
+    ],
+    responses: {
+      '200': {
+        description: 'A page of movements.',
+        content: { 'application/json': { schema: ref('PointsMovementList') } },
+      },
+      '400': problem('Invalid query or cursor.'),
+      '401': problem('Missing or unknown API key.'),
+      '404': problem('No customer with points for this merchant.'),
+      '409': problem('No points program for this merchant (`points_not_enabled`).'),
+    },
+  },
+} satisfies Record<string, Operation>;
+
 /**
  * The paths of the API functions of the catalog, in the order of `operations`. A public route (`auth:
  * 'none'`) needs no bearer key (`security: []`). Every operation answers 413 to a body over the limit,
@@ -295,6 +388,7 @@ const TAGS = [
   { name: 'Payments', description: 'Create, follow, capture, change and cancel payments.' },
   { name: 'Refunds', description: 'Give back all or part of a succeeded payment.' },
   { name: 'Settlements', description: 'What each day’s captures and refunds add up to, fees deducted.' },
+  { name: 'Points', description: "Your customers' loyalty points: grants, balances and the ledger." },
   { name: 'Health', description: 'Is the API up.' },
   {
     name: 'KBank callbacks',
@@ -634,6 +728,7 @@ function buildPaths() {
       'RefundList',
     ),
     ...SETTLEMENT_OPERATIONS,
+    ...POINTS_OPERATIONS,
   });
 }
 

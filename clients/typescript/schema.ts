@@ -293,10 +293,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{customer_id}/points/grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Grant points to a customer (a purchase elsewhere, a promotion, a correction).
+         * @description Adds the points to the available balance with one ledger entry, in one transaction; the first grant makes the customer known. Answers the movement and the new balance.
+         */
+        post: operations["grantPoints"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customer_id}/points": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A customer's points: available, held by payments not captured yet, and what one is worth.
+         * @description Always current (a consistent read). Another merchant’s customer of the same id is not yours: 404.
+         */
+        get: operations["getCustomerPoints"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customer_id}/points/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every movement of a customer's points (the ledger), newest or oldest first.
+         * @description Grants, holds, commits, releases and refunds, each with the payment or refund it belongs to; the balance is the sum of their `available` and `held`. Follow `next_cursor` while `has_more`.
+         */
+        get: operations["listPointsMovements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        PointsTenderRequest: {
+            /**
+             * @description Whole points; worth points × the value of one point, less than `amount`.
+             * @example 300
+             */
+            amount: number;
+        };
         CreatePaymentRequest: {
             /**
              * @description Amount in minor units of the currency (THB: satang).
@@ -337,7 +404,12 @@ export interface components {
             } | {
                 /** @constant */
                 type: "alipay";
+            } | {
+                /** @constant */
+                type: "points";
             };
+            /** @description Pay part of the amount with the customer's points (held first: the other method is never charged unless they are), the rest with `payment_method`. */
+            points?: components["schemas"]["PointsTenderRequest"];
             /** @description Seconds the customer has to scan the QR or finish the redirect (QR default 600, Alipay and 3-D Secure 900). The payment becomes `expired` after that. */
             action_expires_in?: number;
             /**
@@ -379,6 +451,30 @@ export interface components {
             svg: string;
             /** Format: date-time */
             expires_at: string;
+        };
+        Tender: {
+            /** @enum {string} */
+            type: "card" | "qr_promptpay" | "wechat_pay" | "alipay" | "points";
+            /**
+             * @description What this tender pays, in minor units.
+             * @example 30000
+             */
+            amount: number;
+            /**
+             * @description Points tender: how many points.
+             * @example 300
+             */
+            points: number | null;
+            /**
+             * @description Points: `pending`, `held`, `committed` (spent), `released` (given back) or `declined` (too few). Other: `pending`, `authorized`, `captured`, `canceled`, `failed`, `expired`, or `not_attempted` (the points could not be held, so it was never charged).
+             * @enum {string}
+             */
+            status: "pending" | "held" | "authorized" | "captured" | "committed" | "released" | "declined" | "canceled" | "failed" | "expired" | "not_attempted";
+            /**
+             * @description Refunded to this tender, in minor units.
+             * @example 0
+             */
+            amount_refunded: number;
         };
         Payment: {
             /** @example pay_01JD3Q4V7M0000000000000000 */
@@ -426,12 +522,14 @@ export interface components {
             };
             payment_method: {
                 /** @enum {string} */
-                type: "card" | "qr_promptpay" | "wechat_pay" | "alipay";
+                type: "card" | "qr_promptpay" | "wechat_pay" | "alipay" | "points";
                 card: {
                     brand?: string;
                     masked?: string;
                 } | null;
             };
+            /** @description Payments with points only: how the amount is paid, the points first (`amount` in minor units, `points` in points). Absent for a payment without points. */
+            tenders?: components["schemas"]["Tender"][];
             /** @description While `requires_action`: what the customer must do, and until when. Otherwise null. */
             next_action: components["schemas"]["NextAction"] | null;
             description: string | null;
@@ -547,6 +645,13 @@ export interface components {
                 code: string;
                 message: string;
             } | null;
+            /** @description Refunds of payments with points only: the part given back as points (money first, then points); the rest of `amount` goes back to the other method. */
+            points?: {
+                /** @description Points given back to the customer when it succeeds. */
+                points: number;
+                /** @description What they are worth, in minor units (part of `amount`). */
+                amount: number;
+            };
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -577,6 +682,87 @@ export interface components {
             status: "ok";
             /** Format: date-time */
             time: string;
+        };
+        GrantPointsRequest: {
+            /**
+             * @description Whole points, at least 1.
+             * @example 500
+             */
+            points: number;
+            /**
+             * @description Why the points are granted (shown in the ledger).
+             * @example Welcome bonus
+             */
+            reason: string;
+        };
+        PointsBalance: {
+            /** @constant */
+            object: "points_balance";
+            customer_id: string;
+            /**
+             * @description Points the customer may spend now.
+             * @example 1200
+             */
+            available: number;
+            /**
+             * @description Points held by payments not captured or canceled yet.
+             * @example 300
+             */
+            held: number;
+            /** @example THB */
+            currency: string;
+            /**
+             * @description What one point is worth, in minor units of `currency` (the merchant's program).
+             * @example 100
+             */
+            currency_value_per_point: number;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        PointsMovement: {
+            /** @example pm_01JD3Q4V7M6X2N8P9R0S1T2V3W */
+            id: string;
+            /** @constant */
+            object: "points_movement";
+            customer_id: string;
+            /**
+             * @description `grant` adds points; `reserve` holds points for a payment; `commit` spends them (captured); `release` gives a hold back (failed, declined, expired, canceled); `refund` gives spent points back.
+             * @enum {string}
+             */
+            type: "grant" | "reserve" | "commit" | "release" | "refund";
+            /**
+             * @description Whole points, at least 1.
+             * @example 500
+             */
+            points: number;
+            /**
+             * @description Signed change of the available points.
+             * @example 500
+             */
+            available: number;
+            /**
+             * @description Signed change of the held points.
+             * @example 0
+             */
+            held: number;
+            payment_id: string | null;
+            refund_id: string | null;
+            reason: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        PointsGrant: {
+            /** @constant */
+            object: "points_grant";
+            movement: components["schemas"]["PointsMovement"];
+            balance: components["schemas"]["PointsBalance"];
+        };
+        PointsMovementList: {
+            /** @constant */
+            object: "list";
+            data: components["schemas"]["PointsMovement"][];
+            has_more: boolean;
+            next_cursor: string | null;
         };
         Settlement: {
             /** @example stl_20261122_THB_3f7a0c2b9d1e */
@@ -2025,6 +2211,286 @@ export interface operations {
             };
             /** @description No such settlement for this merchant. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than 64 KiB (`payload_too_large`): refused on every route, before anything runs. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault (`internal_error`); nothing is left half-done. Retry with the same Idempotency-Key. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    grantPoints: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per grant (e.g. a UUID), scoped to your merchant account. The same key and body replays the first answer (`Idempotent-Replayed: true`); a different body is 422; a request in flight is 409. */
+                "Idempotency-Key": string;
+            };
+            path: {
+                /** @description Your customer's id, as `customer.id` of its payments. */
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GrantPointsRequest"];
+            };
+        };
+        responses: {
+            /** @description Granted: the ledger entry and the balance after it. */
+            201: {
+                headers: {
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PointsGrant"];
+                };
+            };
+            /** @description Invalid points (0, negative, fractional), reason, header or body. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a customer id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No points program for this merchant (`points_not_enabled`), or the key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than 64 KiB (`payload_too_large`): refused on every route, before anything runs. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used with a different body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault (`internal_error`); nothing is left half-done. Retry with the same Idempotency-Key. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCustomerPoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Your customer's id, as `customer.id` of its payments. */
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The balance. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PointsBalance"];
+                };
+            };
+            /** @description Missing or unknown API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No customer with points for this merchant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No points program for this merchant (`points_not_enabled`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than 64 KiB (`payload_too_large`): refused on every route, before anything runs. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Our fault (`internal_error`); nothing is left half-done. Retry with the same Idempotency-Key. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPointsMovements: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description `next_cursor` of the previous page (with the same `order`). */
+                cursor?: string;
+                order?: "newest_first" | "oldest_first";
+            };
+            header?: never;
+            path: {
+                /** @description Your customer's id, as `customer.id` of its payments. */
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of movements. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PointsMovementList"];
+                };
+            };
+            /** @description Invalid query or cursor. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No customer with points for this merchant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No points program for this merchant (`points_not_enabled`). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

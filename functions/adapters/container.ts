@@ -27,6 +27,7 @@ import {
   manualCaptureDeps,
   once,
   onceAsync,
+  pointsApiDeps,
   reconcileDeps,
   refundSagaDeps,
   type Settings,
@@ -35,6 +36,7 @@ import {
   settlementsConsumerDeps,
   sweepDeps,
 } from './dependencies.js';
+import { DynamoPointsLedger, DynamoPointsPrograms } from './dynamo-points.js';
 import { createDocumentClient, dynamoTable } from './dynamo-repository.js';
 import { DynamoSettlementStore } from './dynamo-settlements.js';
 import { EventBridgePublisher } from './event-publisher.js';
@@ -68,6 +70,11 @@ const documents = /* @__PURE__ */ once(() => createDocumentClient(new DynamoDBCl
 const table = /* @__PURE__ */ once(() => dynamoTable(documents(), env().TABLE_NAME));
 
 const settlements = /* @__PURE__ */ once(() => new DynamoSettlementStore(documents(), env().TABLE_NAME));
+
+const points = /* @__PURE__ */ once(() => ({
+  ledger: new DynamoPointsLedger(documents(), env().TABLE_NAME),
+  programs: new DynamoPointsPrograms(documents(), env().TABLE_NAME),
+}));
 
 const sfn = /* @__PURE__ */ once(() => new SFNClient({}));
 const tasks = /* @__PURE__ */ once(() => new StepFunctionsTasks(sfn()));
@@ -160,7 +167,7 @@ const cost = /* @__PURE__ */ once(
 export const awsRepository = table;
 
 export const awsApiDeps = /* @__PURE__ */ once(() =>
-  createPaymentDeps({ table, paymentRuns, clock, ids, settings }),
+  createPaymentDeps({ table, paymentRuns, clock, ids, settings, points }),
 );
 
 export const awsManualCaptureDeps = /* @__PURE__ */ once(() => manualCaptureDeps({ table, tasks, clock }));
@@ -235,3 +242,6 @@ export const awsSettlementsCloseDeps = /* @__PURE__ */ once(() =>
 );
 
 export const awsSettlementsReadDeps = /* @__PURE__ */ once(() => ({ settlements: settlements() }));
+
+/** The points API: grants, balances and the ledger. */
+export const awsPointsApiDeps = /* @__PURE__ */ once(() => pointsApiDeps({ table, points, clock }));

@@ -9,10 +9,12 @@ import { DEFAULT_POLICY } from '../core/flows/payment-step.js';
 import type { SagaTaskDeps } from '../core/flows/payment-task.js';
 import { DEFAULT_REFUND_POLICY, type RefundSagaDeps } from '../core/flows/refund-step.js';
 import type { IdGenerator } from '../core/ids.js';
+import type { PointsLedger } from '../core/points.js';
 import type {
   Clock,
   CostService,
   EventPublisher,
+  IdempotencyStore,
   Kbank,
   NotificationQueue,
   SagaRuns,
@@ -29,6 +31,7 @@ import type {
 } from '../core/use-cases/callbacks/kbank-callbacks.js';
 import type { ReconcileDeps } from '../core/use-cases/operations/reconcile-kbank.js';
 import type { SweepDeps } from '../core/use-cases/operations/sweep.js';
+import type { PointsPrograms } from '../core/use-cases/points/customer-points.js';
 import type { CloseSettlementsDeps } from '../core/use-cases/settlements/close-settlements.js';
 import type { ReadSettlementsDeps } from '../core/use-cases/settlements/read-settlements.js';
 import type { RecordMovementDeps } from '../core/use-cases/settlements/record-movement.js';
@@ -76,13 +79,21 @@ export interface Edges {
   events: () => EventPublisher;
   /** Settlements and their lines, on the single table. */
   settlements: () => SettlementStore;
+  /** The points ledger and the merchants' points programs, on the single table. */
+  points: () => PointsStores;
+}
+
+/** The points ledger (balances, movements, holds) and the merchants' programs. */
+export interface PointsStores {
+  ledger: PointsLedger;
+  programs: PointsPrograms;
 }
 
 /** A bundle's builder takes only the edges it uses: what it is not given, it cannot build. */
 type From<K extends keyof Edges> = Pick<Edges, K>;
 
 export function createPaymentDeps(
-  e: From<'table' | 'paymentRuns' | 'clock' | 'ids' | 'settings'>,
+  e: From<'table' | 'paymentRuns' | 'clock' | 'ids' | 'settings' | 'points'>,
 ): CreatePaymentDeps {
   const { captureWindowSeconds, actionWindows } = e.settings();
   const table = e.table();
@@ -92,6 +103,11 @@ export function createPaymentDeps(
     workflow: e.paymentRuns(),
     clock: e.clock,
     ids: e.ids,
+    // Built on the first payment with points only.
+    points: {
+      ledger: { balance: (merchantId, customerId) => e.points().ledger.balance(merchantId, customerId) },
+      programs: { program: (merchantId) => e.points().programs.program(merchantId) },
+    },
     ...(captureWindowSeconds ? { captureWindowSeconds } : {}),
     ...(actionWindows ? { actionWindows } : {}),
   };
@@ -237,6 +253,16 @@ export function settlementsCloseDeps(e: From<'settlements' | 'events' | 'clock'>
   return { settlements: e.settlements(), events: e.events(), clock: e.clock };
 }
 
+/** The points API: the ledger and programs, and the Idempotency-Key store for grants. */
+export interface PointsApiDeps extends PointsStores {
+  idempotency: IdempotencyStore;
+  clock: Clock;
+}
+
+export function pointsApiDeps(e: From<'table' | 'points' | 'clock'>): PointsApiDeps {
+  return { ...e.points(), idempotency: e.table(), clock: e.clock };
+}
+
 /** Every bundle, each built on first use and then kept: what a handler's `createHandler(deps)` takes. */
 export interface Dependencies {
   /** Reads (and the authorizer's merchant lookup): the table alone. */
@@ -256,6 +282,8 @@ export interface Dependencies {
   settlementsClose: () => CloseSettlementsDeps;
   /** The settlements API: the store alone. */
   settlementsRead: () => ReadSettlementsDeps;
+  /** The points API (grants, balances, ledger). */
+  pointsApi: () => PointsApiDeps;
 }
 
 /** All bundles on one set of edges (the local stack; AWS wires each function's bundle alone, container.ts). */
@@ -276,6 +304,7 @@ export function composeDependencies(edges: Edges): Dependencies {
     settlementsConsumer: once(() => settlementsConsumerDeps(edges)),
     settlementsClose: once(() => settlementsCloseDeps(edges)),
     settlementsRead: once(() => ({ settlements: edges.settlements() })),
+    pointsApi: once(() => pointsApiDeps(edges)),
   };
 }
 

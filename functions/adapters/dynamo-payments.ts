@@ -1,10 +1,11 @@
 /** The payment store on the single table: the payment item, its attempts, its audit trail and notes, its markers. */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { StaleWriteError } from '../core/errors.js';
+import { InsufficientPoints, StaleWriteError } from '../core/errors.js';
 import type { Attempt, AuditEntry, Change, Payment } from '../core/payment.js';
 import type { KeyClaim } from '../core/ports.js';
 import { type AuditPosition, MAX_NOTES_PER_PAYMENT, type PaymentRepository } from '../core/repository.js';
+import { DynamoPointsLedger, pointsChangeItems, reasons } from './dynamo-points.js';
 import {
   attemptItem,
   auditItem,
@@ -45,6 +46,8 @@ export class DynamoPayments extends TableKit implements PaymentRepository {
 
   async commit(change: Change, attempt?: Attempt): Promise<void> {
     const { previous, next, audit } = change;
+    // A change that moves the customer's points carries the ledger's items, right after the payment's.
+    const points = change.points ? pointsChangeItems(this.tableName, change.points) : null;
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -58,6 +61,7 @@ export class DynamoPayments extends TableKit implements PaymentRepository {
                 ExpressionAttributeValues: { ':seq': previous.seq, ':status': previous.status },
               },
             },
+            ...(points?.items ?? []),
             // The change's audit entry and the notes written with it (Change.notes), each once.
             ...[audit, ...(change.notes ?? [])].map((entry) => ({ Put: this.putNew(auditItem(entry)) })),
             ...(attempt ? [{ Put: { TableName: this.tableName, Item: attemptItem(attempt) } }] : []),
@@ -65,6 +69,19 @@ export class DynamoPayments extends TableKit implements PaymentRepository {
         }),
       );
     } catch (error) {
+      const failed = reasons(error);
+      if (change.points && points?.balanceAt != null && !failed[0] && failed[1 + points.balanceAt]) {
+        const { customerId, points: needed } = change.points.entry;
+        const balance = await new DynamoPointsLedger(this.db, this.tableName).balance(
+          next.merchantId,
+          customerId,
+        );
+        const available = balance?.available ?? 0;
+        throw new InsufficientPoints(
+          `customer ${customerId} has ${available} points available, ${needed} needed`,
+          available,
+        );
+      }
       if (isConditionFailure(error) || isTransactionConflict(error)) {
         throw new StaleWriteError('The payment was changed by another writer.');
       }

@@ -15,13 +15,14 @@ import {
 import { InsufficientPoints, PointsNotRefundable, StaleWriteError } from '../core/errors.js';
 import type {
   PointsBalance,
+  PointsChange,
   PointsHold,
   PointsLedger,
   PointsMovement,
   PointsProgram,
 } from '../core/points.js';
 import type { PointsPrograms } from '../core/use-cases/points/customer-points.js';
-import { isTransactionConflict } from './dynamo-repository.js';
+import { isTransactionConflict } from './dynamo-table-kit.js';
 
 export const pointsKeys = {
   balance: (merchantId: string, customerId: string) => ({
@@ -126,13 +127,7 @@ export class DynamoPointsLedger implements PointsLedger {
     try {
       await this.transact([
         this.balanceUpdate(entry, { condition: 'available >= :points' }),
-        {
-          Put: {
-            TableName: this.tableName,
-            Item: { ...pointsKeys.hold(hold.paymentId), entity: 'points_hold', ...hold, refundable: 0 },
-            ConditionExpression: 'attribute_not_exists(PK)',
-          },
-        },
+        holdPut(this.tableName, hold),
         this.movementPut(entry),
       ]);
       return true;
@@ -153,22 +148,7 @@ export class DynamoPointsLedger implements PointsLedger {
   async settle(paymentId: string, to: 'committed' | 'released', entry: PointsMovement): Promise<boolean> {
     try {
       await this.transact([
-        {
-          Update: {
-            TableName: this.tableName,
-            Key: pointsKeys.hold(paymentId),
-            UpdateExpression: 'SET #status = :to, refundable = :refundable, updatedAt = :at',
-            ConditionExpression: '#status = :held AND points = :points',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':to': to,
-              ':held': 'held',
-              ':points': entry.points,
-              ':refundable': to === 'committed' ? entry.points : 0,
-              ':at': entry.at,
-            },
-          },
-        },
+        holdSettle(this.tableName, paymentId, to, entry),
         this.balanceUpdate(entry),
         this.movementPut(entry),
       ]);
@@ -246,40 +226,12 @@ export class DynamoPointsLedger implements PointsLedger {
     };
   }
 
-  /** The balance item changed by the entry's signed amounts (created by the first grant). */
   private balanceUpdate(entry: PointsMovement, options: { condition?: string } = {}) {
-    return {
-      Update: {
-        TableName: this.tableName,
-        Key: pointsKeys.balance(entry.merchantId, entry.customerId),
-        UpdateExpression:
-          'SET entity = :entity, merchantId = :merchant, customerId = :customer, updatedAt = :at ADD available :available, held :held',
-        ...(options.condition ? { ConditionExpression: options.condition } : {}),
-        ExpressionAttributeValues: {
-          ':entity': 'points_balance',
-          ':merchant': entry.merchantId,
-          ':customer': entry.customerId,
-          ':at': entry.at,
-          ':available': entry.available,
-          ':held': entry.held,
-          ...(options.condition ? { ':points': entry.points } : {}),
-        },
-      },
-    };
+    return balanceUpdate(this.tableName, entry, options);
   }
 
   private movementPut(entry: PointsMovement) {
-    return {
-      Put: {
-        TableName: this.tableName,
-        Item: {
-          ...pointsKeys.movement(entry.merchantId, entry.customerId, entry.id),
-          entity: 'points_movement',
-          ...entry,
-        },
-        ConditionExpression: 'attribute_not_exists(PK)',
-      },
-    };
+    return movementPut(this.tableName, entry);
   }
 
   /** One transaction; a conflict with a parallel one on the same balance is a lost race (StaleWriteError). */
@@ -297,8 +249,140 @@ export class DynamoPointsLedger implements PointsLedger {
   }
 }
 
+/** The balance item changed by the entry's signed amounts (created by the first grant). */
+function balanceUpdate(tableName: string, entry: PointsMovement, options: { condition?: string } = {}) {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: pointsKeys.balance(entry.merchantId, entry.customerId),
+      UpdateExpression:
+        'SET entity = :entity, merchantId = :merchant, customerId = :customer, updatedAt = :at ADD available :available, held :held',
+      ...(options.condition ? { ConditionExpression: options.condition } : {}),
+      ExpressionAttributeValues: {
+        ':entity': 'points_balance',
+        ':merchant': entry.merchantId,
+        ':customer': entry.customerId,
+        ':at': entry.at,
+        ':available': entry.available,
+        ':held': entry.held,
+        ...(options.condition ? { ':points': entry.points } : {}),
+      },
+    },
+  };
+}
+
+function movementPut(tableName: string, entry: PointsMovement) {
+  return {
+    Put: {
+      TableName: tableName,
+      Item: {
+        ...pointsKeys.movement(entry.merchantId, entry.customerId, entry.id),
+        entity: 'points_movement',
+        ...entry,
+      },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    },
+  };
+}
+
+function holdPut(tableName: string, hold: PointsHold) {
+  return {
+    Put: {
+      TableName: tableName,
+      Item: { ...pointsKeys.hold(hold.paymentId), entity: 'points_hold', ...hold, refundable: 0 },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    },
+  };
+}
+
+function holdSettle(
+  tableName: string,
+  paymentId: string,
+  to: 'committed' | 'released',
+  entry: PointsMovement,
+) {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: pointsKeys.hold(paymentId),
+      UpdateExpression: 'SET #status = :to, refundable = :refundable, updatedAt = :at',
+      ConditionExpression: '#status = :held AND points = :points',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':to': to,
+        ':held': 'held',
+        ':points': entry.points,
+        ':refundable': to === 'committed' ? entry.points : 0,
+        ':at': entry.at,
+      },
+    },
+  };
+}
+
+/**
+ * The items a payment's points change adds to the payment's own transaction (DynamoPayments.commit): the
+ * hold taken with the balance's condition, or settled once, each with its ledger entry. `balanceAt` is the
+ * position of the balance update among them (its failed condition means too few points).
+ */
+export function pointsChangeItems(tableName: string, change: PointsChange) {
+  if (change.kind === 'reserve') {
+    return {
+      items: [
+        balanceUpdate(tableName, change.entry, { condition: 'available >= :points' }),
+        holdPut(tableName, change.hold),
+        movementPut(tableName, change.entry),
+      ],
+      balanceAt: 0,
+    };
+  }
+  if (change.kind === 'refund') {
+    return {
+      items: [
+        {
+          Put: {
+            TableName: tableName,
+            Item: {
+              ...pointsKeys.refundMarker(change.paymentId, change.refundId),
+              entity: 'marker',
+              at: change.entry.at,
+            },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
+        },
+        {
+          Update: {
+            TableName: tableName,
+            Key: pointsKeys.hold(change.paymentId),
+            UpdateExpression:
+              'SET refundable = refundable - :points, refunded = refunded + :points, updatedAt = :at',
+            ConditionExpression: '#status = :committed AND refundable >= :points',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':points': change.entry.points,
+              ':committed': 'committed',
+              ':at': change.entry.at,
+            },
+          },
+        },
+        balanceUpdate(tableName, change.entry),
+        movementPut(tableName, change.entry),
+      ],
+      balanceAt: null,
+    };
+  }
+  const to = change.kind === 'commit' ? 'committed' : 'released';
+  return {
+    items: [
+      holdSettle(tableName, change.paymentId, to, change.entry),
+      balanceUpdate(tableName, change.entry),
+      movementPut(tableName, change.entry),
+    ],
+    balanceAt: null,
+  };
+}
+
 /** Which items of a cancelled transaction failed their condition, by position. */
-function reasons(error: unknown): boolean[] {
+export function reasons(error: unknown): boolean[] {
   if (!(error instanceof TransactionCanceledException)) return [];
   return (error.CancellationReasons ?? []).map((reason) => reason.Code === 'ConditionalCheckFailed');
 }

@@ -1,10 +1,12 @@
 /** The refund store on the single table: refunds beside their payment, each change one transaction with it. */
+
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { StaleWriteError } from '../core/errors.js';
 import type { Change } from '../core/payment.js';
 import type { Refund, RefundStatus } from '../core/refund.js';
 import type { RefundRepository } from '../core/repository.js';
+import { pointsChangeItems } from './dynamo-points.js';
 import {
   auditItem,
   isConditionFailure,
@@ -40,10 +42,13 @@ export class DynamoRefunds extends TableKit implements RefundRepository {
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: { ':previous': refund.previousStatus },
           };
+    // A refund that gives points back carries the ledger's items (its marker keeps it once).
+    const points = change.points ? pointsChangeItems(this.tableName, change.points).items : [];
     try {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
+            ...points,
             {
               Put: {
                 TableName: this.tableName,

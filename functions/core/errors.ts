@@ -63,6 +63,11 @@ export const ERROR_CODES = {
   // The amount cannot be refunded as asked: the same request keeps failing until it asks for less.
   refund_exceeds_refundable: merchant(422),
   cost_mismatch: merchant(422),
+  // Points (docs/api.md "Points"): the merchant has no program, the customer too few points, or a refund
+  // would give back more points than the payment's points have left.
+  points_not_enabled: merchant(409),
+  insufficient_points: merchant(422),
+  points_not_refundable: merchant(422),
   cost_service_rejected: merchant(422, {
     text: 'The order could not be priced (for example an unknown SKU); check its lines.',
   }),
@@ -83,10 +88,6 @@ export const ERROR_CODES = {
   kbank_rejected: internal(409),
   outcome_still_unknown: internal(503),
   event_not_published: internal(503),
-  // Points have no API route yet: merchant codes once they do.
-  points_not_enabled: internal(409),
-  insufficient_points: internal(409),
-  points_not_refundable: internal(409),
 } as const satisfies Record<string, CodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

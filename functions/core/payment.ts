@@ -5,6 +5,7 @@
 import type { PaymentEventDetail, RefundEventDetail } from '../../schemas/events.js';
 import { ConflictError } from './errors.js';
 import type { Currency } from './money.js';
+import { type PaymentPoints, type PointsChange, pointsAtEnd, pointsChangeOf } from './points.js';
 import type { OrderLine } from './ports.js';
 import { type PAYMENT_METHOD_TYPES, PAYMENT_STATUSES } from './vocabulary.js';
 
@@ -74,7 +75,12 @@ export interface CustomerActionMethod {
   type: Exclude<PaymentMethodType, 'card'>;
 }
 
-export type PaymentMethod = CardPaymentMethod | CustomerActionMethod;
+/** The whole amount in points (Payment.points says how many); no KBank charge at all. */
+export interface PointsPaymentMethod {
+  type: 'points';
+}
+
+export type PaymentMethod = CardPaymentMethod | CustomerActionMethod | PointsPaymentMethod;
 
 /** Thai QR and WeChat Pay live under KBank's /qr endpoints; cards and Alipay under /card. */
 export function isQrMethod(method: PaymentMethod): boolean {
@@ -113,6 +119,11 @@ export interface Payment {
   order: { id: string; lines: OrderLine[] };
   customer: Customer;
   paymentMethod: PaymentMethod;
+  /**
+   * The points part (functions/core/points.ts): all of `amount` for a points payment, or part of it beside
+   * the other method (a split: KBank charges `amount − points.value`). Absent: no points.
+   */
+  points?: PaymentPoints;
   description?: string;
   metadata?: Record<string, string>;
   failure?: Failure;
@@ -228,6 +239,8 @@ export interface Change {
   audit: AuditEntry;
   /** Notes on the previous version written in the same commit (what an earlier step left to record). */
   notes?: (AuditEntry & { noteId: string })[];
+  /** What the change does to the customer's points, in the same transaction (a hold taken, spent, given back). */
+  points?: PointsChange;
 }
 
 /**
@@ -278,6 +291,10 @@ export function applyStep(payment: Payment, step: Step, now: Date): Change {
 function changeTo(payment: Payment, step: Step, to: PaymentStatus, now: Date): Change {
   const at = now.toISOString();
   const next: Payment = { ...payment, ...step.patch, status: to, seq: payment.seq + 1, updatedAt: at };
+  // A payment that ends spends its held points (captured) or gives them back (every other end), in the
+  // same transaction as its end: no step can end a payment and leave its points held.
+  if (next.points && isTerminal(to)) next.points = pointsAtEnd(next.points, to === 'succeeded');
+  const points = pointsChangeOf(payment.merchantId, payment.id, payment.points, next.points, now);
   const audit: AuditEntry = {
     paymentId: payment.id,
     seq: next.seq,
@@ -286,9 +303,16 @@ function changeTo(payment: Payment, step: Step, to: PaymentStatus, now: Date): C
     actor: step.actor,
     fromStatus: payment.status,
     toStatus: to,
-    detail: step.detail ?? {},
+    detail: {
+      ...step.detail,
+      ...(points
+        ? {
+            points: { movement: points.entry.type, points: points.entry.points, movementId: points.entry.id },
+          }
+        : {}),
+    },
   };
-  return { previous: payment, next, audit };
+  return { previous: payment, next, audit, ...(points ? { points } : {}) };
 }
 
 /** The first version of a payment and its first audit entry. */

@@ -197,6 +197,11 @@ export function splitRefund(
   return { other, points };
 }
 
+/** Where a merchant's points program is kept. */
+export interface PointsPrograms {
+  program(merchantId: string): Promise<PointsProgram | null>;
+}
+
 /** The port the points use cases need. Every method is one conditional transaction; none reads first. */
 export interface PointsLedger {
   balance(merchantId: string, customerId: string): Promise<PointsBalance | null>;
@@ -221,4 +226,144 @@ export interface PointsLedger {
    */
   refund(paymentId: string, refundId: string, entry: PointsMovement): Promise<boolean>;
   hold(paymentId: string): Promise<PointsHold | null>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The points of a payment: its points tender, and the ledger change each of its steps makes
+
+/**
+ * The points part of a payment (points-only, or a split with another method), fixed at creation.
+ * `pending` until the saga holds them, then `held`; `committed` when the payment is captured, `released`
+ * when it ends unpaid; `declined` when they could not be held (nothing was).
+ */
+export interface PaymentPoints {
+  customerId: string;
+  points: number;
+  /** What the points are worth in the payment's currency (minor units): points × value per point. */
+  value: number;
+  status: 'pending' | 'held' | 'committed' | 'released' | 'declined';
+  /** Points given back by refunds that succeeded (at most `points`). Absent: 0. */
+  refunded?: number;
+  /** Points of refunds in progress, given back when they succeed. Absent: 0. */
+  refundPending?: number;
+}
+
+/**
+ * How a refund of `amount` of a payment with points splits by the policy (splitRefund: money first, then
+ * points), from what is left of each tender once the refunds so far (done or in progress) are counted.
+ * `refundable` is what is left of the whole payment (captured − refunded − in progress).
+ */
+export function refundSplitOf(points: PaymentPoints, refundable: number, amount: number): RefundSplit {
+  const valuePerPoint = points.value / points.points;
+  const pointsLeft = points.points - (points.refunded ?? 0) - (points.refundPending ?? 0);
+  return splitRefund(
+    amount,
+    { valuePerPoint },
+    { other: refundable - pointsLeft * valuePerPoint, points: pointsLeft },
+  );
+}
+
+/** What a payment's change does to its customer's points, written in the same transaction as the change. */
+export type PointsChange =
+  | { kind: 'reserve'; hold: PointsHold; entry: PointsMovement }
+  | { kind: 'commit' | 'release'; paymentId: string; entry: PointsMovement }
+  | { kind: 'refund'; paymentId: string; refundId: string; entry: PointsMovement };
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * The id of the movement a payment's (or refund's) points change makes: time-ordered like every movement
+ * id, and the same for the same change, so a step that runs again can never write a second entry.
+ */
+export function paymentMovementId(now: Date, paymentId: string, type: MovementType, refundId = ''): string {
+  let time = '';
+  let t = now.getTime();
+  for (let i = 0; i < 10; i++) {
+    time = CROCKFORD.charAt(t % 32) + time;
+    t = Math.floor(t / 32);
+  }
+  // Within one millisecond a payment's movements still sort in their order (hold, then its end, then
+  // refunds), then FNV-1a over what the change is, spread to the other 15 base32 characters.
+  let rest = { reserve: '1', commit: '2', release: '2', refund: '3', grant: '0' }[type];
+  let hash = 0x811c9dc5;
+  const text = `${paymentId}#${type}#${refundId}`;
+  for (let round = 0; round < 15; round++) {
+    for (const char of `${round}${text}`) {
+      hash ^= char.charCodeAt(0);
+      hash = Math.imul(hash, 0x01000193) >>> 0;
+    }
+    rest += CROCKFORD.charAt(hash % 32);
+  }
+  return `pm_${time}${rest}`;
+}
+
+/**
+ * The ledger change between two versions of a payment, if any: `pending` → `held` takes the hold; `held`
+ * → `committed` spends it; `held` → `released` gives it back.
+ */
+export function pointsChangeOf(
+  merchantId: string,
+  paymentId: string,
+  before: PaymentPoints | undefined,
+  after: PaymentPoints | undefined,
+  now: Date,
+): PointsChange | undefined {
+  if (!before || !after || before.status === after.status) return undefined;
+  const base = { merchantId, customerId: after.customerId, points: after.points, paymentId };
+  if (before.status === 'pending' && after.status === 'held') {
+    const at = now.toISOString();
+    return {
+      kind: 'reserve',
+      hold: {
+        paymentId,
+        merchantId,
+        customerId: after.customerId,
+        points: after.points,
+        status: 'held',
+        refunded: 0,
+        createdAt: at,
+        updatedAt: at,
+      },
+      entry: movement({ ...base, id: paymentMovementId(now, paymentId, 'reserve'), type: 'reserve' }, now),
+    };
+  }
+  if (before.status === 'held' && (after.status === 'committed' || after.status === 'released')) {
+    const type = after.status === 'committed' ? 'commit' : 'release';
+    return {
+      kind: type,
+      paymentId,
+      entry: movement({ ...base, id: paymentMovementId(now, paymentId, type), type }, now),
+    };
+  }
+  // Points never held (`pending` → `declined`): nothing moved in the ledger.
+  if (before.status === 'pending' && after.status === 'declined') return undefined;
+  throw new Error(`payment ${paymentId}: points cannot go from ${before.status} to ${after.status}`);
+}
+
+/** A payment's points once it ends: spent when it succeeded, given back otherwise (only a hold moves). */
+export function pointsAtEnd(points: PaymentPoints, succeeded: boolean): PaymentPoints {
+  if (points.status !== 'held') return points;
+  return { ...points, status: succeeded ? 'committed' : 'released' };
+}
+
+/**
+ * A capture or amount change of a payment with points moves only the other tender: the points are spent
+ * whole, so the new amount must still cover them, and a points payment cannot take less than its amount.
+ */
+export function assertPointsKept(
+  payment: { amount: number; points?: PaymentPoints; paymentMethod: { type: string } },
+  amount: number,
+): void {
+  const points = payment.points;
+  if (!points) return;
+  if (payment.paymentMethod.type === 'points' && amount !== payment.amount) {
+    throw new ValidationError('a points payment is captured whole', [
+      { field: 'amount', message: `must be ${payment.amount}: points are spent whole` },
+    ]);
+  }
+  otherTenderFor(amount, {
+    points: points.points,
+    pointsValue: points.value,
+    other: payment.amount - points.value,
+  });
 }

@@ -3,6 +3,7 @@
  * functions that turn a payment plus a refund event into the next payment version, its audit entry and the
  * refund's next state. Persisting them in one transaction is the repository's job (RefundRepository).
  */
+
 import { ConflictError, PaymentNotRefundable, RefundExceedsRefundable } from './errors.js';
 import type { Currency } from './money.js';
 import {
@@ -13,6 +14,7 @@ import {
   type Payment,
   type Reconciliation,
 } from './payment.js';
+import { movement, paymentMovementId, refundSplitOf } from './points.js';
 import type { REFUND_STATUSES } from './vocabulary.js';
 
 export { REFUND_STATUSES } from './vocabulary.js';
@@ -62,6 +64,12 @@ export interface Refund {
   failure?: Failure;
   /** What the reconciliation sweep did to this refund (functions/core/reconciliation.ts). */
   reconciliation?: Reconciliation;
+  /**
+   * A refund of a payment with points: the points it gives back (worth `pointsValue` of `amount`) when it
+   * succeeds; KBank refunds only the rest (refundKbankAmount). Absent: no points.
+   */
+  points?: number;
+  pointsValue?: number;
   /** The payment version (= audit sequence) that recorded the refund's current status: its event's sequence. */
   paymentSeq: number;
   createdAt: string;
@@ -111,6 +119,11 @@ export function reserveRefund(
     );
   }
   const reason = request.reason ?? DEFAULT_REFUND_REASON;
+  // A payment with points: money first, then points (points.ts refundSplitOf), each within what is left.
+  const split =
+    payment.points?.status === 'committed' ? refundSplitOf(payment.points, refundable, amount) : null;
+  const pointsValue =
+    split && payment.points ? (split.points * payment.points.value) / payment.points.points : 0;
   const change = moneyStep(
     payment,
     {
@@ -120,8 +133,21 @@ export function reserveRefund(
       patch: {
         amountRefundPending: (payment.amountRefundPending ?? 0) + amount,
         amountRefunded: payment.amountRefunded ?? 0,
+        ...(split && payment.points
+          ? {
+              points: {
+                ...payment.points,
+                refundPending: (payment.points.refundPending ?? 0) + split.points,
+              },
+            }
+          : {}),
       },
-      detail: { refundId: request.refundId, amount, reason },
+      detail: {
+        refundId: request.refundId,
+        amount,
+        reason,
+        ...(split ? { split: { other: split.other, points: split.points } } : {}),
+      },
     },
     now,
   );
@@ -135,6 +161,7 @@ export function reserveRefund(
     reason,
     status: 'pending',
     kbankCalls: 0,
+    ...(split ? { points: split.points, pointsValue } : {}),
     paymentSeq: change.next.seq,
     createdAt: at,
     updatedAt: at,
@@ -179,6 +206,16 @@ export function resolveRefund(
       : resolution.status === 'failed'
         ? { amountRefundPending: pending - refund.amount }
         : {};
+  // The refund's points: given back when it succeeds (with their ledger entry, in this transaction), no
+  // longer reserved either way once it is settled.
+  const refundPoints = refund.points ?? 0;
+  if (payment.points && refundPoints > 0 && resolution.status !== 'unknown') {
+    patch.points = {
+      ...payment.points,
+      refundPending: (payment.points.refundPending ?? 0) - refundPoints,
+      refunded: (payment.points.refunded ?? 0) + (resolution.status === 'succeeded' ? refundPoints : 0),
+    };
+  }
   const change = moneyStep(
     payment,
     {
@@ -194,6 +231,22 @@ export function resolveRefund(
     },
     now,
   );
+  if (payment.points && refundPoints > 0 && resolution.status === 'succeeded') {
+    const entry = movement(
+      {
+        id: paymentMovementId(now, payment.id, 'refund', refund.id),
+        merchantId: payment.merchantId,
+        customerId: payment.points.customerId,
+        type: 'refund',
+        points: refundPoints,
+        paymentId: payment.id,
+        refundId: refund.id,
+      },
+      now,
+    );
+    change.points = { kind: 'refund', paymentId: payment.id, refundId: refund.id, entry };
+    change.audit.detail.points = { movement: 'refund', points: refundPoints, movementId: entry.id };
+  }
   const next: Refund = {
     ...refund,
     status: resolution.status,
@@ -284,4 +337,9 @@ function subsetSums(amounts: readonly number[], limit: number): Set<number> | nu
     if (sums.size > 100_000) return null;
   }
   return sums;
+}
+
+/** What KBank refunds of a refund: its amount less the points it gives back (0: points only, no KBank). */
+export function refundKbankAmount(refund: Pick<Refund, 'amount' | 'pointsValue'>): number {
+  return refund.amount - (refund.pointsValue ?? 0);
 }

@@ -4,7 +4,8 @@
  */
 import type { PaymentEventResource, PaymentResource, RefundResource } from '../../schemas/api.js';
 import type { PaymentEventDetail, RefundEventDetail } from '../../schemas/events.js';
-import type { AuditEntry, Payment } from './payment.js';
+import { type AuditEntry, isTerminal, type Payment } from './payment.js';
+import type { PaymentPoints } from './points.js';
 import { type Refund, refundableAmount } from './refund.js';
 import type { Page } from './repository.js';
 
@@ -44,6 +45,7 @@ export function paymentView(payment: Payment): PaymentResource {
     },
     customer: payment.customer,
     payment_method: { type: method.type, card: card ?? null },
+    ...(payment.points ? { tenders: tendersView(payment, payment.points) } : {}),
     next_action: payment.status === 'requires_action' ? nextActionView(payment) : null,
     description: payment.description ?? null,
     metadata: payment.metadata ?? {},
@@ -57,6 +59,51 @@ export function paymentView(payment: Payment): PaymentResource {
       refunds: `/v1/payments/${payment.id}/refunds`,
     },
   };
+}
+
+/** How a payment with points is paid: the points first, then the other method (if any). */
+function tendersView(payment: Payment, points: PaymentPoints): NonNullable<PaymentResource['tenders']> {
+  const refundedPoints = points.refunded ?? 0;
+  const pointsValuePerPoint = points.points > 0 ? points.value / points.points : 0;
+  const pointsTender = {
+    type: 'points' as const,
+    amount: points.value,
+    points: points.points,
+    status: points.status,
+    amount_refunded: refundedPoints * pointsValuePerPoint,
+  };
+  if (payment.paymentMethod.type === 'points') return [pointsTender];
+  const other = payment.amount - points.value;
+  return [
+    pointsTender,
+    {
+      type: payment.paymentMethod.type,
+      amount: other,
+      points: null,
+      status: otherTenderStatus(payment, points),
+      amount_refunded: Math.max(0, (payment.amountRefunded ?? 0) - pointsTender.amount_refunded),
+    },
+  ];
+}
+
+function otherTenderStatus(payment: Payment, points: PaymentPoints) {
+  if (points.status === 'declined' || (points.status === 'pending' && isTerminal(payment.status))) {
+    return 'not_attempted' as const;
+  }
+  switch (payment.status) {
+    case 'succeeded':
+      return 'captured' as const;
+    case 'requires_capture':
+      return 'authorized' as const;
+    case 'canceled':
+    case 'failed':
+    case 'expired':
+      return payment.status;
+    case 'rejected':
+      return 'not_attempted' as const;
+    default:
+      return 'pending' as const;
+  }
 }
 
 function nextActionView(payment: Payment): PaymentResource['next_action'] {
@@ -111,6 +158,7 @@ export function refundView(refund: Refund): RefundResource {
     status: refund.status,
     reason: refund.reason,
     failure: refund.failure ?? null,
+    ...(refund.points ? { points: { points: refund.points, amount: refund.pointsValue ?? 0 } } : {}),
     created_at: refund.createdAt,
     updated_at: refund.updatedAt,
   };

@@ -54,6 +54,7 @@ function newPaymentRequest(request: CreatePaymentRequest): NewPaymentRequest {
     },
     customer: request.customer,
     paymentMethod: request.payment_method,
+    ...(request.points === undefined ? {} : { points: request.points.amount }),
     ...(request.action_expires_in === undefined ? {} : { actionWindowSeconds: request.action_expires_in }),
     ...(request.description === undefined ? {} : { description: request.description }),
     ...(request.metadata === undefined ? {} : { metadata: request.metadata }),

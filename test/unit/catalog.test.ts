@@ -46,6 +46,7 @@ describe('the catalog and the handler modules', () => {
       'idempotency',
       'logger',
       'payment-list',
+      'points-api',
       'refund-task',
       'saga',
       'settlement-api',

@@ -28,6 +28,7 @@ function recordingEdges() {
     notifications: () => port<NotificationQueue>('notifications'),
     events: () => port('events'),
     settlements: () => port('settlements'),
+    points: () => port('points'),
   };
   return { edges, reached };
 }

@@ -4,7 +4,12 @@ import {
   MOVEMENT_EFFECTS,
   movement,
   otherTenderFor,
+  type PaymentPoints,
   type PointsProgram,
+  paymentMovementId,
+  pointsAtEnd,
+  pointsChangeOf,
+  refundSplitOf,
   splitRefund,
   splitTender,
   sumMovements,
@@ -141,5 +146,57 @@ describe('movements', () => {
       // Points move between available and held, or in or out of the balance: never both out.
       expect(effect.available + effect.held).toBeGreaterThanOrEqual(-1);
     }
+  });
+});
+
+describe("a payment's points changes", () => {
+  const now = new Date('2026-12-02T04:00:00.000Z');
+  const tender = (status: PaymentPoints['status']): PaymentPoints => ({
+    customerId: 'c1',
+    points: 300,
+    value: 30000,
+    status,
+  });
+
+  it('name each movement once per payment and type, time-ordered and in lifecycle order within a millisecond', () => {
+    const reserve = paymentMovementId(now, 'pay_1', 'reserve');
+    const release = paymentMovementId(now, 'pay_1', 'release');
+    const refund = paymentMovementId(now, 'pay_1', 'refund', 're_1');
+    for (const id of [reserve, release, refund]) expect(id).toMatch(/^pm_[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(paymentMovementId(now, 'pay_1', 'reserve')).toBe(reserve);
+    expect(paymentMovementId(now, 'pay_2', 'reserve')).not.toBe(reserve);
+    expect(paymentMovementId(now, 'pay_1', 'refund', 're_2')).not.toBe(refund);
+    expect([refund, release, reserve].sort()).toEqual([reserve, release, refund]);
+  });
+
+  it.each([
+    ['pending', 'held', 'reserve', { available: -300, held: 300 }],
+    ['held', 'committed', 'commit', { available: 0, held: -300 }],
+    ['held', 'released', 'release', { available: 300, held: -300 }],
+  ] as const)('%s → %s is a %s movement', (from, to, kind, effect) => {
+    const change = pointsChangeOf('m1', 'pay_1', tender(from), tender(to), now);
+    expect(change?.kind).toBe(kind);
+    expect(change?.entry).toMatchObject({ type: kind, points: 300, paymentId: 'pay_1', ...effect });
+  });
+
+  it('moves nothing when the points were never held, or did not change', () => {
+    expect(pointsChangeOf('m1', 'pay_1', tender('pending'), tender('declined'), now)).toBeUndefined();
+    expect(pointsChangeOf('m1', 'pay_1', tender('held'), tender('held'), now)).toBeUndefined();
+    expect(() => pointsChangeOf('m1', 'pay_1', tender('released'), tender('committed'), now)).toThrow();
+  });
+
+  it('spend a hold when the payment succeeds and give it back on any other end', () => {
+    expect(pointsAtEnd(tender('held'), true).status).toBe('committed');
+    expect(pointsAtEnd(tender('held'), false).status).toBe('released');
+    expect(pointsAtEnd(tender('pending'), false).status).toBe('pending');
+  });
+
+  it('split refunds of a split payment money first, counting refunds in progress', () => {
+    // 72500 = 42500 card + 300 points; 20000 refunded to the card so far, 100 points in progress.
+    const points = { ...tender('committed'), refundPending: 100 };
+    const refundable = 72500 - 20000 - 10000;
+    expect(refundSplitOf(points, refundable, 22500)).toEqual({ other: 22500, points: 0 });
+    expect(refundSplitOf(points, refundable, refundable)).toEqual({ other: 22500, points: 200 });
+    expect(fieldOf(() => refundSplitOf(points, refundable, 42600))).toBe('amount');
   });
 });

@@ -58,7 +58,7 @@ export async function writeAttemptAhead(
 }
 
 /** The note that records VerifyCost's confirmation; ConflictError when there is none to record. */
-function costVerified(payment: Payment, verification: CostVerification | null | undefined) {
+export function costVerified(payment: Payment, verification: CostVerification | null | undefined) {
   if (!verification) {
     throw new ConflictError(`payment ${payment.id}: the order's cost is not verified`, 'cost_not_verified');
   }
@@ -184,7 +184,8 @@ export async function recordCharge(
         type: 'payment.authorized',
         status: 'processing',
         patch: {
-          amountAuthorized: charge.amount,
+          // A split's points are part of what is authorized (payment.amount): KBank's charge is the rest.
+          amountAuthorized: charge.amount + (payment.points?.value ?? 0),
           ...(payment.paymentMethod.type === 'card'
             ? {
                 paymentMethod: {

@@ -8,6 +8,7 @@ import { ConflictError, KbankOutcomeUnknown, KbankRejected } from '../errors.js'
 import type { Attempt, Payment } from '../payment.js';
 import type { KbankCharge } from '../ports.js';
 import { loadAttempt, loadPayment, record, result, type SagaDeps, type StepResult } from './payment-step.js';
+import { capturePoints, kbankAmount } from './points-tender.js';
 
 /**
  * Settles the payment's authorized charge at KBank (what may be captured: all of it, or the part a manual
@@ -16,6 +17,7 @@ import { loadAttempt, loadPayment, record, result, type SagaDeps, type StepResul
 export async function capturePayment(deps: SagaDeps, paymentId: string): Promise<StepResult<'captured'>> {
   const payment = await loadPayment(deps.repo, paymentId);
   if (payment.status === 'succeeded') return result('captured', 'payment.captured', payment);
+  if (payment.paymentMethod.type === 'points') return capturePoints(deps, payment);
   const attempt = await loadAttempt(deps.repo, payment);
   if (!attempt?.chargeId || attempt.state !== 'authorized') {
     throw new ConflictError(`payment ${payment.id} has no authorized charge to capture`, 'not_capturable');
@@ -27,7 +29,8 @@ export async function capturePayment(deps: SagaDeps, paymentId: string): Promise
 
   let charge: KbankCharge;
   try {
-    charge = await deps.kbank.settleCharge(chargeId, amount, payment.currency, type);
+    // A split's points are spent whole: KBank settles the rest of what is captured.
+    charge = await deps.kbank.settleCharge(chargeId, kbankAmount(payment, amount), payment.currency, type);
   } catch (error) {
     if (!(error instanceof KbankOutcomeUnknown || error instanceof KbankRejected)) throw error;
     // Did an earlier or this very call settle it after all? Ask before deciding.

@@ -4,6 +4,7 @@
  * before the customer pays, and giving back money taken for a payment that no longer wants it. The payment
  * waits `requires_action` meanwhile (requires-action.ts), and only an inquiry at KBank decides the outcome.
  */
+
 import { KbankOutcomeUnknown, KbankRejected } from '../errors.js';
 import { type Attempt, isQrMethod, type NextAction, type Payment } from '../payment.js';
 import type { Kbank, KbankCharge, KbankQrCharge, KbankQrSourceType } from '../ports.js';
@@ -12,6 +13,7 @@ import type { CostVerification } from '../saga-contract.js';
 import { DEFAULT_QR_WINDOW_SECONDS } from '../time-windows.js';
 import { holdsCharge, recordCallFailure, writeAttemptAhead } from './attempts.js';
 import { record, result, type SagaDeps, type StepResult } from './payment-step.js';
+import { kbankAmount } from './points-tender.js';
 import { recordRequiresAction } from './requires-action.js';
 
 /** What a charge's KBank state means for a payment waiting on the customer. */
@@ -119,7 +121,7 @@ interface Opened {
 
 async function openAtKbank(kbank: Kbank, payment: Payment, referenceOrder: string): Promise<Opened> {
   const description = payment.description ?? `Order ${payment.order.id}`;
-  const request = { amount: payment.amount, currency: payment.currency, referenceOrder, description };
+  const request = { amount: kbankAmount(payment), currency: payment.currency, referenceOrder, description };
   if (payment.paymentMethod.type === 'alipay') {
     const charge = await kbank.chargeAlipay(request);
     if (!charge.redirectUrl) throw new KbankOutcomeUnknown('Alipay charge without redirect_url');
@@ -133,7 +135,7 @@ async function openAtKbank(kbank: Kbank, payment: Payment, referenceOrder: strin
   const qr = order.qrPayload
     ? { qrPayload: order.qrPayload, expiresAt: order.expiresAt, chargeId: undefined }
     : await kbank.createQr({ ...request, orderId: order.orderId, sourceType });
-  if (sourceType === 'qr') requireAmount(qr.qrPayload, payment.amount);
+  if (sourceType === 'qr') requireAmount(qr.qrPayload, kbankAmount(payment));
   const seen: Opened['seen'] = { orderId: order.orderId };
   if (qr.chargeId) seen.chargeId = qr.chargeId;
   const opened: Opened = { action: { type: 'display_qr', qrPayload: qr.qrPayload }, seen };

@@ -4,6 +4,7 @@
  * problem). Recorded against the payment's version, then the parked saga is resumed so it publishes
  * `payment.amount_changed` and waits again with the time left.
  */
+
 import { ConflictError, CostMismatch, ValidationError } from '../../errors.js';
 import { handToSweep } from '../../flows/hand-to-sweep.js';
 import {
@@ -14,6 +15,7 @@ import {
 } from '../../flows/merchant-requests.js';
 import type { Currency } from '../../money.js';
 import { applyStep, type Payment } from '../../payment.js';
+import { assertPointsKept } from '../../points.js';
 import type { CostService, OrderLine } from '../../ports.js';
 import type { CaptureCallback } from '../../saga-contract.js';
 import { eventDetail } from '../../views.js';
@@ -42,6 +44,7 @@ export async function changeAmount(
         { field: 'currency', message: `must be ${payment.currency}` },
       ]);
     }
+    assertPointsKept(payment, command.amount);
     if (command.amount > payment.amountAuthorized) {
       throw new ConflictError(
         `${command.amount} is more than the ${payment.amountAuthorized} authorized: an increase needs a new ` +

@@ -5,10 +5,17 @@
  * at its first version when the saga may never have started (the first request died after writing), and
  * starts it again: the execution is named by the payment, so a saga already running is not doubled.
  */
-import { IdempotencyInFlightError, IdempotencyMismatchError } from '../../errors.js';
+import {
+  IdempotencyInFlightError,
+  IdempotencyMismatchError,
+  InsufficientPoints,
+  PointsNotEnabled,
+  ValidationError,
+} from '../../errors.js';
 import { startStep } from '../../flows/payment-step.js';
 import type { IdGenerator } from '../../ids.js';
-import { newPayment, type Payment, type PaymentMethodType } from '../../payment.js';
+import { newPayment, type Payment, type PaymentMethod } from '../../payment.js';
+import { type PaymentPoints, type PointsLedger, type PointsPrograms, splitTender } from '../../points.js';
 import type { Clock, IdempotencyStore, KeyClaim, StoredResponse, WorkflowStarter } from '../../ports.js';
 import type { PaymentRepository } from '../../repository.js';
 import type { PaymentSagaInput } from '../../saga-contract.js';
@@ -28,15 +35,19 @@ export interface CreatePaymentDeps {
   workflow: WorkflowStarter;
   clock: Clock;
   ids: IdGenerator;
+  /** The merchant's points program and the customer's balance, for payments with points. */
+  points?: { ledger: Pick<PointsLedger, 'balance'>; programs: PointsPrograms };
 }
 
 /** What a new payment is made of, as the merchant asked for it. */
 export type NewPaymentRequest = Omit<
   Parameters<typeof newPayment>[0],
-  'id' | 'merchantId' | 'actionWindowSeconds'
+  'id' | 'merchantId' | 'actionWindowSeconds' | 'points'
 > & {
   /** The customer's time, instead of the method's default. */
   actionWindowSeconds?: number;
+  /** A split: this many of the customer's points, the rest by the payment method. */
+  points?: number;
 };
 
 export interface CreatePaymentCommand {
@@ -53,17 +64,26 @@ export async function createPayment(
   deps: CreatePaymentDeps,
   command: CreatePaymentCommand,
 ): Promise<Creation> {
-  const { request } = command;
+  const { points: splitPoints, ...request } = command.request;
+  const points = await pointsTender(deps, command.merchantId, command.request);
   const { payment, audit } = newPayment(
     {
       ...request,
       id: deps.ids('pay'),
       merchantId: command.merchantId,
-      actionWindowSeconds: request.actionWindowSeconds ?? actionWindow(deps, request.paymentMethod.type),
+      actionWindowSeconds: request.actionWindowSeconds ?? actionWindow(deps, request.paymentMethod),
+      ...(points ? { points } : {}),
     },
     deps.clock.now(),
   );
   const claim = command.claim(payment);
+  if (points && splitPoints !== undefined)
+    audit.detail.points = { points: points.points, value: points.value };
+  if (points && !(await coversPoints(deps, command.merchantId, points))) {
+    // The same request under a key that already created its payment is answered as before.
+    if (await deps.idempotency.find(claim)) return replay(deps, claim);
+    throw await insufficient(deps, command.merchantId, points);
+  }
   if (await deps.repo.create(payment, audit, claim)) {
     await startSaga(deps, payment, true);
     return { kind: 'created', payment };
@@ -90,8 +110,58 @@ async function replay(deps: CreatePaymentDeps, claim: KeyClaim): Promise<Creatio
   return { kind: 'replayed', response: held.response };
 }
 
+/**
+ * The points part of a new payment (none without points): exact in the merchant's program, in its
+ * currency. Whether the customer has them is checked at creation only to refuse at once (nothing written);
+ * the saga's hold is what enforces it, by a condition on the balance.
+ */
+async function pointsTender(
+  deps: CreatePaymentDeps,
+  merchantId: string,
+  request: NewPaymentRequest,
+): Promise<PaymentPoints | undefined> {
+  const pointsOnly = request.paymentMethod.type === 'points';
+  if (!pointsOnly && request.points === undefined) return undefined;
+  const program = await deps.points?.programs.program(merchantId);
+  if (!program) throw new PointsNotEnabled(merchantId);
+  if (program.currency !== request.currency) {
+    throw new ValidationError('points pay in the currency of the points program', [
+      { field: 'currency', message: `points are worth ${program.currency}, not ${request.currency}` },
+    ]);
+  }
+  const split = splitTender(
+    request.amount,
+    program,
+    pointsOnly ? { pointsOnly: true } : { points: request.points as number },
+  );
+  return {
+    customerId: request.customer.id,
+    points: split.points,
+    value: split.pointsValue,
+    status: 'pending',
+  };
+}
+
+async function coversPoints(deps: CreatePaymentDeps, merchantId: string, points: PaymentPoints) {
+  const balance = await deps.points?.ledger.balance(merchantId, points.customerId);
+  return (balance?.available ?? 0) >= points.points;
+}
+
+async function insufficient(
+  deps: CreatePaymentDeps,
+  merchantId: string,
+  points: PaymentPoints,
+): Promise<InsufficientPoints> {
+  const available = (await deps.points?.ledger.balance(merchantId, points.customerId))?.available ?? 0;
+  return new InsufficientPoints(
+    `customer ${points.customerId} has ${available} points available, ${points.points} needed`,
+    available,
+  );
+}
+
 /** The customer's time for the method, unless the request sets its own. */
-function actionWindow(deps: CreatePaymentDeps, method: PaymentMethodType): number {
+function actionWindow(deps: CreatePaymentDeps, paymentMethod: PaymentMethod): number {
+  const method = paymentMethod.type;
   return method === 'qr_promptpay' || method === 'wechat_pay'
     ? (deps.actionWindows?.qrSeconds ?? DEFAULT_QR_WINDOW_SECONDS)
     : (deps.actionWindows?.redirectSeconds ?? DEFAULT_REDIRECT_WINDOW_SECONDS);

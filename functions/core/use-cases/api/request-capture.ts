@@ -3,6 +3,7 @@
  * The request is recorded first — conditioned on the payment's version, so of two racing requests
  * (capture/capture or capture/cancel) exactly one wins — then the parked saga is resumed.
  */
+
 import { ConflictError, ValidationError } from '../../errors.js';
 import { handToSweep } from '../../flows/hand-to-sweep.js';
 import {
@@ -12,6 +13,7 @@ import {
   type PaymentCommand,
 } from '../../flows/merchant-requests.js';
 import { applyStep, type Payment } from '../../payment.js';
+import { assertPointsKept } from '../../points.js';
 import type { CaptureCallback } from '../../saga-contract.js';
 import { eventDetail } from '../../views.js';
 
@@ -25,6 +27,7 @@ export async function requestCapture(
     const requested = capturableRequest(payment, command.amount, command.idempotencyKey);
     // A retry after a crash between recording and resuming: resume again.
     if (requested.alreadyRecorded) return resume(deps, payment);
+    assertPointsKept(payment, requested.amount);
 
     const change = applyStep(
       payment,

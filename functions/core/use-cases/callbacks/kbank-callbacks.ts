@@ -10,12 +10,14 @@
  * charge and state is recorded as a duplicate) and then acts: it resumes the waiting saga, or gives back
  * money KBank took for a payment that had already ended, so that no charge is silently kept.
  */
+
 import type { KbankCallback } from '../../../../schemas/callbacks.js';
 import { NotFoundError, NotifyChecksumMismatch, SagaNotWaitingYet, ValidationError } from '../../errors.js';
 import { chargeVerdict, inquireAttempt } from '../../flows/customer-charges.js';
 import { handToSweep } from '../../flows/hand-to-sweep.js';
 import { reverseLatePayment } from '../../flows/late-payments.js';
 import { recordNote } from '../../flows/notes.js';
+import { kbankAmount } from '../../flows/points-tender.js';
 import { type Attempt, isTerminal, type Payment, parseReferenceOrder } from '../../payment.js';
 import type {
   Clock,
@@ -56,7 +58,10 @@ export async function acceptNotify(
   const payment = target ? await deps.repo.get(target.paymentId) : null;
   if (!target || !payment) throw new NotFoundError(`No payment for charge ${reference.chargeId}.`);
 
-  const verified = await deps.notify.verify(body, { amount: payment.amount, currency: payment.currency });
+  const verified = await deps.notify.verify(body, {
+    amount: kbankAmount(payment),
+    currency: payment.currency,
+  });
   if (!verified.ok) {
     await recordNote(deps, payment, {
       actor: 'kbank',

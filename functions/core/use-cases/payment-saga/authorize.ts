@@ -15,18 +15,24 @@ import {
   type StepResult,
   sagaStep,
 } from '../../flows/payment-step.js';
+import { authorizePoints, holdPoints, kbankAmount } from '../../flows/points-tender.js';
 import { waiting } from '../../flows/requires-action.js';
 import type { Attempt, Payment } from '../../payment.js';
 import type { KbankCharge } from '../../ports.js';
 
 export const authorize = sagaStep('authorize', async (deps, input) => {
-  const payment = await loadPayment(deps.repo, input.paymentId);
-  const attempt = await loadAttempt(deps.repo, payment);
-  const settled = settledOutcome(deps, payment, attempt);
+  const loaded = await loadPayment(deps.repo, input.paymentId);
+  const attempt = await loadAttempt(deps.repo, loaded);
+  const settled = settledOutcome(deps, loaded, attempt);
   if (settled) return settled;
-  const method = payment.paymentMethod;
+  const method = loaded.paymentMethod;
   // The cost VerifyCost just confirmed, recorded with the write-ahead (absent once it is on the record).
   const verification = input.previous?.verification;
+  // Points first: the other method is never charged unless the points are held (flows/points-tender.ts).
+  const points = await holdPoints(deps, loaded, verification);
+  if ('declined' in points) return points.declined;
+  const payment = points.held;
+  if (method.type === 'points') return authorizePoints(deps, payment);
   if (method.type !== 'card') return authorizeWithCustomer(deps, payment, attempt, verification);
 
   // A pending or unknown attempt may have reached KBank: only an inquiry may decide what happened.
@@ -71,7 +77,7 @@ export const authorize = sagaStep('authorize', async (deps, input) => {
   try {
     charge = await deps.kbank.chargeCard({
       token: method.token,
-      amount: payment.amount,
+      amount: kbankAmount(payment),
       currency: payment.currency,
       referenceOrder: sending.referenceOrder,
       description: payment.description ?? `Order ${payment.order.id}`,
@@ -106,6 +112,9 @@ function settledOutcome(
     return waiting('requires_action', 'payment.requires_action', payment, deps.clock.now());
   }
   if (attempt?.state === 'authorized' || attempt?.state === 'captured') {
+    return result('authorized', 'payment.authorized', payment);
+  }
+  if (payment.paymentMethod.type === 'points' && payment.amountAuthorized > 0) {
     return result('authorized', 'payment.authorized', payment);
   }
   return null;

@@ -96,7 +96,12 @@ async function recordVerdict(
       {
         type: 'payment.captured',
         status: 'succeeded',
-        patch: { amountAuthorized: charge.amount, amountCaptured: charge.amount, actionToken: undefined },
+        // A split's points are part of what is paid (payment.amount): KBank's charge is the rest.
+        patch: {
+          amountAuthorized: charge.amount + (payment.points?.value ?? 0),
+          amountCaptured: charge.amount + (payment.points?.value ?? 0),
+          actionToken: undefined,
+        },
         detail: {
           chargeId: charge.chargeId,
           referenceOrder: attempt.referenceOrder,

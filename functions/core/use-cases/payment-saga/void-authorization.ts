@@ -15,6 +15,7 @@ import {
   sagaStep,
   type TaskError,
 } from '../../flows/payment-step.js';
+import { releasePoints } from '../../flows/points-tender.js';
 import type { KbankCharge } from '../../ports.js';
 
 export const voidAuthorization = sagaStep('voidAuthorization', async (deps, input) => {
@@ -31,6 +32,10 @@ export const voidAuthorization = sagaStep('voidAuthorization', async (deps, inpu
   // The merchant asked to capture but the saga's wait ended before it heard: capture, do not void.
   if (reason === 'authorization_expired' && payment.amountToCapture !== undefined)
     return capturePayment(deps, input.paymentId);
+  if (payment.paymentMethod.type === 'points') {
+    const patch = reason === 'capture_failed' ? { failure: failureFromTaskError(input.error) } : {};
+    return releasePoints(deps, payment, reason, patch, input.error?.Error ?? null);
+  }
   const attempt = await loadAttempt(deps.repo, payment);
   if (!attempt?.chargeId || attempt.state !== 'authorized') {
     throw new KbankRejected(`payment ${payment.id} has no authorized charge to void`, 'nothing_to_void', 409);

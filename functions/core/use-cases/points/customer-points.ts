@@ -12,13 +12,11 @@ import {
   type PointsLedger,
   type PointsMovement,
   type PointsProgram,
+  type PointsPrograms,
 } from '../../points.js';
 import type { Clock } from '../../ports.js';
 
-/** Where a merchant's points program is kept. */
-export interface PointsPrograms {
-  program(merchantId: string): Promise<PointsProgram | null>;
-}
+export type { PointsPrograms } from '../../points.js';
 
 export interface CustomerPointsDeps {
   ledger: PointsLedger;

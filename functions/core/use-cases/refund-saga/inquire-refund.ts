@@ -18,7 +18,7 @@ import {
   resolvedResult,
 } from '../../flows/refund-step.js';
 import { isQrMethod, type Payment } from '../../payment.js';
-import { mayBeAtKbank, type Refund, refundVerdict } from '../../refund.js';
+import { mayBeAtKbank, type Refund, refundKbankAmount, refundVerdict } from '../../refund.js';
 
 export const inquireRefund = refundStep('inquireRefund', async (deps, input) => {
   const { payment, refund } = await loadRefund(deps.repo, input);
@@ -56,9 +56,12 @@ export const inquireRefund = refundStep('inquireRefund', async (deps, input) => 
   const verdict = refundVerdict({
     chargeRefunded: charge.refundedAmount,
     settled: sum(before.filter((r) => settledBefore.has(r.id))),
-    amount: refund.amount,
-    inFlight: inFlight.map((r) => r.amount),
-    earlierOfSameAmount: inFlight.filter((r) => r.amount === refund.amount && comesBefore(r, refund)).length,
+    // What KBank refunds of each (a split's points are given back by us, not by KBank).
+    amount: refundKbankAmount(refund),
+    inFlight: inFlight.map((r) => refundKbankAmount(r)),
+    earlierOfSameAmount: inFlight.filter(
+      (r) => refundKbankAmount(r) === refundKbankAmount(refund) && comesBefore(r, refund),
+    ).length,
   });
   const detail = {
     chargeId: refund.chargeId,
@@ -113,5 +116,5 @@ function comesBefore(a: Refund, b: Refund): boolean {
 }
 
 function sum(refunds: Refund[]): number {
-  return refunds.reduce((total, r) => total + r.amount, 0);
+  return refunds.reduce((total, r) => total + refundKbankAmount(r), 0);
 }

@@ -10,7 +10,7 @@ import { loadAttempt } from '../../flows/payment-step.js';
 import { loadRefund, recordResolution, refundStep, resolvedResult } from '../../flows/refund-step.js';
 import { isQrMethod } from '../../payment.js';
 import type { KbankCharge, KbankQrCharge } from '../../ports.js';
-import { mayBeAtKbank, type Refund } from '../../refund.js';
+import { mayBeAtKbank, type Refund, refundKbankAmount } from '../../refund.js';
 
 export const refundAtKbank = refundStep('refundAtKbank', async (deps, input) => {
   const { payment, refund } = await loadRefund(deps.repo, input);
@@ -19,6 +19,10 @@ export const refundAtKbank = refundStep('refundAtKbank', async (deps, input) => 
   // Sent before (a retried step, or a crash after sending): only an inquiry may tell what happened. A
   // refund left `unknown` whose every request an inquiry found not carried out is sent again.
   if (mayBeAtKbank(refund)) return { outcome: 'unknown', event: null };
+  // All of it in points (a points payment, or a split's money already refunded): nothing for KBank.
+  if (refundKbankAmount(refund) === 0) {
+    return recordResolution(deps, input, { status: 'succeeded', detail: { points: refund.points ?? 0 } });
+  }
 
   const attempt = await loadAttempt(deps.repo, payment);
   if (!attempt?.chargeId || attempt.state !== 'captured') {
@@ -38,8 +42,8 @@ export const refundAtKbank = refundStep('refundAtKbank', async (deps, input) => 
   let charge: KbankCharge | KbankQrCharge;
   try {
     charge = isQrMethod(payment.paymentMethod)
-      ? await deps.kbank.refundQr(chargeId, refund.amount, refund.currency, refund.reason)
-      : await deps.kbank.refundCharge(chargeId, refund.amount, refund.currency, refund.reason);
+      ? await deps.kbank.refundQr(chargeId, refundKbankAmount(refund), refund.currency, refund.reason)
+      : await deps.kbank.refundCharge(chargeId, refundKbankAmount(refund), refund.currency, refund.reason);
   } catch (error) {
     if (error instanceof KbankUnavailable) {
       // The request never left us: KBank cannot have refunded, so take the marker back and let the

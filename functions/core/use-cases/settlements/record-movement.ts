@@ -46,7 +46,10 @@ export async function recordMovement(deps: RecordMovementDeps, event: MoneyEvent
   // Events are published after the payment is written: a missing payment is a fault, retried then DLQ'd.
   if (!payment)
     throw new Error(`settlements: event ${event.detail.event_id} names no stored payment ${paymentId}`);
-  const movement = movementOf(event, payment.merchantId, payment.paymentMethod.type);
+  // Points are no money at KBank: a points payment books nothing, a split only its other tender.
+  const method = payment.paymentMethod.type;
+  if (method === 'points') return { outcome: 'ignored', reason: 'paid with points' };
+  const movement = movementOf(event, payment.merchantId, method, payment.points?.value ?? 0);
   if (movement.amount <= 0) return { outcome: 'ignored', reason: 'no money moved' };
 
   let day = settlementDayOf(movement.occurredAt);
@@ -59,7 +62,12 @@ export async function recordMovement(deps: RecordMovementDeps, event: MoneyEvent
   throw new Error(`settlements: ${MAX_ROLLOVER_DAYS} days after ${movement.occurredAt} are all closed`);
 }
 
-function movementOf(event: MoneyEvent, merchantId: string, method: Movement['method']): Movement {
+function movementOf(
+  event: MoneyEvent,
+  merchantId: string,
+  method: Movement['method'],
+  pointsValue: number,
+): Movement {
   if (event.type === 'payment.captured') {
     const { payment } = event.detail;
     return {
@@ -69,7 +77,7 @@ function movementOf(event: MoneyEvent, merchantId: string, method: Movement['met
       paymentId: payment.id,
       method,
       currency: payment.currency,
-      amount: payment.amount_captured,
+      amount: payment.amount_captured - pointsValue,
       occurredAt: event.detail.occurred_at,
     };
   }
@@ -82,7 +90,7 @@ function movementOf(event: MoneyEvent, merchantId: string, method: Movement['met
     refundId: refund.id,
     method,
     currency: refund.currency,
-    amount: refund.amount,
+    amount: refund.amount - (refund.points?.amount ?? 0),
     occurredAt: event.detail.occurred_at,
   };
 }
