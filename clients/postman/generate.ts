@@ -96,7 +96,15 @@ export async function generateCollection(): Promise<{ collection: Item; environm
   const parsed = JSON.parse(document) as {
     paths: Record<string, Record<string, { parameters?: { in: string; name: string; example?: unknown }[] }>>;
   };
+  // Path parameters other than the payment's id come from collection variables of the same name.
+  const pathVariables = new Set<string>();
   for (const [route, item] of operations) {
+    for (const variable of item.request.url.variable ?? []) {
+      if (variable.key !== 'id') {
+        pathVariables.add(variable.key);
+        variable.value = `{{${variable.key}}}`;
+      }
+    }
     const [method = '', path = ''] = route.split(' ');
     const documented =
       parsed.paths[path.replace(/:(\w+)/g, '{$1}')]?.[method.toLowerCase()]?.parameters ?? [];
@@ -280,11 +288,9 @@ export async function generateCollection(): Promise<{ collection: Item; environm
     item: [walkthrough, ...converted.item],
     variable: [
       ...converted.variable,
-      ...['card_token', 'payment_id', 'refund_id', 'qr_payment_id', 'settlement_id', 'tries'].map((key) => ({
-        key,
-        value: '',
-        type: 'string',
-      })),
+      ...['card_token', 'payment_id', 'refund_id', 'qr_payment_id', 'settlement_id', 'tries']
+        .concat([...pathVariables].sort())
+        .map((key) => ({ key, value: key === 'customer_id' ? 'cus-42' : '', type: 'string' })),
     ],
   };
   const environment = {
