@@ -40,6 +40,9 @@ if (kind === 'dynamodb') {
   });
   for (const message of messages) await queue.send(message);
   await done;
+  // The queue deletes a message (and saves its state) in the microtasks after its consume resolved:
+  // report once they ran, or a SIGKILL right after the report may come first (seen under load).
+  await new Promise((resolve) => setImmediate(resolve));
   console.log(JSON.stringify({ sent: messages.length, processed }));
 } else {
   throw new Error(`unknown kind ${kind}`);
