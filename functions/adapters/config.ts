@@ -40,6 +40,28 @@ const EnvSchema = z.object({
     })
     .pipe(FeeScheduleSchema)
     .optional(),
+  // Merchant webhooks (docs/api.md "Webhooks").
+  /** `public` (https to public addresses only, the default) or `local` (loopback http too: the local stack). */
+  WEBHOOK_ENDPOINT_POLICY: z.enum(['public', 'local']).default('public'),
+  /** The Secrets Manager name prefix of the endpoints' signing secrets, e.g. `payments/prod/webhooks/`. */
+  WEBHOOK_SECRET_PREFIX: z.string().min(1).optional(),
+  /** The KMS key that encrypts those secrets (the stack's key). */
+  WEBHOOK_SECRET_KMS_KEY_ID: z.string().min(1).optional(),
+  WEBHOOK_DELIVERY_QUEUE_URL: z.url().optional(),
+  WEBHOOK_DEAD_LETTER_QUEUE_URL: z.url().optional(),
+  /** The retry schedule as a JSON array of seconds (default RETRY_SCHEDULE_SECONDS, 99.6 h). */
+  WEBHOOK_RETRY_SCHEDULE_SECONDS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(z.number().positive()).min(1).max(50))
+    .optional(),
 });
 export type Env = z.infer<typeof EnvSchema>;
 

@@ -19,23 +19,31 @@ import {
   changeAmountDeps,
   createPaymentDeps,
   createRefundDeps,
+  manageWebhooksDeps,
   manualCaptureDeps,
   once,
   onceAsync,
   reconcileDeps,
   refundSagaDeps,
+  retryWebhookDeps,
   type Settings,
   sagaDeps,
   settlementsCloseDeps,
   settlementsConsumerDeps,
   sweepDeps,
+  webhookDeliverDeps,
+  webhookFanOutDeps,
 } from './dependencies.js';
 import { createDocumentClient, dynamoTable } from './dynamo-repository.js';
 import { DynamoSettlementStore } from './dynamo-settlements.js';
+import { DynamoWebhookStore } from './dynamo-webhooks.js';
 import { EventBridgePublisher } from './event-publisher.js';
 import { createKbankClient } from './kbank-client.js';
+import { SecretsManagerWebhookSecrets } from './secrets-manager-webhook-secrets.js';
 import { StepFunctionsTasks, StepFunctionsWorkflow } from './sfn-workflow.js';
 import { SqsNotificationQueue } from './sqs-queue.js';
+import { SqsWebhookQueue } from './sqs-webhook-queue.js';
+import { createWebhookSender } from './webhook-sender.js';
 
 const clock = systemClock;
 const ids = ulidIds;
@@ -55,6 +63,10 @@ const settings = /* @__PURE__ */ once((): Settings => {
         : {}),
     },
     ...(config.SETTLEMENT_FEES ? { settlementFees: config.SETTLEMENT_FEES } : {}),
+    webhookEndpointPolicy: config.WEBHOOK_ENDPOINT_POLICY,
+    ...(config.WEBHOOK_RETRY_SCHEDULE_SECONDS
+      ? { webhookRetryScheduleSeconds: config.WEBHOOK_RETRY_SCHEDULE_SECONDS }
+      : {}),
   };
 });
 
@@ -82,6 +94,28 @@ const events = /* @__PURE__ */ once(
 );
 
 const secrets = /* @__PURE__ */ once(() => new SecretsManagerClient({}));
+
+const webhooks = /* @__PURE__ */ once(() => new DynamoWebhookStore(documents(), env().TABLE_NAME));
+
+const webhookSecrets = /* @__PURE__ */ once(
+  () =>
+    new SecretsManagerWebhookSecrets(
+      secrets(),
+      required(env(), 'WEBHOOK_SECRET_PREFIX'),
+      env().WEBHOOK_SECRET_KMS_KEY_ID,
+    ),
+);
+
+const webhookQueue = /* @__PURE__ */ once(
+  () =>
+    new SqsWebhookQueue(
+      new SQSClient({}),
+      required(env(), 'WEBHOOK_DELIVERY_QUEUE_URL'),
+      env().WEBHOOK_DEAD_LETTER_QUEUE_URL,
+    ),
+);
+
+const webhookSender = /* @__PURE__ */ once(() => createWebhookSender(env().WEBHOOK_ENDPOINT_POLICY));
 
 async function secretValue(
   arn: string | undefined,
@@ -200,3 +234,21 @@ export const awsSettlementsCloseDeps = /* @__PURE__ */ once(() =>
 );
 
 export const awsSettlementsReadDeps = /* @__PURE__ */ once(() => ({ settlements: settlements() }));
+
+export const awsManageWebhooksDeps = /* @__PURE__ */ once(() =>
+  manageWebhooksDeps({ table, webhooks, webhookSecrets, clock, ids, settings }),
+);
+
+export const awsReadWebhookDeliveriesDeps = /* @__PURE__ */ once(() => ({ webhooks: webhooks() }));
+
+export const awsRetryWebhookDeps = /* @__PURE__ */ once(() =>
+  retryWebhookDeps({ table, webhooks, webhookQueue, clock }),
+);
+
+export const awsWebhookFanOutDeps = /* @__PURE__ */ once(() =>
+  webhookFanOutDeps({ table, webhooks, webhookQueue, clock, ids }),
+);
+
+export const awsWebhookDeliverDeps = /* @__PURE__ */ once(() =>
+  webhookDeliverDeps({ webhooks, webhookSecrets, webhookQueue, webhookSender, events, clock, settings }),
+);
