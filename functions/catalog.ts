@@ -514,7 +514,7 @@ export const CATALOG = {
   },
   'webhooks-deliver': {
     kind: 'queue-consumer',
-    description: 'Webhook delivery: one signed POST per message, retried with backoff for 4 days, then DLQ',
+    description: 'Webhook delivery: one signed POST per message, retried with backoff for 4.4 days, then DLQ',
     queue: 'webhook-deliveries',
     batchSize: 10,
     access: {

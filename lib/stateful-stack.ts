@@ -229,7 +229,7 @@ export class StatefulStack extends Stack {
         }),
       ],
     });
-    // Retention 14 days: a retry waits at most a day (and hops every 15 minutes), the DLQ keeps 14 days.
+    // Retention 14 days: a retry waits at most 30 hours (and hops every 15 minutes), the DLQ keeps 14 days.
     this.webhookDeliveryQueue = new QueueWithDlq(this, 'WebhookDeliveryQueue', {
       encryptionKey: this.key,
       maxReceiveCount: 5,
@@ -341,7 +341,9 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
     new CfnOutput(this, 'FinanceQueueUrl', { value: this.financeQueue.queue.queueUrl });
     new CfnOutput(this, 'NotificationQueueUrl', { value: this.notificationQueue.queue.queueUrl });
-    new CfnOutput(this, 'WebhookDeliveryDlqUrl', { value: this.webhookDeliveryQueue.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'WebhookDeliveryDlqUrl', {
+      value: this.webhookDeliveryQueue.deadLetterQueue.queueUrl,
+    });
     new CfnOutput(this, 'SettlementDlqUrl', { value: this.settlementQueue.deadLetterQueue.queueUrl });
     // The redrive source (aws sqs start-message-move-task --source-arn …, docs/runbook.md).
     new CfnOutput(this, 'NotificationDlqArn', { value: this.notificationQueue.deadLetterQueue.queueArn });

@@ -475,7 +475,7 @@ function buildWebhooks(): Record<string, unknown> {
             description:
               `${refund ? 'A refund' : 'A payment'} event: \`data\` is the ${refund ? 'refund' : 'payment'} as the ` +
               'API shows it. Answer 2xx within 10 s; anything else (redirects included) is retried with ' +
-              'exponential backoff for 4 days. Verify the signature first (docs/api.md "Webhooks").',
+              'exponential backoff for more than 4 days. Verify the signature first (docs/api.md "Webhooks").',
             security: [],
             parameters: Object.entries(WEBHOOK_HEADERS).map(([name, header]) => ({
               name,
@@ -525,7 +525,7 @@ const TAGS = [
   { name: 'Settlements', description: 'What each day’s captures and refunds add up to, fees deducted.' },
   {
     name: 'Webhooks',
-    description: 'Signed POSTs of payment and refund events to your endpoints, retried for 4 days.',
+    description: 'Signed POSTs of payment and refund events to your endpoints, retried for more than 4 days.',
   },
   { name: 'Health', description: 'Is the API up.' },
   {

@@ -49,7 +49,7 @@ const EnvSchema = z.object({
   WEBHOOK_SECRET_KMS_KEY_ID: z.string().min(1).optional(),
   WEBHOOK_DELIVERY_QUEUE_URL: z.url().optional(),
   WEBHOOK_DEAD_LETTER_QUEUE_URL: z.url().optional(),
-  /** The retry schedule as a JSON array of seconds (default RETRY_SCHEDULE_SECONDS, 99.6 h). */
+  /** The retry schedule as a JSON array of seconds (default RETRY_SCHEDULE_SECONDS, 105.6 h). */
   WEBHOOK_RETRY_SCHEDULE_SECONDS: z
     .string()
     .transform((text, ctx) => {

@@ -46,7 +46,7 @@ export interface CatalogFunctionsProps {
   webhookSecretPrefix: string;
   /** Encrypts those secrets (the stack's key). */
   webhookSecretKey: kms.IKey;
-  /** The webhook retry schedule in seconds (WEBHOOK_RETRY_SCHEDULE_SECONDS); default in code (99.6 h). */
+  /** The webhook retry schedule in seconds (WEBHOOK_RETRY_SCHEDULE_SECONDS); default in code (105.6 h). */
   webhookRetryScheduleSeconds?: readonly number[];
   costServiceUrl: string;
   /** Default KBANK_SANDBOX_URL. */
@@ -206,7 +206,11 @@ function grant(fn: lambda.Function, spec: FunctionSpec, props: CatalogFunctionsP
  * delivery) or also created, overwritten and deleted (the registry); the stack's key through Secrets
  * Manager only.
  */
-function grantWebhookSecrets(fn: lambda.Function, props: CatalogFunctionsProps, mode: 'read' | 'write'): void {
+function grantWebhookSecrets(
+  fn: lambda.Function,
+  props: CatalogFunctionsProps,
+  mode: 'read' | 'write',
+): void {
   const stack = Stack.of(fn);
   const secrets = stack.formatArn({
     service: 'secretsmanager',

@@ -50,6 +50,7 @@ describe('the catalog and the handler modules', () => {
       'saga',
       'settlement-api',
       'sqs-batch',
+      'webhook-api',
     ]);
   });
 });

@@ -11,6 +11,7 @@ import {
 } from '../../schemas/api.js';
 import { kbankNotifySchema, kbankThreeDsReturnSchema } from '../../schemas/kbank.js';
 import { buildEventSchemas, buildOpenApi } from '../../schemas/openapi.js';
+import { CreateWebhookEndpointRequestSchema } from '../../schemas/webhooks.js';
 
 const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const committed = (file: string) => JSON.parse(readFileSync(root(`docs/${file}`), 'utf8'));
@@ -50,6 +51,7 @@ describe('OpenAPI document', () => {
       createRefund: CreateRefundRequestSchema,
       kbankNotify: kbankNotifySchema,
       kbankBrowserReturn: kbankThreeDsReturnSchema,
+      createWebhookEndpoint: CreateWebhookEndpointRequestSchema,
     };
     const withBody = operations(buildOpenApi()).filter((operation) => operation.requestBody);
 

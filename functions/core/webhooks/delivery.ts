@@ -15,11 +15,13 @@ export function subscribes(patterns: readonly string[], type: string): boolean {
 }
 
 /**
- * Delays before each retry after a failed attempt (the first attempt is immediate): 99.6 h in all, so even
+ * Delays before each retry after a failed attempt (the first attempt is immediate): 105.6 h in all, so even
  * with every delay at its shortest (−20 %) the last attempt comes more than 3 days after the first.
  * Eleven attempts in all.
  */
-export const RETRY_SCHEDULE_SECONDS = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400, 86400] as const;
+export const RETRY_SCHEDULE_SECONDS = [
+  5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400, 108000,
+] as const;
 
 /** A retry waits its scheduled delay ± this share, so endpoints coming back are not hit all at once. */
 export const RETRY_JITTER = 0.2;

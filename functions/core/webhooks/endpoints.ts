@@ -10,6 +10,7 @@ import type {
   WebhookEndpointResource,
   WebhookEventType,
 } from '../../../schemas/webhooks.js';
+import { NotFoundError } from '../errors.js';
 import type { EndpointHealth } from './delivery.js';
 
 export type WebhookEndpointStatus = 'enabled' | 'disabled';
@@ -250,3 +251,14 @@ const DELIVERY_ID = /^whd_[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export const isEndpointId = (id: string) => ENDPOINT_ID.test(id);
 export const isDeliveryId = (id: string) => DELIVERY_ID.test(id);
+
+/** The merchant's endpoint, or 404 (another merchant's, a malformed or an unknown id alike). */
+export async function ownedEndpoint(
+  deps: { webhooks: Pick<WebhookStore, 'getEndpoint'> },
+  merchantId: string,
+  endpointId: string,
+): Promise<WebhookEndpoint> {
+  const endpoint = isEndpointId(endpointId) ? await deps.webhooks.getEndpoint(merchantId, endpointId) : null;
+  if (!endpoint) throw new NotFoundError('No such webhook endpoint.');
+  return endpoint;
+}

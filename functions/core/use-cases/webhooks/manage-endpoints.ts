@@ -15,13 +15,15 @@ import type { Clock, IdempotencyStore } from '../../ports.js';
 import { type EndpointPolicy, endpointUrl } from '../../webhooks/endpoint-url.js';
 import {
   endpointView,
-  isEndpointId,
+  ownedEndpoint,
   ROTATION_OVERLAP_MS,
   type WebhookEndpoint,
   type WebhookSecrets,
   type WebhookStore,
 } from '../../webhooks/endpoints.js';
 import { newSigningSecret } from '../../webhooks/signature.js';
+
+export { ownedEndpoint };
 
 export interface ManageEndpointsDeps {
   webhooks: WebhookStore;
@@ -81,17 +83,6 @@ export async function listEndpoints(
 ): Promise<WebhookEndpointList> {
   const endpoints = await deps.webhooks.listEndpoints(merchantId);
   return { object: 'list', data: endpoints.map(endpointView), has_more: false, next_cursor: null };
-}
-
-/** The merchant's endpoint, or 404 (another merchant's, a malformed or an unknown id alike). */
-export async function ownedEndpoint(
-  deps: Pick<ManageEndpointsDeps, 'webhooks'>,
-  merchantId: string,
-  endpointId: string,
-): Promise<WebhookEndpoint> {
-  const endpoint = isEndpointId(endpointId) ? await deps.webhooks.getEndpoint(merchantId, endpointId) : null;
-  if (!endpoint) throw new NotFoundError('No such webhook endpoint.');
-  return endpoint;
 }
 
 export async function getEndpoint(

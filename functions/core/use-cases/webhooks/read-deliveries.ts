@@ -10,10 +10,10 @@ import {
   type DeliveryPosition,
   deliveryView,
   isDeliveryId,
+  ownedEndpoint,
   type WebhookQueue,
   type WebhookStore,
 } from '../../webhooks/endpoints.js';
-import { ownedEndpoint } from './manage-endpoints.js';
 
 export interface ReadDeliveriesDeps {
   webhooks: WebhookStore;
