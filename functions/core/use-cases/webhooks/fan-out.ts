@@ -26,6 +26,12 @@ export interface FanOutDeps {
   newDeliveryId: () => string;
 }
 
+/**
+ * A duplicate event re-queues a delivery whose first attempt is not made yet only once it is this old: a
+ * fan-out that died between its two writes, not one whose message is simply still on its way.
+ */
+export const REQUEUE_AFTER_MS = 60_000;
+
 export interface FanOutReport {
   eventId: string;
   type: string;
@@ -66,8 +72,11 @@ export async function fanOut(deps: FanOutDeps, event: BusEvent): Promise<FanOutR
     const queued = created.delivery;
     if (created.outcome === 'duplicate') report.duplicates += 1;
     else report.created.push(delivery.id);
-    // A duplicate whose first attempt is still to be made may never have been queued: queue it (again).
+    // A duplicate whose first attempt is still to be made long after its creation may never have been
+    // queued: queue it (again; the attempt is recorded once whatever happens).
     if (queued?.status !== 'pending' || queued.scheduledAttempts > 0) continue;
+    const fresh = Date.parse(now) - Date.parse(queued.createdAt) < REQUEUE_AFTER_MS;
+    if (created.outcome === 'duplicate' && fresh) continue;
     await deps.queue.send(
       {
         delivery_id: queued.id,
