@@ -43,6 +43,7 @@ try {
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
+    // biome-ignore lint/suspicious/noExplicitAny: the API's JSON, read loosely by a benchmark
     return (await response.json()) as Record<string, any>;
   };
   const endpoint = await call('POST', '/v1/webhook_endpoints', {

@@ -2,19 +2,26 @@
  * `npm run webhook:listen -- --secret whsec_… [--port 4400]`: a local receiver for the local stack's webhook
  * deliveries, as a merchant's developer would run one. Verifies every delivery's signature (the docs'
  * check), prints it, and answers 2xx; with `--register` it first registers itself as an endpoint of the
- * local stack (`--api http://127.0.0.1:3000 --key sk_test_… --events '*'`) and uses the secret it gets.
+ * local stack (`--api`, `--key` default to what `npm start` wrote in .local/stack.json; `--events '*'`) and
+ * uses the secret it gets.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startWebhookReceiver } from '../local/webhook-receiver.js';
+
+/** What `npm start` wrote: the local stack's API URL and the demo merchant's key, as defaults. */
+const local = existsSync('.local/stack.json')
+  ? (JSON.parse(readFileSync('.local/stack.json', 'utf8')) as { apiUrl?: string; apiKey?: string })
+  : {};
 
 const { values } = parseArgs({
   options: {
     secret: { type: 'string', default: process.env.WEBHOOK_SECRET },
     port: { type: 'string', default: '4400' },
     register: { type: 'boolean', default: false },
-    api: { type: 'string', default: 'http://127.0.0.1:3000' },
-    key: { type: 'string', default: process.env.API_KEY },
+    api: { type: 'string', default: local.apiUrl ?? 'http://127.0.0.1:3000' },
+    key: { type: 'string', default: process.env.API_KEY ?? local.apiKey },
     events: { type: 'string', default: '*' },
   },
 });
