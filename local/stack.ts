@@ -552,6 +552,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const webhookEventQueue = createLocalQueue<EventBridgeEnvelope>({
       name: 'webhook-events',
       consume: consumerOf('webhooks-fanout', 'webhook-events'),
+      // Two at a time: the fan-out reads the table for every event, and must not crowd the payment path.
+      concurrency: 2,
       visibilityTimeoutMs: options.callbackRetryMs ?? 1000,
       ...kept('webhook-events.json'),
       onDeadLetter: (message, error) => deadLettered('webhook event')(message.detail.event_id, error),
