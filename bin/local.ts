@@ -8,6 +8,7 @@
  *   npm start -- --count-usage   count what AWS would bill (GET /_local/counters, docs/local-stack-internals.md)
  *   npm start -- --settlement-close-interval 60000   the settlement close's period in ms (0: never)
  *   npm start -- --settlement-fees fees.json   the settlements' fee table (docs/api.md "Settlements")
+ *   npm start -- --webhook-retry-scale 0.01   shrink the webhook retry schedule (1: as on AWS, 5 s … 30 h)
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     'settlement-close-interval': { type: 'string', default: '60000' },
     'settlement-fees': { type: 'string' },
     'count-usage': { type: 'boolean', default: false },
+    'webhook-retry-scale': { type: 'string', default: '1' },
   },
 });
 
@@ -61,6 +63,7 @@ const stack = await startLocalStack({
   countUsage: values['count-usage'],
   // Hourly on AWS; a minute here closes a Bangkok day soon after its midnight.
   settlementCloseIntervalMs: Number(values['settlement-close-interval']),
+  webhookRetryScale: Number(values['webhook-retry-scale']),
   ...(values['settlement-fees']
     ? {
         settlementFees: FeeScheduleSchema.parse(
@@ -100,6 +103,7 @@ Local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s${persistDir
   Events           ${stack.apiUrl}/_local/events
   Sweep            every ${Number(values['sweep-interval']) / 1000} s     (npm run ops -- unresolved | sweep | reconcile)
   Settlements      closed every ${Number(values['settlement-close-interval']) / 1000} s   (GET /v1/settlements, docs/api.md)
+  Webhooks         npm run webhook:listen -- --register   (POST /v1/webhook_endpoints, docs/api.md)
 
   Demo merchant    ${stack.merchant.id}
   API key          ${keyPrefix(stack.merchant.apiKey)}…   (the whole key: .local/stack.json; more keys: npm run merchant)

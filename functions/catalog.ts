@@ -43,6 +43,18 @@ export interface Access {
   actionWindows?: true;
   /** Gets SETTLEMENT_FEES (the settlements' fee table) when the stage sets it. */
   settlementFees?: true;
+  /**
+   * The webhook endpoints' signing secrets (Secrets Manager, under the stage's prefix only): `read` to
+   * sign deliveries, `write` to create, rotate and delete them. Gets WEBHOOK_SECRET_* and the URL policy.
+   */
+  webhookSecrets?: 'read' | 'write';
+  /** May SendMessage to the webhook delivery queue (and nothing else on it); gets WEBHOOK_DELIVERY_QUEUE_URL. */
+  queuesWebhooks?: true;
+  /**
+   * Makes the HTTP calls to merchants' endpoints; may also SendMessage to the delivery queue's DLQ (a
+   * delivery whose schedule is spent); gets WEBHOOK_DEAD_LETTER_QUEUE_URL and the retry schedule.
+   */
+  deliversWebhooks?: true;
 }
 
 interface FunctionBase {
@@ -54,7 +66,7 @@ interface FunctionBase {
 }
 
 export interface Route {
-  method: 'GET' | 'POST' | 'PATCH';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** API Gateway resource path; `{x}` is a path parameter. */
   path: `/v1/${string}`;
   /** `merchant`: the TOKEN authorizer (Bearer API key) runs first. `none`: public, `publicBecause` says why. */
@@ -96,8 +108,11 @@ export interface SagaTaskFunction extends FunctionBase {
 /** Fed by an SQS queue (batches, failures reported per item). */
 export interface QueueConsumerFunction extends FunctionBase {
   kind: 'queue-consumer';
-  /** `notifications`: the KBank callback queue. `settlements`: fed by a rule on the payments bus. */
-  queue: 'notifications' | 'settlements';
+  /**
+   * `notifications`: the KBank callback queue. `settlements`, `webhook-events`: fed by a rule on the
+   * payments bus. `webhook-deliveries`: one message per webhook delivery attempt.
+   */
+  queue: 'notifications' | 'settlements' | 'webhook-events' | 'webhook-deliveries';
   batchSize: number;
   /** A queue fed by the bus: the event types (detail-types) its rule delivers. */
   eventTypes?: readonly string[];
@@ -307,6 +322,59 @@ export const CATALOG = {
     },
     access: { table: 'read' },
   },
+  // Merchant webhooks (merchant-scoped): docs/api.md "Webhooks".
+  'api-create-webhook-endpoint': {
+    kind: 'api',
+    description: 'POST /v1/webhook_endpoints (the signing secret answered once)',
+    route: { method: 'POST', path: '/v1/webhook_endpoints', auth: 'merchant', jsonObjectBody: true },
+    access: { table: 'readwrite', webhookSecrets: 'write' },
+  },
+  'api-list-webhook-endpoints': {
+    kind: 'api',
+    description: 'GET /v1/webhook_endpoints',
+    route: { method: 'GET', path: '/v1/webhook_endpoints', auth: 'merchant' },
+    access: { table: 'read' },
+  },
+  'api-get-webhook-endpoint': {
+    kind: 'api',
+    description: 'GET /v1/webhook_endpoints/{id}',
+    route: { method: 'GET', path: '/v1/webhook_endpoints/{id}', auth: 'merchant' },
+    access: { table: 'read' },
+  },
+  'api-delete-webhook-endpoint': {
+    kind: 'api',
+    description: 'DELETE /v1/webhook_endpoints/{id} (and its signing secret)',
+    route: { method: 'DELETE', path: '/v1/webhook_endpoints/{id}', auth: 'merchant' },
+    access: { table: 'readwrite', webhookSecrets: 'write' },
+  },
+  'api-rotate-webhook-secret': {
+    kind: 'api',
+    description: 'POST /v1/webhook_endpoints/{id}/rotate_secret (both secrets sign for 24 h)',
+    route: { method: 'POST', path: '/v1/webhook_endpoints/{id}/rotate_secret', auth: 'merchant' },
+    access: { table: 'readwrite', webhookSecrets: 'write' },
+  },
+  'api-list-webhook-deliveries': {
+    kind: 'api',
+    description: 'GET /v1/webhook_endpoints/{id}/deliveries (every attempt)',
+    route: {
+      method: 'GET',
+      path: '/v1/webhook_endpoints/{id}/deliveries',
+      auth: 'merchant',
+      query: ['limit', 'cursor'],
+    },
+    access: { table: 'read' },
+  },
+  'api-retry-webhook-delivery': {
+    kind: 'api',
+    description: 'POST /v1/webhook_endpoints/{id}/deliveries/{delivery_id}/retry (queued)',
+    route: {
+      method: 'POST',
+      path: '/v1/webhook_endpoints/{id}/deliveries/{delivery_id}/retry',
+      auth: 'merchant',
+    },
+    // Writes only its Idempotency-Key.
+    access: { table: 'readwrite', queuesWebhooks: true },
+  },
 
   'saga-verify-cost': {
     kind: 'saga-task',
@@ -445,6 +513,47 @@ export const CATALOG = {
     eventTypes: ['payment.captured', 'refund.succeeded'],
     batchSize: 10,
     access: { table: 'readwrite', settlementFees: true },
+    timeoutSeconds: 30,
+  },
+
+  'webhooks-fanout': {
+    kind: 'queue-consumer',
+    description:
+      'Webhook consumer: payment and refund events from the bus (rule → SQS), one delivery per endpoint',
+    queue: 'webhook-events',
+    // The bus's names (payment.captured is delivered as payment.succeeded): core/webhooks/endpoints.ts.
+    eventTypes: [
+      'payment.created',
+      'payment.requires_action',
+      'payment.authorized',
+      'payment.captured',
+      'payment.failed',
+      'payment.rejected',
+      'payment.voided',
+      'payment.expired',
+      'payment.canceled',
+      'payment.capture_requested',
+      'payment.amount_changed',
+      'refund.succeeded',
+      'refund.failed',
+    ],
+    batchSize: 10,
+    access: { table: 'readwrite', queuesWebhooks: true },
+    timeoutSeconds: 30,
+  },
+  'webhooks-deliver': {
+    kind: 'queue-consumer',
+    description: 'Webhook delivery: one signed POST per message, retried with backoff for 4.4 days, then DLQ',
+    queue: 'webhook-deliveries',
+    batchSize: 10,
+    access: {
+      table: 'readwrite',
+      webhookSecrets: 'read',
+      queuesWebhooks: true,
+      deliversWebhooks: true,
+      publishesEvents: true,
+    },
+    // Ten attempts in parallel, each at most 10 s (DELIVERY_TIMEOUT_MS), plus the table and the queue.
     timeoutSeconds: 30,
   },
 

@@ -80,6 +80,18 @@ export class StatefulStack extends Stack {
    */
   readonly settlementQueue: QueueWithDlq;
   readonly settlementDeliveryDlq: sqs.Queue;
+  /**
+   * Merchant webhooks: the payment and refund events (`webhooks-fanout`'s eventTypes in functions/catalog.ts)
+   * from the bus, consumed by `webhooks-fanout`; the delivery DLQ holds those EventBridge could not put on it.
+   */
+  readonly webhookEventQueue: QueueWithDlq;
+  readonly webhookEventDeliveryDlq: sqs.Queue;
+  /**
+   * One message per webhook delivery attempt, consumed by `webhooks-deliver` (retries are delayed messages);
+   * its DLQ holds the deliveries whose retry schedule is spent (put there by the consumer) and any message
+   * the consumer failed five times.
+   */
+  readonly webhookDeliveryQueue: QueueWithDlq;
   /** SecretString = the bare KBank secret key (`skey_…`). */
   readonly kbankSecret: secretsmanager.Secret;
   /** SecretString = the bare cost service API key. */
@@ -192,6 +204,40 @@ export class StatefulStack extends Stack {
       ],
     });
 
+    // Merchant webhooks: a rule of their own (the payment and refund events merchants may subscribe to).
+    const webhookConsumer = CATALOG['webhooks-fanout'];
+    this.webhookEventQueue = new QueueWithDlq(this, 'WebhookEventQueue', {
+      encryptionKey: this.key,
+      maxReceiveCount: 5,
+      visibilityTimeout: Duration.seconds(6 * webhookConsumer.timeoutSeconds),
+      retentionPeriod: Duration.days(14),
+      removalPolicy: dataRemovalPolicy,
+    });
+    this.webhookEventDeliveryDlq = createDeadLetterQueue(this, 'WebhookEventDeliveryDlq', {
+      encryptionKey: this.key,
+      removalPolicy: dataRemovalPolicy,
+    });
+    new events.Rule(this, 'WebhookRule', {
+      eventBus: this.eventBus,
+      description: 'Payment and refund events to the merchant webhook consumer',
+      eventPattern: { source: [PAYMENT_EVENT_SOURCE], detailType: [...webhookConsumer.eventTypes] },
+      targets: [
+        new targets.SqsQueue(this.webhookEventQueue.queue, {
+          deadLetterQueue: this.webhookEventDeliveryDlq,
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
+    // Retention 14 days: a retry waits at most 30 hours (and hops every 15 minutes), the DLQ keeps 14 days.
+    this.webhookDeliveryQueue = new QueueWithDlq(this, 'WebhookDeliveryQueue', {
+      encryptionKey: this.key,
+      maxReceiveCount: 5,
+      visibilityTimeout: Duration.seconds(6 * CATALOG['webhooks-deliver'].timeoutSeconds),
+      retentionPeriod: Duration.days(14),
+      removalPolicy: dataRemovalPolicy,
+    });
+
     this.kbankSecret = new secretsmanager.Secret(this, 'KbankSecretKey', {
       secretName: `payments/${props.stage}/kbank-secret-key`,
       description:
@@ -237,6 +283,9 @@ export class StatefulStack extends Stack {
       NotificationDlq: this.notificationQueue.deadLetterQueue,
       SettlementDlq: this.settlementQueue.deadLetterQueue,
       SettlementDeliveryDlq: this.settlementDeliveryDlq,
+      WebhookEventDlq: this.webhookEventQueue.deadLetterQueue,
+      WebhookEventDeliveryDlq: this.webhookEventDeliveryDlq,
+      WebhookDeliveryDlq: this.webhookDeliveryQueue.deadLetterQueue,
     };
     for (const [name, queue] of Object.entries(dlqs)) {
       const alarm = new cloudwatch.Alarm(this, `${name}DepthAlarm`, {
@@ -268,6 +317,21 @@ export class StatefulStack extends Stack {
     ageAlarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
     ageAlarm.addOkAction(new cwActions.SnsAction(this.alarmTopic));
 
+    // The webhook consumer is down or failing: merchants' deliveries wait.
+    const webhookAgeAlarm = new cloudwatch.Alarm(this, 'WebhookEventQueueAgeAlarm', {
+      alarmDescription: `WebhookEventQueue: an event has waited more than ${NOTIFICATION_MAX_AGE.toSeconds()} s for its webhook fan-out (runbook: docs/runbook.md)`,
+      metric: this.webhookEventQueue.queue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      threshold: NOTIFICATION_MAX_AGE.toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    webhookAgeAlarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
+    webhookAgeAlarm.addOkAction(new cwActions.SnsAction(this.alarmTopic));
+
     Validations.of(this.table).acknowledge({
       id: 'PCI.DSS.321-DynamoDBInBackupPlan',
       reason: 'Point-in-time recovery (35 days) is on; an AWS Backup plan is an account-level decision.',
@@ -277,6 +341,9 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
     new CfnOutput(this, 'FinanceQueueUrl', { value: this.financeQueue.queue.queueUrl });
     new CfnOutput(this, 'NotificationQueueUrl', { value: this.notificationQueue.queue.queueUrl });
+    new CfnOutput(this, 'WebhookDeliveryDlqUrl', {
+      value: this.webhookDeliveryQueue.deadLetterQueue.queueUrl,
+    });
     new CfnOutput(this, 'SettlementDlqUrl', { value: this.settlementQueue.deadLetterQueue.queueUrl });
     // The redrive source (aws sqs start-message-move-task --source-arn …, docs/runbook.md).
     new CfnOutput(this, 'NotificationDlqArn', { value: this.notificationQueue.deadLetterQueue.queueArn });

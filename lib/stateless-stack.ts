@@ -93,6 +93,11 @@ export interface StatelessStackProps extends StackProps {
   notificationQueue: sqs.IQueue;
   /** The settlements consumer's queue (stateful stack, fed by a rule on the bus). */
   settlementQueue: sqs.IQueue;
+  /** The webhook consumer's queue (stateful stack, fed by a rule on the bus). */
+  webhookEventQueue: sqs.IQueue;
+  /** One message per webhook delivery attempt, and its dead-letter queue (stateful stack). */
+  webhookDeliveryQueue: sqs.IQueue;
+  webhookDeadLetterQueue: sqs.IQueue;
   /** The settlements' fee table (docs/api.md "Settlements"). Default: DEFAULT_FEE_SCHEDULE in code. */
   settlementFees?: FeeSchedule;
   /** The merchant's cost calculation endpoint (docs/cost-service.md). */
@@ -179,6 +184,9 @@ export class StatelessStack extends Stack {
     ({ functions: this.functions, logGroups: this.logGroups } = catalogFunctions(this, {
       ...props,
       logRemovalPolicy,
+      // Webhook signing secrets: one Secrets Manager secret per endpoint, encrypted with the stack's key.
+      webhookSecretPrefix: `payments/${props.stage}/webhooks/`,
+      webhookSecretKey: props.logEncryptionKey,
       sagas: {
         payment: { name: this.stateMachineName, arn: arnOf(this.stateMachineName) },
         refund: { name: this.refundStateMachineName, arn: arnOf(this.refundStateMachineName) },

@@ -21,6 +21,10 @@ const GRANTED_BY: Record<GuardedEdge, (access: Access) => boolean> = {
   events: (access) => access.publishesEvents === true,
   settlements: (access) => access.table !== undefined,
   points: (access) => access.table !== undefined,
+  webhooks: (access) => access.table !== undefined,
+  webhookSecrets: (access) => access.webhookSecrets !== undefined,
+  webhookQueue: (access) => access.queuesWebhooks === true,
+  webhookSender: (access) => access.deliversWebhooks === true,
 };
 
 export class AccessDeniedError extends Error {
@@ -54,6 +58,18 @@ export function grantedEdges(edges: Edges, name: FunctionName, access: Access): 
         ? () => Promise.reject(new AccessDeniedError(name, edge))
         : () => deniedPort(name, edge);
     (granted as Record<GuardedEdge, unknown>)[edge] = refused;
+  }
+  // Reading the signing secrets is not writing them (secretsmanager:GetSecretValue only, on AWS).
+  if (access.webhookSecrets === 'read') {
+    const secrets = edges.webhookSecrets;
+    granted.webhookSecrets = () => {
+      const store = secrets();
+      return {
+        get: (endpointId) => store.get(endpointId),
+        put: () => Promise.reject(new AccessDeniedError(name, 'webhookSecrets')),
+        delete: () => Promise.reject(new AccessDeniedError(name, 'webhookSecrets')),
+      };
+    };
   }
   return granted;
 }

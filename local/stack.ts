@@ -34,9 +34,11 @@ import {
   keys,
 } from '../functions/adapters/dynamo-repository.js';
 import { DynamoSettlementStore } from '../functions/adapters/dynamo-settlements.js';
+import { DynamoWebhookStore } from '../functions/adapters/dynamo-webhooks.js';
 import { createKbankClient } from '../functions/adapters/kbank-client.js';
 import { StepFunctionsTasks, StepFunctionsWorkflow } from '../functions/adapters/sfn-workflow.js';
 import { TABLE_DESIGN } from '../functions/adapters/table-design.js';
+import { createWebhookSender } from '../functions/adapters/webhook-sender.js';
 import {
   CATALOG,
   FUNCTION_NAMES,
@@ -59,6 +61,7 @@ import {
 } from '../functions/core/use-cases/settlements/close-settlements.js';
 import type { KbankCallback } from '../schemas/callbacks.js';
 import { EVENT_SOURCE } from '../schemas/events.js';
+import type { WebhookDeliveryMessage } from '../schemas/webhooks.js';
 import { type ApiServer, type Route, startApiServer } from './api-server.js';
 import { type AslRunner, createAslRunner, startSfnEndpoint } from './asl-runner.js';
 import { type CostSimulator, startCostSimulator } from './cost-simulator.js';
@@ -69,6 +72,7 @@ import { grantedEdges } from './grants.js';
 import { type KbankSimulator, startKbankSimulator } from './kbank-simulator.js';
 import { lambdaContext } from './lambda-context.js';
 import { createLocalQueue, type LocalDelivery, type LocalQueue } from './queue.js';
+import { createLocalWebhookQueue, createLocalWebhookSecrets, type LocalWebhookQueue } from './webhooks.js';
 
 const OPENAPI_PATH = new URL('../docs/openapi.json', import.meta.url);
 const LOCAL_ACCOUNT = '000000000000';
@@ -150,6 +154,13 @@ export interface LocalStackOptions {
   settlementCloseIntervalMs?: number;
   /** The settlements' fee table (default DEFAULT_FEE_SCHEDULE). */
   settlementFees?: FeeSchedule;
+  /**
+   * Multiplies every delay of the webhook retry schedule (default 1, as on AWS: 5 s, 5 min, 30 min, …);
+   * tests pass e.g. 0.001 to run the whole 4-day schedule in a few seconds.
+   */
+  webhookRetryScale?: number;
+  /** The webhook retry schedule in seconds (default RETRY_SCHEDULE_SECONDS). */
+  webhookRetryScheduleSeconds?: readonly number[];
 }
 
 export interface LocalStack {
@@ -192,6 +203,10 @@ export interface LocalStack {
   settlementEvents: LocalQueue<EventBridgeEnvelope>;
   /** One run of the settlement close now (what the scheduled function does), on the stack's clock. */
   closeSettlements(): Promise<CloseReport>;
+  /** The webhook consumer's queue (SQS behind a rule on AWS), fed by the bus with its catalog event types. */
+  webhookEvents: LocalQueue<EventBridgeEnvelope>;
+  /** The webhook delivery queue (SQS on AWS): delayed retries, and the dead letters of spent schedules. */
+  webhookDeliveries: LocalWebhookQueue;
   close(): Promise<void>;
 }
 
@@ -304,7 +319,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       lateChargeCheckSeconds: options.lateChargeCheckSeconds ?? LOCAL_LATE_CHARGE_CHECK_SECONDS,
       sweepPolicy,
       ...(options.settlementFees ? { settlementFees: options.settlementFees } : {}),
+      // Locally a merchant's developer points endpoints at http://127.0.0.1.
+      webhookEndpointPolicy: 'local',
+      ...(options.webhookRetryScale ? { webhookRetryScale: options.webhookRetryScale } : {}),
+      ...(options.webhookRetryScheduleSeconds
+        ? { webhookRetryScheduleSeconds: options.webhookRetryScheduleSeconds }
+        : {}),
     };
+    let webhookDeliveries: LocalWebhookQueue | undefined;
+    const webhookSecrets = createLocalWebhookSecrets(kept('webhook-secrets.json').statePath);
     const events: EventPublisher = {
       publish: async (entries) => {
         for (let i = 0; i < entries.length; i += 10) {
@@ -365,6 +388,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ledger: new DynamoPointsLedger(createDocumentClient(dynamodb), tableName),
         programs: new DynamoPointsPrograms(createDocumentClient(dynamodb), tableName),
       })),
+      webhooks: once(() => new DynamoWebhookStore(createDocumentClient(dynamodb), tableName)),
+      webhookSecrets: () => webhookSecrets,
+      webhookQueue: () => started('webhook delivery queue', webhookDeliveries),
+      webhookSender: once(() => createWebhookSender('local')),
     };
     // Like one Lambda container per function: its own bundles, on the edges its catalog entry grants.
     const containers = new Map<FunctionName, Dependencies>();
@@ -513,6 +540,59 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       closers.push(async () => clearInterval(timer));
     }
 
+    // Webhooks: the consumer reads the bus through its queue (rule → SQS on AWS), and each delivery attempt
+    // is a message of the delivery queue, as on AWS.
+    const consumerOf = (name: 'webhooks-fanout' | 'webhooks-deliver', queueName: string) => {
+      const run = handlers[name] as (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+      return (message: unknown, delivery: LocalDelivery) =>
+        counters.unit({ source: name }, async () => {
+          const batch = await run(sqsEvent(message, delivery, queueName), lambdaContext(name));
+          if (batch.batchItemFailures.length > 0) throw new Error(`${name} reported a failure`);
+        });
+    };
+    const deadLettered = (what: string) => (message: unknown, error: unknown) =>
+      console.error(
+        JSON.stringify({
+          level: 'ERROR',
+          message: `${what} dead-lettered`,
+          item: message,
+          error: String(error),
+        }),
+      );
+    const webhookEventQueue = createLocalQueue<EventBridgeEnvelope>({
+      name: 'webhook-events',
+      consume: consumerOf('webhooks-fanout', 'webhook-events'),
+      // Two at a time: the fan-out reads the table for every event, and must not crowd the payment path.
+      concurrency: 2,
+      visibilityTimeoutMs: options.callbackRetryMs ?? 1000,
+      ...kept('webhook-events.json'),
+      onDeadLetter: (message, error) => deadLettered('webhook event')(message.detail.event_id, error),
+    });
+    closers.push(() => webhookEventQueue.close());
+    const webhookDeliveryQueue = createLocalQueue<WebhookDeliveryMessage>({
+      name: 'webhook-deliveries',
+      consume: consumerOf('webhooks-deliver', 'webhook-deliveries'),
+      visibilityTimeoutMs: options.callbackRetryMs ?? 1000,
+      ...kept('webhook-deliveries.json'),
+      onDeadLetter: deadLettered('webhook delivery message'),
+    });
+    const localWebhookQueue = createLocalWebhookQueue(webhookDeliveryQueue);
+    webhookDeliveries = localWebhookQueue;
+    closers.push(() => webhookDeliveryQueue.close());
+    closers.push(() => localWebhookQueue.close());
+    const webhookTypes: readonly string[] = CATALOG['webhooks-fanout'].eventTypes;
+    const unsubscribeWebhooks = bus.subscribe((event) => {
+      if (event.source !== EVENT_SOURCE || !webhookTypes.includes(event.detailType)) return;
+      webhookEventQueue
+        .send(envelopeOf(event))
+        .catch((error: unknown) =>
+          console.error(
+            JSON.stringify({ level: 'ERROR', message: 'webhook event lost', error: String(error) }),
+          ),
+        );
+    });
+    closers.push(async () => unsubscribeWebhooks());
+
     const merchant = { id: 'merchant_demo', name: 'Demo Merchant', apiKey: options.apiKey ?? randomApiKey() };
     await seedMerchant(repo, merchant, clock.now());
     // The demo merchant runs a points program (docs/api.md "Points"): 1 point = 1.00 THB unless set.
@@ -648,6 +728,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       reconcile: (date) => counters.unit({ source: 'ops-reconcile-kbank' }, () => reconcileFunction(date)),
       settlementEvents: settlementQueue,
       closeSettlements: closeSettlementsNow,
+      webhookEvents: webhookEventQueue,
+      webhookDeliveries: localWebhookQueue,
       close,
     };
   } catch (error) {

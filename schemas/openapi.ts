@@ -23,6 +23,7 @@ import {
   UPDATE_PAYMENT_EXAMPLES,
 } from './examples.js';
 import { SettlementEventDetailSchema } from './settlements.js';
+import { WEBHOOK_EVENT_TYPES, WebhookNoticeDetailSchema } from './webhooks.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
@@ -362,6 +363,233 @@ const POINTS_OPERATIONS = {
   },
 } satisfies Record<string, Operation>;
 
+const webhookEndpointId = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'The endpoint id (`we_…`).',
+  schema: { type: 'string', pattern: '^we_[0-9A-HJKMNP-TV-Z]{26}$' },
+};
+
+const webhookIdempotencyKey = idempotencyKey(
+  'Unique per request (e.g. a UUID), scoped to your merchant account. The same key and body replays the first ' +
+    'answer (`Idempotent-Replayed: true`) without the signing secret (`secret: null`): rotate if you lost it. ' +
+    'A different body is 422; a request still in flight is 409.',
+);
+
+/** Merchant webhooks: the endpoint registry and the delivery history of docs/api.md "Webhooks". */
+const WEBHOOK_OPERATIONS = {
+  'api-create-webhook-endpoint': {
+    operationId: 'createWebhookEndpoint',
+    tags: ['Webhooks'],
+    summary: 'Register an endpoint for the events it lists; its signing secret is answered once.',
+    description:
+      'Only `https` URLs to public hosts (locally also `http://127.0.0.1` and `http://localhost`); private, ' +
+      'link-local and loopback addresses are refused, when registered and again at every delivery. ' +
+      '`events` lists types (`payment.succeeded`), families (`refund.*`) or `*`.',
+    parameters: [webhookIdempotencyKey],
+    requestBody: {
+      required: true,
+      content: json(ref('CreateWebhookEndpointRequest'), {
+        shop: {
+          summary: 'Payment outcomes and every refund event',
+          value: {
+            url: 'https://shop.example.com/hooks/payments',
+            events: ['payment.succeeded', 'refund.*'],
+          },
+        },
+      }),
+    },
+    responses: {
+      '201': {
+        description: 'Registered; `secret` is shown in this answer only.',
+        headers: {
+          Location: { schema: { type: 'string' } },
+          'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] } },
+        },
+        content: { 'application/json': { schema: ref('WebhookEndpointWithSecret') } },
+      },
+      '400': problem('Invalid body, URL (`errors` says why) or header; nothing is written.'),
+      '401': problem('Missing or unknown API key.'),
+      '409': problem('A request with this Idempotency-Key is still in flight.'),
+      '415': problem('Body is not application/json.'),
+      '422': problem('This Idempotency-Key was used with a different body.'),
+    },
+  },
+  'api-list-webhook-endpoints': {
+    operationId: 'listWebhookEndpoints',
+    tags: ['Webhooks'],
+    summary: "The merchant's webhook endpoints (at most 16), without their secrets.",
+    description: 'Each with its status: `disabled` endpoints receive nothing until registered again.',
+    responses: {
+      '200': {
+        description: 'Every endpoint.',
+        content: { 'application/json': { schema: ref('WebhookEndpointList') } },
+      },
+      '401': problem('Missing or unknown API key.'),
+    },
+  },
+  'api-get-webhook-endpoint': {
+    operationId: 'getWebhookEndpoint',
+    tags: ['Webhooks'],
+    summary: 'One webhook endpoint, without its secret.',
+    description: 'Another merchant’s endpoint does not exist for you (404).',
+    parameters: [webhookEndpointId],
+    responses: {
+      '200': {
+        description: 'The endpoint.',
+        content: { 'application/json': { schema: ref('WebhookEndpoint') } },
+      },
+      '401': problem('Missing or unknown API key.'),
+      '404': problem('No such endpoint for this merchant.'),
+    },
+  },
+  'api-delete-webhook-endpoint': {
+    operationId: 'deleteWebhookEndpoint',
+    tags: ['Webhooks'],
+    summary: 'Delete an endpoint and its signing secret; its pending deliveries stop.',
+    description: 'Deleting again answers 404.',
+    parameters: [webhookEndpointId],
+    responses: {
+      '200': {
+        description: 'Deleted.',
+        content: { 'application/json': { schema: ref('DeletedWebhookEndpoint') } },
+      },
+      '401': problem('Missing or unknown API key.'),
+      '404': problem('No such endpoint for this merchant.'),
+    },
+  },
+  'api-rotate-webhook-secret': {
+    operationId: 'rotateWebhookSecret',
+    tags: ['Webhooks'],
+    summary: 'A new signing secret (answered once); the previous one also signs for 24 hours.',
+    description:
+      'During the overlap every delivery carries two `v1,` signatures: verify with either secret, and switch ' +
+      'your receiver to the new one before `previous_secret_expires_at`.',
+    parameters: [webhookEndpointId, webhookIdempotencyKey],
+    responses: {
+      '200': {
+        description: 'Rotated; `secret` is the new secret, shown in this answer only.',
+        content: { 'application/json': { schema: ref('WebhookEndpointWithSecret') } },
+      },
+      '400': problem('Invalid header.'),
+      '401': problem('Missing or unknown API key.'),
+      '404': problem('No such endpoint for this merchant.'),
+      '409': problem('A request with this Idempotency-Key is still in flight.'),
+    },
+  },
+  'api-list-webhook-deliveries': {
+    operationId: 'listWebhookDeliveries',
+    tags: ['Webhooks'],
+    summary: "An endpoint's deliveries, newest first, each with every attempt made.",
+    description:
+      'Each attempt: when, the status code (null when none came), the latency and the first 1024 bytes of the ' +
+      'answer. Deliveries are kept 30 days. Follow `next_cursor` while `has_more`.',
+    parameters: [
+      webhookEndpointId,
+      { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+      { name: 'cursor', in: 'query', schema: { type: 'string' } },
+    ],
+    responses: {
+      '200': {
+        description: 'A page of deliveries.',
+        content: { 'application/json': { schema: ref('WebhookDeliveryList') } },
+      },
+      '400': problem('Invalid query or cursor.'),
+      '401': problem('Missing or unknown API key.'),
+      '404': problem('No such endpoint for this merchant.'),
+    },
+  },
+  'api-retry-webhook-delivery': {
+    operationId: 'retryWebhookDelivery',
+    tags: ['Webhooks'],
+    summary: 'Send one delivery again now (a manual attempt, recorded like the others).',
+    description:
+      'Queued at once; the attempt shows in the delivery’s `attempts` with `manual: true`. A 2xx makes the ' +
+      'delivery `delivered`; a failure changes nothing else (a pending delivery keeps its schedule).',
+    parameters: [
+      webhookEndpointId,
+      {
+        name: 'delivery_id',
+        in: 'path',
+        required: true,
+        description: 'The delivery id (`whd_…`).',
+        schema: { type: 'string', pattern: '^whd_[0-9A-HJKMNP-TV-Z]{26}$' },
+      },
+      idempotencyKey('Unique per resend (e.g. a UUID): the same key resends once.'),
+    ],
+    responses: {
+      '202': {
+        description: 'Queued; the delivery as it stood.',
+        content: { 'application/json': { schema: ref('WebhookDelivery') } },
+      },
+      '400': problem('Invalid header.'),
+      '401': problem('Missing or unknown API key.'),
+      '404': problem('No such endpoint or delivery for this merchant.'),
+      '409': problem('A request with this Idempotency-Key is still in flight.'),
+      '422': problem('This Idempotency-Key was used for another delivery.'),
+    },
+  },
+} satisfies Record<string, Operation>;
+
+/** The signature headers every delivery carries (Standard Webhooks). */
+const WEBHOOK_HEADERS = {
+  'webhook-id': {
+    description: 'The event id, the same on every attempt: deduplicate on it.',
+    required: true,
+    schema: { type: 'string' },
+  },
+  'webhook-timestamp': {
+    description: 'Unix seconds when this attempt was signed: refuse it when more than 5 minutes off.',
+    required: true,
+    schema: { type: 'string', pattern: '^[0-9]+$' },
+  },
+  'webhook-signature': {
+    description:
+      'Space-separated `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">`, one per secret ' +
+      'that signs (two during a rotation). Key: the base64-decoded part of the secret after `whsec_`.',
+    required: true,
+    schema: { type: 'string' },
+  },
+};
+
+/** OpenAPI 3.1 `webhooks`: what we POST to a registered endpoint, one entry per event type. */
+function buildWebhooks(): Record<string, unknown> {
+  return Object.fromEntries(
+    WEBHOOK_EVENT_TYPES.map((type) => {
+      const refund = type.startsWith('refund.');
+      return [
+        type,
+        {
+          post: {
+            operationId: `webhook_${type.replace(/\W/g, '_')}`,
+            tags: ['Webhooks'],
+            summary: `\`${type}\`, POSTed to every endpoint that subscribes to it.`,
+            description:
+              `${refund ? 'A refund' : 'A payment'} event: \`data\` is the ${refund ? 'refund' : 'payment'} as the ` +
+              'API shows it. Answer 2xx within 10 s; anything else (redirects included) is retried with ' +
+              'exponential backoff for more than 4 days. Verify the signature first (docs/api.md "Webhooks").',
+            security: [],
+            parameters: Object.entries(WEBHOOK_HEADERS).map(([name, header]) => ({
+              name,
+              in: 'header',
+              ...header,
+            })),
+            requestBody: {
+              required: true,
+              content: json(ref(refund ? 'RefundWebhookEvent' : 'PaymentWebhookEvent')),
+            },
+            responses: {
+              '200': { description: 'Received (any 2xx): not sent again.' },
+              default: { description: 'Not received: sent again later, on the retry schedule.' },
+            },
+          },
+        },
+      ];
+    }),
+  );
+}
+
 /**
  * The paths of the API functions of the catalog, in the order of `operations`. A public route (`auth:
  * 'none'`) needs no bearer key (`security: []`). Every operation answers 413 to a body over the limit,
@@ -389,6 +617,10 @@ const TAGS = [
   { name: 'Refunds', description: 'Give back all or part of a succeeded payment.' },
   { name: 'Settlements', description: 'What each day’s captures and refunds add up to, fees deducted.' },
   { name: 'Points', description: "Your customers' loyalty points: grants, balances and the ledger." },
+  {
+    name: 'Webhooks',
+    description: 'Signed POSTs of payment and refund events to your endpoints, retried for more than 4 days.',
+  },
   { name: 'Health', description: 'Is the API up.' },
   {
     name: 'KBank callbacks',
@@ -398,13 +630,14 @@ const TAGS = [
 
 export function buildOpenApi(): Record<string, unknown> {
   const paths = buildPaths();
+  const webhooks = buildWebhooks();
   const schemas: Record<string, unknown> = {
     ...components('output'),
     // Requests are documented as clients send them (defaults optional).
     CreatePaymentRequest: components('input').CreatePaymentRequest,
   };
   // Only what the API's operations reach: the event schemas (events.ts) describe the bus, not the API.
-  const used = reachable(paths, schemas);
+  const used = reachable({ paths, webhooks }, schemas);
   return {
     openapi: '3.1.0',
     info: {
@@ -438,6 +671,7 @@ export function buildOpenApi(): Record<string, unknown> {
     security: [{ bearer: [] }],
     tags: TAGS,
     paths,
+    webhooks,
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'Merchant secret API key `sk_…`.' },
@@ -729,6 +963,7 @@ function buildPaths() {
     ),
     ...SETTLEMENT_OPERATIONS,
     ...POINTS_OPERATIONS,
+    ...WEBHOOK_OPERATIONS,
   });
 }
 
@@ -744,6 +979,7 @@ export function buildEventSchemas(): Record<string, unknown> {
     RefundEventDetailSchema,
     ReconciliationEventDetailSchema,
     SettlementEventDetailSchema,
+    WebhookNoticeDetailSchema,
   ].map((schema) => {
     const { $ref, $defs } = z.toJSONSchema(schema, { unrepresentable: 'any' }) as {
       $ref: string;

@@ -56,6 +56,32 @@ const EnvSchema = z.object({
       FeeScheduleSchema,
     ),
   ),
+  // Merchant webhooks (docs/api.md "Webhooks").
+  /** `public` (https to public addresses only, the default) or `local` (loopback http too: the local stack). */
+  WEBHOOK_ENDPOINT_POLICY: z._default(z.enum(['public', 'local']), 'public'),
+  /** The Secrets Manager name prefix of the endpoints' signing secrets, e.g. `payments/prod/webhooks/`. */
+  WEBHOOK_SECRET_PREFIX: z.optional(nonEmpty()),
+  /** The KMS key that encrypts those secrets (the stack's key). */
+  WEBHOOK_SECRET_KMS_KEY_ID: z.optional(nonEmpty()),
+  WEBHOOK_DELIVERY_QUEUE_URL: z.optional(z.url()),
+  WEBHOOK_DEAD_LETTER_QUEUE_URL: z.optional(z.url()),
+  /** The retry schedule as a JSON array of seconds (default RETRY_SCHEDULE_SECONDS, 105.6 h). */
+  WEBHOOK_RETRY_SCHEDULE_SECONDS: z.optional(
+    z.pipe(
+      z.pipe(
+        z.string(),
+        z.transform((text: string, ctx) => {
+          try {
+            return JSON.parse(text) as unknown;
+          } catch {
+            ctx.issues.push({ code: 'custom', message: 'not JSON', input: text });
+            return z.NEVER;
+          }
+        }),
+      ),
+      z.array(z.number().check(z.positive())).check(z.minLength(1), z.maxLength(50)),
+    ),
+  ),
 });
 export type Env = z.infer<typeof EnvSchema>;
 

@@ -24,25 +24,33 @@ import {
   createRefundDeps,
   type Edges,
   type GrantedSagaEdges,
+  manageWebhooksDeps,
   manualCaptureDeps,
   once,
   onceAsync,
   pointsApiDeps,
   reconcileDeps,
   refundSagaDeps,
+  retryWebhookDeps,
   type Settings,
   sagaDeps,
   settlementsCloseDeps,
   settlementsConsumerDeps,
   sweepDeps,
+  webhookDeliverDeps,
+  webhookFanOutDeps,
 } from './dependencies.js';
 import { DynamoPointsLedger, DynamoPointsPrograms } from './dynamo-points.js';
 import { createDocumentClient, dynamoTable } from './dynamo-repository.js';
 import { DynamoSettlementStore } from './dynamo-settlements.js';
+import { DynamoWebhookStore } from './dynamo-webhooks.js';
 import { EventBridgePublisher } from './event-publisher.js';
 import { createKbankClient } from './kbank-client.js';
+import { SecretsManagerWebhookSecrets } from './secrets-manager-webhook-secrets.js';
 import { StepFunctionsTasks, StepFunctionsWorkflow } from './sfn-workflow.js';
 import { SqsNotificationQueue } from './sqs-queue.js';
+import { SqsWebhookQueue } from './sqs-webhook-queue.js';
+import { createWebhookSender } from './webhook-sender.js';
 
 const clock = systemClock;
 const ids = ulidIds;
@@ -62,6 +70,10 @@ const settings = /* @__PURE__ */ once((): Settings => {
         : {}),
     },
     ...(config.SETTLEMENT_FEES ? { settlementFees: config.SETTLEMENT_FEES } : {}),
+    webhookEndpointPolicy: config.WEBHOOK_ENDPOINT_POLICY,
+    ...(config.WEBHOOK_RETRY_SCHEDULE_SECONDS
+      ? { webhookRetryScheduleSeconds: config.WEBHOOK_RETRY_SCHEDULE_SECONDS }
+      : {}),
   };
 });
 
@@ -94,6 +106,28 @@ const events = /* @__PURE__ */ once(
 );
 
 const secrets = /* @__PURE__ */ once(() => new SecretsManagerClient({}));
+
+const webhooks = /* @__PURE__ */ once(() => new DynamoWebhookStore(documents(), env().TABLE_NAME));
+
+const webhookSecrets = /* @__PURE__ */ once(
+  () =>
+    new SecretsManagerWebhookSecrets(
+      secrets(),
+      required(env(), 'WEBHOOK_SECRET_PREFIX'),
+      env().WEBHOOK_SECRET_KMS_KEY_ID,
+    ),
+);
+
+const webhookQueue = /* @__PURE__ */ once(
+  () =>
+    new SqsWebhookQueue(
+      new SQSClient({}),
+      required(env(), 'WEBHOOK_DELIVERY_QUEUE_URL'),
+      env().WEBHOOK_DEAD_LETTER_QUEUE_URL,
+    ),
+);
+
+const webhookSender = /* @__PURE__ */ once(() => createWebhookSender(env().WEBHOOK_ENDPOINT_POLICY));
 
 async function secretValue(
   arn: string | undefined,
@@ -245,3 +279,20 @@ export const awsSettlementsReadDeps = /* @__PURE__ */ once(() => ({ settlements:
 
 /** The points API: grants, balances and the ledger. */
 export const awsPointsApiDeps = /* @__PURE__ */ once(() => pointsApiDeps({ table, points, clock }));
+export const awsManageWebhooksDeps = /* @__PURE__ */ once(() =>
+  manageWebhooksDeps({ table, webhooks, webhookSecrets, clock, ids, settings }),
+);
+
+export const awsReadWebhookDeliveriesDeps = /* @__PURE__ */ once(() => ({ webhooks: webhooks() }));
+
+export const awsRetryWebhookDeps = /* @__PURE__ */ once(() =>
+  retryWebhookDeps({ table, webhooks, webhookQueue, clock }),
+);
+
+export const awsWebhookFanOutDeps = /* @__PURE__ */ once(() =>
+  webhookFanOutDeps({ table, webhooks, webhookQueue, clock, ids }),
+);
+
+export const awsWebhookDeliverDeps = /* @__PURE__ */ once(() =>
+  webhookDeliverDeps({ webhooks, webhookSecrets, webhookQueue, webhookSender, events, clock, settings }),
+);

@@ -35,6 +35,17 @@ import type { PointsPrograms } from '../core/use-cases/points/customer-points.js
 import type { CloseSettlementsDeps } from '../core/use-cases/settlements/close-settlements.js';
 import type { ReadSettlementsDeps } from '../core/use-cases/settlements/read-settlements.js';
 import type { RecordMovementDeps } from '../core/use-cases/settlements/record-movement.js';
+import type { DeliverDeps } from '../core/use-cases/webhooks/deliver.js';
+import type { FanOutDeps } from '../core/use-cases/webhooks/fan-out.js';
+import type { ManageEndpointsDeps } from '../core/use-cases/webhooks/manage-endpoints.js';
+import type { ReadDeliveriesDeps, RetryDeliveryDeps } from '../core/use-cases/webhooks/read-deliveries.js';
+import type { EndpointPolicy } from '../core/webhooks/endpoint-url.js';
+import type {
+  WebhookQueue,
+  WebhookSecrets,
+  WebhookSender,
+  WebhookStore,
+} from '../core/webhooks/endpoints.js';
 import type { DynamoTable } from './dynamo-repository.js';
 import { createNotifyReader } from './kbank-notify.js';
 
@@ -50,6 +61,12 @@ export interface Settings {
   lateChargeCheckSeconds?: number;
   /** The settlements' fee table (SETTLEMENT_FEES). Default DEFAULT_FEE_SCHEDULE. */
   settlementFees?: FeeSchedule;
+  /** Which webhook URLs are allowed (WEBHOOK_ENDPOINT_POLICY). Default `public`. */
+  webhookEndpointPolicy?: EndpointPolicy;
+  /** The webhook retry schedule in seconds (WEBHOOK_RETRY_SCHEDULE_SECONDS). Default RETRY_SCHEDULE_SECONDS. */
+  webhookRetryScheduleSeconds?: readonly number[];
+  /** Multiplies every delay of the webhook retry schedule (the local stack's tests). Default 1. */
+  webhookRetryScale?: number;
 }
 
 /**
@@ -79,6 +96,14 @@ export interface Edges {
   events: () => EventPublisher;
   /** Settlements and their lines, on the single table. */
   settlements: () => SettlementStore;
+  /** Webhook endpoints and deliveries, on the single table. */
+  webhooks: () => WebhookStore;
+  /** The endpoints' signing secrets (Secrets Manager, or the local stack's store). */
+  webhookSecrets: () => WebhookSecrets;
+  /** The webhook delivery queue (SQS, or the local delayed queue). */
+  webhookQueue: () => WebhookQueue;
+  /** Outbound HTTP to merchants' endpoints. */
+  webhookSender: () => WebhookSender;
   /** The points ledger and the merchants' points programs, on the single table. */
   points: () => PointsStores;
 }
@@ -263,6 +288,59 @@ export function pointsApiDeps(e: From<'table' | 'points' | 'clock'>): PointsApiD
   return { ...e.points(), idempotency: e.table(), clock: e.clock };
 }
 
+/** The endpoint registry: endpoints in the table, their secrets in the secret store. */
+export function manageWebhooksDeps(
+  e: From<'table' | 'webhooks' | 'webhookSecrets' | 'clock' | 'ids' | 'settings'>,
+): ManageEndpointsDeps {
+  return {
+    webhooks: e.webhooks(),
+    secrets: e.webhookSecrets(),
+    idempotency: e.table(),
+    clock: e.clock,
+    ids: e.ids,
+    endpointPolicy: e.settings().webhookEndpointPolicy ?? 'public',
+  };
+}
+
+/** A delivery resent by hand: queued for the delivery consumer. */
+export function retryWebhookDeps(
+  e: From<'table' | 'webhooks' | 'webhookQueue' | 'clock'>,
+): RetryDeliveryDeps {
+  return { webhooks: e.webhooks(), queue: e.webhookQueue(), idempotency: e.table(), clock: e.clock };
+}
+
+/** The webhook consumer of the bus: the payment's merchant, its endpoints, the delivery queue. */
+export function webhookFanOutDeps(
+  e: From<'table' | 'webhooks' | 'webhookQueue' | 'clock' | 'ids'>,
+): FanOutDeps {
+  return {
+    webhooks: e.webhooks(),
+    queue: e.webhookQueue(),
+    payments: e.table(),
+    clock: e.clock,
+    newDeliveryId: () => e.ids('whd'),
+  };
+}
+
+/** The delivery consumer: the delivery, the secrets that sign it, the HTTP call, retries and notices. */
+export function webhookDeliverDeps(
+  e: From<'webhooks' | 'webhookSecrets' | 'webhookQueue' | 'webhookSender' | 'events' | 'clock' | 'settings'>,
+): DeliverDeps {
+  const { webhookRetryScheduleSeconds, webhookRetryScale } = e.settings();
+  return {
+    webhooks: e.webhooks(),
+    secrets: e.webhookSecrets(),
+    queue: e.webhookQueue(),
+    sender: e.webhookSender(),
+    // Only a delivery that failed for good (or a disabled endpoint) publishes: the others never build it.
+    events: { publish: (entries) => e.events().publish(entries) },
+    clock: e.clock,
+    random: Math.random,
+    ...(webhookRetryScheduleSeconds ? { retryScheduleSeconds: webhookRetryScheduleSeconds } : {}),
+    ...(webhookRetryScale ? { retryScale: webhookRetryScale } : {}),
+  };
+}
+
 /** Every bundle, each built on first use and then kept: what a handler's `createHandler(deps)` takes. */
 export interface Dependencies {
   /** Reads (and the authorizer's merchant lookup): the table alone. */
@@ -284,6 +362,12 @@ export interface Dependencies {
   settlementsRead: () => ReadSettlementsDeps;
   /** The points API (grants, balances, ledger). */
   pointsApi: () => PointsApiDeps;
+  manageWebhooks: () => ManageEndpointsDeps;
+  /** An endpoint's deliveries: the table alone. */
+  readWebhookDeliveries: () => ReadDeliveriesDeps;
+  retryWebhook: () => RetryDeliveryDeps;
+  webhookFanOut: () => FanOutDeps;
+  webhookDeliver: () => DeliverDeps;
 }
 
 /** All bundles on one set of edges (the local stack; AWS wires each function's bundle alone, container.ts). */
@@ -305,6 +389,11 @@ export function composeDependencies(edges: Edges): Dependencies {
     settlementsClose: once(() => settlementsCloseDeps(edges)),
     settlementsRead: once(() => ({ settlements: edges.settlements() })),
     pointsApi: once(() => pointsApiDeps(edges)),
+    manageWebhooks: once(() => manageWebhooksDeps(edges)),
+    readWebhookDeliveries: once(() => ({ webhooks: edges.webhooks() })),
+    retryWebhook: once(() => retryWebhookDeps(edges)),
+    webhookFanOut: once(() => webhookFanOutDeps(edges)),
+    webhookDeliver: once(() => webhookDeliverDeps(edges)),
   };
 }
 

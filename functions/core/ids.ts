@@ -21,8 +21,8 @@ export function ulid(now: number = Date.now(), random: Uint8Array = randomBytes(
   return time + rest;
 }
 
-/** `pay_…` payments, `re_…` refunds. */
-export type IdGenerator = (prefix: 'pay' | 're') => string;
+/** `pay_…` payments, `re_…` refunds, `we_…` webhook endpoints, `whd_…` webhook deliveries. */
+export type IdGenerator = (prefix: 'pay' | 're' | 'we' | 'whd') => string;
 
 export const ulidIds: IdGenerator = (prefix) => `${prefix}_${ulid()}`;
 

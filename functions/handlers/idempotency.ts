@@ -31,6 +31,11 @@ export interface KeyedRequest {
   request: unknown;
   /** The resource this request will create or act on; kept across a take-over. */
   resourceId: string;
+  /**
+   * What is stored of a success, when it must differ from what is answered (a webhook signing secret is
+   * answered once and never stored): a replay answers the stored form.
+   */
+  storedAs?: (response: APIGatewayProxyResult) => APIGatewayProxyResult;
 }
 
 /**
@@ -76,7 +81,8 @@ export async function keyed(
     }
     return refusal;
   }
-  await deps.idempotency.complete({ scope, key: req.key, response: stored(response), now: deps.clock.now() });
+  const kept = req.storedAs ? req.storedAs(response) : response;
+  await deps.idempotency.complete({ scope, key: req.key, response: stored(kept), now: deps.clock.now() });
   return response;
 }
 

@@ -1,6 +1,6 @@
 /** The functions: one house PaymentFunction per catalog entry, its environment and IAM made from its `access`. */
 import path from 'node:path';
-import { Duration, type RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, type RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -37,6 +37,17 @@ export interface CatalogFunctionsProps {
   settlementQueue: sqs.IQueue;
   /** The settlements' fee table (SETTLEMENT_FEES); default in code (DEFAULT_FEE_SCHEDULE). */
   settlementFees?: FeeSchedule;
+  /** The webhook consumer's queue (fed by a rule on the bus, stateful stack). */
+  webhookEventQueue: sqs.IQueue;
+  /** One message per webhook delivery attempt; its DLQ takes deliveries whose schedule is spent. */
+  webhookDeliveryQueue: sqs.IQueue;
+  webhookDeadLetterQueue: sqs.IQueue;
+  /** Secrets Manager name prefix of the endpoints' signing secrets (`payments/<stage>/webhooks/`). */
+  webhookSecretPrefix: string;
+  /** Encrypts those secrets (the stack's key). */
+  webhookSecretKey: kms.IKey;
+  /** The webhook retry schedule in seconds (WEBHOOK_RETRY_SCHEDULE_SECONDS); default in code (105.6 h). */
+  webhookRetryScheduleSeconds?: readonly number[];
   costServiceUrl: string;
   /** Default KBANK_SANDBOX_URL. */
   kbankBaseUrl?: string;
@@ -124,6 +135,18 @@ function environmentOf(spec: FunctionSpec, props: CatalogFunctionsProps): Record
     environment.SETTLEMENT_FEES = JSON.stringify(props.settlementFees);
   }
   if (access.startsRefundSaga || access.sweeps) environment.REFUND_STATE_MACHINE_ARN = props.sagas.refund.arn;
+  if (access.webhookSecrets) {
+    environment.WEBHOOK_SECRET_PREFIX = props.webhookSecretPrefix;
+    environment.WEBHOOK_SECRET_KMS_KEY_ID = props.webhookSecretKey.keyArn;
+    environment.WEBHOOK_ENDPOINT_POLICY = 'public';
+  }
+  if (access.queuesWebhooks) environment.WEBHOOK_DELIVERY_QUEUE_URL = props.webhookDeliveryQueue.queueUrl;
+  if (access.deliversWebhooks) {
+    environment.WEBHOOK_DEAD_LETTER_QUEUE_URL = props.webhookDeadLetterQueue.queueUrl;
+    if (props.webhookRetryScheduleSeconds) {
+      environment.WEBHOOK_RETRY_SCHEDULE_SECONDS = JSON.stringify(props.webhookRetryScheduleSeconds);
+    }
+  }
   return environment;
 }
 
@@ -156,9 +179,18 @@ function grant(fn: lambda.Function, spec: FunctionSpec, props: CatalogFunctionsP
   }
   if (access.sweeps) grantSweep(fn, props.sagas);
   if (access.sendsNotifications) grantQueueSend(fn, props.notificationQueue);
+  if (access.webhookSecrets) grantWebhookSecrets(fn, props, access.webhookSecrets);
+  if (access.queuesWebhooks) grantQueueSend(fn, props.webhookDeliveryQueue);
+  if (access.deliversWebhooks) grantQueueSend(fn, props.webhookDeadLetterQueue);
   if (spec.kind === 'queue-consumer') {
     // The queue's grantConsumeMessages: receive/delete/change visibility on this queue, kms:Decrypt.
-    const queue = spec.queue === 'settlements' ? props.settlementQueue : props.notificationQueue;
+    const queues = {
+      notifications: props.notificationQueue,
+      settlements: props.settlementQueue,
+      'webhook-events': props.webhookEventQueue,
+      'webhook-deliveries': props.webhookDeliveryQueue,
+    };
+    const queue = queues[spec.queue];
     fn.addEventSource(
       new lambdaEventSources.SqsEventSource(queue, {
         batchSize: spec.batchSize,
@@ -167,6 +199,54 @@ function grant(fn: lambda.Function, spec: FunctionSpec, props: CatalogFunctionsP
       }),
     );
   }
+}
+
+/**
+ * The endpoints' signing secrets: the secrets under the stage's prefix and nothing else, read only (the
+ * delivery) or also created, overwritten and deleted (the registry); the stack's key through Secrets
+ * Manager only.
+ */
+function grantWebhookSecrets(
+  fn: lambda.Function,
+  props: CatalogFunctionsProps,
+  mode: 'read' | 'write',
+): void {
+  const stack = Stack.of(fn);
+  const secrets = stack.formatArn({
+    service: 'secretsmanager',
+    resource: 'secret',
+    resourceName: `${props.webhookSecretPrefix}*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions:
+        mode === 'read'
+          ? ['secretsmanager:GetSecretValue']
+          : [
+              'secretsmanager:CreateSecret',
+              'secretsmanager:PutSecretValue',
+              'secretsmanager:GetSecretValue',
+              'secretsmanager:DeleteSecret',
+            ],
+      resources: [secrets],
+    }),
+  );
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: mode === 'read' ? ['kms:Decrypt'] : ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [props.webhookSecretKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` } },
+    }),
+  );
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  if (!fn.role) throw new Error(`${fn.node.id} has no role`);
+  Validations.of(fn.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${region}:${account}:secret:${props.webhookSecretPrefix}*]`,
+    reason:
+      'One secret per webhook endpoint, named by endpoint ids unknown in advance: only the secrets under this stage’s webhook prefix.',
+  });
 }
 
 /** The reconciliation sweep starts (and describes) runs of both sagas, and nothing else of them. */

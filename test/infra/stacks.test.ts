@@ -9,6 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, PCIDSS321Checks } from 'cdk-nag';
 import { TABLE_DESIGN } from '../../functions/adapters/table-design.js';
+import { CATALOG } from '../../functions/catalog.js';
 import { LAST_TOKEN_WAIT_RECEIVE } from '../../functions/core/use-cases/callbacks/kbank-callbacks.js';
 import { PROJECT_ROOT } from '../../lib/constructs/payment-function.js';
 import { createPaymentStacks } from '../../lib/payments-app.js';
@@ -55,6 +56,14 @@ const KBANK_HANDLERS: HandlerName[] = [
 /** The two unauthenticated KBank callback endpoints: the only functions that may put on the notification queue. */
 const NOTIFICATION_SENDERS: HandlerName[] = ['api-kbank-webhook', 'api-kbank-return'];
 const NOTIFICATION_PROCESSOR: HandlerName = 'kbank-notifications';
+/** Write the endpoints' signing secrets (create, rotate, delete). */
+const WEBHOOK_SECRET_WRITERS: HandlerName[] = [
+  'api-create-webhook-endpoint',
+  'api-delete-webhook-endpoint',
+  'api-rotate-webhook-secret',
+];
+/** Read them: the writers (a rotation keeps the previous secret) and the delivery, which signs. */
+const WEBHOOK_SECRET_READERS: HandlerName[] = [...WEBHOOK_SECRET_WRITERS, 'webhooks-deliver'];
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'payments-infra-'));
 
@@ -204,8 +213,9 @@ describe('stateful stack', () => {
     const key = logicalId(dev.stateful.key);
     const queues = dev.statefulTemplate.findResources('AWS::SQS::Queue');
     // finance queue + its DLQ, the finance rule target's DLQ, notification queue + its DLQ, settlement
-    // queue + its DLQ, the settlement rule target's DLQ
-    expect(Object.keys(queues)).toHaveLength(8);
+    // queue + its DLQ, the settlement rule target's DLQ, webhook event queue + its DLQ, the webhook rule
+    // target's DLQ, webhook delivery queue + its DLQ
+    expect(Object.keys(queues)).toHaveLength(13);
     for (const queue of Object.values(queues)) {
       expect(queue.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
     }
@@ -224,7 +234,7 @@ describe('stateful stack', () => {
               JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }),
         ),
     );
-    expect(tlsDenies).toHaveLength(8);
+    expect(tlsDenies).toHaveLength(13);
   });
 
   it('redelivers a KBank callback beyond its last wait for a task token, so the sweep gets it, not the DLQ', () => {
@@ -501,7 +511,13 @@ describe('stateless stack: functions', () => {
     const queue = logicalId(dev.stateful.notificationQueue.queue);
     for (const name of HANDLER_NAMES) {
       const statements = statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, name));
-      const sends = statements.filter((statement) => [statement.Action].flat().includes('sqs:SendMessage'));
+      const allSends = statements.filter((statement) =>
+        [statement.Action].flat().includes('sqs:SendMessage'),
+      );
+      // Sends elsewhere (the webhook delivery queue) are checked with the webhooks below.
+      const sends = NOTIFICATION_SENDERS.includes(name)
+        ? allSends
+        : allSends.filter((statement) => JSON.stringify(statement.Resource).includes(queue));
       if (NOTIFICATION_SENDERS.includes(name)) {
         expect(sends).toHaveLength(1);
         expect(sends[0]?.Action).toBe('sqs:SendMessage');
@@ -599,6 +615,9 @@ describe('stateless stack: functions', () => {
       } else if (name === 'saga-verify-cost' || name === 'api-update-payment') {
         expect(read).toHaveLength(1);
         expect(read[0]).toContain('CostServiceApiKey');
+      } else if (WEBHOOK_SECRET_READERS.includes(name)) {
+        expect(read).toHaveLength(1);
+        expect(read[0]).toContain(':secret:payments/test/webhooks/*');
       } else {
         expect(read).toEqual([]);
       }
@@ -989,6 +1008,150 @@ describe('settlements', () => {
     expect(withFees).toHaveLength(1);
     expect(JSON.parse(withFees[0]?.Properties.Environment.Variables.SETTLEMENT_FEES)).toEqual(fees);
     expect(withFees[0]?.Properties.Description).toContain('Settlements consumer');
+  });
+});
+
+describe('webhooks', () => {
+  const FANOUT: HandlerName = 'webhooks-fanout';
+  const DELIVER: HandlerName = 'webhooks-deliver';
+  const roleActions = (name: HandlerName) => [
+    ...actionsOf(statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, name))),
+  ];
+
+  it('routes the subscribable payment and refund events to the webhook event queue, with DLQs and alarms', () => {
+    dev.statefulTemplate.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: logicalId(dev.stateful.eventBus) },
+      EventPattern: { source: ['payments'], 'detail-type': [...CATALOG[FANOUT].eventTypes] },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [logicalId(dev.stateful.webhookEventQueue.queue), 'Arn'] },
+          DeadLetterConfig: {
+            Arn: { 'Fn::GetAtt': [logicalId(dev.stateful.webhookEventDeliveryDlq), 'Arn'] },
+          },
+        }),
+      ],
+    });
+    expect(CATALOG[FANOUT].eventTypes).toContain('payment.captured');
+    expect(CATALOG[FANOUT].eventTypes).toContain('refund.succeeded');
+    for (const queue of [dev.stateful.webhookEventQueue, dev.stateful.webhookDeliveryQueue]) {
+      dev.statefulTemplate.hasResourceProperties('AWS::SQS::Queue', {
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(queue.deadLetterQueue), 'Arn'] },
+          maxReceiveCount: 5,
+        },
+        VisibilityTimeout: 180,
+        MessageRetentionPeriod: 14 * 24 * 3600,
+      });
+    }
+    for (const dlq of [
+      dev.stateful.webhookEventQueue.deadLetterQueue,
+      dev.stateful.webhookEventDeliveryDlq,
+      dev.stateful.webhookDeliveryQueue.deadLetterQueue,
+    ]) {
+      dev.statefulTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(dlq), 'QueueName'] } }],
+        AlarmActions: [{ Ref: logicalId(dev.stateful.alarmTopic) }],
+      });
+    }
+    dev.statefulTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalId(dev.stateful.webhookEventQueue.queue), 'QueueName'] },
+        },
+      ],
+    });
+  });
+
+  it('feeds the fan-out from the event queue and the delivery from the delivery queue, failures per item', () => {
+    for (const [name, queue] of [
+      [FANOUT, dev.stateful.webhookEventQueue.queue],
+      [DELIVER, dev.stateful.webhookDeliveryQueue.queue],
+    ] as const) {
+      const mappings = Object.values(
+        dev.statelessTemplate.findResources('AWS::Lambda::EventSourceMapping', {
+          Properties: { FunctionName: { Ref: logicalId(dev.stateless.functions[name]) } },
+        }),
+      );
+      expect(mappings).toHaveLength(1);
+      expect(mappings[0]?.Properties).toMatchObject({
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+      expect(JSON.stringify(mappings[0]?.Properties.EventSourceArn)).toContain(logicalId(queue));
+    }
+  });
+
+  it('lets only the registry write signing secrets, only the delivery (and the registry) read them, under the stage prefix, the key through Secrets Manager only', () => {
+    for (const name of HANDLER_NAMES) {
+      const statements = statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, name));
+      const writes = statements.filter((statement) =>
+        [statement.Action]
+          .flat()
+          .some((action) =>
+            /^secretsmanager:(CreateSecret|PutSecretValue|DeleteSecret)$/.test(String(action)),
+          ),
+      );
+      if (WEBHOOK_SECRET_WRITERS.includes(name)) {
+        expect(writes).toHaveLength(1);
+        expect(JSON.stringify(writes[0]?.Resource)).toContain(':secret:payments/test/webhooks/*');
+      } else {
+        expect([name, writes]).toEqual([name, []]);
+      }
+      if (WEBHOOK_SECRET_READERS.includes(name)) {
+        const keyUse = statements.filter(
+          (statement) =>
+            [statement.Action].flat().includes('kms:Decrypt') &&
+            JSON.stringify(statement.Condition ?? {}).includes('secretsmanager.'),
+        );
+        expect(keyUse.length).toBeGreaterThanOrEqual(1);
+      }
+    }
+    const deliver = roleActions(DELIVER);
+    expect(deliver).toContain('secretsmanager:GetSecretValue');
+    expect(deliver).not.toContain('secretsmanager:PutSecretValue');
+  });
+
+  it('lets only the fan-out, the delivery and the resend route queue deliveries, only the delivery dead-letter them or put notices on the bus', () => {
+    const deliveryQueue = logicalId(dev.stateful.webhookDeliveryQueue.queue);
+    const dlq = logicalId(dev.stateful.webhookDeliveryQueue.deadLetterQueue);
+    const sendersTo = (id: string) =>
+      HANDLER_NAMES.filter((name) =>
+        statementsOfRole(dev.statelessTemplate, functionRoleId(dev.stateless, name)).some(
+          (statement) =>
+            [statement.Action].flat().includes('sqs:SendMessage') &&
+            JSON.stringify(statement.Resource).includes(id),
+        ),
+      );
+    expect(sendersTo(deliveryQueue).sort()).toEqual(['api-retry-webhook-delivery', DELIVER, FANOUT].sort());
+    expect(sendersTo(dlq)).toEqual([DELIVER]);
+    expect(roleActions(DELIVER)).toContain('events:PutEvents');
+    const fanout = roleActions(FANOUT);
+    expect(fanout.filter((action) => /^(states|events|secretsmanager):/.test(action))).toEqual([]);
+    for (const name of [
+      'api-list-webhook-endpoints',
+      'api-get-webhook-endpoint',
+      'api-list-webhook-deliveries',
+    ] as const) {
+      const actions = roleActions(name);
+      expect(actions).not.toContain('dynamodb:PutItem');
+      expect(actions.filter((action) => /^(sqs|secretsmanager|events):/.test(action))).toEqual([]);
+    }
+  });
+
+  it('gives the delivery the public-address policy, the queues and the prefix through its environment', () => {
+    const fn = dev.statelessTemplate.findResources('AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp('^Webhook delivery') },
+    });
+    const variables = Object.values(fn)[0]?.Properties.Environment.Variables;
+    expect(variables).toMatchObject({
+      WEBHOOK_ENDPOINT_POLICY: 'public',
+      WEBHOOK_SECRET_PREFIX: 'payments/test/webhooks/',
+    });
+    expect(JSON.stringify(variables.WEBHOOK_DELIVERY_QUEUE_URL)).toContain('WebhookDeliveryQueue');
+    expect(JSON.stringify(variables.WEBHOOK_DEAD_LETTER_QUEUE_URL)).toContain('WebhookDeliveryQueueDlq');
   });
 });
 

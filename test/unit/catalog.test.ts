@@ -51,6 +51,7 @@ describe('the catalog and the handler modules', () => {
       'saga',
       'settlement-api',
       'sqs-batch',
+      'webhook-api',
     ]);
   });
 });

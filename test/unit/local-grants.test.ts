@@ -29,6 +29,10 @@ function recordingEdges() {
     events: () => port('events'),
     settlements: () => port('settlements'),
     points: () => port('points'),
+    webhooks: () => port('webhooks'),
+    webhookSecrets: () => port('webhookSecrets'),
+    webhookQueue: () => port('webhookQueue'),
+    webhookSender: () => port('webhookSender'),
   };
   return { edges, reached };
 }
@@ -67,6 +71,26 @@ describe('grantedEdges', () => {
     await expect(webhook.kbankSecret()).resolves.toBe('skey_test');
     await expect(webhook.paymentRuns().start('pay_1', {})).rejects.toThrow(AccessDeniedError);
     expect(reached).toEqual(['paymentRuns.start', 'refundRuns.start', 'kbankSecret']);
+  });
+
+  it('lets the webhook delivery read signing secrets but not write them; the registry writes them and sends nothing', async () => {
+    const { edges, reached } = recordingEdges();
+    const deliver = granted(edges, 'webhooks-deliver');
+    await deliver.webhookSecrets().get('we_1');
+    await deliver.webhookSender().post('http://127.0.0.1:1/', '{}', {}, 1000);
+    await expect(deliver.webhookSecrets().put('we_1', { current: 'whsec_x' })).rejects.toThrow(
+      'webhooks-deliver may not use webhookSecrets',
+    );
+    await expect(deliver.webhookSecrets().delete('we_1')).rejects.toThrow(AccessDeniedError);
+    const registry = granted(edges, 'api-create-webhook-endpoint');
+    await registry.webhookSecrets().put('we_1', { current: 'whsec_x' });
+    await expect(registry.webhookSender().post('http://127.0.0.1:1/', '{}', {}, 1000)).rejects.toThrow(
+      AccessDeniedError,
+    );
+    await expect(granted(edges, 'api-list-webhook-endpoints').webhookSecrets().get('we_1')).rejects.toThrow(
+      AccessDeniedError,
+    );
+    expect(reached).toEqual(['webhookSecrets.get', 'webhookSender.post', 'webhookSecrets.put']);
   });
 
   it('hands out refused ports that are not thenables, so awaiting one is harmless', async () => {

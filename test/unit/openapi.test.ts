@@ -12,6 +12,7 @@ import {
 import { kbankNotifySchema, kbankThreeDsReturnSchema } from '../../schemas/kbank.js';
 import { buildEventSchemas, buildOpenApi } from '../../schemas/openapi.js';
 import { GrantPointsRequestSchema } from '../../schemas/points.js';
+import { CreateWebhookEndpointRequestSchema } from '../../schemas/webhooks.js';
 
 const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const committed = (file: string) => JSON.parse(readFileSync(root(`docs/${file}`), 'utf8'));
@@ -52,6 +53,7 @@ describe('OpenAPI document', () => {
       kbankNotify: kbankNotifySchema,
       kbankBrowserReturn: kbankThreeDsReturnSchema,
       grantPoints: GrantPointsRequestSchema,
+      createWebhookEndpoint: CreateWebhookEndpointRequestSchema,
     };
     const withBody = operations(buildOpenApi()).filter((operation) => operation.requestBody);
 

@@ -14,8 +14,14 @@ export function subscribes(patterns: readonly string[], type: string): boolean {
   );
 }
 
-/** Delays before each retry after a failed attempt (the first attempt is immediate): 75.6 h in all. */
-export const RETRY_SCHEDULE_SECONDS = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400] as const;
+/**
+ * Delays before each retry after a failed attempt (the first attempt is immediate): 105.6 h in all, so even
+ * with every delay at its shortest (−20 %) the last attempt comes more than 3 days after the first.
+ * Eleven attempts in all.
+ */
+export const RETRY_SCHEDULE_SECONDS = [
+  5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400, 108000,
+] as const;
 
 /** A retry waits its scheduled delay ± this share, so endpoints coming back are not hit all at once. */
 export const RETRY_JITTER = 0.2;
@@ -32,6 +38,20 @@ export function retryDelaySeconds(
   const base = schedule[attempt - 1];
   if (base === undefined) return null;
   return Math.round(base * (1 - RETRY_JITTER + 2 * RETRY_JITTER * random()));
+}
+
+/**
+ * The same delay in milliseconds, with the whole schedule multiplied by `scale` (1 on AWS; the local stack
+ * may shrink it so that tests run the full schedule in seconds).
+ */
+export function retryDelayMs(
+  attempt: number,
+  random: () => number,
+  schedule: readonly number[] = RETRY_SCHEDULE_SECONDS,
+  scale = 1,
+): number | null {
+  const seconds = retryDelaySeconds(attempt, random, schedule);
+  return seconds === null ? null : Math.round(seconds * 1000 * scale);
 }
 
 /** 2xx is delivered; anything else (redirects included: they are not followed), or no answer, is not. */
