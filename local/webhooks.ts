@@ -47,6 +47,8 @@ export function createLocalWebhookQueue(queue: LocalQueue<WebhookDeliveryMessage
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const dead: (WebhookDeliveryMessage & { reason: string })[] = [];
   let waiters: (() => void)[] = [];
+  /** Closed: the stack is stopping. A retry scheduled now is dropped, like any delayed one on a restart. */
+  let closed = false;
   const settle = () => {
     if (timers.size > 0) return;
     const pending = waiters;
@@ -56,6 +58,7 @@ export function createLocalWebhookQueue(queue: LocalQueue<WebhookDeliveryMessage
   return {
     async send(message, delayMs) {
       if (delayMs <= 0) return queue.send(message);
+      if (closed) return;
       const timer = setTimeout(() => {
         timers.delete(timer);
         queue
@@ -84,6 +87,7 @@ export function createLocalWebhookQueue(queue: LocalQueue<WebhookDeliveryMessage
       }
     },
     async close() {
+      closed = true;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       settle();
