@@ -13,6 +13,22 @@ z.config(en());
 
 const nonEmpty = () => z.string().check(z.minLength(1));
 const positiveInt = () => z.coerce.number().check(z.int(), z.positive());
+/** A variable holding JSON, parsed, then checked by `schema`. */
+const jsonOf = <T extends z.ZodMiniType>(schema: T) =>
+  z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((text: string, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.issues.push({ code: 'custom', message: 'not JSON', input: text });
+          return z.NEVER;
+        }
+      }),
+    ),
+    schema,
+  );
 
 const EnvSchema = z.object({
   TABLE_NAME: nonEmpty(),
@@ -40,22 +56,7 @@ const EnvSchema = z.object({
   /** The KBank callback endpoints put accepted callbacks on this SQS queue. */
   NOTIFICATION_QUEUE_URL: z.optional(z.url()),
   /** The settlements' fee table as JSON (schemas/settlements.ts FeeScheduleSchema); default in code. */
-  SETTLEMENT_FEES: z.optional(
-    z.pipe(
-      z.pipe(
-        z.string(),
-        z.transform((text: string, ctx) => {
-          try {
-            return JSON.parse(text) as unknown;
-          } catch {
-            ctx.issues.push({ code: 'custom', message: 'not JSON', input: text });
-            return z.NEVER;
-          }
-        }),
-      ),
-      FeeScheduleSchema,
-    ),
-  ),
+  SETTLEMENT_FEES: z.optional(jsonOf(FeeScheduleSchema)),
   // Merchant webhooks (docs/api.md "Webhooks").
   /** `public` (https to public addresses only, the default) or `local` (loopback http too: the local stack). */
   WEBHOOK_ENDPOINT_POLICY: z._default(z.enum(['public', 'local']), 'public'),
@@ -67,20 +68,7 @@ const EnvSchema = z.object({
   WEBHOOK_DEAD_LETTER_QUEUE_URL: z.optional(z.url()),
   /** The retry schedule as a JSON array of seconds (default RETRY_SCHEDULE_SECONDS, 105.6 h). */
   WEBHOOK_RETRY_SCHEDULE_SECONDS: z.optional(
-    z.pipe(
-      z.pipe(
-        z.string(),
-        z.transform((text: string, ctx) => {
-          try {
-            return JSON.parse(text) as unknown;
-          } catch {
-            ctx.issues.push({ code: 'custom', message: 'not JSON', input: text });
-            return z.NEVER;
-          }
-        }),
-      ),
-      z.array(z.number().check(z.positive())).check(z.minLength(1), z.maxLength(50)),
-    ),
+    jsonOf(z.array(z.number().check(z.positive())).check(z.minLength(1), z.maxLength(50))),
   ),
 });
 export type Env = z.infer<typeof EnvSchema>;

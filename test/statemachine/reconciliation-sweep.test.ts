@@ -35,6 +35,24 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, wha
 const payment = (id: string) => stack.repo.get(id);
 const everythingDue = { dueBefore: '9999-12-31' };
 
+/** A card payment made through the API and captured by its saga. */
+async function capturedCardPayment() {
+  const token = await tokenize(stack, MAGIC_CARDS.visa.number);
+  const created = await api(stack, 'POST', '/v1/payments', {
+    body: paymentBody(token),
+    idempotencyKey: randomUUID(),
+  });
+  const id: string = created.body.id;
+  await stack.runner.waitForExecution(id, 20_000);
+  const paid = await until(
+    () => payment(id),
+    (p) => p?.status === 'succeeded',
+    'succeeded',
+  );
+  if (!paid) throw new Error(`payment ${id} did not succeed`);
+  return paid;
+}
+
 it('starts the saga of a payment whose creation crashed before StartExecution', async () => {
   // The cost simulator prices only its catalog's SKUs: the order of test/support/stack.ts paymentBody.
   const { payment: fresh, audit } = aPayment({
@@ -130,19 +148,8 @@ it('finds a Thai QR paid while its saga was dead: the notify hands it to the swe
 });
 
 it('starts the refund saga of a refund reserved just before a crash, and the refund completes once', async () => {
-  const token = await tokenize(stack, MAGIC_CARDS.visa.number);
-  const created = await api(stack, 'POST', '/v1/payments', {
-    body: paymentBody(token),
-    idempotencyKey: randomUUID(),
-  });
-  const id: string = created.body.id;
-  await stack.runner.waitForExecution(id, 20_000);
-  const paid = await until(
-    () => payment(id),
-    (p) => p?.status === 'succeeded',
-    'succeeded',
-  );
-  if (!paid) throw new Error('no payment');
+  const paid = await capturedCardPayment();
+  const id = paid.id;
   // What create-refund commits before StartExecution, and then nothing (the crash).
   const { change, refund } = reserveRefund(paid, { refundId: `re_${ulid()}`, amount: 20000 }, new Date());
   await stack.repo.commitRefund(change, { next: refund, previousStatus: null, reserve: refund.amount });
@@ -160,20 +167,10 @@ it('starts the refund saga of a refund reserved just before a crash, and the ref
 });
 
 it('settles two equal refunds sent just before a crash, one of them applied at KBank: one by the inquiry, one sent again', async () => {
-  const token = await tokenize(stack, MAGIC_CARDS.visa.number);
-  const created = await api(stack, 'POST', '/v1/payments', {
-    body: paymentBody(token),
-    idempotencyKey: randomUUID(),
-  });
-  const id: string = created.body.id;
-  await stack.runner.waitForExecution(id, 20_000);
-  let paid = await until(
-    () => payment(id),
-    (p) => p?.status === 'succeeded',
-    'succeeded',
-  );
+  let paid = await capturedCardPayment();
+  const id = paid.id;
   const chargeId = stack.kbank.charges().find((c) => c.referenceOrder.startsWith(id))?.id;
-  if (!paid || !chargeId) throw new Error('no captured payment');
+  if (!chargeId) throw new Error('no charge at KBank');
 
   // Two refunds of 20000 reserved, both marked sent by RefundAtKbank's write-ahead five minutes ago, and
   // only one request reached KBank before the process died. KBank's total says one was applied, not which.
