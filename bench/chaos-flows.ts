@@ -476,6 +476,14 @@ const FAULTS: Scenario[] = [
   },
   { name: 'fault.card.lands_late', weight: 2, method: 'card', card: 'landsLate', run: autoRun() },
   { name: 'fault.card.settle_fails', weight: 2, method: 'card', card: 'settleFails', run: autoRun('none') },
+  {
+    name: 'fault.card.settle_unavailable.manual',
+    weight: 1,
+    method: 'card',
+    capture: 'manual',
+    card: 'settleUnavailable',
+    run: manualRun('capture_full'),
+  },
   { name: 'fault.card.slow', weight: 2, method: 'card', card: 'slow', run: autoRun() },
   {
     name: 'fault.card.insufficient_funds',

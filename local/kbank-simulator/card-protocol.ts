@@ -19,7 +19,7 @@ import {
 import type { SimContext } from './context.js';
 import { errorReply, invalidRequest, parseAmount, type Reply, requireState, SimError } from './replies.js';
 import { brandOf, luhnValid, MAGIC_CARDS, mask, toInteger } from './test-cards.js';
-import { type SimCharge, TOKEN_TTL_MS, type TokenRecord } from './types.js';
+import { SETTLE_REFUSALS, type SimCharge, TOKEN_TTL_MS, type TokenRecord } from './types.js';
 import { toWire } from './wire.js';
 
 /** `POST /card/v2/tokens` [ours]: checks the card field by field, keeps only what the PAN chose. */
@@ -188,6 +188,11 @@ export function settleCharge(ctx: SimContext, charge: SimCharge, json: unknown):
   requireState(charge, 'Authorized', 'settle');
   if (charge.behaviour === 'settle_fails') {
     throw new SimError(400, 'settlement_failed', 'settlement failed');
+  }
+  if (charge.behaviour === 'settle_unavailable' && (charge.settleRefusals ?? 0) < SETTLE_REFUSALS) {
+    charge.settleRefusals = (charge.settleRefusals ?? 0) + 1;
+    ctx.state.putCharge(charge);
+    throw new SimError(503, 'service_unavailable', 'settlement is temporarily unavailable');
   }
   const amount = parseAmount(parsed.data.amount, charge.currency);
   if (amount > charge.amount) {

@@ -1,6 +1,6 @@
 /** The test cards: the magic PANs and their behaviours, card-number rules, and tokenizing a test card as KBank's browser script would. */
 import { kbankTokenSchema } from '../../schemas/kbank.js';
-import { SIMULATOR_DEFAULTS, type SimBehaviour } from './types.js';
+import { SETTLE_REFUSALS, SIMULATOR_DEFAULTS, type SimBehaviour } from './types.js';
 
 export interface MagicCard {
   number: string;
@@ -71,6 +71,14 @@ export const MAGIC_CARDS = {
     brand: 'Visa',
     behaviour: 'settle_fails',
     summary: 'approves, but settle answers 400 `settlement_failed` (to exercise void compensation)',
+  },
+  settleUnavailable: {
+    number: '4000000000000358',
+    brand: 'Visa',
+    behaviour: 'settle_unavailable',
+    summary:
+      `approves, but the first ${SETTLE_REFUSALS} settle calls answer 503 without settling (more than one saga ` +
+      'run retries: the capture must be carried out later, not voided); later ones settle',
   },
   slow: {
     number: '4000000000000077',

@@ -9,6 +9,7 @@ export type SimBehaviour =
   | 'timeout_after_success'
   | 'lands_late'
   | 'settle_fails'
+  | 'settle_unavailable'
   | 'slow'
   | 'three_d_secure'
   | 'refund_fails'
@@ -60,6 +61,9 @@ export const SIMULATOR_DEFAULTS = {
   promptPay: { billerId: '099999999999901', merchantName: 'KBANK SIMULATOR', merchantCity: 'BANGKOK' },
 } as const;
 
+/** How many settle calls the `settle_unavailable` card answers 503 before one settles [ours]. */
+export const SETTLE_REFUSALS = 6;
+
 /** A token lives 10 minutes or one use [doc]. */
 export const TOKEN_TTL_MS = 10 * 60 * 1000;
 
@@ -100,6 +104,8 @@ export interface SimCharge {
   tokenId?: string;
   /** Each refund applied, oldest first (their total is refundedAmount). Absent before the first. */
   refunds?: SimRefund[];
+  /** `settle_unavailable`: how many settle calls were answered 503 so far. */
+  settleRefusals?: number;
   /** Created with the orphan control: a charge KBank holds that the merchant never recorded. */
   orphan?: true;
 }

@@ -53,6 +53,22 @@ async function capturedCardPayment() {
   return paid;
 }
 
+/** A manual-capture card payment made through the API, parked in requires_capture by its saga. */
+async function awaitingCapture(card: string): Promise<string> {
+  const token = await tokenize(stack, card);
+  const created = await api(stack, 'POST', '/v1/payments', {
+    body: paymentBody(token, { capture: 'manual' }),
+    idempotencyKey: randomUUID(),
+  });
+  const id: string = created.body.id;
+  await until(
+    () => payment(id),
+    (p) => p?.status === 'requires_capture' && !!p.captureToken,
+    'requires_capture',
+  );
+  return id;
+}
+
 it('starts the saga of a payment whose creation crashed before StartExecution', async () => {
   // The cost simulator prices only its catalog's SKUs: the order of test/support/stack.ts paymentBody.
   const { payment: fresh, audit } = aPayment({
@@ -90,17 +106,7 @@ it('starts the saga of a payment whose creation crashed before StartExecution', 
 });
 
 it('carries out a capture accepted while the saga was dead: recorded, handed to the sweep, captured', async () => {
-  const token = await tokenize(stack, MAGIC_CARDS.visa.number);
-  const created = await api(stack, 'POST', '/v1/payments', {
-    body: paymentBody(token, { capture: 'manual' }),
-    idempotencyKey: randomUUID(),
-  });
-  const id: string = created.body.id;
-  await until(
-    () => payment(id),
-    (p) => p?.status === 'requires_capture' && !!p.captureToken,
-    'requires_capture',
-  );
+  const id = await awaitingCapture(MAGIC_CARDS.visa.number);
   await stack.runner.stopExecution(id, 'Crash', 'the saga died');
 
   const captured = await api(stack, 'POST', `/v1/payments/${id}/capture`, {
@@ -118,6 +124,30 @@ it('carries out a capture accepted while the saga was dead: recorded, handed to 
   expect(charge).toMatchObject({ state: 'Settled' });
 });
 
+it('carries out a capture KBank could not settle within the saga’s retries: handed to the sweep, never voided', async () => {
+  const id = await awaitingCapture(MAGIC_CARDS.settleUnavailable.number);
+  const captured = await api(stack, 'POST', `/v1/payments/${id}/capture`, {
+    body: { amount: 60000 },
+    idempotencyKey: randomUUID(),
+  });
+  expect(captured.status).toBe(202);
+
+  // Every settle of this run answered 503: the run ends unresolved, the money still authorized, nothing voided.
+  const failed = await stack.runner.waitForExecution(id, 20_000);
+  expect(failed).toMatchObject({ status: 'FAILED', error: 'CaptureOutcomeUnknown' });
+  expect(await payment(id)).toMatchObject({ status: 'processing', amountToCapture: 60000 });
+  const charge = () => stack.kbank.charges().find((c) => c.referenceOrder.startsWith(id));
+  expect(charge()).toMatchObject({ state: 'Authorized' });
+
+  const report = await stack.sweep(everythingDue);
+  expect(report).toMatchObject({ restarted: 1, errors: 0 });
+  const restarted = await stack.runner.waitForExecution(`${id}-r1`, 20_000);
+  expect(restarted.status).toBe('SUCCEEDED');
+  expect(await payment(id)).toMatchObject({ status: 'succeeded', amountCaptured: 60000 });
+  expect(charge()).toMatchObject({ state: 'Settled', settledAmount: 60000 });
+  const types = (await stack.repo.listAudit(id, { limit: 100 })).entries.map((entry) => entry.type);
+  expect(types).not.toContain('payment.voided');
+});
 it('finds a Thai QR paid while its saga was dead: the notify hands it to the sweep, the inquiry decides', async () => {
   const created = await api(stack, 'POST', '/v1/payments', {
     body: paymentBody('unused', { payment_method: { type: 'qr_promptpay' } }),
@@ -172,9 +202,9 @@ it('settles two equal refunds sent just before a crash, one of them applied at K
   const chargeId = stack.kbank.charges().find((c) => c.referenceOrder.startsWith(id))?.id;
   if (!chargeId) throw new Error('no charge at KBank');
 
-  // Two refunds of 20000 reserved, both marked sent by RefundAtKbank's write-ahead five minutes ago, and
+  // Two refunds of 20000 reserved, both marked sent by RefundAtKbank's write-ahead fifteen minutes ago, and
   // only one request reached KBank before the process died. KBank's total says one was applied, not which.
-  const sentAt = new Date(Date.now() - 300_000).toISOString();
+  const sentAt = new Date(Date.now() - 900_000).toISOString();
   const refunds = [];
   for (let i = 0; i < 2; i++) {
     const { change, refund } = reserveRefund(paid, { refundId: `re_${ulid()}`, amount: 20000 }, new Date());

@@ -33,9 +33,15 @@ export interface RefundPolicy {
   contention: ContentionPolicy;
 }
 
-/** 60 s: far beyond the adapter's 8 s request timeout; the saga's inquiry schedule spans ~2 minutes. */
+/**
+ * 10 minutes. KBank has no idempotency key, so a request we gave up on (the adapter's 8 s timeout) may
+ * still be applied when it finally reaches KBank's processing: under load the local stack saw requests land
+ * two minutes after the client had gone. Sending again too soon refunds twice; waiting longer only delays
+ * a refund that was truly lost. The saga's own inquiry schedule (~2 minutes) ends before this; the sweep's
+ * restarts ask again until it has passed.
+ */
 export const DEFAULT_REFUND_POLICY: RefundPolicy = {
-  notAppliedAfterMs: 60_000,
+  notAppliedAfterMs: 600_000,
   maxSends: 3,
   contention: DEFAULT_CONTENTION,
 };
