@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MAGIC_CARDS } from '../local/kbank-simulator.js';
-import type { ChaosClient } from './chaos-client.js';
+import type { Answer, ChaosClient } from './chaos-client.js';
 import { sleep } from './stats.js';
 
 export type MethodType = 'card' | 'qr_promptpay' | 'wechat_pay' | 'alipay';
@@ -186,15 +186,28 @@ async function merchant(
   const key = randomUUID();
   const path =
     op === 'change_amount' ? `/v1/payments/${flow.paymentId}` : `/v1/payments/${flow.paymentId}/${op}`;
-  const answer = await ctx.client.api(
-    `${op === 'change_amount' ? 'PATCH' : 'POST'} /v1/payments/{id}${op === 'change_amount' ? '' : `/${op}`}`,
-    op === 'change_amount' ? 'PATCH' : 'POST',
-    path,
-    { key, ...(body === undefined ? {} : { body }) },
+  const answer = await persistently(ctx, () =>
+    ctx.client.api(
+      `${op === 'change_amount' ? 'PATCH' : 'POST'} /v1/payments/{id}${op === 'change_amount' ? '' : `/${op}`}`,
+      op === 'change_amount' ? 'PATCH' : 'POST',
+      path,
+      { key, ...(body === undefined ? {} : { body }) },
+    ),
   );
   const accepted = answer.status >= 200 && answer.status < 300;
   if (!accepted) flow.refusals.push(`${op}:${answer.status}:${answer.body?.code ?? ''}`);
   return { accepted, key, status: answer.status, code: answer.body?.code };
+}
+
+/**
+ * A merchant's request that got no answer within the client's retry budget (the stack overloaded or down)
+ * is sent again with the same key, as a merchant's job queue would, until it is answered or the run's
+ * deadline: an unanswered capture must not leave the payment waiting for a request nobody makes.
+ */
+async function persistently(ctx: FlowContext, send: () => Promise<Answer>): Promise<Answer> {
+  let answer = await send();
+  while (answer.status === 0 && performance.now() < ctx.deadline()) answer = await send();
+  return answer;
 }
 
 /** Refunds of a succeeded payment: none, everything, a part, or three parts at once. */
@@ -212,11 +225,11 @@ async function refunds(ctx: FlowContext, flow: Flow, view: View, mode: RefundMod
   await Promise.all(
     amounts.map(async (amount) => {
       const key = randomUUID();
-      const answer = await ctx.client.api(
-        'POST /v1/payments/{id}/refunds',
-        'POST',
-        `/v1/payments/${flow.paymentId}/refunds`,
-        { key, ...(amount === undefined ? {} : { body: { amount } }) },
+      const answer = await persistently(ctx, () =>
+        ctx.client.api('POST /v1/payments/{id}/refunds', 'POST', `/v1/payments/${flow.paymentId}/refunds`, {
+          key,
+          ...(amount === undefined ? {} : { body: { amount } }),
+        }),
       );
       if (answer.status === 202) {
         flow.accepted.push({
