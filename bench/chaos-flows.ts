@@ -148,7 +148,14 @@ async function create(ctx: FlowContext, flow: Flow, lines: Line[]): Promise<bool
 // biome-ignore lint/suspicious/noExplicitAny: the payment resource, read field by field
 type View = any;
 
-/** Polls the payment (backing off from 50 ms to 1 s) until `want` holds, it is terminal, or the deadline. */
+/**
+ * The longest pause between two polls of one flow. Polling stands in for the webhooks a merchant would
+ * listen to; with hundreds of flows in flight, 1 s pauses alone were more GETs than the one-process local
+ * stack serves, and every answer (a health check included) then waited minutes in its queue.
+ */
+const POLL_MAX_MS = 4000;
+
+/** Polls the payment (backing off from 50 ms to POLL_MAX_MS) until `want` holds, it is terminal, or the deadline. */
 async function waitFor(ctx: FlowContext, flow: Flow, want: (p: View) => boolean): Promise<View | null> {
   let interval = 50;
   for (;;) {
@@ -162,7 +169,7 @@ async function waitFor(ctx: FlowContext, flow: Flow, want: (p: View) => boolean)
     }
     if (performance.now() > ctx.deadline()) return null;
     await sleep(interval);
-    interval = Math.min(1000, interval * 1.5);
+    interval = Math.min(POLL_MAX_MS, interval * 1.5);
   }
 }
 
@@ -254,7 +261,7 @@ async function refunds(ctx: FlowContext, flow: Flow, view: View, mode: RefundMod
     if (answer.status === 200 && list.every((r) => REFUND_TERMINAL.has(r.status))) return;
     if (performance.now() > ctx.deadline()) return;
     await sleep(interval);
-    interval = Math.min(1000, interval * 1.5);
+    interval = Math.min(POLL_MAX_MS, interval * 1.5);
   }
 }
 
