@@ -1,8 +1,11 @@
 /**
  * Merchants and their API keys (`npm run merchant -- <command>`), against the running local stack
- * (.local/stack.json, or --stack FILE) or, with --table NAME and AWS credentials in the environment, a
- * deployment's table. A new key is printed once; nothing else ever prints one.
- *   create --name NAME [--id merchant_x] [--live]   a merchant and its first key
+ * (.local/stack.json, or --stack FILE) or, with --table NAME --stage STAGE and AWS credentials in the
+ * environment, a deployment (its table, and its usage plans `payments-<stage>-<plan>` in API Gateway). A
+ * new key is printed once; nothing else ever prints one.
+ *   create --name NAME [--id merchant_x] [--live] [--plan P]   a merchant and its first key (plans:
+ *                                                   starter, standard (default), enterprise)
+ *   plan --merchant ID --plan P                     moves the merchant to another plan
  *   list                                            every merchant
  *   list --merchant ID                              its keys: id, prefix, status, created, valid until
  *   rotate --merchant ID [--overlap 24h]            a new key; the old ones keep working for the overlap
@@ -15,11 +18,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ApiGatewayUsagePlans } from '../functions/adapters/api-gateway-usage-plans.js';
 import { createDocumentClient, dynamoTable } from '../functions/adapters/dynamo-repository.js';
 import { PaymentError, ValidationError } from '../functions/core/errors.js';
+import { DEFAULT_PLAN, PLAN_NAMES } from '../functions/core/plans.js';
 import { systemClock } from '../functions/core/ports.js';
 import {
+  changePlan,
   createMerchant,
   type KeyView,
   listMerchantKeys,
@@ -29,11 +36,13 @@ import {
 } from '../functions/core/use-cases/operations/merchant-keys.js';
 import { localDynamoClientConfig } from '../local/dynamodb-local.js';
 
-const USAGE = `usage: npm run merchant -- create --name NAME [--id merchant_x] [--live]
+const USAGE = `usage: npm run merchant -- create --name NAME [--id merchant_x] [--live] [--plan PLAN]
+       npm run merchant -- plan --merchant ID --plan PLAN
        npm run merchant -- list [--merchant ID]
        npm run merchant -- rotate --merchant ID [--overlap 24h]
        npm run merchant -- revoke --merchant ID --key KEY_ID
-options: --json, --stack FILE (default .local/stack.json), --table NAME (a deployment)`;
+options: --json, --stack FILE (default .local/stack.json), --table NAME --stage STAGE (a deployment)
+plans: ${PLAN_NAMES.join(', ')} (default ${DEFAULT_PLAN})`;
 
 class UsageError extends Error {}
 
@@ -45,9 +54,19 @@ function parseOverlap(text: string): number {
   return Number(match[1]) * unit;
 }
 
-function target(values: { stack?: string | undefined; table?: string | undefined }) {
+function target(values: {
+  stack?: string | undefined;
+  table?: string | undefined;
+  stage?: string | undefined;
+}) {
   if (values.table) {
-    return { where: `table ${values.table}`, table: values.table, client: new DynamoDBClient({}) };
+    if (!values.stage) throw new UsageError('--table needs --stage (whose usage plans hold the merchants)');
+    return {
+      where: `table ${values.table}`,
+      table: values.table,
+      client: new DynamoDBClient({}),
+      usagePlans: new ApiGatewayUsagePlans(new APIGatewayClient({}), `payments-${values.stage}`),
+    };
   }
   const file = resolve(values.stack ?? '.local/stack.json');
   if (!existsSync(file)) {
@@ -104,21 +123,25 @@ async function runCommand(argv: string[], out: Output): Promise<number> {
       json: { type: 'boolean', default: false },
       stack: { type: 'string' },
       table: { type: 'string' },
+      stage: { type: 'string' },
+      plan: { type: 'string' },
     },
   });
   const [command] = positionals;
-  const need = (name: 'name' | 'merchant' | 'key') => {
+  const need = (name: 'name' | 'merchant' | 'key' | 'plan') => {
     const value = values[name];
     if (!value) throw new UsageError(`${command} needs --${name}`);
     return value;
   };
-  if (!command || !['create', 'list', 'rotate', 'revoke'].includes(command)) throw new UsageError(USAGE);
+  if (!command || !['create', 'plan', 'list', 'rotate', 'revoke'].includes(command))
+    throw new UsageError(USAGE);
   const overlapSeconds = command === 'rotate' ? parseOverlap(values.overlap) : 0;
 
   const t = target(values);
   const deps: MerchantKeyDeps = {
     merchants: dynamoTable(createDocumentClient(t.client), t.table),
     clock: systemClock,
+    ...('usagePlans' in t ? { usagePlans: t.usagePlans } : {}),
   };
   const print = (json: unknown, text: string) => out.log(values.json ? JSON.stringify(json, null, 2) : text);
   try {
@@ -126,21 +149,26 @@ async function runCommand(argv: string[], out: Output): Promise<number> {
       const made = await createMerchant(deps, {
         name: need('name'),
         ...(values.id ? { id: values.id } : {}),
+        ...(values.plan ? { plan: values.plan } : {}),
         mode: values.live ? 'live' : 'test',
       });
       print(
         { merchant: made.merchant, key: made.key, api_key: made.apiKey },
-        `Merchant ${made.merchant.id} (${made.merchant.name}) in ${t.where}\n` +
+        `Merchant ${made.merchant.id} (${made.merchant.name}, plan ${made.merchant.plan}) in ${t.where}\n` +
           `  key ${made.key.keyId}: ${made.apiKey}\n` +
           '  Shown once: store it now (a secrets manager, not the code). Lost keys are rotated, not recovered.',
       );
+    } else if (command === 'plan') {
+      const moved = await changePlan(deps, { merchantId: need('merchant'), plan: need('plan') });
+      print(moved, `${moved.id} (${moved.name}) is on plan ${moved.plan} in ${t.where}.`);
     } else if (command === 'list' && !values.merchant) {
       const merchants = await deps.merchants.listMerchants();
       print(
         merchants,
-        [`${merchants.length} merchants in ${t.where}`, ...merchants.map((m) => `  ${m.id}  ${m.name}`)].join(
-          '\n',
-        ),
+        [
+          `${merchants.length} merchants in ${t.where}`,
+          ...merchants.map((m) => `  ${m.id}  ${(m.plan ?? DEFAULT_PLAN).padEnd(10)}  ${m.name}`),
+        ].join('\n'),
       );
     } else if (command === 'list') {
       const { merchant, keys } = await listMerchantKeys(deps, need('merchant'));

@@ -33,7 +33,12 @@ import {
 import type { FeeSchedule } from '../functions/core/settlements.js';
 import { type LogLevel, PAYMENT_FUNCTION_DEFAULTS } from './constructs/payment-function.js';
 import { alarms } from './stateless/alarms.js';
-import { BROWSER_RETURN_PATH, PROBLEM_TYPE_BASE, paymentApi } from './stateless/api.js';
+import {
+  BROWSER_RETURN_PATH,
+  type DEFAULT_WAF_RATE_LIMITS,
+  PROBLEM_TYPE_BASE,
+  paymentApi,
+} from './stateless/api.js';
 import { catalogFunctions, KBANK_SANDBOX_URL } from './stateless/functions.js';
 import { sagaStateMachine } from './stateless/sagas.js';
 import { schedules } from './stateless/schedules.js';
@@ -145,6 +150,8 @@ export interface StatelessStackProps extends StackProps {
   throttling?: { rateLimit: number; burstLimit: number };
   /** AWS WAF with AWS managed rule groups in front of the API. Default true. */
   waf?: boolean;
+  /** The WAF's rate-based rules per source IP (requests a minute). Default DEFAULT_WAF_RATE_LIMITS. */
+  wafRateLimits?: Partial<typeof DEFAULT_WAF_RATE_LIMITS>;
 }
 
 export class StatelessStack extends Stack {

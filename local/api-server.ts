@@ -1,6 +1,7 @@
 /**
  * The local API Gateway: turns HTTP requests into REST API proxy events for the same handlers, runs the
- * same TOKEN authorizer first on protected routes, and answers like the gateway does. Requests that name
+ * same TOKEN authorizer first on protected routes, holds each merchant to its plan's rate, burst and
+ * daily quota like the usage plans do, and answers like the gateway does. Requests that name
  * nothing (a path that does not decode) or carry too much (a body over MAX_BODY_BYTES) are refused before
  * any handler runs.
  */
@@ -14,6 +15,7 @@ import type {
   APIGatewayTokenAuthorizerEvent,
   Context,
 } from 'aws-lambda';
+import { type Allowance, admit, DEFAULT_PLAN, isPlanName, type PlanTable } from '../functions/core/plans.js';
 import { MAX_BODY_BYTES, problemOf, problemResponse, toProblem } from '../functions/handlers/http.js';
 import { logger } from '../functions/handlers/logger.js';
 import { lambdaContext } from './lambda-context.js';
@@ -52,6 +54,11 @@ export async function startApiServer(options: {
   ) => Promise<T>;
   /** Like API Gateway's authorizer result cache (the CDK stack uses 60 s); 0 disables it. */
   authorizerCacheSeconds?: number;
+  /**
+   * The plans' limits, enforced per merchant after its authorizer as API Gateway's usage plans do
+   * (functions/core/plans.ts); absent: no limits.
+   */
+  plans?: PlanTable;
   port?: number;
   host?: string;
 }): Promise<ApiServer> {
@@ -80,6 +87,24 @@ export async function startApiServer(options: {
     return context;
   }
   const compiled = options.routes.map((route) => ({ route, pattern: compile(route.path) }));
+  const allowances = new Map<string, Allowance>();
+  /** The 429 a merchant over its plan gets instead of its answer, or null when the request may pass. */
+  function overPlan(authorizer: Record<string, unknown>, instance: string): APIGatewayProxyResult | null {
+    const plans = options.plans;
+    const merchantId = authorizer.principalId;
+    if (!plans || typeof merchantId !== 'string') return null;
+    const plan = plans[isPlanName(authorizer.plan) ? authorizer.plan : DEFAULT_PLAN];
+    const admission = admit(allowances.get(merchantId), plan, Date.now());
+    allowances.set(merchantId, admission.allowance);
+    if (admission.allowed) return null;
+    const detail =
+      admission.reason === 'quota_exceeded'
+        ? `Your plan allows ${plan.dailyQuota} requests a day (UTC); retry after ${admission.retryAfterSeconds} s.`
+        : `Your plan allows ${plan.rateLimit} requests/s with bursts of ${plan.burstLimit}; retry after ${admission.retryAfterSeconds} s with the same Idempotency-Key.`;
+    return problemResponse(problemOf(admission.reason, instance, detail), {
+      'Retry-After': String(admission.retryAfterSeconds),
+    });
+  }
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -161,6 +186,8 @@ export async function startApiServer(options: {
       if (!authorizer) {
         return send(res, problemResponse(problemOf('unauthorized')));
       }
+      const refusal = overPlan(authorizer, url.pathname);
+      if (refusal) return send(res, refusal);
     }
 
     const event: APIGatewayProxyEvent = {

@@ -49,6 +49,7 @@ import {
 } from '../functions/catalog.js';
 import { hashApiKey, keyPrefix, newApiKey } from '../functions/core/api-keys.js';
 import { ulid, ulidIds } from '../functions/core/ids.js';
+import { PLANS, type PlanName, type PlanTable } from '../functions/core/plans.js';
 import { type Clock, type EventPublisher, systemClock } from '../functions/core/ports.js';
 import { DEFAULT_SWEEP_POLICY, type SweepPolicy } from '../functions/core/reconciliation.js';
 import type { ReconciliationRun } from '../functions/core/repository.js';
@@ -126,6 +127,10 @@ export interface LocalStackOptions {
    * key keeps working this long for a client whose Allow is cached. 0 disables it.
    */
   authorizerCacheSeconds?: number;
+  /** The plans' limits the local API holds merchants to (default PLANS, as the usage plans in AWS). */
+  plans?: PlanTable;
+  /** The demo merchant's plan (default enterprise: 200 requests/s, bursts of 400). */
+  demoPlan?: PlanName;
   /** What one point of the demo merchant's points program is worth, in satang (default DEMO_POINT_VALUE). */
   pointValue?: number;
   /** Demo merchant's API key; random when absent. */
@@ -593,7 +598,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     closers.push(async () => unsubscribeWebhooks());
 
-    const merchant = { id: 'merchant_demo', name: 'Demo Merchant', apiKey: options.apiKey ?? randomApiKey() };
+    const merchant = {
+      id: 'merchant_demo',
+      name: 'Demo Merchant',
+      plan: options.demoPlan ?? 'enterprise',
+      apiKey: options.apiKey ?? randomApiKey(),
+    };
     await seedMerchant(repo, merchant, clock.now());
     // The demo merchant runs a points program (docs/api.md "Points"): 1 point = 1.00 THB unless set.
     await new DynamoPointsPrograms(createDocumentClient(dynamodb), tableName).setProgram({
@@ -616,6 +626,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.authorizerCacheSeconds !== undefined
         ? { authorizerCacheSeconds: options.authorizerCacheSeconds }
         : {}),
+      plans: options.plans ?? PLANS,
       authorizer: handlers[authorizer.name] as (
         event: APIGatewayTokenAuthorizerEvent,
         context: Context,
@@ -811,16 +822,19 @@ function envelopeOf(event: LocalEvent): EventBridgeEnvelope {
  */
 async function seedMerchant(
   repo: DynamoTable,
-  merchant: { id: string; name: string; apiKey: string },
+  merchant: { id: string; name: string; plan: PlanName; apiKey: string },
   now: Date,
 ): Promise<void> {
-  const { id, name, apiKey } = merchant;
-  await repo.createMerchant({ id, name, createdAt: now.toISOString() });
+  const { id, name, plan, apiKey } = merchant;
+  if (!(await repo.createMerchant({ id, name, plan, createdAt: now.toISOString() }))) {
+    // A persisted table: the merchant is there, on whatever plan it had; this start's plan applies.
+    await repo.setPlan(id, plan);
+  }
   const hash = hashApiKey(apiKey);
   if (await repo.findByApiKeyHash(hash)) return;
   await repo.addKey(
     hash,
-    { id, name },
+    { id, name, plan },
     {
       keyId: `key_${ulid()}`,
       merchantId: id,

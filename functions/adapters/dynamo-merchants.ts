@@ -4,8 +4,15 @@
  * (`MERCHANT#<id>` / `APIKEY#<keyId>`, what `npm run merchant -- list` shows: never the key, nor its hash
  * in any output). Merchants are listed under one `MERCHANTS` partition (operator reads only).
  */
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { ApiKeyRecord } from '../core/api-keys.js';
+import { isPlanName, type PlanName } from '../core/plans.js';
 import type { ApiKeyGrant, Merchant, MerchantDirectory, MerchantKeyStore } from '../core/ports.js';
 import { isConditionFailure, keys, strip, TableKit } from './dynamo-table-kit.js';
 
@@ -26,7 +33,11 @@ export class DynamoMerchants extends TableKit implements MerchantDirectory, Merc
       new GetCommand({ TableName: this.tableName, Key: keys.apiKey(keyHash) }),
     );
     if (!Item) return null;
-    const merchant = { id: Item.merchantId as string, name: Item.merchantName as string };
+    const merchant: Merchant = {
+      id: Item.merchantId as string,
+      name: Item.merchantName as string,
+      ...(isPlanName(Item.merchantPlan) ? { plan: Item.merchantPlan } : {}),
+    };
     return Item.validUntil ? { merchant, validUntil: Item.validUntil as string } : { merchant };
   }
 
@@ -36,7 +47,12 @@ export class DynamoMerchants extends TableKit implements MerchantDirectory, Merc
   }
 
   async createMerchant(merchant: StoredMerchant): Promise<boolean> {
-    const record = { id: merchant.id, name: merchant.name, createdAt: merchant.createdAt };
+    const record = {
+      id: merchant.id,
+      name: merchant.name,
+      ...(merchant.plan ? { plan: merchant.plan } : {}),
+      createdAt: merchant.createdAt,
+    };
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -141,6 +157,41 @@ export class DynamoMerchants extends TableKit implements MerchantDirectory, Merc
     );
   }
 
+  async setPlan(merchantId: string, plan: PlanName): Promise<void> {
+    await this.db.send(
+      new TransactWriteCommand({
+        TransactItems: [merchantKeys.profile(merchantId), merchantKeys.directory(merchantId)].map((Key) => ({
+          Update: {
+            TableName: this.tableName,
+            Key,
+            UpdateExpression: 'SET #plan = :plan',
+            ConditionExpression: 'attribute_exists(PK)',
+            ExpressionAttributeNames: { '#plan': 'plan' },
+            ExpressionAttributeValues: { ':plan': plan },
+          },
+        })),
+      }),
+    );
+    // Then each key's lookup item; one gone meanwhile (revoked, or deleted by its TTL) has nothing to move.
+    // A crash in between leaves some keys on the old plan: running the command again finishes it.
+    for (const item of await this.queryAll(`MERCHANT#${merchantId}`, 'APIKEY#')) {
+      if (item.revokedAt || typeof item.keyHash !== 'string') continue;
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.apiKey(item.keyHash),
+            UpdateExpression: 'SET merchantPlan = :plan',
+            ConditionExpression: 'attribute_exists(PK)',
+            ExpressionAttributeValues: { ':plan': plan },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+  }
+
   /** The key's hash, from its record (kept there so a rotation or revocation can reach the lookup item). */
   private async hashOf(key: ApiKeyRecord): Promise<string> {
     const { Item } = await this.db.send(
@@ -180,6 +231,7 @@ function lookupItem(keyHash: string, merchant: Merchant, keyId?: string) {
     entity: 'api_key',
     merchantId: merchant.id,
     merchantName: merchant.name,
+    ...(merchant.plan ? { merchantPlan: merchant.plan } : {}),
     ...(keyId ? { keyId } : {}),
   };
 }

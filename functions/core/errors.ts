@@ -47,6 +47,9 @@ export const ERROR_CODES = {
   method_not_allowed: merchant(405),
   payload_too_large: merchant(413),
   unsupported_media_type: merchant(415),
+  // The merchant's plan (functions/core/plans.ts): too many requests this second, or this UTC day.
+  rate_limited: merchant(429),
+  quota_exceeded: merchant(429),
   // The Idempotency-Key.
   idempotency_key_in_use: merchant(409),
   idempotency_key_reused: merchant(422),
@@ -138,7 +141,9 @@ export type EdgeCode =
   | 'route_not_found'
   | 'method_not_allowed'
   | 'payload_too_large'
-  | 'unsupported_media_type';
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'quota_exceeded';
 
 /** A request refused at the edge before any use case runs (body too large, wrong media type, …). */
 export class RequestRefused extends PaymentError {

@@ -2,9 +2,11 @@
  * Ports: what the core needs from the outside world. Adapters in functions/adapters implement them for
  * AWS and the local stack alike; unit tests use in-memory fakes.
  */
+
 import type { KbankCallback } from '../../schemas/callbacks.js';
 import type { ApiKeyRecord } from './api-keys.js';
 import type { Currency } from './money.js';
+import type { PlanName } from './plans.js';
 
 /** KBank `transaction_state` values (see shared/kbank-kpgw.md). */
 export const KBANK_STATES = [
@@ -376,6 +378,8 @@ export interface IdempotencyStore {
 export interface Merchant {
   id: string;
   name: string;
+  /** Its request limits (functions/core/plans.ts); DEFAULT_PLAN when absent. */
+  plan?: PlanName;
 }
 
 /** What an API key's hash leads to: its merchant, and the end of its rotation overlap if it has one. */
@@ -403,6 +407,17 @@ export interface MerchantKeyStore {
   expireKey(key: ApiKeyRecord, validUntil: string): Promise<void>;
   /** Deletes the lookup item (the key stops authenticating) and marks the record revoked. */
   revokeKey(key: ApiKeyRecord, revokedAt: string): Promise<void>;
+  /** Moves the merchant to `plan`: its profile, then every key's lookup item (what the authorizer reads). */
+  setPlan(merchantId: string, plan: PlanName): Promise<void>;
+}
+
+/**
+ * Where a merchant's plan is enforced outside our code: API Gateway's usage plans in AWS (the merchant's
+ * usage key joins its plan's usage plan). The local stack enforces plans from the authorizer's answer and
+ * needs nothing here.
+ */
+export interface UsagePlans {
+  assign(merchantId: string, plan: PlanName): Promise<void>;
 }
 
 /** Puts events on the bus (EventBridge on AWS, the local bus locally); resolves once all were accepted. */

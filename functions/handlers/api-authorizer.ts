@@ -1,12 +1,14 @@
 /**
  * API Gateway TOKEN authorizer: the bearer API key → the merchant it belongs to, passed to the
- * handlers as `requestContext.authorizer.merchantId`. Refusals are API Gateway's plain 401.
+ * handlers as `requestContext.authorizer.merchantId`, with its plan and the usage key API Gateway limits
+ * it by. Refusals are API Gateway's plain 401.
  */
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { awsRepository } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
 import { UnauthorizedError } from '../core/errors.js';
+import { DEFAULT_PLAN, usageKeyOf } from '../core/plans.js';
 import { type Clock, type MerchantDirectory, systemClock } from '../core/ports.js';
 import { authenticate } from '../core/use-cases/api/authenticate.js';
 import { logger, withLogContext } from './logger.js';
@@ -30,7 +32,13 @@ export function createAuthorizerHandler(merchants: () => MerchantDirectory, cloc
               { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcard(event.methodArn) },
             ],
           },
-          context: { merchantId: merchant.id, merchantName: merchant.name },
+          context: {
+            merchantId: merchant.id,
+            merchantName: merchant.name,
+            plan: merchant.plan ?? DEFAULT_PLAN,
+          },
+          // API Gateway's usage plans count and limit the merchant by this (API key source AUTHORIZER).
+          usageIdentifierKey: usageKeyOf(merchant.id),
         };
       } catch (error) {
         if (error instanceof UnauthorizedError) {

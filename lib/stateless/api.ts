@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { CATALOG, type FunctionName, functionsOf, type Route } from '../../functions/catalog.js';
 import { API_KEY_PATTERN } from '../../functions/core/api-keys.js';
+import { PLAN_NAMES, PLANS } from '../../functions/core/plans.js';
 import { PAYMENT_FUNCTION_DEFAULTS } from '../constructs/payment-function.js';
 
 /** Base of the RFC 9457 `type` of every problem, as the handlers write it (functions/handlers/http.ts). */
@@ -17,6 +18,15 @@ export const PROBLEM_TYPE_BASE = '/problems/';
 
 /** The 3-D Secure return route (`POST`, no authorizer); the KBank notify is its parent, `/v1/webhooks/kbank`. */
 export const BROWSER_RETURN_PATH = CATALOG['api-kbank-return'].route.path;
+
+/** Where KBank's two unauthenticated callbacks live (the notify and the 3-D Secure return). */
+export const KBANK_CALLBACKS_PATH = CATALOG['api-kbank-webhook'].route.path;
+
+/**
+ * The WAF's per-source limits, requests a minute: everything (the stage's 200/s), and KBank's callbacks
+ * (100/s: KBank's notifies at the 100 TPS peak come from few addresses).
+ */
+export const DEFAULT_WAF_RATE_LIMITS = { perIp: 12_000, kbankCallbacksPerIp: 6_000 };
 
 export interface PaymentApiProps {
   stage: string;
@@ -32,6 +42,8 @@ export interface PaymentApiProps {
   authorizerCacheTtl?: Duration;
   /** AWS WAF with AWS managed rule groups in front of the API. Default true. */
   waf?: boolean;
+  /** The WAF's rate-based rules per source IP (requests a minute). Default DEFAULT_WAF_RATE_LIMITS. */
+  wafRateLimits?: Partial<typeof DEFAULT_WAF_RATE_LIMITS>;
 }
 
 export function paymentApi(stack: Stack, props: PaymentApiProps): apigw.RestApi {
@@ -47,6 +59,8 @@ export function paymentApi(stack: Stack, props: PaymentApiProps): apigw.RestApi 
     restApiName: `payments-${props.stage}`,
     description: 'Payments REST API, versioned under /v1',
     endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+    // Usage plans count merchants by the usage key the authorizer returns (functions/core/plans.ts).
+    apiKeySourceType: apigw.ApiKeySourceType.AUTHORIZER,
     // The account-level role API Gateway needs to write execution logs.
     cloudWatchRole: true,
     deployOptions: {
@@ -70,7 +84,7 @@ export function paymentApi(stack: Stack, props: PaymentApiProps): apigw.RestApi 
           xrayTraceId: apigw.AccessLogField.contextXrayTraceId(),
         }),
       ),
-      // Per-merchant usage plans are the next step; this protects the account-wide Lambda concurrency.
+      // Above every merchant's plan (usagePlans below): this protects the account-wide Lambda concurrency.
       throttlingRateLimit: throttling.rateLimit,
       throttlingBurstLimit: throttling.burstLimit,
       methodOptions: {
@@ -89,6 +103,7 @@ export function paymentApi(stack: Stack, props: PaymentApiProps): apigw.RestApi 
   });
   addProblemResponses(api);
   addRoutes(stack, api, props);
+  addUsagePlans(api, props.stage);
 
   Validations.of(api).acknowledge(
     {
@@ -150,6 +165,8 @@ function addRoutes(stack: Stack, api: apigw.RestApi, props: PaymentApiProps): vo
       resource.addMethod(route.method, integration, {
         authorizer,
         authorizationType: apigw.AuthorizationType.CUSTOM,
+        // Held to the merchant's usage plan: the authorizer names its usage key.
+        apiKeyRequired: true,
         requestValidator: validator,
         ...(Object.keys(requestParameters).length > 0 ? { requestParameters } : {}),
         ...(route.jsonObjectBody ? { requestModels: { 'application/json': jsonObject } } : {}),
@@ -165,6 +182,25 @@ function addRoutes(stack: Stack, api: apigw.RestApi, props: PaymentApiProps): vo
       { id: 'AwsSolutions-APIG4', reason },
       { id: 'AwsSolutions-COG4', reason },
     );
+  }
+}
+
+/**
+ * One usage plan per merchant plan (functions/core/plans.ts), named `payments-<stage>-<plan>`: `npm run
+ * merchant` puts each merchant's usage key in its plan's (functions/adapters/api-gateway-usage-plans.ts).
+ */
+function addUsagePlans(api: apigw.RestApi, stage: string): void {
+  for (const name of PLAN_NAMES) {
+    const plan = PLANS[name];
+    api.addUsagePlan(`UsagePlan-${name}`, {
+      name: `payments-${stage}-${name}`,
+      description: `Merchant plan ${name} (functions/core/plans.ts)`,
+      throttle: { rateLimit: plan.rateLimit, burstLimit: plan.burstLimit },
+      ...(plan.dailyQuota === undefined
+        ? {}
+        : { quota: { limit: plan.dailyQuota, period: apigw.Period.DAY } }),
+      apiStages: [{ api, stage: api.deploymentStage }],
+    });
   }
 }
 
@@ -196,13 +232,20 @@ function addProblemResponses(api: apigw.RestApi): void {
     [apigw.ResponseType.DEFAULT_4XX, '400', 'bad_request', 'Bad Request'],
     [apigw.ResponseType.DEFAULT_5XX, '500', 'internal_error', 'Internal Server Error'],
   ];
+  // API Gateway cannot compute when a bucket refills: a second for the rate, an hour for the day's quota
+  // (the local stack answers the exact figure; docs/api.md "Rate limits").
+  const retryAfter: Partial<Record<string, string>> = { rate_limited: "'1'", quota_exceeded: "'3600'" };
   for (const [type, status, code, title] of responses) {
     // Hand-written JSON: $context.error.messageString is already a quoted JSON string.
     const body = `{"type":"${PROBLEM_TYPE_BASE}${code}","title":"${title}","status":${status},"code":"${code}","detail":$context.error.messageString}`;
+    const wait = retryAfter[code];
     api.addGatewayResponse(`Problem${type.responseType}`, {
       type,
       statusCode: status,
-      responseHeaders: { 'Content-Type': "'application/problem+json'" },
+      responseHeaders: {
+        'Content-Type': "'application/problem+json'",
+        ...(wait === undefined ? {} : { 'Retry-After': wait }),
+      },
       templates: { 'application/json': body, 'application/problem+json': body },
     });
   }
@@ -210,12 +253,48 @@ function addProblemResponses(api: apigw.RestApi): void {
 
 function attachWaf(stack: Stack, api: apigw.RestApi, props: PaymentApiProps): void {
   const stage = props.stage;
-  const managedRule = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
+  const visibility = (metricName: string) => ({
+    cloudWatchMetricsEnabled: true,
+    metricName,
+    sampledRequestsEnabled: false,
+  });
+  const managedRule = (
+    name: string,
+    priority: number,
+    ruleActionOverrides?: wafv2.CfnWebACL.RuleActionOverrideProperty[],
+  ): wafv2.CfnWebACL.RuleProperty => ({
     name,
     priority,
     overrideAction: { none: {} },
-    statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
-    visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: false },
+    statement: {
+      managedRuleGroupStatement: {
+        vendorName: 'AWS',
+        name,
+        ...(ruleActionOverrides ? { ruleActionOverrides } : {}),
+      },
+    },
+    visibilityConfig: visibility(name),
+  });
+  const limits = { ...DEFAULT_WAF_RATE_LIMITS, ...props.wafRateLimits };
+  /** Blocks a source IP above `limit` requests a minute (of those `scopeDown` selects, if given). */
+  const rateRule = (
+    name: string,
+    priority: number,
+    limit: number,
+    scopeDownStatement?: wafv2.CfnWebACL.StatementProperty,
+  ): wafv2.CfnWebACL.RuleProperty => ({
+    name,
+    priority,
+    action: { block: {} },
+    statement: {
+      rateBasedStatement: {
+        limit,
+        evaluationWindowSec: 60,
+        aggregateKeyType: 'IP',
+        ...(scopeDownStatement ? { scopeDownStatement } : {}),
+      },
+    },
+    visibilityConfig: visibility(name),
   });
   const webAcl = new wafv2.CfnWebACL(stack, 'ApiWaf', {
     scope: 'REGIONAL',
@@ -229,7 +308,22 @@ function attachWaf(stack: Stack, api: apigw.RestApi, props: PaymentApiProps): vo
     rules: [
       managedRule('AWSManagedRulesAmazonIpReputationList', 0),
       managedRule('AWSManagedRulesKnownBadInputsRuleSet', 1),
-      managedRule('AWSManagedRulesCommonRuleSet', 2),
+      // Its body-size rule blocks bodies over 8 KB, while the API takes up to 64 KiB (the handlers refuse
+      // larger ones with 413 payload_too_large): counted, not blocked.
+      managedRule('AWSManagedRulesCommonRuleSet', 2, [
+        { name: 'SizeRestrictions_BODY', actionToUse: { count: {} } },
+      ]),
+      // KBank's callbacks need no credentials: one source may send them at KBank's own peak, no faster.
+      rateRule('RateLimitKbankCallbacksPerIp', 3, limits.kbankCallbacksPerIp, {
+        byteMatchStatement: {
+          fieldToMatch: { uriPath: {} },
+          positionalConstraint: 'CONTAINS',
+          searchString: KBANK_CALLBACKS_PATH,
+          textTransformations: [{ priority: 0, type: 'NONE' }],
+        },
+      }),
+      // Above every merchant's plan: a source this fast is a flood, whatever its key.
+      rateRule('RateLimitPerIp', 4, limits.perIp),
     ],
   });
   new wafv2.CfnWebACLAssociation(stack, 'ApiWafAssociation', {

@@ -74,6 +74,11 @@ it('creates, lists, rotates with an overlap and revokes; a key is printed only w
   expect(listed.stdout).not.toContain(first);
   expect(listed.stdout).not.toContain(first.slice(12));
   expect((await merchant('list', '--json')).stdout).toContain('merchant_baan_suan');
+  // On the default plan until moved; the move is in the directory and in what the authorizer reads.
+  expect(made.merchant.plan).toBe('standard');
+  const moved = await merchant('plan', '--merchant', 'merchant_baan_suan', '--plan', 'starter');
+  expect(moved).toMatchObject({ code: 0, stdout: expect.stringContaining('is on plan starter') });
+  expect((await merchant('list')).stdout).toMatch(/merchant_baan_suan\s+starter\s+Baan Suan Shop/);
 
   // Rotation: the new key works at once, the old one through the overlap and not after it.
   const rotated = JSON.parse(
@@ -123,6 +128,11 @@ it('refuses bad requests with what is wrong, exit 1 (2 for usage), and writes no
     ],
     [['revoke', '--merchant', 'merchant_demo', '--key', 'key_nope'], 1, /has no key key_nope/],
     [['revoke', '--merchant', 'merchant_demo'], 2, /revoke needs --key/],
+    [['create', '--name', 'Y', '--plan', 'gold'], 1, /plan: must be one of starter, standard, enterprise/],
+    [['plan', '--merchant', 'merchant_demo', '--plan', 'gold'], 1, /plan: must be one of/],
+    [['plan', '--merchant', 'merchant_nobody', '--plan', 'starter'], 1, /no merchant merchant_nobody/],
+    [['plan', '--merchant', 'merchant_demo'], 2, /plan needs --plan/],
+    [['list', '--table', 'payments-prod'], 2, /--table needs --stage/],
     [['delete'], 2, /usage: npm run merchant/],
   ];
   // In-process (the same parsing and use cases as the command line), so nine refusals cost no nine starts.
@@ -136,6 +146,7 @@ it('refuses bad requests with what is wrong, exit 1 (2 for usage), and writes no
     expect(out.error.join('\n')).toMatch(message);
   }
   expect(JSON.parse((await merchant('list', '--json')).stdout)).toHaveLength(before);
+  expect(await stack.repo.getMerchant('merchant_demo')).toMatchObject({ plan: 'enterprise' });
   const demo = JSON.parse((await merchant('list', '--merchant', 'merchant_demo', '--json')).stdout);
   expect(demo.keys).toEqual([expect.objectContaining({ status: 'active' })]);
   expect(await status(stack.merchant.apiKey)).toBe(200);

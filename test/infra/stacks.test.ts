@@ -1,4 +1,5 @@
 /** Infra: both stacks synthesized with inline Lambda code (no esbuild), checked with CDK assertions and cdk-nag. */
+
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, PCIDSS321Checks } from 'cdk-nag';
 import { TABLE_DESIGN } from '../../functions/adapters/table-design.js';
 import { CATALOG } from '../../functions/catalog.js';
+import { PLAN_NAMES, PLANS } from '../../functions/core/plans.js';
 import { LAST_TOKEN_WAIT_RECEIVE } from '../../functions/core/use-cases/callbacks/kbank-callbacks.js';
 import { PROJECT_ROOT } from '../../lib/constructs/payment-function.js';
 import { createPaymentStacks } from '../../lib/payments-app.js';
@@ -885,6 +887,78 @@ describe('stateless stack: API', () => {
         }),
       ]),
     });
+  });
+
+  it('holds every merchant route to a usage plan per merchant plan, counted by the authorizer’s usage key', () => {
+    dev.statelessTemplate.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      ApiKeySourceType: 'AUTHORIZER',
+    });
+    for (const [route, verb] of [
+      [['v1', 'payments'], 'POST'],
+      [['v1', 'payments', '{id}'], 'GET'],
+      [['v1', 'payments', '{id}', 'refunds'], 'POST'],
+    ] as const) {
+      expect(methodFor([...route], verb)).toMatchObject({ ApiKeyRequired: true });
+    }
+    // The unauthenticated routes have no usage key to count: they stay outside the plans.
+    expect(methodFor(['v1', 'health'], 'GET')).not.toMatchObject({ ApiKeyRequired: true });
+    expect(methodFor(['v1', 'webhooks', 'kbank'], 'POST')).not.toMatchObject({ ApiKeyRequired: true });
+    const plans = Object.values(dev.statelessTemplate.findResources('AWS::ApiGateway::UsagePlan')).map(
+      (plan) => plan.Properties,
+    );
+    expect(plans.map((plan) => plan.UsagePlanName).sort()).toEqual(
+      PLAN_NAMES.map((name) => `payments-test-${name}`).sort(),
+    );
+    for (const name of PLAN_NAMES) {
+      const plan = plans.find((p) => p.UsagePlanName === `payments-test-${name}`);
+      expect(plan).toMatchObject({
+        Throttle: { RateLimit: PLANS[name].rateLimit, BurstLimit: PLANS[name].burstLimit },
+        ApiStages: [{ ApiId: expect.anything(), Stage: expect.anything() }],
+      });
+      const quota = PLANS[name].dailyQuota;
+      if (quota === undefined) expect(plan?.Quota).toBeUndefined();
+      else expect(plan?.Quota).toEqual({ Limit: quota, Period: 'DAY' });
+    }
+  });
+
+  it('answers a throttled or over-quota merchant 429 with Retry-After', () => {
+    for (const [type, wait] of [
+      ['THROTTLED', "'1'"],
+      ['QUOTA_EXCEEDED', "'3600'"],
+    ]) {
+      dev.statelessTemplate.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type,
+        StatusCode: '429',
+        ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Retry-After': wait }),
+      });
+    }
+  });
+
+  it('blocks floods per source IP, tighter on KBank’s unauthenticated callbacks, and lets 64 KiB bodies through', () => {
+    const [acl] = Object.values(dev.statelessTemplate.findResources('AWS::WAFv2::WebACL'));
+    const rules = acl?.Properties.Rules as {
+      Name: string;
+      Action?: unknown;
+      Statement: Record<string, any>;
+    }[];
+    const rate = (name: string) => rules.find((rule) => rule.Name === name)?.Statement.RateBasedStatement;
+    expect(rate('RateLimitPerIp')).toMatchObject({
+      Limit: 12_000,
+      AggregateKeyType: 'IP',
+      EvaluationWindowSec: 60,
+    });
+    expect(rate('RateLimitKbankCallbacksPerIp')).toMatchObject({
+      Limit: 6_000,
+      AggregateKeyType: 'IP',
+      ScopeDownStatement: {
+        ByteMatchStatement: { SearchString: '/v1/webhooks/kbank', PositionalConstraint: 'CONTAINS' },
+      },
+    });
+    expect(rules.find((rule) => rule.Name === 'RateLimitPerIp')?.Action).toEqual({ Block: {} });
+    const common = rules.find((rule) => rule.Name === 'AWSManagedRulesCommonRuleSet');
+    expect(common?.Statement.ManagedRuleGroupStatement.RuleActionOverrides).toEqual([
+      { Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } },
+    ]);
   });
 
   it('answers gateway errors as application/problem+json', () => {

@@ -15,11 +15,14 @@ import {
 } from '../../api-keys.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { ulid } from '../../ids.js';
-import type { Clock, Merchant, MerchantKeyStore } from '../../ports.js';
+import { DEFAULT_PLAN, isPlanName, PLAN_NAMES } from '../../plans.js';
+import type { Clock, Merchant, MerchantKeyStore, UsagePlans } from '../../ports.js';
 
 export interface MerchantKeyDeps {
   merchants: MerchantKeyStore;
   clock: Clock;
+  /** AWS: API Gateway's usage plans, told each merchant's plan. Absent on the local stack. */
+  usagePlans?: UsagePlans;
 }
 
 /** A key made just now: the secret, shown once, and its record. */
@@ -36,7 +39,7 @@ export const MAX_OVERLAP_SECONDS = 7 * 24 * 3600;
 
 export async function createMerchant(
   deps: MerchantKeyDeps,
-  input: { name: string; id?: string; mode?: KeyMode },
+  input: { name: string; id?: string; mode?: KeyMode; plan?: string },
 ): Promise<{ merchant: Merchant } & IssuedKey> {
   const name = input.name.trim();
   const id = input.id ?? `merchant_${ulid().toLowerCase()}`;
@@ -47,13 +50,17 @@ export async function createMerchant(
     ...(MERCHANT_ID.test(id)
       ? []
       : [{ field: 'id', message: 'must be merchant_ and 1 to 48 lowercase letters, digits or _' }]),
+    ...planProblems(input.plan),
   ];
   if (problems.length > 0) throw new ValidationError('The merchant cannot be created as asked.', problems);
-  const merchant = { id, name };
+  const plan = isPlanName(input.plan) ? input.plan : DEFAULT_PLAN;
+  const merchant: Merchant = { id, name, plan };
   const createdAt = deps.clock.now().toISOString();
   if (!(await deps.merchants.createMerchant({ ...merchant, createdAt }))) {
     throw new ValidationError(`Merchant ${id} exists already.`, [{ field: 'id', message: 'is taken' }]);
   }
+  // Before its first key: in AWS a key whose merchant has no usage plan yet would be refused (403).
+  await deps.usagePlans?.assign(id, plan);
   return { merchant, ...(await issueKey(deps, merchant, input.mode ?? 'test')) };
 }
 
@@ -113,10 +120,33 @@ export async function revokeKey(
   return { ...key, revokedAt, status: 'revoked' };
 }
 
+/**
+ * Moves a merchant to another plan: our records first (the local stack and the authorizer's answer), then
+ * API Gateway's usage plans. Running it again with the same plan repairs a change a crash interrupted.
+ */
+export async function changePlan(
+  deps: MerchantKeyDeps,
+  input: { merchantId: string; plan: string },
+): Promise<Merchant> {
+  const problems = planProblems(input.plan);
+  if (!isPlanName(input.plan) || problems.length > 0) {
+    throw new ValidationError('The plan cannot be changed as asked.', problems);
+  }
+  const merchant = await merchantOf(deps, input.merchantId);
+  await deps.merchants.setPlan(merchant.id, input.plan);
+  await deps.usagePlans?.assign(merchant.id, input.plan);
+  return { ...merchant, plan: input.plan };
+}
+
+function planProblems(plan: string | undefined): { field: string; message: string }[] {
+  if (plan === undefined || isPlanName(plan)) return [];
+  return [{ field: 'plan', message: `must be one of ${PLAN_NAMES.join(', ')}` }];
+}
+
 async function merchantOf(deps: MerchantKeyDeps, merchantId: string): Promise<Merchant> {
   const merchant = await deps.merchants.getMerchant(merchantId);
   if (!merchant) throw new NotFoundError(`There is no merchant ${merchantId}.`);
-  return { id: merchant.id, name: merchant.name };
+  return { id: merchant.id, name: merchant.name, plan: merchant.plan ?? DEFAULT_PLAN };
 }
 
 async function issueKey(deps: MerchantKeyDeps, merchant: Merchant, mode: KeyMode): Promise<IssuedKey> {
