@@ -461,7 +461,11 @@ export const IdempotencyKeySchema = z
 /** RFC 9457 problem details, with our stable `code` and field-level `errors` for validation. */
 export const ProblemSchema = z
   .object({
-    type: z.string().meta({ example: 'https://docs.payments.example/problems/validation_failed' }),
+    type: z.string().meta({
+      description:
+        'The page of this `code`, `/problems/<code>`, resolved against the API’s origin (docs/problems.md).',
+      example: '/problems/validation_failed',
+    }),
     title: z.string(),
     status: z.int(),
     code: z.string(),

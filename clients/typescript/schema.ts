@@ -1034,7 +1034,10 @@ export interface components {
             next_cursor: string | null;
         };
         Problem: {
-            /** @example https://docs.payments.example/problems/validation_failed */
+            /**
+             * @description The page of this `code`, `/problems/<code>`, resolved against the API’s origin (docs/problems.md).
+             * @example /problems/validation_failed
+             */
             type: string;
             title: string;
             status: number;
