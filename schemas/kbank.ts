@@ -387,7 +387,8 @@ export const kbankThreeDsReturnSchema = z.object({
     .string()
     .min(1)
     .max(100)
-    .regex(/^[\x21-\x7e]+$/)
+    // As acceptBrowserReturn checks it (functions/core/use-cases/callbacks/kbank-callbacks.ts).
+    .regex(/^[A-Za-z0-9_-]+$/)
     .meta({ description: 'The KBank charge id.' }),
   token: z
     .string()
