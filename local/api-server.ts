@@ -45,6 +45,8 @@ export async function startApiServer(options: {
   authorizer: AuthorizerHandler;
   /** Extra GET endpoints that are not part of the API (OpenAPI document, local tooling); given the query. */
   extras?: Record<string, (query: URLSearchParams) => unknown>;
+  /** Pages served to a GET of their path, outside /v1 (the problem types' pages); undefined: not a page. */
+  page?: (path: string) => APIGatewayProxyResult | undefined;
   /** Extra POST endpoints of local tooling (e.g. a reset), not part of the API either. */
   actions?: Record<string, () => unknown>;
   /** Runs around serving each API request, its authorizer included (the local stack counts them there). */
@@ -142,6 +144,8 @@ export async function startApiServer(options: {
       );
     }
     const method = req.method ?? 'GET';
+    const page = method === 'GET' ? options.page?.(url.pathname) : undefined;
+    if (page) return send(res, page);
     const extra = method === 'GET' ? options.extras?.[url.pathname] : undefined;
     const action = method === 'POST' ? options.actions?.[url.pathname] : undefined;
     if (extra || action)

@@ -60,6 +60,7 @@ import {
   type CloseReport,
   closeSettlements,
 } from '../functions/core/use-cases/settlements/close-settlements.js';
+import { problemPageResponse } from '../functions/handlers/problem-pages.js';
 import type { KbankCallback } from '../schemas/callbacks.js';
 import { EVENT_SOURCE } from '../schemas/events.js';
 import type { WebhookDeliveryMessage } from '../schemas/webhooks.js';
@@ -631,6 +632,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         event: APIGatewayTokenAuthorizerEvent,
         context: Context,
       ) => Promise<APIGatewayAuthorizerResult>,
+      page: problemPageResponse,
       extras: {
         '/openapi.json': () => JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')),
         '/_local/events': () => bus.events(),

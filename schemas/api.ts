@@ -40,6 +40,9 @@ function amountMatchesLines(
   }
 }
 
+/** What every `next_cursor` is made of (base64url, or an id): a `cursor` of anything else is not ours. */
+export const CURSOR_PATTERN = /^[A-Za-z0-9_-]*$/;
+
 /** A cursor-paginated list envelope: pass `next_cursor` as `cursor` while `has_more`. */
 export function listOf<T extends z.ZodType>(item: T) {
   return z.object({
@@ -332,7 +335,7 @@ export const PaymentEventListSchema = listOf(PaymentEventResourceSchema).meta({ 
 export const ListQuerySchema = z
   .object({
     limit: z.coerce.number().int().min(1).max(100).default(100),
-    cursor: z.string().max(200).optional(),
+    cursor: z.string().max(200).regex(CURSOR_PATTERN, 'not a cursor of ours').optional(),
   })
   .strict();
 
@@ -366,10 +369,11 @@ const StatusListSchema = z.string().transform((value, ctx) => {
 export const ListPaymentsQuerySchema = z
   .object({
     status: StatusListSchema.optional(),
-    created_gte: z.iso.datetime({ offset: true }).optional(),
-    created_lt: z.iso.datetime({ offset: true }).optional(),
+    // 40 characters hold any instant to the nanosecond with an offset.
+    created_gte: z.iso.datetime({ offset: true }).max(40).optional(),
+    created_lt: z.iso.datetime({ offset: true }).max(40).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().min(1).max(500).optional(),
+    cursor: z.string().min(1).max(500).regex(CURSOR_PATTERN, 'not a cursor of ours').optional(),
   })
   .strict()
   .superRefine((query, ctx) => {
@@ -461,7 +465,11 @@ export const IdempotencyKeySchema = z
 /** RFC 9457 problem details, with our stable `code` and field-level `errors` for validation. */
 export const ProblemSchema = z
   .object({
-    type: z.string().meta({ example: 'https://docs.payments.example/problems/validation_failed' }),
+    type: z.string().meta({
+      description:
+        'The page of this `code`, `/problems/<code>`, resolved against the API’s origin (docs/problems.md).',
+      example: '/problems/validation_failed',
+    }),
     title: z.string(),
     status: z.int(),
     code: z.string(),

@@ -383,9 +383,19 @@ export type KbankCreateAlipayChargeRequest = z.infer<typeof kbankCreateAlipayCha
  * @example { objectId: 'chrg_test_5f2c0e', token: 'tokn_test_9f8e7d', status: 'true' }
  */
 export const kbankThreeDsReturnSchema = z.object({
-  objectId: z.string().min(1),
-  token: z.string().optional(),
-  status: z.enum(['true', 'false']),
+  objectId: z
+    .string()
+    .min(1)
+    .max(100)
+    // As acceptBrowserReturn checks it (functions/core/use-cases/callbacks/kbank-callbacks.ts).
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .meta({ description: 'The KBank charge id.' }),
+  token: z
+    .string()
+    .max(200)
+    .regex(/^[\x21-\x7e]*$/)
+    .optional(),
+  status: z.enum(['true', 'false']).meta({ description: '`true` or `false`, as the browser claims.' }),
 });
 export type KbankThreeDsReturn = z.infer<typeof kbankThreeDsReturnSchema>;
 

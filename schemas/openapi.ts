@@ -5,9 +5,8 @@
 import { z } from 'zod';
 import { CATALOG, type NamesWhere } from '../functions/catalog.js';
 import { PAYMENT_STATUSES } from '../functions/core/payment.js';
-// Importing the schema modules registers their components.
-import './api.js';
-import './points.js';
+// Importing the schema modules registers their components (and gives the query schemas).
+import { IdempotencyKeySchema, ListPaymentsQuerySchema, ListQuerySchema } from './api.js';
 import {
   PaymentEventDetailSchema,
   ReconciliationEventDetailSchema,
@@ -22,10 +21,44 @@ import {
   KBANK_RETURN_EXAMPLES,
   UPDATE_PAYMENT_EXAMPLES,
 } from './examples.js';
-import { SettlementEventDetailSchema } from './settlements.js';
-import { WEBHOOK_EVENT_TYPES, WebhookNoticeDetailSchema } from './webhooks.js';
+import { kbankThreeDsReturnSchema } from './kbank.js';
+import { ListPointsMovementsQuerySchema } from './points.js';
+import {
+  ListSettlementLinesQuerySchema,
+  ListSettlementsQuerySchema,
+  SettlementEventDetailSchema,
+} from './settlements.js';
+import {
+  ListWebhookDeliveriesQuerySchema,
+  WEBHOOK_EVENT_TYPES,
+  WebhookNoticeDetailSchema,
+} from './webhooks.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** The JSON Schema of what a client sends, as zod parses it. */
+function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  const { $schema, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  return rest;
+}
+
+/**
+ * The query parameters of an operation as its handler parses them: one per field of the zod query schema,
+ * its JSON Schema (limits and patterns included) from that field, with a description where given and a
+ * whole parameter where the query string spells it otherwise (a comma-separated list).
+ */
+function queryParameters(
+  query: z.ZodObject,
+  descriptions: Record<string, string> = {},
+  replaced: Record<string, Record<string, unknown>> = {},
+) {
+  return Object.entries(query.shape).map(([name, field]) => {
+    if (replaced[name]) return { name, in: 'query', ...replaced[name] };
+    const schema = jsonSchemaOf(field as z.ZodType);
+    const description = descriptions[name];
+    return { name, in: 'query', ...(description ? { description } : {}), schema };
+  });
+}
 
 /**
  * Every schema registered with an `id` (via `.meta({ id })`) becomes a component; references between
@@ -73,7 +106,7 @@ const paymentId = {
   name: 'id',
   in: 'path',
   required: true,
-  schema: { type: 'string', pattern: '^pay_[0-9A-HJKMNP-TV-Z]{26}$' },
+  schema: { type: 'string', pattern: '^pay_[0-9A-HJKMNP-TV-Z]{26}$', maxLength: 30 },
 };
 
 /** The Idempotency-Key header, described for the operation that takes it. */
@@ -82,7 +115,7 @@ const idempotencyKey = (description: string) => ({
   in: 'header',
   required: true,
   description,
-  schema: { type: 'string', minLength: 1, maxLength: 255 },
+  schema: jsonSchemaOf(IdempotencyKeySchema),
 });
 
 const idempotencyKeyHeader = idempotencyKey(
@@ -122,6 +155,12 @@ function resumeOperation(
   };
 }
 
+/** What every paged list's query says of its page. */
+const PAGE = {
+  limit: 'At most this many items.',
+  cursor: '`next_cursor` of the previous page.',
+};
+
 /** GET /v1/payments/{id}/events and /refunds: a page of what belongs to one payment, oldest first. */
 function pageOfPayment(
   operationId: string,
@@ -136,11 +175,7 @@ function pageOfPayment(
     tags: [tag],
     summary,
     description,
-    parameters: [
-      paymentId,
-      { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 100 } },
-      { name: 'cursor', in: 'query', schema: { type: 'string' } },
-    ],
+    parameters: [paymentId, ...queryParameters(ListQuerySchema, PAGE)],
     responses: {
       '200': { description: page, content: { 'application/json': { schema: ref(list) } } },
       '400': problem('Invalid query.'),
@@ -150,15 +185,32 @@ function pageOfPayment(
   };
 }
 
+/** The `Location` of what a POST made: its path under /v1. */
+const LOCATION = {
+  description: 'The path of what was made.',
+  schema: { type: 'string', format: 'uri-reference', pattern: '^/v1/[A-Za-z0-9_/-]+$', maxLength: 200 },
+};
+
 /** What any route may answer, whoever answers it (API Gateway or the function). */
 const ANY_ROUTE = {
+  '400': problem(
+    'The path is not validly percent-encoded (`malformed_path`), or, on a route that takes input, it is invalid.',
+  ),
   '413': problem(
     'Body larger than 64 KiB (`payload_too_large`): refused on every route, before anything runs.',
   ),
-  '429': problem(
-    'Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D ' +
-      'Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key.',
-  ),
+  '429': {
+    ...problem(
+      'Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D ' +
+        'Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key.',
+    ),
+    headers: {
+      'Retry-After': {
+        description: 'Seconds to wait before retrying (the stage’s token bucket refills within one).',
+        schema: { type: 'integer', minimum: 1, maximum: 60 },
+      },
+    },
+  },
   '500': problem(
     'Our fault (`internal_error`); nothing is left half-done. Retry with the same Idempotency-Key.',
   ),
@@ -172,7 +224,7 @@ const settlementId = {
   in: 'path',
   required: true,
   description: 'The settlement id (`stl_<day>_<currency>_<merchant hash>`).',
-  schema: { type: 'string', pattern: '^stl_[0-9]{8}_[A-Z]{3}_[0-9a-f]{12}$' },
+  schema: { type: 'string', pattern: '^stl_[0-9]{8}_[A-Z]{3}_[0-9a-f]{12}$', maxLength: 29 },
 };
 
 /** Settlements: the read-only routes of docs/api.md "Settlements". */
@@ -184,33 +236,12 @@ const SETTLEMENT_OPERATIONS = {
     description:
       'One settlement per Bangkok day and currency, built from the `payment.captured` and `refund.succeeded` ' +
       'events; `open` until the close after the day ended, then `closed` with final totals.',
-    parameters: [
-      {
-        name: 'status',
-        in: 'query',
-        description: 'Only open or only closed settlements.',
-        schema: { type: 'string', enum: ['open', 'closed'] },
-      },
-      {
-        name: 'from',
-        in: 'query',
-        description: 'First day (inclusive), `YYYY-MM-DD`.',
-        schema: { type: 'string', format: 'date' },
-      },
-      {
-        name: 'to',
-        in: 'query',
-        description: 'Last day (inclusive), `YYYY-MM-DD`; not before `from`.',
-        schema: { type: 'string', format: 'date' },
-      },
-      { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
-      {
-        name: 'cursor',
-        in: 'query',
-        description: '`next_cursor` of the previous page.',
-        schema: { type: 'string' },
-      },
-    ],
+    parameters: queryParameters(ListSettlementsQuerySchema, {
+      status: 'Only open or only closed settlements.',
+      from: 'First day (inclusive), `YYYY-MM-DD`.',
+      to: 'Last day (inclusive), `YYYY-MM-DD`; not before `from`.',
+      ...PAGE,
+    }),
     responses: {
       '200': {
         description: 'A page of settlements.',
@@ -240,11 +271,7 @@ const SETTLEMENT_OPERATIONS = {
     tags: ['Settlements'],
     summary: "A settlement's lines (one per captured payment or refund), oldest first.",
     description: 'Each line names the event it was booked from; follow `next_cursor` while `has_more`.',
-    parameters: [
-      settlementId,
-      { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 100 } },
-      { name: 'cursor', in: 'query', schema: { type: 'string' } },
-    ],
+    parameters: [settlementId, ...queryParameters(ListSettlementLinesQuerySchema, PAGE)],
     responses: {
       '200': {
         description: 'A page of lines.',
@@ -337,18 +364,10 @@ const POINTS_OPERATIONS = {
       'balance is the sum of their `available` and `held`. Follow `next_cursor` while `has_more`.',
     parameters: [
       customerId,
-      { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
-      {
-        name: 'cursor',
-        in: 'query',
-        description: '`next_cursor` of the previous page (with the same `order`).',
-        schema: { type: 'string' },
-      },
-      {
-        name: 'order',
-        in: 'query',
-        schema: { type: 'string', enum: ['newest_first', 'oldest_first'], default: 'newest_first' },
-      },
+      ...queryParameters(ListPointsMovementsQuerySchema, {
+        ...PAGE,
+        cursor: '`next_cursor` of the previous page (with the same `order`).',
+      }),
     ],
     responses: {
       '200': {
@@ -368,7 +387,7 @@ const webhookEndpointId = {
   in: 'path',
   required: true,
   description: 'The endpoint id (`we_…`).',
-  schema: { type: 'string', pattern: '^we_[0-9A-HJKMNP-TV-Z]{26}$' },
+  schema: { type: 'string', pattern: '^we_[0-9A-HJKMNP-TV-Z]{26}$', maxLength: 29 },
 };
 
 const webhookIdempotencyKey = idempotencyKey(
@@ -404,7 +423,7 @@ const WEBHOOK_OPERATIONS = {
       '201': {
         description: 'Registered; `secret` is shown in this answer only.',
         headers: {
-          Location: { schema: { type: 'string' } },
+          Location: LOCATION,
           'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] } },
         },
         content: { 'application/json': { schema: ref('WebhookEndpointWithSecret') } },
@@ -485,11 +504,7 @@ const WEBHOOK_OPERATIONS = {
     description:
       'Each attempt: when, the status code (null when none came), the latency and the first 1024 bytes of the ' +
       'answer. Deliveries are kept 30 days. Follow `next_cursor` while `has_more`.',
-    parameters: [
-      webhookEndpointId,
-      { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
-      { name: 'cursor', in: 'query', schema: { type: 'string' } },
-    ],
+    parameters: [webhookEndpointId, ...queryParameters(ListWebhookDeliveriesQuerySchema, PAGE)],
     responses: {
       '200': {
         description: 'A page of deliveries.',
@@ -514,7 +529,7 @@ const WEBHOOK_OPERATIONS = {
         in: 'path',
         required: true,
         description: 'The delivery id (`whd_…`).',
-        schema: { type: 'string', pattern: '^whd_[0-9A-HJKMNP-TV-Z]{26}$' },
+        schema: { type: 'string', pattern: '^whd_[0-9A-HJKMNP-TV-Z]{26}$', maxLength: 30 },
       },
       idempotencyKey('Unique per resend (e.g. a UUID): the same key resends once.'),
     ],
@@ -628,6 +643,24 @@ const TAGS = [
   },
 ];
 
+const INT32 = 2 ** 31;
+
+/**
+ * Gives every integer schema its `format`: `int32` where its bounds fit, else `int64` (zod's integers are
+ * bounded by JavaScript's safe integers, which int64 holds), so that generated clients pick their types.
+ */
+function withIntegerFormats<T>(node: T): T {
+  if (Array.isArray(node)) return node.map(withIntegerFormats) as T;
+  if (node === null || typeof node !== 'object') return node;
+  const object = Object.fromEntries(
+    Object.entries(node).map(([key, value]) => [key, withIntegerFormats(value)]),
+  ) as Record<string, unknown>;
+  if (object.type !== 'integer' || object.format !== undefined) return object as T;
+  const { minimum, maximum } = object as { minimum?: number; maximum?: number };
+  const fits = minimum !== undefined && maximum !== undefined && minimum >= -INT32 && maximum < INT32;
+  return { ...object, format: fits ? 'int32' : 'int64' } as T;
+}
+
 export function buildOpenApi(): Record<string, unknown> {
   const paths = buildPaths();
   const webhooks = buildWebhooks();
@@ -638,7 +671,7 @@ export function buildOpenApi(): Record<string, unknown> {
   };
   // Only what the API's operations reach: the event schemas (events.ts) describe the bus, not the API.
   const used = reachable({ paths, webhooks }, schemas);
-  return {
+  return withIntegerFormats({
     openapi: '3.1.0',
     info: {
       title: 'Payments API',
@@ -652,11 +685,18 @@ export function buildOpenApi(): Record<string, unknown> {
       license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
     servers: [
-      { url: 'http://127.0.0.1:3000', description: 'The local stack (`npm start`). Paths start with /v1.' },
+      {
+        url: 'http://127.0.0.1:3000',
+        description:
+          'The local stack (`npm start`), on loopback only: plain HTTP, test keys. Paths start with /v1.',
+        'x-internal': false,
+      },
       {
         url: 'https://{apiId}.execute-api.{region}.amazonaws.com/{stage}',
         description:
-          'A deployment (API Gateway, regional): the stack output `ApiUrl` less its `/v1`, as every path starts with /v1.',
+          'A deployment (API Gateway, regional, HTTPS only): production, staging or dev by its stage; the stack ' +
+          'output `ApiUrl` less its `/v1`, as every path starts with /v1.',
+        'x-internal': false,
         variables: {
           apiId: { default: 'abc123defg', description: 'The REST API id (in the stack output `ApiUrl`).' },
           region: { default: 'ap-southeast-1', description: 'The AWS region of the deployment.' },
@@ -678,7 +718,7 @@ export function buildOpenApi(): Record<string, unknown> {
       },
       schemas: Object.fromEntries(Object.entries(schemas).filter(([name]) => used.has(name))),
     },
-  };
+  });
 }
 
 function buildPaths() {
@@ -703,40 +743,28 @@ function buildPaths() {
         'Served by the merchant index (never a scan). A page may hold fewer than `limit` payments, even none, ' +
         'while `has_more` is true when a status filter matches few payments: keep following `next_cursor`. ' +
         'The list is eventually consistent (about a second behind `GET /v1/payments/{id}`).',
-      parameters: [
+      parameters: queryParameters(
+        ListPaymentsQuerySchema,
         {
-          name: 'status',
-          in: 'query',
-          description: 'Only payments in one of these statuses (comma-separated).',
-          style: 'form',
-          explode: false,
-          schema: { type: 'array', items: { type: 'string', enum: [...PAYMENT_STATUSES] } },
-          example: ['succeeded', 'failed'],
+          created_gte: 'Created at or after this instant (ISO 8601 with `Z` or an offset).',
+          created_lt: 'Created before this instant (exclusive); must be after `created_gte`.',
+          ...PAGE,
+          cursor: "`next_cursor` of the previous page; only valid with the same merchant's API key.",
         },
         {
-          name: 'created_gte',
-          in: 'query',
-          description: 'Created at or after this instant (ISO 8601 with `Z` or an offset).',
-          schema: { type: 'string', format: 'date-time' },
+          status: {
+            description: 'Only payments in one of these statuses (comma-separated).',
+            style: 'form',
+            explode: false,
+            schema: {
+              type: 'array',
+              items: { type: 'string', enum: [...PAYMENT_STATUSES] },
+              maxItems: PAYMENT_STATUSES.length,
+            },
+            example: ['succeeded', 'failed'],
+          },
         },
-        {
-          name: 'created_lt',
-          in: 'query',
-          description: 'Created before this instant (exclusive); must be after `created_gte`.',
-          schema: { type: 'string', format: 'date-time' },
-        },
-        {
-          name: 'limit',
-          in: 'query',
-          schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
-        },
-        {
-          name: 'cursor',
-          in: 'query',
-          description: "`next_cursor` of the previous page; only valid with the same merchant's API key.",
-          schema: { type: 'string' },
-        },
-      ],
+      ),
       responses: {
         '200': {
           description: 'A page of payments, newest first.',
@@ -768,7 +796,7 @@ function buildPaths() {
         '201': {
           description: 'Created; status is `processing` until the saga finishes.',
           headers: {
-            Location: { schema: { type: 'string' } },
+            Location: LOCATION,
             'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] } },
           },
           content: { 'application/json': { schema: ref('Payment') } },
@@ -869,14 +897,7 @@ function buildPaths() {
         required: true,
         content: {
           'application/x-www-form-urlencoded': {
-            schema: {
-              type: 'object',
-              properties: {
-                objectId: { type: 'string', description: 'The KBank charge id.' },
-                token: { type: 'string' },
-                status: { type: 'string', description: '`true` or `false`, as the browser claims.' },
-              },
-            },
+            schema: jsonSchemaOf(kbankThreeDsReturnSchema),
             examples: KBANK_RETURN_EXAMPLES,
           },
         },

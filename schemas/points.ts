@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import { MAX_POINTS } from '../functions/core/points.js';
-import { listOf } from './api.js';
+import { CURSOR_PATTERN, listOf } from './api.js';
 
 /** A merchant's customer id, as `customer.id` of a payment (path parameter `{customer_id}`). */
 export const CustomerIdSchema = z
@@ -97,7 +97,7 @@ export type PointsMovementList = z.infer<typeof PointsMovementListSchema>;
 export const ListPointsMovementsQuerySchema = z
   .object({
     limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().max(200).optional(),
+    cursor: z.string().max(200).regex(CURSOR_PATTERN, 'not a cursor of ours').optional(),
     order: z.enum(['oldest_first', 'newest_first']).default('newest_first'),
   })
   .strict();

@@ -5,10 +5,11 @@
 import * as z from 'zod';
 import { CURRENCIES } from '../functions/core/money.js';
 import { PAYMENT_METHOD_TYPES } from '../functions/core/vocabulary.js';
-import { listOf } from './api.js';
+import { CURSOR_PATTERN, listOf } from './api.js';
 
 const DaySchema = z
   .string()
+  .length(10)
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'a day is YYYY-MM-DD')
   .refine((day) => !Number.isNaN(Date.parse(`${day}T00:00:00Z`)), 'not a calendar day')
   .meta({ description: 'A settlement day in Asia/Bangkok (UTC+7), `YYYY-MM-DD`.', example: '2026-11-22' });
@@ -82,7 +83,7 @@ export const SettlementLineListSchema = listOf(SettlementLineResourceSchema).met
 export type SettlementLineList = z.infer<typeof SettlementLineListSchema>;
 
 const LimitSchema = z.coerce.number().int().min(1).max(100);
-const CursorSchema = z.string().min(1).max(500);
+const CursorSchema = z.string().min(1).max(500).regex(CURSOR_PATTERN, 'not a cursor of ours');
 
 /** GET /v1/settlements: `status`, days `from`…`to` (inclusive), newest day first. */
 export const ListSettlementsQuerySchema = z

@@ -728,6 +728,7 @@ export interface components {
     schemas: {
         PointsTenderRequest: {
             /**
+             * Format: int64
              * @description Whole points; worth points × the value of one point, less than `amount`.
              * @example 300
              */
@@ -735,6 +736,7 @@ export interface components {
         };
         CreatePaymentRequest: {
             /**
+             * Format: int64
              * @description Amount in minor units of the currency (THB: satang).
              * @example 70900
              */
@@ -749,7 +751,9 @@ export interface components {
                 id: string;
                 lines: {
                     sku: string;
+                    /** Format: int32 */
                     quantity: number;
+                    /** Format: int32 */
                     unit_amount: number;
                 }[];
             };
@@ -779,7 +783,10 @@ export interface components {
             };
             /** @description Pay part of the amount with the customer's points (held first: the other method is never charged unless they are), the rest with `payment_method`. */
             points?: components["schemas"]["PointsTenderRequest"];
-            /** @description Seconds the customer has to scan the QR or finish the redirect (QR default 600, Alipay and 3-D Secure 900). The payment becomes `expired` after that. */
+            /**
+             * Format: int32
+             * @description Seconds the customer has to scan the QR or finish the redirect (QR default 600, Alipay and 3-D Secure 900). The payment becomes `expired` after that.
+             */
             action_expires_in?: number;
             /**
              * @description `automatic` captures right after authorization; `manual` stops at `requires_capture` until `POST /v1/payments/{id}/capture` (or voids by itself before the authorization expires).
@@ -825,6 +832,7 @@ export interface components {
             /** @enum {string} */
             type: "card" | "qr_promptpay" | "wechat_pay" | "alipay" | "points";
             /**
+             * Format: int64
              * @description What this tender pays, in minor units.
              * @example 30000
              */
@@ -840,6 +848,7 @@ export interface components {
              */
             status: "pending" | "held" | "authorized" | "captured" | "committed" | "released" | "declined" | "canceled" | "failed" | "expired" | "not_attempted";
             /**
+             * Format: int64
              * @description Refunded to this tender, in minor units.
              * @example 0
              */
@@ -853,6 +862,7 @@ export interface components {
             /** @enum {string} */
             status: "processing" | "requires_action" | "requires_capture" | "unknown" | "succeeded" | "canceled" | "failed" | "rejected" | "expired";
             /**
+             * Format: int64
              * @description Amount in minor units of the currency (THB: satang).
              * @example 70900
              */
@@ -865,13 +875,24 @@ export interface components {
             currency: "THB" | "USD" | "EUR" | "GBP" | "SGD" | "CNY" | "HKD" | "MYR" | "JPY" | "KRW";
             /** @enum {string} */
             capture: "automatic" | "manual";
+            /** Format: int64 */
             amount_authorized: number;
+            /** Format: int64 */
             amount_captured: number;
-            /** @description Refunds KBank confirmed, in minor units. */
+            /**
+             * Format: int64
+             * @description Refunds KBank confirmed, in minor units.
+             */
             amount_refunded: number;
-            /** @description What a new refund may still take: captured − refunded − refunds in progress (0 unless succeeded). */
+            /**
+             * Format: int64
+             * @description What a new refund may still take: captured − refunded − refunds in progress (0 unless succeeded).
+             */
             amount_refundable: number;
-            /** @description What may still be captured (manual capture). */
+            /**
+             * Format: int64
+             * @description What may still be captured (manual capture).
+             */
             amount_capturable: number;
             /** @description Manual capture: uncaptured authorizations are voided at this time. */
             capture_before: string | null;
@@ -879,7 +900,9 @@ export interface components {
                 id: string;
                 lines: {
                     sku: string;
+                    /** Format: int32 */
                     quantity: number;
+                    /** Format: int32 */
                     unit_amount: number;
                 }[];
             };
@@ -923,6 +946,7 @@ export interface components {
         PaymentEvent: {
             /** @constant */
             object: "payment_event";
+            /** Format: int64 */
             sequence: number;
             /** @example payment.authorized */
             type: string;
@@ -946,6 +970,7 @@ export interface components {
         };
         CaptureRequest: {
             /**
+             * Format: int64
              * @description Amount in minor units of the currency (THB: satang).
              * @example 70900
              */
@@ -960,6 +985,7 @@ export interface components {
         };
         UpdatePaymentRequest: {
             /**
+             * Format: int64
              * @description Amount in minor units of the currency (THB: satang).
              * @example 70900
              */
@@ -974,13 +1000,16 @@ export interface components {
                 id: string;
                 lines: {
                     sku: string;
+                    /** Format: int32 */
                     quantity: number;
+                    /** Format: int32 */
                     unit_amount: number;
                 }[];
             };
         };
         CreateRefundRequest: {
             /**
+             * Format: int64
              * @description Minor units; at most the payment's `amount_refundable`. Omitted: all of it.
              * @example 70900
              */
@@ -994,6 +1023,7 @@ export interface components {
             object: "refund";
             payment_id: string;
             /**
+             * Format: int64
              * @description Amount in minor units of the currency (THB: satang).
              * @example 70900
              */
@@ -1016,9 +1046,15 @@ export interface components {
             } | null;
             /** @description Refunds of payments with points only: the part given back as points (money first, then points); the rest of `amount` goes back to the other method. */
             points?: {
-                /** @description Points given back to the customer when it succeeds. */
+                /**
+                 * Format: int64
+                 * @description Points given back to the customer when it succeeds.
+                 */
                 points: number;
-                /** @description What they are worth, in minor units (part of `amount`). */
+                /**
+                 * Format: int64
+                 * @description What they are worth, in minor units (part of `amount`).
+                 */
                 amount: number;
             };
             /** Format: date-time */
@@ -1034,9 +1070,13 @@ export interface components {
             next_cursor: string | null;
         };
         Problem: {
-            /** @example https://docs.payments.example/problems/validation_failed */
+            /**
+             * @description The page of this `code`, `/problems/<code>`, resolved against the API’s origin (docs/problems.md).
+             * @example /problems/validation_failed
+             */
             type: string;
             title: string;
+            /** Format: int64 */
             status: number;
             code: string;
             detail?: string;
@@ -1054,6 +1094,7 @@ export interface components {
         };
         GrantPointsRequest: {
             /**
+             * Format: int64
              * @description Whole points, at least 1.
              * @example 500
              */
@@ -1069,11 +1110,13 @@ export interface components {
             object: "points_balance";
             customer_id: string;
             /**
+             * Format: int64
              * @description Points the customer may spend now.
              * @example 1200
              */
             available: number;
             /**
+             * Format: int64
              * @description Points held by payments not captured or canceled yet.
              * @example 300
              */
@@ -1081,6 +1124,7 @@ export interface components {
             /** @example THB */
             currency: string;
             /**
+             * Format: int64
              * @description What one point is worth, in minor units of `currency` (the merchant's program).
              * @example 100
              */
@@ -1100,16 +1144,19 @@ export interface components {
              */
             type: "grant" | "reserve" | "commit" | "release" | "refund";
             /**
+             * Format: int64
              * @description Whole points, at least 1.
              * @example 500
              */
             points: number;
             /**
+             * Format: int64
              * @description Signed change of the available points.
              * @example 500
              */
             available: number;
             /**
+             * Format: int64
              * @description Signed change of the held points.
              * @example 0
              */
@@ -1157,17 +1204,32 @@ export interface components {
                 /** Format: date-time */
                 end: string;
             };
-            /** @description Minor units of the currency (THB: satang). */
+            /**
+             * Format: int64
+             * @description Minor units of the currency (THB: satang).
+             */
             gross_captured: number;
-            /** @description Minor units of the currency (THB: satang). */
+            /**
+             * Format: int64
+             * @description Minor units of the currency (THB: satang).
+             */
             refunds: number;
-            /** @description Minor units of the currency (THB: satang). */
+            /**
+             * Format: int64
+             * @description Minor units of the currency (THB: satang).
+             */
             fees: number;
-            /** @description gross_captured − refunds − fees; may be negative. */
+            /**
+             * Format: int64
+             * @description gross_captured − refunds − fees; may be negative.
+             */
             net_payable: number;
             counts: {
+                /** Format: int64 */
                 captures: number;
+                /** Format: int64 */
                 refunds: number;
+                /** Format: int64 */
                 lines: number;
             };
             closed_at: string | null;
@@ -1195,16 +1257,27 @@ export interface components {
             payment_method: "card" | "qr_promptpay" | "wechat_pay" | "alipay";
             /** @enum {string} */
             currency: "THB" | "USD" | "EUR" | "GBP" | "SGD" | "CNY" | "HKD" | "MYR" | "JPY" | "KRW";
-            /** @description Captured or refunded, > 0. */
+            /**
+             * Format: int64
+             * @description Captured or refunded, > 0.
+             */
             amount: number;
             /** @description The rate the fee was computed with (captures); null for a refund. */
             fee_rate: {
+                /** Format: int64 */
                 bps: number;
+                /** Format: int64 */
                 fixed: number;
             } | null;
-            /** @description Minor units of the currency (THB: satang). */
+            /**
+             * Format: int64
+             * @description Minor units of the currency (THB: satang).
+             */
             fee: number;
-            /** @description What the line adds to net_payable: amount − fee, or −amount. */
+            /**
+             * Format: int64
+             * @description What the line adds to net_payable: amount − fee, or −amount.
+             */
             net: number;
             /** Format: date-time */
             occurred_at: string;
@@ -1237,7 +1310,7 @@ export interface components {
              *       "refund.*"
              *     ]
              */
-            events: string[];
+            events: ("*" | "payment.*" | "refund.*" | "payment.created" | "payment.requires_action" | "payment.authorized" | "payment.succeeded" | "payment.failed" | "payment.rejected" | "payment.voided" | "payment.expired" | "payment.canceled" | "payment.capture_requested" | "payment.amount_changed" | "refund.succeeded" | "refund.failed")[];
             description?: string;
         };
         WebhookEndpoint: {
@@ -1312,6 +1385,7 @@ export interface components {
             deleted: true;
         };
         WebhookAttempt: {
+            /** Format: int64 */
             attempt: number;
             /** Format: date-time */
             at: string;
@@ -1319,6 +1393,7 @@ export interface components {
             manual: boolean;
             /** @description The HTTP status answered; null when none came. */
             status_code: number | null;
+            /** Format: int64 */
             latency_ms: number;
             /** @description The first 1024 bytes of the answer. */
             response_excerpt: string | null;
@@ -1361,6 +1436,7 @@ export interface components {
             /** Format: date-time */
             created: string;
             data: components["schemas"]["Payment"];
+            /** Format: int64 */
             sequence: number;
         };
         /** @description A refund's outcome; `sequence` is its payment's, so it orders with the payment's events. */
@@ -1372,6 +1448,7 @@ export interface components {
             /** Format: date-time */
             created: string;
             data: components["schemas"]["Refund"];
+            /** Format: int64 */
             sequence: number;
         };
     };
@@ -1401,6 +1478,15 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description The path is not validly percent-encoded (`malformed_path`), or, on a route that takes input, it is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body larger than 64 KiB (`payload_too_large`): refused on every route, before anything runs. */
             413: {
                 headers: {
@@ -1410,9 +1496,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1445,6 +1533,7 @@ export interface operations {
                 created_gte?: string;
                 /** @description Created before this instant (exclusive); must be after `created_gte`. */
                 created_lt?: string;
+                /** @description At most this many items. */
                 limit?: number;
                 /** @description `next_cursor` of the previous page; only valid with the same merchant's API key. */
                 cursor?: string;
@@ -1491,9 +1580,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1530,6 +1621,7 @@ export interface operations {
             /** @description Created; status is `processing` until the saga finishes. */
             201: {
                 headers: {
+                    /** @description The path of what was made. */
                     Location?: string;
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -1592,9 +1684,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1632,6 +1726,15 @@ export interface operations {
                     "application/json": components["schemas"]["Payment"];
                 };
             };
+            /** @description The path is not validly percent-encoded (`malformed_path`), or, on a route that takes input, it is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing or unknown API key. */
             401: {
                 headers: {
@@ -1659,9 +1762,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1760,9 +1865,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1809,6 +1916,15 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentQr"];
                 };
             };
+            /** @description The path is not validly percent-encoded (`malformed_path`), or, on a route that takes input, it is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing or unknown API key. */
             401: {
                 headers: {
@@ -1845,9 +1961,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1921,9 +2039,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1952,10 +2072,13 @@ export interface operations {
             content: {
                 "application/x-www-form-urlencoded": {
                     /** @description The KBank charge id. */
-                    objectId?: string;
+                    objectId: string;
                     token?: string;
-                    /** @description `true` or `false`, as the browser claims. */
-                    status?: string;
+                    /**
+                     * @description `true` or `false`, as the browser claims.
+                     * @enum {string}
+                     */
+                    status: "true" | "false";
                 };
             };
         };
@@ -1987,9 +2110,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2088,9 +2213,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2185,9 +2312,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2208,7 +2337,9 @@ export interface operations {
     listPaymentEvents: {
         parameters: {
             query?: {
+                /** @description At most this many items. */
                 limit?: number;
+                /** @description `next_cursor` of the previous page. */
                 cursor?: string;
             };
             header?: never;
@@ -2264,9 +2395,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2287,7 +2420,9 @@ export interface operations {
     listRefunds: {
         parameters: {
             query?: {
+                /** @description At most this many items. */
                 limit?: number;
+                /** @description `next_cursor` of the previous page. */
                 cursor?: string;
             };
             header?: never;
@@ -2343,9 +2478,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2454,9 +2591,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2483,6 +2622,7 @@ export interface operations {
                 from?: string;
                 /** @description Last day (inclusive), `YYYY-MM-DD`; not before `from`. */
                 to?: string;
+                /** @description At most this many items. */
                 limit?: number;
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string;
@@ -2529,9 +2669,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2570,6 +2712,15 @@ export interface operations {
                     "application/json": components["schemas"]["Settlement"];
                 };
             };
+            /** @description The path is not validly percent-encoded (`malformed_path`), or, on a route that takes input, it is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing or unknown API key. */
             401: {
                 headers: {
@@ -2597,9 +2748,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2620,7 +2773,9 @@ export interface operations {
     listSettlementLines: {
         parameters: {
             query?: {
+                /** @description At most this many items. */
                 limit?: number;
+                /** @description `next_cursor` of the previous page. */
                 cursor?: string;
             };
             header?: never;
@@ -2677,9 +2832,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2718,6 +2875,15 @@ export interface operations {
                     "text/csv": string;
                 };
             };
+            /** @description The path is not validly percent-encoded (`malformed_path`), or, on a route that takes input, it is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing or unknown API key. */
             401: {
                 headers: {
@@ -2745,9 +2911,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2857,9 +3025,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2898,6 +3068,15 @@ export interface operations {
                     "application/json": components["schemas"]["PointsBalance"];
                 };
             };
+            /** @description The path is not validly percent-encoded (`malformed_path`), or, on a route that takes input, it is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing or unknown API key. */
             401: {
                 headers: {
@@ -2934,9 +3113,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2957,10 +3138,11 @@ export interface operations {
     listPointsMovements: {
         parameters: {
             query?: {
+                /** @description At most this many items. */
                 limit?: number;
                 /** @description `next_cursor` of the previous page (with the same `order`). */
                 cursor?: string;
-                order?: "newest_first" | "oldest_first";
+                order?: "oldest_first" | "newest_first";
             };
             header?: never;
             path: {
@@ -3025,9 +3207,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3063,6 +3247,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpointList"];
                 };
             };
+            /** @description The path is not validly percent-encoded (`malformed_path`), or, on a route that takes input, it is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing or unknown API key. */
             401: {
                 headers: {
@@ -3081,9 +3274,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3120,6 +3315,7 @@ export interface operations {
             /** @description Registered; `secret` is shown in this answer only. */
             201: {
                 headers: {
+                    /** @description The path of what was made. */
                     Location?: string;
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -3182,9 +3378,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3223,6 +3421,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpoint"];
                 };
             };
+            /** @description The path is not validly percent-encoded (`malformed_path`), or, on a route that takes input, it is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing or unknown API key. */
             401: {
                 headers: {
@@ -3250,9 +3457,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3291,6 +3500,15 @@ export interface operations {
                     "application/json": components["schemas"]["DeletedWebhookEndpoint"];
                 };
             };
+            /** @description The path is not validly percent-encoded (`malformed_path`), or, on a route that takes input, it is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing or unknown API key. */
             401: {
                 headers: {
@@ -3318,9 +3536,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3407,9 +3627,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3430,7 +3652,9 @@ export interface operations {
     listWebhookDeliveries: {
         parameters: {
             query?: {
+                /** @description At most this many items. */
                 limit?: number;
+                /** @description `next_cursor` of the previous page. */
                 cursor?: string;
             };
             header?: never;
@@ -3487,9 +3711,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3587,9 +3813,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after a short pause, with the same Idempotency-Key. */
+            /** @description Too many requests (`rate_limited`: the stage allows 200 requests/s with bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran: retry after `Retry-After`, with the same Idempotency-Key. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying (the stage’s token bucket refills within one). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

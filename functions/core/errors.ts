@@ -5,12 +5,13 @@
  * Step Functions Retry/Catch match on it. Retryable errors may succeed on a later try with the same input;
  * terminal errors never will.
  *
- * Audience: `merchant` codes are answers the API gives (docs/api.md "Errors" lists each one, a unit test
- * holds the two together; KBank's webhooks count as a client); `internal` codes are for the sagas, the
- * callbacks and operators, and reach an API client only through a bug (docs/api.md lists them as such).
+ * Audience: `merchant` codes are answers the API's functions give (KBank's webhooks count as a client);
+ * `gateway` codes are answered by API Gateway itself, before any function runs (lib/stateless/api.ts);
+ * `internal` codes are for the sagas, the callbacks and operators, and reach an API client only through a
+ * bug. Every code has a page, `/problems/<code>` (functions/handlers/problem-pages.ts, docs/problems.md).
  */
 
-export type Audience = 'merchant' | 'internal';
+export type Audience = 'merchant' | 'gateway' | 'internal';
 
 /**
  * What a client reads in a problem's `detail`: `message` (the error's message is written for clients:
@@ -31,6 +32,24 @@ const merchant = (status: number, detail: Detail = 'message'): CodeSpec => ({
   detail,
 });
 const internal = (status: number): CodeSpec => ({ status, audience: 'internal', detail: 'generic' });
+const gateway = (status: number): CodeSpec => ({ status, audience: 'gateway', detail: 'generic' });
+
+/** The RFC 9457 `title` of a problem: its status's reason phrase, whoever answers it. */
+export const STATUS_TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
 
 /** Every stable problem code: its HTTP status, its audience and what a client may read of it. */
 export const ERROR_CODES = {
@@ -47,9 +66,6 @@ export const ERROR_CODES = {
   method_not_allowed: merchant(405),
   payload_too_large: merchant(413),
   unsupported_media_type: merchant(415),
-  // The merchant's plan (functions/core/plans.ts): too many requests this second, or this UTC day.
-  rate_limited: merchant(429),
-  quota_exceeded: merchant(429),
   // The Idempotency-Key.
   idempotency_key_in_use: merchant(409),
   idempotency_key_reused: merchant(422),
@@ -77,7 +93,16 @@ export const ERROR_CODES = {
   cost_service_unavailable: merchant(503, {
     text: 'The order could not be priced right now. It is safe to retry with the same Idempotency-Key.',
   }),
-  internal_error: merchant(500, 'generic'),
+  internal_error: merchant(500, {
+    text: 'Something went wrong on our side. It is safe to retry with the same Idempotency-Key.',
+  }),
+  // API Gateway's own answers (WAF, throttling, a function that overran the gateway's timeout, …); the
+  // local stack gives the two of the merchant's plan (functions/core/plans.ts) in its place.
+  bad_request: gateway(400),
+  forbidden: gateway(403),
+  rate_limited: gateway(429),
+  quota_exceeded: gateway(429),
+  upstream_timeout: gateway(504),
   // The sagas', the callbacks' and the operators' own.
   not_capturable: internal(409),
   not_waiting: internal(409),
@@ -141,9 +166,7 @@ export type EdgeCode =
   | 'route_not_found'
   | 'method_not_allowed'
   | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'rate_limited'
-  | 'quota_exceeded';
+  | 'unsupported_media_type';
 
 /** A request refused at the edge before any use case runs (body too large, wrong media type, …). */
 export class RequestRefused extends PaymentError {

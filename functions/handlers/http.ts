@@ -11,6 +11,7 @@ import {
   type ErrorCode,
   PaymentError,
   RequestRefused,
+  STATUS_TITLES,
   ValidationError,
 } from '../core/errors.js';
 import { logger, withLogContext } from './logger.js';
@@ -18,26 +19,12 @@ import { logger, withLogContext } from './logger.js';
 /** Bodies larger than this are refused before parsing (API Gateway's own limit is 10 MB). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  413: 'Content Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Content',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
-/** What a client reads of an error: its message only where errors.ts says it is written for clients. */
-function publicDetail(error: PaymentError): string {
-  const detail = ERROR_CODES[error.code].detail;
+/** What a client reads of an error of this code and message: the message only where errors.ts says so. */
+export function publicDetail(code: ErrorCode, message: string): string {
+  const { detail, status } = ERROR_CODES[code];
   if (typeof detail === 'object') return detail.text;
-  if (detail === 'message') return error.message;
-  return error.status >= 500
+  if (detail === 'message') return message;
+  return status >= 500
     ? 'A service we depend on is unavailable. It is safe to retry with the same Idempotency-Key.'
     : 'The request cannot be completed.';
 }
@@ -58,7 +45,7 @@ export function problemOf(code: ErrorCode, instance?: string, detail?: string): 
   const { status } = ERROR_CODES[code];
   return {
     type: `/problems/${code}`,
-    title: TITLES[status] ?? 'Error',
+    title: STATUS_TITLES[status] ?? 'Error',
     status,
     code,
     ...(detail ? { detail } : {}),
@@ -71,12 +58,9 @@ export function toProblem(error: unknown, instance?: string): Problem {
   if (error instanceof ValidationError) {
     return { ...problemOf(error.code, instance, error.message), errors: error.details };
   }
-  if (error instanceof PaymentError) return problemOf(error.code, instance, publicDetail(error));
-  return problemOf(
-    'internal_error',
-    instance,
-    'Something went wrong on our side. It is safe to retry with the same Idempotency-Key.',
-  );
+  if (error instanceof PaymentError)
+    return problemOf(error.code, instance, publicDetail(error.code, error.message));
+  return problemOf('internal_error', instance, publicDetail('internal_error', ''));
 }
 
 /** The answer to a refusal: its problem, as the client gets it (and as the Idempotency-Key stores it). */

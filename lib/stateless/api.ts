@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { CATALOG, type FunctionName, functionsOf, type Route } from '../../functions/catalog.js';
 import { API_KEY_PATTERN } from '../../functions/core/api-keys.js';
+import { ERROR_CODES, type ErrorCode, STATUS_TITLES } from '../../functions/core/errors.js';
 import { PLAN_NAMES, PLANS } from '../../functions/core/plans.js';
 import { PAYMENT_FUNCTION_DEFAULTS } from '../constructs/payment-function.js';
 
@@ -214,34 +215,36 @@ function requestParametersOf(route: Route): Record<string, boolean> {
 
 /** Gateway-generated errors in the same RFC 9457 shape as the handlers' (schemas/api.ts ProblemSchema). */
 function addProblemResponses(api: apigw.RestApi): void {
-  // Codes and titles as the handlers use them, so clients see one vocabulary whoever answered.
-  const responses: [apigw.ResponseType, string, string, string][] = [
-    [apigw.ResponseType.UNAUTHORIZED, '401', 'unauthorized', 'Unauthorized'],
-    [apigw.ResponseType.ACCESS_DENIED, '403', 'forbidden', 'Forbidden'],
+  // Codes, statuses and titles of the taxonomy (functions/core/errors.ts), so clients see one vocabulary
+  // whoever answered, and every `type` has its page.
+  const responses: [apigw.ResponseType, ErrorCode][] = [
+    [apigw.ResponseType.UNAUTHORIZED, 'unauthorized'],
+    [apigw.ResponseType.ACCESS_DENIED, 'forbidden'],
     // API Gateway's answer to an unknown route: a 404 to clients.
-    [apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, '404', 'resource_not_found', 'Not Found'],
-    [apigw.ResponseType.RESOURCE_NOT_FOUND, '404', 'resource_not_found', 'Not Found'],
-    [apigw.ResponseType.BAD_REQUEST_BODY, '400', 'validation_failed', 'Bad Request'],
-    [apigw.ResponseType.BAD_REQUEST_PARAMETERS, '400', 'validation_failed', 'Bad Request'],
-    [apigw.ResponseType.REQUEST_TOO_LARGE, '413', 'payload_too_large', 'Content Too Large'],
-    [apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE, '415', 'unsupported_media_type', 'Unsupported Media Type'],
-    [apigw.ResponseType.THROTTLED, '429', 'rate_limited', 'Too Many Requests'],
-    [apigw.ResponseType.QUOTA_EXCEEDED, '429', 'quota_exceeded', 'Too Many Requests'],
-    [apigw.ResponseType.WAF_FILTERED, '403', 'forbidden', 'Forbidden'],
-    [apigw.ResponseType.INTEGRATION_TIMEOUT, '504', 'upstream_timeout', 'Gateway Timeout'],
-    [apigw.ResponseType.DEFAULT_4XX, '400', 'bad_request', 'Bad Request'],
-    [apigw.ResponseType.DEFAULT_5XX, '500', 'internal_error', 'Internal Server Error'],
+    [apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, 'resource_not_found'],
+    [apigw.ResponseType.RESOURCE_NOT_FOUND, 'resource_not_found'],
+    [apigw.ResponseType.BAD_REQUEST_BODY, 'validation_failed'],
+    [apigw.ResponseType.BAD_REQUEST_PARAMETERS, 'validation_failed'],
+    [apigw.ResponseType.REQUEST_TOO_LARGE, 'payload_too_large'],
+    [apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE, 'unsupported_media_type'],
+    [apigw.ResponseType.THROTTLED, 'rate_limited'],
+    [apigw.ResponseType.QUOTA_EXCEEDED, 'quota_exceeded'],
+    [apigw.ResponseType.WAF_FILTERED, 'forbidden'],
+    [apigw.ResponseType.INTEGRATION_TIMEOUT, 'upstream_timeout'],
+    [apigw.ResponseType.DEFAULT_4XX, 'bad_request'],
+    [apigw.ResponseType.DEFAULT_5XX, 'internal_error'],
   ];
   // API Gateway cannot compute when a bucket refills: a second for the rate, an hour for the day's quota
   // (the local stack answers the exact figure; docs/api.md "Rate limits").
-  const retryAfter: Partial<Record<string, string>> = { rate_limited: "'1'", quota_exceeded: "'3600'" };
-  for (const [type, status, code, title] of responses) {
+  const retryAfter: Partial<Record<ErrorCode, string>> = { rate_limited: "'1'", quota_exceeded: "'3600'" };
+  for (const [type, code] of responses) {
+    const { status } = ERROR_CODES[code];
     // Hand-written JSON: $context.error.messageString is already a quoted JSON string.
-    const body = `{"type":"${PROBLEM_TYPE_BASE}${code}","title":"${title}","status":${status},"code":"${code}","detail":$context.error.messageString}`;
+    const body = `{"type":"${PROBLEM_TYPE_BASE}${code}","title":"${STATUS_TITLES[status]}","status":${status},"code":"${code}","detail":$context.error.messageString}`;
     const wait = retryAfter[code];
     api.addGatewayResponse(`Problem${type.responseType}`, {
       type,
-      statusCode: status,
+      statusCode: String(status),
       responseHeaders: {
         'Content-Type': "'application/problem+json'",
         ...(wait === undefined ? {} : { 'Retry-After': wait }),

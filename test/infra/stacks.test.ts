@@ -11,8 +11,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, PCIDSS321Checks } from 'cdk-nag';
 import { TABLE_DESIGN } from '../../functions/adapters/table-design.js';
 import { CATALOG } from '../../functions/catalog.js';
+import { ERROR_CODES, type ErrorCode } from '../../functions/core/errors.js';
 import { PLAN_NAMES, PLANS } from '../../functions/core/plans.js';
 import { LAST_TOKEN_WAIT_RECEIVE } from '../../functions/core/use-cases/callbacks/kbank-callbacks.js';
+import { PROBLEM_PAGES } from '../../functions/handlers/problem-pages.js';
 import { PROJECT_ROOT } from '../../lib/constructs/payment-function.js';
 import { createPaymentStacks } from '../../lib/payments-app.js';
 import type { StatefulStack } from '../../lib/stateful-stack.js';
@@ -973,6 +975,14 @@ describe('stateless stack: API', () => {
       );
       const body = response.Properties.ResponseTemplates['application/json'] as string;
       expect(body).toContain(`"status":${response.Properties.StatusCode}`);
+      // Its type is the page of a code of the taxonomy, with that code's status.
+      const code = /"type":"\/problems\/([a-z_]+)"/.exec(body)?.[1] ?? '';
+      expect(Object.keys(PROBLEM_PAGES)).toContain(code);
+      expect(String(ERROR_CODES[code as ErrorCode].status)).toBe(response.Properties.StatusCode);
+      if (response.Properties.StatusCode === '429')
+        expect(response.Properties.ResponseParameters['gatewayresponse.header.Retry-After']).toMatch(
+          /^'\d+'$/,
+        );
     }
   });
 });

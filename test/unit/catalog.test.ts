@@ -47,6 +47,7 @@ describe('the catalog and the handler modules', () => {
       'logger',
       'payment-list',
       'points-api',
+      'problem-pages',
       'refund-task',
       'saga',
       'settlement-api',

@@ -1,7 +1,7 @@
 /**
- * One error taxonomy: every problem code the API answers is in functions/core/errors.ts with its status,
- * documented in docs/api.md's table with that status, and allowed by the OpenAPI problem schema; no error
- * class or code is made up anywhere else.
+ * One error taxonomy: every problem code the API answers is in functions/core/errors.ts with its status
+ * (its page, test/unit/problem-pages.test.ts) and allowed by the OpenAPI problem schema; no error class or
+ * code is made up anywhere else.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,20 +10,6 @@ import { codesOf, ERROR_CODES, PaymentError } from '../../functions/core/errors.
 import { toProblem } from '../../functions/handlers/http.js';
 
 const root = new URL('../../', import.meta.url).pathname;
-const apiGuide = readFileSync(join(root, 'docs/api.md'), 'utf8');
-
-/** The rows of docs/api.md's "Errors" table: each code with the status it is documented under. */
-function documentedCodes(): Map<string, number> {
-  const section = apiGuide.slice(apiGuide.indexOf('\n## Errors'), apiGuide.indexOf('\n## Events'));
-  const codes = new Map<string, number>();
-  for (const line of section.split('\n')) {
-    const row = /^\| (\d{3}) \| ([^|]+) \|/.exec(line);
-    if (!row) continue;
-    for (const [, code] of (row[2] ?? '').matchAll(/`([a-z_]+)`/g)) codes.set(code ?? '', Number(row[1]));
-  }
-  return codes;
-}
-
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
@@ -33,20 +19,6 @@ function sourceFiles(dir: string): string[] {
 }
 
 describe('the error taxonomy', () => {
-  it("documents every code the API answers in docs/api.md's table, with its status, and nothing else", () => {
-    const documented = documentedCodes();
-    const answered = new Map(codesOf('merchant').map((code) => [code, ERROR_CODES[code].status]));
-    expect(Object.fromEntries(documented)).toEqual(Object.fromEntries(answered));
-  });
-
-  it('names every internal code in docs/api.md as never an answer', () => {
-    const internal = codesOf('internal');
-    expect(internal.length).toBeGreaterThan(0);
-    const paragraph = apiGuide.slice(apiGuide.indexOf('codes of their own that are never an answer'));
-    for (const code of internal) expect(paragraph).toContain(`\`${code}\``);
-    for (const code of internal) expect(documentedCodes().has(code)).toBe(false);
-  });
-
   it('allows every answered code in the OpenAPI problem schema (if it lists codes, it lists exactly those)', () => {
     const openapi = JSON.parse(readFileSync(join(root, 'docs/openapi.json'), 'utf8'));
     const code = openapi.components.schemas.Problem.properties.code;

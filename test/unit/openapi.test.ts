@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type * as z from 'zod';
@@ -115,7 +117,7 @@ describe('OpenAPI document', () => {
       expect(report.totals).toMatchObject({ errors: 0, warnings: 0, ignored: 0 });
     }, 120_000);
 
-    it('Spectral (spectral:oas, .spectral.yaml) reports 0 errors and 0 warnings', async () => {
+    it('Spectral (spectral:oas and the OWASP API ruleset, .spectral.yaml) reports 0 errors and 0 warnings', async () => {
       const report = JSON.parse(
         await lint('spectral', [
           'lint',
@@ -129,5 +131,33 @@ describe('OpenAPI document', () => {
       );
       expect(report.map((p: { code: string; message: string }) => `${p.code}: ${p.message}`)).toEqual([]);
     }, 120_000);
+
+    it('runs the OWASP rules as published on a document the overrides do not name', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'openapi-lint-'));
+      const document = committed('openapi.json');
+      writeFileSync(join(dir, 'openapi.json'), JSON.stringify({ ...document, paths: {}, webhooks: {} }));
+      const report = JSON.parse(
+        await lint('spectral', [
+          'lint',
+          join(dir, 'openapi.json'),
+          '--ruleset',
+          '.spectral.yaml',
+          '--format',
+          'json',
+          '--quiet',
+        ]),
+      );
+      expect(report.map((p: { code: string; path: string[] }) => `${p.code} ${p.path.join('.')}`)).toContain(
+        'owasp:api8:2023-no-server-http servers.0.url',
+      );
+    }, 120_000);
+
+    it('explains in docs/api-lint.md every rule .spectral.yaml changes or turns off', () => {
+      const ruleset = readFileSync(root('.spectral.yaml'), 'utf8');
+      const explained = readFileSync(root('docs/api-lint.md'), 'utf8');
+      const rules = new Set([...ruleset.matchAll(/(owasp:[a-z0-9:-]+):/g)].map((m) => m[1]));
+      expect(rules.size).toBeGreaterThan(5);
+      for (const rule of rules) expect([rule, explained.includes(`\`${rule}\``)]).toEqual([rule, true]);
+    });
   });
 });
