@@ -8,7 +8,9 @@
  *   plan --merchant ID --plan P                     moves the merchant to another plan
  *   list                                            every merchant
  *   list --merchant ID                              its keys: id, prefix, status, created, valid until
- *   rotate --merchant ID [--overlap 24h]            a new key; the old ones keep working for the overlap
+ *   create-key --merchant ID --scopes S1,S2 [--expires-in 30d]   a restricted key: only those scopes
+ *                                                   (payments:read, refunds:write, …), until it expires
+ *   rotate --merchant ID [--overlap 24h]            a new full key; the old full ones work for the overlap
  *                                                   (s, m, h or d; 0 ends them now; at most 7d)
  *   revoke --merchant ID --key KEY_ID               the key stops working (AWS: within the authorizer's
  *                                                   cache TTL, 60 s by default)
@@ -22,12 +24,14 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ApiGatewayUsagePlans } from '../functions/adapters/api-gateway-usage-plans.js';
 import { createDocumentClient, dynamoTable } from '../functions/adapters/dynamo-repository.js';
+import { SCOPES } from '../functions/core/api-keys.js';
 import { PaymentError, ValidationError } from '../functions/core/errors.js';
 import { DEFAULT_PLAN, PLAN_NAMES } from '../functions/core/plans.js';
 import { systemClock } from '../functions/core/ports.js';
 import {
   changePlan,
   createMerchant,
+  createRestrictedKey,
   type KeyView,
   listMerchantKeys,
   type MerchantKeyDeps,
@@ -39,17 +43,19 @@ import { localDynamoClientConfig } from '../local/dynamodb-local.js';
 const USAGE = `usage: npm run merchant -- create --name NAME [--id merchant_x] [--live] [--plan PLAN]
        npm run merchant -- plan --merchant ID --plan PLAN
        npm run merchant -- list [--merchant ID]
+       npm run merchant -- create-key --merchant ID --scopes SCOPE,SCOPE [--expires-in 30d]
        npm run merchant -- rotate --merchant ID [--overlap 24h]
        npm run merchant -- revoke --merchant ID --key KEY_ID
 options: --json, --stack FILE (default .local/stack.json), --table NAME --stage STAGE (a deployment)
-plans: ${PLAN_NAMES.join(', ')} (default ${DEFAULT_PLAN})`;
+plans: ${PLAN_NAMES.join(', ')} (default ${DEFAULT_PLAN})
+scopes: ${SCOPES.join(', ')}`;
 
 class UsageError extends Error {}
 
-/** `90`, `90s`, `15m`, `24h`, `7d` → seconds. */
-function parseOverlap(text: string): number {
+/** `90`, `90s`, `15m`, `24h`, `7d` → seconds (`option` names the flag in the error). */
+function parseDuration(text: string, option = 'overlap'): number {
   const match = /^(\d+)([smhd]?)$/.exec(text.trim());
-  if (!match) throw new UsageError(`--overlap ${text}: expected a number with s, m, h or d (e.g. 24h)`);
+  if (!match) throw new UsageError(`--${option} ${text}: expected a number with s, m, h or d (e.g. 24h)`);
   const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
   return Number(match[1]) * unit;
 }
@@ -87,7 +93,10 @@ const row = (key: KeyView) =>
     key.status.padEnd(8),
     key.createdAt,
     key.validUntil ?? key.revokedAt ?? '',
-  ].join('  ');
+    key.scopes ? `scopes ${key.scopes.join(' ')}` : '',
+  ]
+    .join('  ')
+    .trimEnd();
 
 /** What the command prints to (the console; tests pass their own). */
 export interface Output {
@@ -125,17 +134,22 @@ async function runCommand(argv: string[], out: Output): Promise<number> {
       table: { type: 'string' },
       stage: { type: 'string' },
       plan: { type: 'string' },
+      scopes: { type: 'string' },
+      'expires-in': { type: 'string' },
     },
   });
   const [command] = positionals;
-  const need = (name: 'name' | 'merchant' | 'key' | 'plan') => {
+  const need = (name: 'name' | 'merchant' | 'key' | 'plan' | 'scopes') => {
     const value = values[name];
     if (!value) throw new UsageError(`${command} needs --${name}`);
     return value;
   };
-  if (!command || !['create', 'plan', 'list', 'rotate', 'revoke'].includes(command))
+  if (!command || !['create', 'plan', 'create-key', 'list', 'rotate', 'revoke'].includes(command)) {
     throw new UsageError(USAGE);
-  const overlapSeconds = command === 'rotate' ? parseOverlap(values.overlap) : 0;
+  }
+  const overlapSeconds = command === 'rotate' ? parseDuration(values.overlap) : 0;
+  const expiresIn = values['expires-in'];
+  const expiresInSeconds = expiresIn === undefined ? undefined : parseDuration(expiresIn, 'expires-in');
 
   const t = target(values);
   const deps: MerchantKeyDeps = {
@@ -161,6 +175,22 @@ async function runCommand(argv: string[], out: Output): Promise<number> {
     } else if (command === 'plan') {
       const moved = await changePlan(deps, { merchantId: need('merchant'), plan: need('plan') });
       print(moved, `${moved.id} (${moved.name}) is on plan ${moved.plan} in ${t.where}.`);
+    } else if (command === 'create-key') {
+      const made = await createRestrictedKey(deps, {
+        merchantId: need('merchant'),
+        scopes: need('scopes')
+          .split(',')
+          .map((scope) => scope.trim())
+          .filter(Boolean),
+        ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
+        mode: values.live ? 'live' : 'test',
+      });
+      print(
+        { key: made.key, api_key: made.apiKey },
+        `Restricted key ${made.key.keyId} for ${made.key.merchantId}: ${made.apiKey}\n` +
+          `  scopes ${made.key.scopes?.join(' ')}; ${made.key.validUntil ? `works until ${made.key.validUntil}` : 'no expiry'}\n` +
+          '  Shown once: store it now.',
+      );
     } else if (command === 'list' && !values.merchant) {
       const merchants = await deps.merchants.listMerchants();
       print(

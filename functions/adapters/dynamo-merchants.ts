@@ -11,7 +11,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { ApiKeyRecord } from '../core/api-keys.js';
+import { type ApiKeyRecord, isScope } from '../core/api-keys.js';
 import { isPlanName, type PlanName } from '../core/plans.js';
 import type { ApiKeyGrant, Merchant, MerchantDirectory, MerchantKeyStore } from '../core/ports.js';
 import { isConditionFailure, keys, strip, TableKit } from './dynamo-table-kit.js';
@@ -38,7 +38,11 @@ export class DynamoMerchants extends TableKit implements MerchantDirectory, Merc
       name: Item.merchantName as string,
       ...(isPlanName(Item.merchantPlan) ? { plan: Item.merchantPlan } : {}),
     };
-    return Item.validUntil ? { merchant, validUntil: Item.validUntil as string } : { merchant };
+    return {
+      merchant,
+      ...(Item.validUntil ? { validUntil: Item.validUntil as string } : {}),
+      ...(Array.isArray(Item.scopes) ? { scopes: (Item.scopes as string[]).filter(isScope) } : {}),
+    };
   }
 
   /** Registers a key's lookup item alone (tests' second merchants); operators use addKey. */
@@ -90,7 +94,7 @@ export class DynamoMerchants extends TableKit implements MerchantDirectory, Merc
     await this.db.send(
       new TransactWriteCommand({
         TransactItems: [
-          { Put: this.putNew(lookupItem(keyHash, merchant, key.keyId)) },
+          { Put: this.putNew(lookupItem(keyHash, merchant, key)) },
           {
             Put: this.putNew({
               ...merchantKeys.key(merchant.id, key.keyId),
@@ -225,14 +229,22 @@ export class DynamoMerchants extends TableKit implements MerchantDirectory, Merc
   }
 }
 
-function lookupItem(keyHash: string, merchant: Merchant, keyId?: string) {
+function lookupItem(keyHash: string, merchant: Merchant, key?: ApiKeyRecord) {
   return {
     ...keys.apiKey(keyHash),
     entity: 'api_key',
     merchantId: merchant.id,
     merchantName: merchant.name,
     ...(merchant.plan ? { merchantPlan: merchant.plan } : {}),
-    ...(keyId ? { keyId } : {}),
+    ...(key ? { keyId: key.keyId } : {}),
+    ...(key?.scopes ? { scopes: key.scopes } : {}),
+    // A restricted key's expiry; DynamoDB's TTL deletes the item a week later.
+    ...(key?.validUntil
+      ? {
+          validUntil: key.validUntil,
+          expiresAt: Math.floor(Date.parse(key.validUntil) / 1000) + EXPIRED_KEY_TTL_SECONDS,
+        }
+      : {}),
   };
 }
 

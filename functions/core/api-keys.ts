@@ -24,11 +24,48 @@ export function keyPrefix(apiKey: string): string {
   return apiKey.slice(0, apiKey.indexOf('_', 3) + 5);
 }
 
+/**
+ * What a restricted key may do: each merchant route needs the scope of its resource, `:read` for a GET and
+ * `:write` for anything else (scopeOf). A key without scopes is a full key: it may do everything.
+ */
+export const SCOPES = [
+  'payments:read',
+  'payments:write',
+  'refunds:read',
+  'refunds:write',
+  'points:read',
+  'points:write',
+  'settlements:read',
+  'webhooks:read',
+  'webhooks:write',
+] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export function isScope(value: string): value is Scope {
+  return (SCOPES as readonly string[]).includes(value);
+}
+
+/** The resource a merchant route's path is about: its first segment after /v1, refunds and points by name. */
+function resourceOf(path: string): string | undefined {
+  if (/^\/v1\/payments\/[^/]+\/refunds(\/|$)/.test(path)) return 'refunds';
+  if (/^\/v1\/customers\/[^/]+\/points(\/|$)/.test(path)) return 'points';
+  const first = /^\/v1\/([a-z_]+)/.exec(path)?.[1];
+  return first === 'webhook_endpoints' ? 'webhooks' : first;
+}
+
+/** The scope a call needs (the route's API Gateway resource path, e.g. `/v1/payments/{id}`); null: none known. */
+export function scopeOf(method: string, resourcePath: string): Scope | null {
+  const scope = `${resourceOf(resourcePath)}:${method.toUpperCase() === 'GET' ? 'read' : 'write'}`;
+  return isScope(scope) ? scope : null;
+}
+
 /** A key as the operator's directory holds it. */
 export interface ApiKeyRecord {
   keyId: string;
   merchantId: string;
   mode: KeyMode;
+  /** A restricted key's scopes; absent for a full key. */
+  scopes?: Scope[];
   /** keyPrefix() of the key, e.g. `sk_test_Ab3d`. */
   prefix: string;
   createdAt: string;

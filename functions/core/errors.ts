@@ -61,6 +61,8 @@ export const ERROR_CODES = {
   unauthorized: merchant(401),
   // A KBank notify whose checksum does not match our stored amount and currency.
   invalid_checksum: merchant(401),
+  // A restricted key called a route outside its scopes (the detail names the scope it lacks).
+  insufficient_scope: merchant(403),
   resource_not_found: merchant(404),
   route_not_found: merchant(404),
   method_not_allowed: merchant(405),
@@ -163,6 +165,7 @@ export type EdgeCode =
   | 'malformed_path'
   | 'malformed_notification'
   | 'unauthorized'
+  | 'insufficient_scope'
   | 'route_not_found'
   | 'method_not_allowed'
   | 'payload_too_large'

@@ -4,7 +4,7 @@
  */
 
 import type { KbankCallback } from '../../schemas/callbacks.js';
-import type { ApiKeyRecord } from './api-keys.js';
+import type { ApiKeyRecord, Scope } from './api-keys.js';
 import type { Currency } from './money.js';
 import type { PlanName } from './plans.js';
 
@@ -382,10 +382,14 @@ export interface Merchant {
   plan?: PlanName;
 }
 
-/** What an API key's hash leads to: its merchant, and the end of its rotation overlap if it has one. */
+/**
+ * What an API key's hash leads to: its merchant, the end of its validity if it has one (a rotation's
+ * overlap, or a restricted key's expiry), and a restricted key's scopes.
+ */
 export interface ApiKeyGrant {
   merchant: Merchant;
   validUntil?: string;
+  scopes?: Scope[];
 }
 
 export interface MerchantDirectory {

@@ -23,7 +23,10 @@ export function createAuthorizerHandler(merchants: () => MerchantDirectory, cloc
   return middy<APIGatewayTokenAuthorizerEvent, APIGatewayAuthorizerResult>(
     async (event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
       try {
-        const merchant = await authenticate({ merchants: merchants(), clock }, event.authorizationToken);
+        const { merchant, scopes } = await authenticate(
+          { merchants: merchants(), clock },
+          event.authorizationToken,
+        );
         return {
           principalId: merchant.id,
           policyDocument: {
@@ -36,6 +39,8 @@ export function createAuthorizerHandler(merchants: () => MerchantDirectory, cloc
             merchantId: merchant.id,
             merchantName: merchant.name,
             plan: merchant.plan ?? DEFAULT_PLAN,
+            // Context values are strings: a restricted key's scopes, space-separated; `*` for a full key.
+            scopes: scopes ? scopes.join(' ') : '*',
           },
           // API Gateway's usage plans count and limit the merchant by this (API key source AUTHORIZER).
           usageIdentifierKey: usageKeyOf(merchant.id),

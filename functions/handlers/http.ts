@@ -3,9 +3,11 @@
  * leak internals), the merchant and headers of the API Gateway proxy event, and JSON answers. No zod here:
  * a handler that reads no input (api-health) bundles none; parsing lives in http-request.ts.
  */
+
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Problem } from '../../schemas/api.js';
+import { scopeOf } from '../core/api-keys.js';
 import {
   ERROR_CODES,
   type ErrorCode,
@@ -120,11 +122,26 @@ export function header(event: APIGatewayProxyEvent, name: string): string | unde
   return undefined;
 }
 
-/** The merchant the authorizer resolved; API Gateway puts its context on requestContext.authorizer. */
+/**
+ * The merchant the authorizer resolved (API Gateway puts its context on requestContext.authorizer), once
+ * its key may make this call: a restricted key needs the scope of the route (scopeOf), a full key (`*`)
+ * may do everything. Every merchant handler asks this first, so a refusal runs and writes nothing.
+ */
 export function merchantId(event: APIGatewayProxyEvent): string {
-  const id = event.requestContext?.authorizer?.merchantId;
+  const authorizer = event.requestContext?.authorizer;
+  const id = authorizer?.merchantId;
   if (typeof id !== 'string' || id.length === 0)
     throw new RequestRefused('unauthorized', 'Send your API key.');
+  const granted = typeof authorizer?.scopes === 'string' ? authorizer.scopes : '*';
+  if (granted !== '*') {
+    const needed = scopeOf(event.httpMethod, event.resource);
+    if (!needed || !granted.split(' ').includes(needed)) {
+      throw new RequestRefused(
+        'insufficient_scope',
+        `This key lacks the scope ${needed ?? 'this call needs'}.`,
+      );
+    }
+  }
   return id;
 }
 

@@ -58,6 +58,13 @@ export const PROBLEM_PAGES: Record<ErrorCode, ProblemPage> = {
       'Send `Authorization: Bearer sk_…` with a current key (`npm run merchant -- list`). A revoked key stops working within 60 s.',
     example: { instance: PAYMENT, detail: 'Send your API key.' },
   },
+  insufficient_scope: {
+    means:
+      'The API key is a restricted key without the scope this call needs (`detail` names it: `payments:write`, `refunds:read`, …). Nothing ran.',
+    action:
+      'Use a key with that scope: an operator makes one with `npm run merchant -- create-key --merchant <id> --scopes …`, or use the full key on your server.',
+    example: { instance: '/v1/payments', detail: 'This key lacks the scope payments:write.' },
+  },
   invalid_checksum: {
     means: 'KBank webhook only: the notify’s checksum does not match the amount and currency we stored.',
     action:

@@ -4,6 +4,7 @@
  * so that the key stops at once; refusals name what is wrong, exit 1 and write nothing.
  */
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,4 +151,64 @@ it('refuses bad requests with what is wrong, exit 1 (2 for usage), and writes no
   const demo = JSON.parse((await merchant('list', '--merchant', 'merchant_demo', '--json')).stdout);
   expect(demo.keys).toEqual([expect.objectContaining({ status: 'active' })]);
   expect(await status(stack.merchant.apiKey)).toBe(200);
+});
+
+it('makes a restricted key that may call only its scopes, until it expires; refusals write nothing', async () => {
+  const made = await merchant(
+    'create-key',
+    '--merchant',
+    'merchant_demo',
+    '--scopes',
+    'payments:read,refunds:read',
+    '--expires-in',
+    '6s',
+    '--json',
+  );
+  expect(made.code).toBe(0);
+  const { api_key: restricted, key } = JSON.parse(made.stdout);
+  expect(key).toMatchObject({ scopes: ['payments:read', 'refunds:read'], validUntil: expect.any(String) });
+
+  const before = (await api(stack, 'GET', '/v1/payments?limit=100')).body.data.length;
+  expect(await status(restricted)).toBe(200);
+  const refused = await api(stack, 'POST', '/v1/payments', {
+    key: restricted,
+    idempotencyKey: randomUUID(),
+    body: { amount: 72500, currency: 'THB' },
+  });
+  expect(refused.status).toBe(403);
+  expect(refused.body).toMatchObject({
+    code: 'insufficient_scope',
+    type: '/problems/insufficient_scope',
+    detail: 'This key lacks the scope payments:write.',
+  });
+  const webhooks = await api(stack, 'GET', '/v1/webhook_endpoints', { key: restricted });
+  expect(webhooks.body).toMatchObject({
+    code: 'insufficient_scope',
+    detail: 'This key lacks the scope webhooks:read.',
+  });
+  expect((await api(stack, 'GET', '/v1/payments?limit=100')).body.data).toHaveLength(before);
+
+  // Listed with its scopes, never with the key; a rotation of the full keys leaves it alone.
+  const listed = await merchant('list', '--merchant', 'merchant_demo');
+  expect(listed.stdout).toContain(`${key.keyId}`);
+  expect(listed.stdout).toContain('scopes payments:read refunds:read');
+  expect(listed.stdout).not.toContain(restricted);
+
+  await sleep(Date.parse(key.validUntil) - Date.now() + CACHE_SECONDS * 1000 + 100);
+  expect(await status(restricted)).toBe(401);
+  expect(await status(stack.merchant.apiKey)).toBe(200);
+
+  for (const [args, message] of [
+    [['--scopes', 'payments:delete'], /unknown payments:delete; scopes are payments:read/],
+    [['--scopes', 'payments:read', '--expires-in', '400d'], /expires_in: must be a whole number of seconds/],
+  ] as const) {
+    const bad = await merchantCommand(
+      ['create-key', '--merchant', 'merchant_demo', ...args, '--stack', stackFile],
+      {
+        log: () => undefined,
+        error: (line) => expect(line).toMatch(message),
+      },
+    );
+    expect(bad).toBe(1);
+  }
 });

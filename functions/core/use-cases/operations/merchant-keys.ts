@@ -7,11 +7,13 @@
 import {
   type ApiKeyRecord,
   hashApiKey,
+  isScope,
   type KeyMode,
   type KeyStatus,
   keyPrefix,
   keyStatus,
   newApiKey,
+  SCOPES,
 } from '../../api-keys.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { ulid } from '../../ids.js';
@@ -90,7 +92,9 @@ export async function rotateKey(
   }
   const merchant = await merchantOf(deps, input.merchantId);
   const now = deps.clock.now();
+  // The full keys: a restricted key is replaced by making another (createRestrictedKey), not by a rotation.
   const current = (await deps.merchants.listKeys(merchant.id)).filter((key) => {
+    if (key.scopes) return false;
     const status = keyStatus(key, now);
     return status === 'active' || status === 'expiring';
   });
@@ -149,7 +153,51 @@ async function merchantOf(deps: MerchantKeyDeps, merchantId: string): Promise<Me
   return { id: merchant.id, name: merchant.name, plan: merchant.plan ?? DEFAULT_PLAN };
 }
 
-async function issueKey(deps: MerchantKeyDeps, merchant: Merchant, mode: KeyMode): Promise<IssuedKey> {
+/** The longest a restricted key may live: a year, after which its holder asks for a new one. */
+export const MAX_RESTRICTED_KEY_SECONDS = 365 * 24 * 3600;
+
+/**
+ * A restricted key beside the merchant's others: it may call only the routes of its scopes (403
+ * `insufficient_scope` otherwise), and stops working when it expires, if it was given an expiry.
+ */
+export async function createRestrictedKey(
+  deps: MerchantKeyDeps,
+  input: { merchantId: string; scopes: string[]; expiresInSeconds?: number; mode?: KeyMode },
+): Promise<IssuedKey> {
+  const unknown = input.scopes.filter((scope) => !isScope(scope));
+  const problems = [
+    ...(input.scopes.length === 0 ? [{ field: 'scopes', message: 'name at least one scope' }] : []),
+    ...(unknown.length > 0
+      ? [{ field: 'scopes', message: `unknown ${unknown.join(', ')}; scopes are ${SCOPES.join(', ')}` }]
+      : []),
+    ...(input.expiresInSeconds !== undefined &&
+    (!Number.isInteger(input.expiresInSeconds) ||
+      input.expiresInSeconds < 1 ||
+      input.expiresInSeconds > MAX_RESTRICTED_KEY_SECONDS)
+      ? [
+          {
+            field: 'expires_in',
+            message: `must be a whole number of seconds from 1 to ${MAX_RESTRICTED_KEY_SECONDS}`,
+          },
+        ]
+      : []),
+  ];
+  if (problems.length > 0) throw new ValidationError('The key cannot be made as asked.', problems);
+  const merchant = await merchantOf(deps, input.merchantId);
+  const validUntil =
+    input.expiresInSeconds === undefined
+      ? undefined
+      : new Date(deps.clock.now().getTime() + input.expiresInSeconds * 1000).toISOString();
+  const scopes = [...new Set(input.scopes)].filter(isScope).sort();
+  return issueKey(deps, merchant, input.mode ?? 'test', { scopes, ...(validUntil ? { validUntil } : {}) });
+}
+
+async function issueKey(
+  deps: MerchantKeyDeps,
+  merchant: Merchant,
+  mode: KeyMode,
+  restriction: Pick<ApiKeyRecord, 'scopes' | 'validUntil'> = {},
+): Promise<IssuedKey> {
   const apiKey = newApiKey(mode);
   const key: ApiKeyRecord = {
     keyId: `key_${ulid()}`,
@@ -157,6 +205,7 @@ async function issueKey(deps: MerchantKeyDeps, merchant: Merchant, mode: KeyMode
     mode,
     prefix: keyPrefix(apiKey),
     createdAt: deps.clock.now().toISOString(),
+    ...restriction,
   };
   await deps.merchants.addKey(hashApiKey(apiKey), merchant, key);
   return { apiKey, key };
