@@ -11,7 +11,7 @@ import { createDocumentClient } from '../../functions/adapters/dynamo-repository
 import { type PointsMovement, sumMovements } from '../../functions/core/points.js';
 import { MAGIC_CARDS } from '../../local/kbank-simulator.js';
 import type { LocalStack } from '../../local/stack.js';
-import { api, paymentBody, startTestStack, tokenize } from '../support/stack.js';
+import { api, customerWith, paymentBody, startTestStack, tokenize } from '../support/stack.js';
 
 let stack: LocalStack;
 let short: LocalStack;
@@ -26,17 +26,6 @@ afterAll(async () => {
 });
 
 const ledgerOf = (on: LocalStack) => new DynamoPointsLedger(createDocumentClient(on.dynamodb), on.tableName);
-
-/** A new customer of the demo merchant (1 point = 1.00 THB) with `points` granted. */
-async function customerWith(on: LocalStack, points: number): Promise<string> {
-  const customerId = `cus-${randomUUID().slice(0, 12)}`;
-  const granted = await api(on, 'POST', `/v1/customers/${customerId}/points/grants`, {
-    body: { points, reason: 'test grant' },
-    idempotencyKey: randomUUID(),
-  });
-  expect(granted.status).toBe(201);
-  return customerId;
-}
 
 async function create(on: LocalStack, body: Record<string, unknown>) {
   return api(on, 'POST', '/v1/payments', { body, idempotencyKey: randomUUID() });
