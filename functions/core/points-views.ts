@@ -1,10 +1,24 @@
-/** How points records are shown through the API (schemas/points.ts): snake_case, nothing internal. */
+/**
+ * How points records are shown through the API (schemas/points.ts) and on the bus (schemas/events.ts
+ * `points.*`): snake_case, nothing internal.
+ */
+import type { PointsEventDetail, PointsEventType } from '../../schemas/events.js';
 import type {
   PointsBalanceResource,
   PointsMovementList,
   PointsMovementResource,
 } from '../../schemas/points.js';
-import type { PointsBalance, PointsMovement, PointsProgram } from './points.js';
+import type { Payment } from './payment.js';
+import {
+  type MovementType,
+  movement,
+  type PointsBalance,
+  type PointsChange,
+  type PointsMovement,
+  type PointsProgram,
+  paymentMovementId,
+} from './points.js';
+import type { Refund } from './refund.js';
 
 export function pointsBalanceView(balance: PointsBalance, program: PointsProgram): PointsBalanceResource {
   return {
@@ -46,4 +60,65 @@ export function pointsMovementListView(page: {
     has_more: page.hasMore,
     next_cursor: page.hasMore && last ? last.id : null,
   };
+}
+
+const EVENT_TYPES: Record<MovementType, PointsEventType> = {
+  grant: 'points.granted',
+  reserve: 'points.reserved',
+  commit: 'points.committed',
+  release: 'points.released',
+  refund: 'points.refunded',
+};
+
+/**
+ * The bus event of one ledger entry. Its id is the movement's, which is written once, so whichever retry
+ * publishes it publishes the same event. `sequence`: the payment change that moved the points (null: a grant).
+ */
+export function pointsEventDetail(entry: PointsMovement, sequence: number | null): PointsEventDetail {
+  return {
+    version: '1',
+    event_id: `evt_${entry.id}`,
+    type: EVENT_TYPES[entry.type],
+    sequence,
+    occurred_at: entry.at,
+    merchant_id: entry.merchantId,
+    customer_id: entry.customerId,
+    payment_id: entry.paymentId ?? null,
+    refund_id: entry.refundId ?? null,
+    movement: pointsMovementView(entry),
+  };
+}
+
+/** The points event of a payment change that moved points (a hold taken, spent or given back), if any. */
+export function changePointsEvent(change: {
+  next: { seq: number };
+  points?: PointsChange;
+}): PointsEventDetail | null {
+  return change.points ? pointsEventDetail(change.points.entry, change.next.seq) : null;
+}
+
+/**
+ * A succeeded refund's `points.refunded`, from the refund as recorded: its movement was made at the
+ * refund's last update under the id that instant gives (refund.ts resolveRefund), so every step and retry
+ * that builds it builds the same event. Null when the refund gave back no points.
+ */
+export function refundPointsEvent(
+  payment: Pick<Payment, 'id' | 'merchantId' | 'points'>,
+  refund: Pick<Refund, 'id' | 'status' | 'points' | 'paymentSeq' | 'updatedAt'>,
+): PointsEventDetail | null {
+  if (refund.status !== 'succeeded' || !refund.points || !payment.points) return null;
+  const at = new Date(refund.updatedAt);
+  const entry = movement(
+    {
+      id: paymentMovementId(at, payment.id, 'refund', refund.id),
+      merchantId: payment.merchantId,
+      customerId: payment.points.customerId,
+      type: 'refund',
+      points: refund.points,
+      paymentId: payment.id,
+      refundId: refund.id,
+    },
+    at,
+  );
+  return pointsEventDetail(entry, refund.paymentSeq);
 }

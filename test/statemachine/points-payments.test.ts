@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoPointsLedger } from '../../functions/adapters/dynamo-points.js';
 import { createDocumentClient } from '../../functions/adapters/dynamo-repository.js';
 import { type PointsMovement, sumMovements } from '../../functions/core/points.js';
+import { pointsMovementView } from '../../functions/core/points-views.js';
 import { MAGIC_CARDS } from '../../local/kbank-simulator.js';
 import type { LocalStack } from '../../local/stack.js';
 import { api, customerWith, paymentBody, startTestStack, tokenize } from '../support/stack.js';
@@ -77,11 +78,22 @@ async function allMovements(on: LocalStack, customerId: string): Promise<PointsM
   return page.movements;
 }
 
-/** The customer's balance, checked against the sum of the ledger, and the ledger's movement types. */
+/**
+ * The customer's balance, checked against the sum of the ledger, and the ledger's movement types. Every
+ * movement was announced on the bus, once: its `points.*` event carries it as the API shows it.
+ */
 async function pointsOf(on: LocalStack, customerId: string, paymentId?: string) {
   const balance = await ledgerOf(on).balance(on.merchant.id, customerId);
   const movements = await allMovements(on, customerId);
   expect({ available: balance?.available, held: balance?.held }).toEqual(sumMovements(movements));
+  const announced = on.bus
+    .events()
+    .filter((event) => event.detailType.startsWith('points.') && event.detail.customer_id === customerId);
+  // Parallel payments announce in the order their steps ran, not always the ledger's.
+  const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const sent = announced.map((event) => event.detail.movement as { id: string }).sort(byId);
+  expect(sent).toEqual(movements.map(pointsMovementView).sort(byId));
+  expect(announced.map((event) => event.detail.event_id).sort()).toEqual(sent.map((m) => `evt_${m.id}`));
   return {
     available: balance?.available,
     held: balance?.held,
@@ -121,7 +133,19 @@ describe('a points payment', () => {
     expect(run.audit.find((e) => e.type === 'payment.captured')?.detail).toMatchObject({
       points: { movement: 'commit', points: 725 },
     });
-    expect(run.events).toEqual(['payment.created', 'payment.authorized', 'payment.captured']);
+    // The hold is announced before the authorization it came with, the spent points with the capture.
+    expect(run.events).toEqual([
+      'payment.created',
+      'points.reserved',
+      'payment.authorized',
+      'payment.captured',
+      'points.committed',
+    ]);
+    // Each points event has the sequence of the change that moved the points.
+    const sequenceOf = (type: string) =>
+      stack.bus.events({ paymentId: id, detailType: type }).map((event) => event.detail.sequence);
+    expect(sequenceOf('points.reserved')).toEqual([run.audit.find((e) => e.type === 'points.reserved')?.seq]);
+    expect(sequenceOf('points.committed')).toEqual(sequenceOf('payment.captured'));
     expect(await pointsOf(stack, customerId, id)).toEqual({
       available: 275,
       held: 0,

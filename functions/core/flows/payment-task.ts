@@ -5,6 +5,7 @@
  */
 import { EventNotPublished } from '../errors.js';
 import type { Attempt, Payment } from '../payment.js';
+import { changePointsEvent } from '../points-views.js';
 import type { EventPublisher } from '../ports.js';
 import type { PaymentRepository } from '../repository.js';
 import {
@@ -48,12 +49,19 @@ export async function runPaymentStep<S extends PaymentStepName>(
     return step({ ...deps, repo: tracker.repo }, input);
   });
   if (publishesEvents(step.step)) {
-    // The run's creation is announced by its first step, before that step's own event.
+    // The run's creation is announced by its first step, before that step's own event; the points its
+    // changes moved go out with it, in the order of the changes (a hold before the authorization, a spent
+    // hold right after the capture that spent it).
     const created = previous?.outcome === 'created' && previous.event ? [previous.event] : [];
     const own = 'event' in result && result.event ? [result.event] : [];
-    await publish(deps, [...created, ...own], contention.sleep);
+    await publish(deps, [...created, ...inOrder([...own, ...tracker.pointsEvents()])], contention.sleep);
   }
   return { ...result, carried: step.step === 'reenter' ? null : tracker.latest() };
+}
+
+/** By sequence; a payment's own event before the points event of the same change (stable sort). */
+function inOrder(events: SagaEvent[]): SagaEvent[] {
+  return events.sort((a, b) => (a.sequence ?? 0) - (b.sequence ?? 0));
 }
 
 /** Publishes events in order, in one PutEvents; EventNotPublished once the bus refused every try. */
@@ -78,11 +86,14 @@ async function publish(
 
 /**
  * The repository a step sees: the carried payment and attempt answer its first reads; every commit and
- * every read updates what is carried on. After a lost race (`forget`) it reads the record again.
+ * every read updates what is carried on. After a lost race (`forget`) it reads the record again. Every
+ * commit that moved points is remembered with its points event.
  */
 function carrying(repo: PaymentRepository, carried: Carried | null) {
   let known: Carried | null = carried;
   let fromCarried = carried !== null;
+  // Kept across a lost race: what a commit recorded stays recorded, and its event is still to go out.
+  const moved: SagaEvent[] = [];
   const tracked: PaymentRepository = Object.assign(Object.create(repo) as PaymentRepository, {
     async get(paymentId: string): Promise<Payment | null> {
       if (fromCarried && known?.payment.id === paymentId) return known.payment;
@@ -99,6 +110,8 @@ function carrying(repo: PaymentRepository, carried: Carried | null) {
     },
     async commit(change: Parameters<PaymentRepository['commit']>[0], attempt?: Attempt): Promise<void> {
       await repo.commit(change, attempt);
+      const points = changePointsEvent(change);
+      if (points) moved.push(points);
       const current = attempt ?? (known?.payment.id === change.next.id ? known.attempt : undefined);
       known = { payment: change.next, ...(current === undefined ? {} : { attempt: current }) };
       // What this step wrote is what it may read back: the carried copy is now the record.
@@ -113,6 +126,10 @@ function carrying(repo: PaymentRepository, carried: Carried | null) {
     },
     latest(): Carried | null {
       return known;
+    },
+    /** The points events of the changes this step committed. */
+    pointsEvents(): SagaEvent[] {
+      return [...moved];
     },
   };
 }
