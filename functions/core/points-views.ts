@@ -8,7 +8,7 @@ import type {
   PointsMovementList,
   PointsMovementResource,
 } from '../../schemas/points.js';
-import type { Payment } from './payment.js';
+import type { AuditEntry, Payment } from './payment.js';
 import {
   type MovementType,
   movement,
@@ -121,4 +121,44 @@ export function refundPointsEvent(
     at,
   );
   return pointsEventDetail(entry, refund.paymentSeq);
+}
+
+/** What a change that moved points records in its audit entry (payment.ts changeTo). */
+interface AuditedMovement {
+  movement: 'reserve' | 'commit' | 'release';
+  points: number;
+  movementId: string;
+}
+
+function auditedMovement(detail: Record<string, unknown>): AuditedMovement | null {
+  const points = detail.points as Partial<AuditedMovement> | undefined;
+  if (!points || typeof points !== 'object') return null;
+  const { movement: type, points: count, movementId } = points;
+  if (type !== 'reserve' && type !== 'commit' && type !== 'release') return null;
+  if (typeof count !== 'number' || typeof movementId !== 'string') return null;
+  return { movement: type, points: count, movementId };
+}
+
+/**
+ * The events of a payment's own points movements (its hold, and the hold spent or given back) rebuilt from
+ * the audit entries of the changes that made them: the very events those changes published, so a step that
+ * runs again after dying between its commit and its publish can publish them again under the same ids.
+ */
+export function auditPointsEvents(
+  payment: Pick<Payment, 'id' | 'merchantId' | 'points'>,
+  entries: readonly AuditEntry[],
+): PointsEventDetail[] {
+  const customerId = payment.points?.customerId;
+  if (!customerId) return [];
+  return entries.flatMap((entry) => {
+    const audited = entry.noteId === undefined ? auditedMovement(entry.detail) : null;
+    if (!audited) return [];
+    const at = new Date(entry.at);
+    const base = { merchantId: payment.merchantId, customerId, paymentId: payment.id };
+    const rebuilt = movement(
+      { ...base, id: audited.movementId, type: audited.movement, points: audited.points },
+      at,
+    );
+    return [pointsEventDetail(rebuilt, entry.seq)];
+  });
 }
