@@ -303,7 +303,8 @@ export const CATALOG = {
       auth: 'merchant',
       jsonObjectBody: true,
     },
-    access: { table: 'readwrite' },
+    // Announces each grant (points.granted).
+    access: { table: 'readwrite', publishesEvents: true },
   },
   'api-get-customer-points': {
     kind: 'api',
@@ -519,7 +520,7 @@ export const CATALOG = {
   'webhooks-fanout': {
     kind: 'queue-consumer',
     description:
-      'Webhook consumer: payment and refund events from the bus (rule → SQS), one delivery per endpoint',
+      'Webhook consumer: payment, refund and points events from the bus (rule → SQS), one delivery per endpoint',
     queue: 'webhook-events',
     // The bus's names (payment.captured is delivered as payment.succeeded): core/webhooks/endpoints.ts.
     eventTypes: [
@@ -536,6 +537,11 @@ export const CATALOG = {
       'payment.amount_changed',
       'refund.succeeded',
       'refund.failed',
+      'points.granted',
+      'points.reserved',
+      'points.committed',
+      'points.released',
+      'points.refunded',
     ],
     batchSize: 10,
     access: { table: 'readwrite', queuesWebhooks: true },

@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import { PaymentResourceSchema, RefundResourceSchema } from './api.js';
+import { PointsMovementSchema } from './points.js';
 
 export const PAYMENT_EVENT_TYPES = [
   'payment.created',
@@ -57,6 +58,41 @@ export const RefundEventDetailSchema = z
   })
   .meta({ id: 'RefundEventDetail' });
 export type RefundEventDetail = z.infer<typeof RefundEventDetailSchema>;
+
+export const POINTS_EVENT_TYPES = [
+  'points.granted',
+  'points.reserved',
+  'points.committed',
+  'points.released',
+  'points.refunded',
+] as const;
+export type PointsEventType = (typeof POINTS_EVENT_TYPES)[number];
+
+/**
+ * One movement of a customer's points, one event per ledger entry: `points.granted` (a grant),
+ * `points.reserved` (held for a payment), `points.committed` (spent: the payment was captured),
+ * `points.released` (the hold given back: the payment ended unpaid), `points.refunded` (spent points given
+ * back by a refund). `event_id` is derived from the movement's id, so every retry publishes the same id.
+ * `sequence` is the audit sequence of the payment change that moved the points (it orders with that
+ * payment's events; a `points.committed` shares its sequence with the `payment.captured` it went with);
+ * null for a grant, which belongs to no payment. A customer's events order on `movement.id` (time-ordered).
+ * @example {"version":"1","event_id":"evt_pm_01JD3Q4V7M2ABCDEFGHJKMNPQR","type":"points.committed","sequence":5,"occurred_at":"2026-11-22T04:00:00.000Z","merchant_id":"merchant_demo","customer_id":"cus-42","payment_id":"pay_01JD3Q4V7M0000000000000000","refund_id":null,"movement":{"id":"pm_01JD3Q4V7M2ABCDEFGHJKMNPQR","object":"points_movement","customer_id":"cus-42","type":"commit","points":300,"available":0,"held":-300,"payment_id":"pay_01JD3Q4V7M0000000000000000","refund_id":null,"reason":null,"created_at":"2026-11-22T04:00:00.000Z"}}
+ */
+export const PointsEventDetailSchema = z
+  .object({
+    version: z.literal('1'),
+    event_id: z.string(),
+    type: z.enum(POINTS_EVENT_TYPES),
+    sequence: z.int().positive().nullable(),
+    occurred_at: z.iso.datetime(),
+    merchant_id: z.string(),
+    customer_id: z.string(),
+    payment_id: z.string().nullable(),
+    refund_id: z.string().nullable(),
+    movement: PointsMovementSchema,
+  })
+  .meta({ id: 'PointsEventDetail' });
+export type PointsEventDetail = z.infer<typeof PointsEventDetailSchema>;
 
 export const RECONCILIATION_EVENT_TYPES = ['reconciliation.completed', 'reconciliation.exception'] as const;
 export type ReconciliationEventType = (typeof RECONCILIATION_EVENT_TYPES)[number];

@@ -9,6 +9,7 @@ import { PAYMENT_STATUSES } from '../functions/core/payment.js';
 import { IdempotencyKeySchema, ListPaymentsQuerySchema, ListQuerySchema } from './api.js';
 import {
   PaymentEventDetailSchema,
+  PointsEventDetailSchema,
   ReconciliationEventDetailSchema,
   RefundEventDetailSchema,
 } from './events.js';
@@ -568,11 +569,28 @@ const WEBHOOK_HEADERS = {
   },
 };
 
+const WEBHOOK_FAMILY_TEXT = {
+  payment: {
+    text: 'A payment event: `data` is the payment as the API shows it',
+    schema: 'PaymentWebhookEvent',
+  },
+  refund: { text: 'A refund event: `data` is the refund as the API shows it', schema: 'RefundWebhookEvent' },
+  points: {
+    text: "A movement of a customer's points: `data` is the ledger entry as the API shows it",
+    schema: 'PointsWebhookEvent',
+  },
+};
+
 /** OpenAPI 3.1 `webhooks`: what we POST to a registered endpoint, one entry per event type. */
 function buildWebhooks(): Record<string, unknown> {
   return Object.fromEntries(
     WEBHOOK_EVENT_TYPES.map((type) => {
-      const refund = type.startsWith('refund.');
+      const family = type.startsWith('refund.')
+        ? 'refund'
+        : type.startsWith('points.')
+          ? 'points'
+          : 'payment';
+      const about = WEBHOOK_FAMILY_TEXT[family];
       return [
         type,
         {
@@ -581,8 +599,7 @@ function buildWebhooks(): Record<string, unknown> {
             tags: ['Webhooks'],
             summary: `\`${type}\`, POSTed to every endpoint that subscribes to it.`,
             description:
-              `${refund ? 'A refund' : 'A payment'} event: \`data\` is the ${refund ? 'refund' : 'payment'} as the ` +
-              'API shows it. Answer 2xx within 10 s; anything else (redirects included) is retried with ' +
+              `${about.text}. Answer 2xx within 10 s; anything else (redirects included) is retried with ` +
               'exponential backoff for more than 4 days. Verify the signature first (docs/api.md "Webhooks").',
             security: [],
             parameters: Object.entries(WEBHOOK_HEADERS).map(([name, header]) => ({
@@ -592,7 +609,7 @@ function buildWebhooks(): Record<string, unknown> {
             })),
             requestBody: {
               required: true,
-              content: json(ref(refund ? 'RefundWebhookEvent' : 'PaymentWebhookEvent')),
+              content: json(ref(about.schema)),
             },
             responses: {
               '200': { description: 'Received (any 2xx): not sent again.' },
@@ -634,7 +651,8 @@ const TAGS = [
   { name: 'Points', description: "Your customers' loyalty points: grants, balances and the ledger." },
   {
     name: 'Webhooks',
-    description: 'Signed POSTs of payment and refund events to your endpoints, retried for more than 4 days.',
+    description:
+      'Signed POSTs of payment, refund and points events to your endpoints, retried for more than 4 days.',
   },
   { name: 'Health', description: 'Is the API up.' },
   {
@@ -998,6 +1016,7 @@ export function buildEventSchemas(): Record<string, unknown> {
   const kinds = [
     PaymentEventDetailSchema,
     RefundEventDetailSchema,
+    PointsEventDetailSchema,
     ReconciliationEventDetailSchema,
     SettlementEventDetailSchema,
     WebhookNoticeDetailSchema,

@@ -13,12 +13,12 @@ import type {
 } from '../functions/core/saga-contract.js';
 import { RESOLVE_REASONS } from '../functions/core/saga-contract.js';
 import { PaymentIdSchema, RefundIdSchema } from './api.js';
-import { PaymentEventDetailSchema, RefundEventDetailSchema } from './events.js';
+import { PaymentEventDetailSchema, PointsEventDetailSchema, RefundEventDetailSchema } from './events.js';
 
 /** Step Functions' `{Error, Cause}` of the failure that led to a compensation. */
 const TaskErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
 
-const SagaEventSchema = z.union([PaymentEventDetailSchema, RefundEventDetailSchema]);
+const SagaEventSchema = z.union([PaymentEventDetailSchema, RefundEventDetailSchema, PointsEventDetailSchema]);
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -117,7 +117,7 @@ export const RefundTaskInputSchema = z.object({
 });
 
 export const RefundUnresolvedInputSchema = RefundTaskInputSchema.extend({
-  undelivered: RefundEventDetailSchema.nullable().optional(),
+  undelivered: z.union([RefundEventDetailSchema, PointsEventDetailSchema]).nullable().optional(),
 });
 
 export const REFUND_STEP_INPUTS: { readonly [S in RefundStepName]: z.ZodType<RefundStepInput<S>> } = {

@@ -6,6 +6,8 @@
  */
 import * as z from 'zod';
 import { CURSOR_PATTERN, listOf, PaymentResourceSchema, RefundResourceSchema } from './api.js';
+import { POINTS_EVENT_TYPES } from './events.js';
+import { PointsMovementSchema } from './points.js';
 
 /**
  * What a merchant may subscribe to. `payment.succeeded` is the bus's `payment.captured` (the payment is
@@ -25,12 +27,20 @@ export const WEBHOOK_PAYMENT_EVENT_TYPES = [
   'payment.amount_changed',
 ] as const;
 export const WEBHOOK_REFUND_EVENT_TYPES = ['refund.succeeded', 'refund.failed'] as const;
-export const WEBHOOK_EVENT_TYPES = [...WEBHOOK_PAYMENT_EVENT_TYPES, ...WEBHOOK_REFUND_EVENT_TYPES] as const;
+/** A customer's points movements, named as on the bus. */
+export const WEBHOOK_POINTS_EVENT_TYPES = POINTS_EVENT_TYPES;
+export const WEBHOOK_EVENT_TYPES = [
+  ...WEBHOOK_PAYMENT_EVENT_TYPES,
+  ...WEBHOOK_REFUND_EVENT_TYPES,
+  ...WEBHOOK_POINTS_EVENT_TYPES,
+] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
-/** An exact type, a family (`payment.*`, `refund.*`) or `*` (everything, including types added later). */
-const EventPatternSchema = z.enum(['*', 'payment.*', 'refund.*', ...WEBHOOK_EVENT_TYPES], {
-  error: `an event type (${WEBHOOK_EVENT_TYPES.join(', ')}), payment.*, refund.* or *`,
+const WEBHOOK_FAMILIES = ['payment.*', 'refund.*', 'points.*'] as const;
+
+/** An exact type, a family (`payment.*`, `refund.*`, `points.*`) or `*` (everything, including types added later). */
+const EventPatternSchema = z.enum(['*', ...WEBHOOK_FAMILIES, ...WEBHOOK_EVENT_TYPES], {
+  error: `an event type (${WEBHOOK_EVENT_TYPES.join(', ')}), ${WEBHOOK_FAMILIES.join(', ')} or *`,
 });
 
 /**
@@ -184,9 +194,24 @@ export const RefundWebhookEventSchema = z
     id: 'RefundWebhookEvent',
     description: "A refund's outcome; `sequence` is its payment's, so it orders with the payment's events.",
   });
+export const PointsWebhookEventSchema = z
+  .object({
+    id: z.string().meta({ example: 'evt_pm_01JD3Q4V7M2ABCDEFGHJKMNPQR' }),
+    type: z.enum(WEBHOOK_POINTS_EVENT_TYPES),
+    created: z.iso.datetime(),
+    data: PointsMovementSchema,
+    sequence: z.int().positive().nullable(),
+  })
+  .meta({
+    id: 'PointsWebhookEvent',
+    description:
+      "A movement of a customer's points: `data` is the ledger entry (with its `payment_id` and " +
+      "`refund_id`); `sequence` is its payment's (null for a grant), so it orders with the payment's events.",
+  });
 export type WebhookEventBody =
   | z.infer<typeof PaymentWebhookEventSchema>
-  | z.infer<typeof RefundWebhookEventSchema>;
+  | z.infer<typeof RefundWebhookEventSchema>
+  | z.infer<typeof PointsWebhookEventSchema>;
 
 /**
  * A message of the delivery queue: make attempt `attempt` of a delivery once `due_at` has come (SQS delays

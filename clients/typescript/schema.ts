@@ -723,6 +723,106 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "points.granted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `points.granted`, POSTed to every endpoint that subscribes to it.
+         * @description A movement of a customer's points: `data` is the ledger entry as the API shows it. Answer 2xx within 10 s; anything else (redirects included) is retried with exponential backoff for more than 4 days. Verify the signature first (docs/api.md "Webhooks").
+         */
+        post: operations["webhook_points_granted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "points.reserved": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `points.reserved`, POSTed to every endpoint that subscribes to it.
+         * @description A movement of a customer's points: `data` is the ledger entry as the API shows it. Answer 2xx within 10 s; anything else (redirects included) is retried with exponential backoff for more than 4 days. Verify the signature first (docs/api.md "Webhooks").
+         */
+        post: operations["webhook_points_reserved"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "points.committed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `points.committed`, POSTed to every endpoint that subscribes to it.
+         * @description A movement of a customer's points: `data` is the ledger entry as the API shows it. Answer 2xx within 10 s; anything else (redirects included) is retried with exponential backoff for more than 4 days. Verify the signature first (docs/api.md "Webhooks").
+         */
+        post: operations["webhook_points_committed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "points.released": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `points.released`, POSTed to every endpoint that subscribes to it.
+         * @description A movement of a customer's points: `data` is the ledger entry as the API shows it. Answer 2xx within 10 s; anything else (redirects included) is retried with exponential backoff for more than 4 days. Verify the signature first (docs/api.md "Webhooks").
+         */
+        post: operations["webhook_points_released"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "points.refunded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `points.refunded`, POSTed to every endpoint that subscribes to it.
+         * @description A movement of a customer's points: `data` is the ledger entry as the API shows it. Answer 2xx within 10 s; anything else (redirects included) is retried with exponential backoff for more than 4 days. Verify the signature first (docs/api.md "Webhooks").
+         */
+        post: operations["webhook_points_refunded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -1310,7 +1410,7 @@ export interface components {
              *       "refund.*"
              *     ]
              */
-            events: ("*" | "payment.*" | "refund.*" | "payment.created" | "payment.requires_action" | "payment.authorized" | "payment.succeeded" | "payment.failed" | "payment.rejected" | "payment.voided" | "payment.expired" | "payment.canceled" | "payment.capture_requested" | "payment.amount_changed" | "refund.succeeded" | "refund.failed")[];
+            events: ("*" | "payment.*" | "refund.*" | "points.*" | "payment.created" | "payment.requires_action" | "payment.authorized" | "payment.succeeded" | "payment.failed" | "payment.rejected" | "payment.voided" | "payment.expired" | "payment.canceled" | "payment.capture_requested" | "payment.amount_changed" | "refund.succeeded" | "refund.failed" | "points.granted" | "points.reserved" | "points.committed" | "points.released" | "points.refunded")[];
             description?: string;
         };
         WebhookEndpoint: {
@@ -1450,6 +1550,17 @@ export interface components {
             data: components["schemas"]["Refund"];
             /** Format: int64 */
             sequence: number;
+        };
+        /** @description A movement of a customer's points: `data` is the ledger entry (with its `payment_id` and `refund_id`); `sequence` is its payment's (null for a grant), so it orders with the payment's events. */
+        PointsWebhookEvent: {
+            /** @example evt_pm_01JD3Q4V7M2ABCDEFGHJKMNPQR */
+            id: string;
+            /** @enum {string} */
+            type: "points.granted" | "points.reserved" | "points.committed" | "points.released" | "points.refunded";
+            /** Format: date-time */
+            created: string;
+            data: components["schemas"]["PointsMovement"];
+            sequence: number | null;
         };
     };
     responses: never;
@@ -4284,6 +4395,186 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["RefundWebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx): not sent again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: sent again later, on the retry schedule. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_points_granted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id, the same on every attempt: deduplicate on it. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed: refuse it when more than 5 minutes off. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">`, one per secret that signs (two during a rotation). Key: the base64-decoded part of the secret after `whsec_`. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PointsWebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx): not sent again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: sent again later, on the retry schedule. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_points_reserved: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id, the same on every attempt: deduplicate on it. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed: refuse it when more than 5 minutes off. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">`, one per secret that signs (two during a rotation). Key: the base64-decoded part of the secret after `whsec_`. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PointsWebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx): not sent again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: sent again later, on the retry schedule. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_points_committed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id, the same on every attempt: deduplicate on it. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed: refuse it when more than 5 minutes off. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">`, one per secret that signs (two during a rotation). Key: the base64-decoded part of the secret after `whsec_`. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PointsWebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx): not sent again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: sent again later, on the retry schedule. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_points_released: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id, the same on every attempt: deduplicate on it. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed: refuse it when more than 5 minutes off. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">`, one per secret that signs (two during a rotation). Key: the base64-decoded part of the secret after `whsec_`. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PointsWebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx): not sent again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: sent again later, on the retry schedule. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_points_refunded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id, the same on every attempt: deduplicate on it. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed: refuse it when more than 5 minutes off. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">`, one per secret that signs (two during a rotation). Key: the base64-decoded part of the secret after `whsec_`. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PointsWebhookEvent"];
             };
         };
         responses: {

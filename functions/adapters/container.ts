@@ -24,6 +24,7 @@ import {
   createRefundDeps,
   type Edges,
   type GrantedSagaEdges,
+  grantPointsDeps,
   manageWebhooksDeps,
   manualCaptureDeps,
   once,
@@ -279,6 +280,9 @@ export const awsSettlementsReadDeps = /* @__PURE__ */ once(() => ({ settlements:
 
 /** The points API: grants, balances and the ledger. */
 export const awsPointsApiDeps = /* @__PURE__ */ once(() => pointsApiDeps({ table, points, clock }));
+export const awsGrantPointsDeps = /* @__PURE__ */ once(() =>
+  grantPointsDeps({ table, points, events, clock }),
+);
 export const awsManageWebhooksDeps = /* @__PURE__ */ once(() =>
   manageWebhooksDeps({ table, webhooks, webhookSecrets, clock, ids, settings }),
 );

@@ -288,6 +288,15 @@ export function pointsApiDeps(e: From<'table' | 'points' | 'clock'>): PointsApiD
   return { ...e.points(), idempotency: e.table(), clock: e.clock };
 }
 
+/** A grant: the points API's, and the bus it announces the grant on. */
+export interface GrantPointsApiDeps extends PointsApiDeps {
+  events: EventPublisher;
+}
+
+export function grantPointsDeps(e: From<'table' | 'points' | 'events' | 'clock'>): GrantPointsApiDeps {
+  return { ...pointsApiDeps(e), events: e.events() };
+}
+
 /** The endpoint registry: endpoints in the table, their secrets in the secret store. */
 export function manageWebhooksDeps(
   e: From<'table' | 'webhooks' | 'webhookSecrets' | 'clock' | 'ids' | 'settings'>,
@@ -362,6 +371,7 @@ export interface Dependencies {
   settlementsRead: () => ReadSettlementsDeps;
   /** The points API (grants, balances, ledger). */
   pointsApi: () => PointsApiDeps;
+  grantPoints: () => GrantPointsApiDeps;
   manageWebhooks: () => ManageEndpointsDeps;
   /** An endpoint's deliveries: the table alone. */
   readWebhookDeliveries: () => ReadDeliveriesDeps;
@@ -389,6 +399,7 @@ export function composeDependencies(edges: Edges): Dependencies {
     settlementsClose: once(() => settlementsCloseDeps(edges)),
     settlementsRead: once(() => ({ settlements: edges.settlements() })),
     pointsApi: once(() => pointsApiDeps(edges)),
+    grantPoints: once(() => grantPointsDeps(edges)),
     manageWebhooks: once(() => manageWebhooksDeps(edges)),
     readWebhookDeliveries: once(() => ({ webhooks: edges.webhooks() })),
     retryWebhook: once(() => retryWebhookDeps(edges)),

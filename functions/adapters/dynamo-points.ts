@@ -116,11 +116,26 @@ export class DynamoPointsLedger implements PointsLedger {
     };
   }
 
-  async grant(entry: PointsMovement): Promise<PointsBalance> {
-    await this.transact([this.balanceUpdate(entry), this.movementPut(entry)]);
+  async grant(entry: PointsMovement): Promise<{ movement: PointsMovement; balance: PointsBalance }> {
+    let written = entry;
+    try {
+      await this.transact([this.balanceUpdate(entry), this.movementPut(entry)]);
+    } catch (error) {
+      // The entry is there already: a retry of the same grant, which adds nothing.
+      if (!reasons(error)[1]) throw error;
+      const { Item } = await this.db.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: pointsKeys.movement(entry.merchantId, entry.customerId, entry.id),
+          ConsistentRead: true,
+        }),
+      );
+      if (!Item) throw error;
+      written = movementOf(Item);
+    }
     const balance = await this.balance(entry.merchantId, entry.customerId);
     if (!balance) throw new Error(`the balance of ${entry.customerId} is missing after a grant`);
-    return balance;
+    return { movement: written, balance };
   }
 
   async reserve(hold: PointsHold, entry: PointsMovement): Promise<boolean> {

@@ -2,7 +2,7 @@
  * The Payment aggregate: its statuses, the transition table, and the one pure function that turns a
  * payment plus a step into the next payment and the audit entry recorded with it.
  */
-import type { PaymentEventDetail, RefundEventDetail } from '../../schemas/events.js';
+import type { PaymentEventDetail, PointsEventDetail, RefundEventDetail } from '../../schemas/events.js';
 import { ConflictError } from './errors.js';
 import type { Currency } from './money.js';
 import { type PaymentPoints, type PointsChange, pointsAtEnd, pointsChangeOf } from './points.js';
@@ -185,12 +185,12 @@ export interface Reconciliation {
 }
 
 /** An event held on its payment until a saga run publishes it (`Payment.undeliveredEvents`). */
-export type HeldEvent = PaymentEventDetail | RefundEventDetail;
+export type HeldEvent = PaymentEventDetail | RefundEventDetail | PointsEventDetail;
 
 /** The held events with `event` among them, once, in sequence order. */
 export function holdEvent(held: readonly HeldEvent[] | undefined, event: HeldEvent): HeldEvent[] {
   return [...(held ?? []).filter((other) => other.event_id !== event.event_id), event].sort(
-    (a, b) => a.sequence - b.sequence,
+    (a, b) => (a.sequence ?? 0) - (b.sequence ?? 0),
   );
 }
 

@@ -210,8 +210,11 @@ export interface PointsLedger {
     customerId: string,
     page: { limit: number; after?: string; order: 'oldest_first' | 'newest_first' },
   ): Promise<{ movements: PointsMovement[]; hasMore: boolean }>;
-  /** Adds the grant's points to the balance (creating it) with its ledger entry. */
-  grant(entry: PointsMovement): Promise<PointsBalance>;
+  /**
+   * Adds the grant's points to the balance (creating it) with its ledger entry, once per entry id: a
+   * repeat adds nothing and answers the entry as first written.
+   */
+  grant(entry: PointsMovement): Promise<{ movement: PointsMovement; balance: PointsBalance }>;
   /**
    * Takes the hold's points from the available balance into held, with the hold and its entry. Throws
    * InsufficientPoints (nothing written) when the balance does not cover them; returns false when the

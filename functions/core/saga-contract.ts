@@ -4,11 +4,11 @@
  * carries. The steps' result types are built from it; test/unit/saga-contract.test.ts holds both ASL files to
  * it (every Choice literal, every outcome routed, every Next and every state reachable).
  */
-import type { PaymentEventDetail, RefundEventDetail } from '../../schemas/events.js';
+import type { PaymentEventDetail, PointsEventDetail, RefundEventDetail } from '../../schemas/events.js';
 import type { Attempt, CaptureMethod, Payment } from './payment.js';
 
-/** An event either saga publishes: a payment's, or one of its refunds'. */
-export type SagaEvent = PaymentEventDetail | RefundEventDetail;
+/** An event either saga publishes: a payment's, one of its refunds', or a movement of its points. */
+export type SagaEvent = PaymentEventDetail | RefundEventDetail | PointsEventDetail;
 
 /** The error a failed state hands to the next task (Step Functions' `{Error, Cause}`). */
 export interface TaskError {
@@ -231,18 +231,24 @@ export interface RefundTaskInput {
 export interface RefundStepInputs {
   refundAtKbank: RefundTaskInput;
   inquireRefund: RefundTaskInput;
-  /** `undelivered`: the refund saga hands its event (if any) to the payment for the sweep to publish. */
-  refundUnresolved: RefundTaskInput & { undelivered?: RefundEventDetail | null };
+  /**
+   * `undelivered`: the refund saga hands its event (if any: the refund's, or the points it gave back) to
+   * the payment for the sweep to publish.
+   */
+  refundUnresolved: RefundTaskInput & { undelivered?: RefundEventDetail | PointsEventDetail | null };
 }
 export type RefundStepInput<S extends RefundStepName> = RefundStepInputs[S];
 
 /**
  * `outcome` drives the refund state machine's Choice states; `event` (for final outcomes) is published as-is
- * by its `events:putEvents` states.
+ * by its `events:putEvents` states, then `pointsEvent` (when a succeeded refund gave points back:
+ * `points.refunded`) by EmitPointsRefunded. The task always answers `pointsEvent` (null when none): the
+ * state's ResultSelector selects it.
  */
 export interface RefundStepResult<O extends string = string> {
   outcome: O;
   event: RefundEventDetail | null;
+  pointsEvent?: PointsEventDetail | null;
 }
 export type RefundStepResultOf<S extends RefundStepName> = RefundStepResult<RefundOutcome<S>>;
 
@@ -374,6 +380,12 @@ export const REFUND_SAGA_TASKS = {
     outcomes: ['succeeded', 'failed', 'unknown'],
   },
   HandOverRefundEvent: {
+    functionArn: 'RefundUnresolvedFunctionArn',
+    step: 'refundUnresolved',
+    outcomes: HELD,
+    role: 'hand_over',
+  },
+  HandOverPointsEvent: {
     functionArn: 'RefundUnresolvedFunctionArn',
     step: 'refundUnresolved',
     outcomes: HELD,

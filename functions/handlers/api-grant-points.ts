@@ -2,10 +2,10 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { GrantPointsRequestSchema } from '../../schemas/points.js';
-import { awsPointsApiDeps } from '../adapters/container.js';
-import type { Dependencies, PointsApiDeps } from '../adapters/dependencies.js';
+import { awsGrantPointsDeps } from '../adapters/container.js';
+import type { Dependencies, GrantPointsApiDeps } from '../adapters/dependencies.js';
 import { pointsBalanceView, pointsMovementView } from '../core/points-views.js';
-import { grantPoints } from '../core/use-cases/points/customer-points.js';
+import { grantPoints, newGrantId } from '../core/use-cases/points/customer-points.js';
 import { apiMiddlewares, json } from './http.js';
 import { idempotencyKey, jsonBody } from './http-request.js';
 import { keyed } from './idempotency.js';
@@ -13,7 +13,7 @@ import { customerRequest } from './points-api.js';
 
 export const GRANT_POINTS_OPERATION = 'POST /v1/customers/{customer_id}/points/grants';
 
-export function createGrantPointsHandler(deps: () => PointsApiDeps) {
+export function createGrantPointsHandler(deps: () => GrantPointsApiDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
     async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
       const { merchantId, customerId } = customerRequest(event);
@@ -28,10 +28,11 @@ export function createGrantPointsHandler(deps: () => PointsApiDeps) {
           operation: GRANT_POINTS_OPERATION,
           key,
           request: { customerId, body },
-          resourceId: customerId,
+          // The grant's movement id: a retry after a failure writes no second grant (and announces it).
+          resourceId: newGrantId(use.clock.now()),
         },
-        async () => {
-          const granted = await grantPoints(use, { merchantId, customerId, ...body });
+        async (movementId) => {
+          const granted = await grantPoints(use, { merchantId, customerId, ...body, movementId });
           return json(201, {
             object: 'points_grant',
             movement: pointsMovementView(granted.movement),
@@ -43,7 +44,7 @@ export function createGrantPointsHandler(deps: () => PointsApiDeps) {
   ).use(apiMiddlewares());
 }
 
-export const createHandler = (deps: Pick<Dependencies, 'pointsApi'>) =>
-  createGrantPointsHandler(deps.pointsApi);
+export const createHandler = (deps: Pick<Dependencies, 'grantPoints'>) =>
+  createGrantPointsHandler(deps.grantPoints);
 
-export const handler = createHandler({ pointsApi: awsPointsApiDeps });
+export const handler = createHandler({ grantPoints: awsGrantPointsDeps });

@@ -33,6 +33,7 @@ export function refundTask<N extends RefundSagaTask, S extends CatalogStep<N>>(
       refundId: parsed.refundId,
       outcome: result.outcome,
     });
-    return result;
+    // Every answer carries pointsEvent (null when none): the states' ResultSelector selects it by path.
+    return { ...result, pointsEvent: result.pointsEvent ?? null };
   }).use(withLogContext());
 }

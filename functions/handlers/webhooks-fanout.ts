@@ -1,12 +1,16 @@
 /**
- * The webhook consumer of the bus: payment and refund events (an EventBridge rule → SQS → here), each made
+ * The webhook consumer of the bus: payment, refund and points events (an EventBridge rule → SQS → here), each made
  * into one delivery per subscribed endpoint of its merchant (use case fan-out) and queued for delivery.
  * Failures are reported per message; a message that can never be such an event is logged and dropped.
  */
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
-import { PaymentEventDetailSchema, RefundEventDetailSchema } from '../../schemas/events.js';
+import {
+  PaymentEventDetailSchema,
+  PointsEventDetailSchema,
+  RefundEventDetailSchema,
+} from '../../schemas/events.js';
 import { awsWebhookFanOutDeps } from '../adapters/container.js';
 import type { Dependencies } from '../adapters/dependencies.js';
 import { type FanOutDeps, type FanOutReport, fanOut } from '../core/use-cases/webhooks/fan-out.js';
@@ -29,6 +33,10 @@ function busEventOf(json: unknown): BusEvent | null {
     const detail = PaymentEventDetailSchema.safeParse(envelope.data.detail);
     return detail.success ? { kind: 'payment', busType, detail: detail.data } : null;
   }
+  if (busType.startsWith('points.')) {
+    const detail = PointsEventDetailSchema.safeParse(envelope.data.detail);
+    return detail.success ? { kind: 'points', busType, detail: detail.data } : null;
+  }
   return null;
 }
 
@@ -42,7 +50,7 @@ export async function handleBusEvent(deps: FanOutDeps, body: string): Promise<Fa
   }
   const event = busEventOf(json);
   if (!event) {
-    logger.error('dropping a message that is not a payment or refund event', { bytes: body.length });
+    logger.error('dropping a message that is not a payment, refund or points event', { bytes: body.length });
     return null;
   }
   const report = await fanOut(deps, event);

@@ -4,7 +4,7 @@
  * request a typed problem that writes nothing.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { PointsApiDeps } from '../../functions/adapters/dependencies.js';
+import type { GrantPointsApiDeps } from '../../functions/adapters/dependencies.js';
 import { DynamoPointsLedger, DynamoPointsPrograms } from '../../functions/adapters/dynamo-points.js';
 import { createDocumentClient, dynamoTable } from '../../functions/adapters/dynamo-repository.js';
 import { ulid } from '../../functions/core/ids.js';
@@ -14,8 +14,11 @@ import { createListPointsMovementsHandler } from '../../functions/handlers/api-l
 import { lambdaContext } from '../../local/lambda-context.js';
 import { freshTable } from '../support/dynamodb.js';
 
-let deps: PointsApiDeps;
+let deps: GrantPointsApiDeps;
 let ledger: DynamoPointsLedger;
+/** What the grants put on the bus; `busDown` makes it refuse. */
+const published: { type: string; detail: Record<string, unknown> }[] = [];
+let busDown = false;
 const NOW = new Date('2026-12-02T04:00:00.000Z');
 
 beforeAll(async () => {
@@ -32,6 +35,12 @@ beforeAll(async () => {
     idempotency: dynamoTable(db, tableName),
     // Each call a millisecond later, so movements sort in the order they were made.
     clock: { now: () => new Date(NOW.getTime() + tick++) },
+    events: {
+      publish: async (entries) => {
+        if (busDown) throw new Error('the bus is down');
+        published.push(...entries);
+      },
+    },
   };
 });
 
@@ -98,6 +107,25 @@ describe('POST /v1/customers/{customer_id}/points/grants', () => {
 
     const second = await grant({ customerId, key: 'g-2', body: { points: 250, reason: 'Promotion' } });
     expect(second.body.balance).toMatchObject({ available: 750, held: 0 });
+    // Each grant announced once (a replay publishes nothing), with its movement.
+    expect(published.filter((e) => e.detail.customer_id === customerId)).toEqual([
+      {
+        type: 'points.granted',
+        detail: {
+          version: '1',
+          event_id: `evt_${first.body.movement.id}`,
+          type: 'points.granted',
+          sequence: null,
+          occurred_at: first.body.movement.created_at,
+          merchant_id: 'm1',
+          customer_id: customerId,
+          payment_id: null,
+          refund_id: null,
+          movement: first.body.movement,
+        },
+      },
+      expect.objectContaining({ detail: expect.objectContaining({ movement: second.body.movement }) }),
+    ]);
     expect((await balance({ customerId })).body).toMatchObject({
       object: 'points_balance',
       customer_id: customerId,
@@ -106,6 +134,21 @@ describe('POST /v1/customers/{customer_id}/points/grants', () => {
       currency: 'THB',
       currency_value_per_point: 100,
     });
+  });
+
+  it('a grant the bus refused is recorded once: 503, and the same request again announces it', async () => {
+    const customerId = newCustomer();
+    busDown = true;
+    const refused = await grant({ customerId, key: 'g-down', body: { points: 40, reason: 'Promotion' } });
+    busDown = false;
+    expect(refused).toMatchObject({ status: 503, body: { code: 'event_not_published' } });
+    const again = await grant({ customerId, key: 'g-down', body: { points: 40, reason: 'Promotion' } });
+    expect(again).toMatchObject({ status: 201, replayed: false, body: { balance: { available: 40 } } });
+    const entries = await ledger.movements('m1', customerId, { limit: 10, order: 'oldest_first' });
+    expect(entries.movements.map((m) => m.id)).toEqual([again.body.movement.id]);
+    expect(
+      published.filter((e) => e.detail.customer_id === customerId).map((e) => e.detail.event_id),
+    ).toEqual([`evt_${again.body.movement.id}`]);
   });
 
   it.each([

@@ -17,9 +17,9 @@ import {
   sumMovements,
 } from '../../functions/core/points.js';
 import {
-  type CustomerPointsDeps,
   customerPoints,
   customerPointsMovements,
+  type GrantPointsDeps,
   grantPoints,
 } from '../../functions/core/use-cases/points/customer-points.js';
 import { freshTable } from '../support/dynamodb.js';
@@ -88,13 +88,17 @@ const contention: ContentionPolicy = {
 };
 
 describe('points ledger', () => {
-  it('grants points into a new balance, with one ledger entry per grant', async () => {
+  it('grants points into a new balance, with one ledger entry per grant (a repeat of one adds nothing)', async () => {
     const customer = `cus_${ulid()}`;
     expect(await ledger.balance(MERCHANT, customer)).toBeNull();
-    const first = await ledger.grant(entry(customer, 'grant', 500, { reason: 'welcome' }));
-    expect(first).toMatchObject({ customerId: customer, available: 500, held: 0 });
+    const welcome = entry(customer, 'grant', 500, { reason: 'welcome' });
+    const first = await ledger.grant(welcome);
+    expect(first.balance).toMatchObject({ customerId: customer, available: 500, held: 0 });
     const second = await ledger.grant(entry(customer, 'grant', 250, { reason: 'promotion' }));
-    expect(second).toMatchObject({ available: 750, held: 0 });
+    expect(second.balance).toMatchObject({ available: 750, held: 0 });
+    // The same entry again (a retried grant, later): nothing added, the entry answered as first written.
+    const repeat = await ledger.grant({ ...welcome, at: '2026-12-02T05:00:00.000Z' });
+    expect(repeat).toEqual({ movement: welcome, balance: expect.objectContaining({ available: 750 }) });
     const movements = await allMovements(customer);
     expect(movements.map((m) => [m.type, m.points, m.reason])).toEqual([
       ['grant', 500, 'welcome'],
@@ -242,7 +246,7 @@ describe('points ledger', () => {
 });
 
 describe('customer points use cases', () => {
-  let deps: CustomerPointsDeps;
+  let deps: GrantPointsDeps;
   let programs: DynamoPointsPrograms;
   beforeAll(async () => {
     const table = await freshTable('points-use-cases');
@@ -252,7 +256,12 @@ describe('customer points use cases', () => {
     // Movements are ordered by their time (ms): the clock moves on with each reading.
     let tick = 0;
     const clock = { now: () => new Date(NOW.getTime() + tick++) };
-    deps = { ledger: new DynamoPointsLedger(db, table.tableName), programs, clock };
+    deps = {
+      ledger: new DynamoPointsLedger(db, table.tableName),
+      programs,
+      clock,
+      events: { publish: async () => {} },
+    };
   });
 
   it('grants with a reason, reads the balance with the program, and pages the ledger both ways', async () => {

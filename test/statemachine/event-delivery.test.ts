@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Payment } from '../../functions/core/payment.js';
 import { MAGIC_CARDS } from '../../local/kbank-simulator.js';
 import type { LocalStack } from '../../local/stack.js';
-import { api, paymentBody, startTestStack, tokenize } from '../support/stack.js';
+import { api, customerWith, paymentBody, startTestStack, tokenize } from '../support/stack.js';
 
 let stack: LocalStack;
 beforeAll(async () => {
@@ -221,5 +221,74 @@ describe('a failure to publish an event', () => {
     });
     expect(await isDue(id)).toBe(false);
     expect(charge(id)?.refundedAmount).toBe(20000);
+  });
+
+  describe('of points events', () => {
+    /** A split of 72500: 300 points (30000) and the rest by card. */
+    const splitPayment = async () =>
+      createPayment({ customer: { id: await customerWith(stack, 1000) }, points: { amount: 300 } });
+    const pointsTypes = (id: string) =>
+      published(id)
+        .map((event) => event.detailType)
+        .filter((type) => type.startsWith('points.'));
+
+    it('holds the spent points beside the capture, and the resumed run publishes them once', async () => {
+      refused('points.committed');
+      const id = await splitPayment();
+      expect(await stack.runner.waitForExecution(id, 20_000)).toMatchObject({ status: 'FAILED' });
+      const held = await stack.repo.get(id);
+      expect(held).toMatchObject({ status: 'succeeded', points: { status: 'committed' } });
+      // The capture's own event went out in the same PutEvents try that failed: both are held, in order.
+      expect(held?.undeliveredEvents?.map((event) => event.type)).toEqual([
+        'payment.captured',
+        'points.committed',
+      ]);
+
+      stack.bus.failWhen(null);
+      expect(await stack.sweep()).toMatchObject({ restarted: 1, errors: 0 });
+      expect((await stack.runner.waitForExecution(`${id}-r1`, 20_000)).status).toBe('SUCCEEDED');
+      expect(pointsTypes(id)).toEqual(['points.reserved', 'points.committed']);
+      expect(published(id).filter((event) => event.detailType === 'payment.captured')).toHaveLength(1);
+      expect(await isDue(id)).toBe(false);
+    });
+
+    it("of a refund's points holds points.refunded, and of the refund's own event holds both", async () => {
+      const id = await splitPayment();
+      expect((await stack.runner.waitForExecution(id, 20_000)).status).toBe('SUCCEEDED');
+      const refundOf = async (amount: number) => {
+        const created = await api(stack, 'POST', `/v1/payments/${id}/refunds`, {
+          body: { amount },
+          idempotencyKey: randomUUID(),
+        });
+        expect(created.status).toBe(202);
+        const run = await stack.refundRunner.waitForExecution(created.body.id, 20_000);
+        expect(run).toMatchObject({ status: 'FAILED', error: 'EventDeliveryFailed' });
+      };
+      // 52500: the card's 42500, then 100 points; the refund's own event is out, its points are not.
+      refused('points.refunded');
+      await refundOf(52500);
+      expect((await stack.repo.get(id))?.undeliveredEvents?.map((event) => event.type)).toEqual([
+        'points.refunded',
+      ]);
+      // Then the rest, 200 points, with the bus refusing the refund's event: its points are held after it.
+      refused('refund.succeeded');
+      await refundOf(20000);
+      expect((await stack.repo.get(id))?.undeliveredEvents?.map((event) => event.type)).toEqual([
+        'points.refunded',
+        'refund.succeeded',
+        'points.refunded',
+      ]);
+
+      stack.bus.failWhen(null);
+      expect(await stack.sweep()).toMatchObject({ restarted: 1, errors: 0 });
+      expect((await stack.runner.waitForExecution(`${id}-r1`, 20_000)).status).toBe('SUCCEEDED');
+      const refunded = published(id).filter((event) => event.detailType === 'points.refunded');
+      expect(refunded.map((event) => event.detail.movement)).toMatchObject([
+        { points: 100 },
+        { points: 200 },
+      ]);
+      expect(new Set(refunded.map((event) => event.detail.event_id)).size).toBe(2);
+      expect(await isDue(id)).toBe(false);
+    });
   });
 });

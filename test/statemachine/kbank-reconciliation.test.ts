@@ -2,13 +2,14 @@
  * The daily KBank reconciliation against the real local stack: KBank's transaction list from the simulator
  * over HTTP, our payments in DynamoDB Local. A normal day matches; orphans (a charge no attempt of ours
  * recorded) are attached to their payment or, when they name none, given back; money KBank lost is
- * reported as missing; every run is stored and announced; a second run gives nothing back twice.
+ * reported as missing; every run is stored and announced; a second run gives nothing back twice. A split
+ * payment (points + card) is compared by its card part only, and a points payment has nothing at KBank.
  */
 import { randomUUID } from 'node:crypto';
 import { bangkokDay } from '../../functions/core/reconciliation.js';
 import { MAGIC_CARDS } from '../../local/kbank-simulator.js';
 import type { LocalStack } from '../../local/stack.js';
-import { api, paymentBody, startTestStack, tokenize } from '../support/stack.js';
+import { api, customerWith, paymentBody, startTestStack, tokenize } from '../support/stack.js';
 
 let stack: LocalStack;
 beforeAll(async () => {
@@ -50,6 +51,40 @@ it('matches a normal day: payments, refunds, nothing to report; the run is store
   expect((await stack.repo.listRuns(today())).map((stored) => stored.id)).toContain(run.id);
   const announced = stack.bus.events().filter((event) => event.detailType === 'reconciliation.completed');
   expect(announced.at(-1)?.detail).toMatchObject({ run_id: run.id, date: today() });
+});
+
+it('matches a split payment by its card part, refunded into its points, and a points payment', async () => {
+  const customerId = await customerWith(stack, 2000);
+  const token = await tokenize(stack, MAGIC_CARDS.visa.number);
+  // 72500: 300 points (30000) and 42500 by card.
+  const split = await api(stack, 'POST', '/v1/payments', {
+    body: paymentBody(token, { customer: { id: customerId }, points: { amount: 300 } }),
+    idempotencyKey: randomUUID(),
+  });
+  expect(split.status).toBe(201);
+  const splitId: string = split.body.id;
+  const points = await api(stack, 'POST', '/v1/payments', {
+    body: paymentBody('unused', { customer: { id: customerId }, payment_method: { type: 'points' } }),
+    idempotencyKey: randomUUID(),
+  });
+  const pointsId: string = points.body.id;
+  await Promise.all([splitId, pointsId].map((id) => stack.runner.waitForExecution(id, 20_000)));
+  expect((await stack.repo.get(splitId))?.status).toBe('succeeded');
+  expect((await stack.repo.get(pointsId))?.status).toBe('succeeded');
+  // Money first, then points: 52500 is the card's 42500 and 100 points.
+  const refund = await api(stack, 'POST', `/v1/payments/${splitId}/refunds`, {
+    body: { amount: 52500 },
+    idempotencyKey: randomUUID(),
+  });
+  expect(refund.status).toBe(202);
+  await stack.refundRunner.waitForExecution(refund.body.id, 20_000);
+  const charge = stack.kbank.charges().find((c) => c.referenceOrder.startsWith(splitId));
+  expect(charge).toMatchObject({ amount: 42500, refundedAmount: 42500 });
+  expect(stack.kbank.charges().filter((c) => c.referenceOrder.startsWith(pointsId))).toEqual([]);
+
+  const run = await stack.reconcile(today());
+  expect(run.exceptions.filter((e) => e.payment_id === splitId || e.payment_id === pointsId)).toEqual([]);
+  expect(run.counts).toMatchObject({ amount_mismatch: 0, missing: 0, state_mismatch: 0 });
 });
 
 it('gives back an orphan that names no payment of ours, and only once', async () => {

@@ -9,9 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { DynamoPointsLedger } from '../../functions/adapters/dynamo-points.js';
 import { createDocumentClient } from '../../functions/adapters/dynamo-repository.js';
 import { type PointsMovement, sumMovements } from '../../functions/core/points.js';
+import { pointsMovementView } from '../../functions/core/points-views.js';
 import { MAGIC_CARDS } from '../../local/kbank-simulator.js';
 import type { LocalStack } from '../../local/stack.js';
-import { api, paymentBody, startTestStack, tokenize } from '../support/stack.js';
+import { api, customerWith, paymentBody, startTestStack, tokenize } from '../support/stack.js';
 
 let stack: LocalStack;
 let short: LocalStack;
@@ -26,17 +27,6 @@ afterAll(async () => {
 });
 
 const ledgerOf = (on: LocalStack) => new DynamoPointsLedger(createDocumentClient(on.dynamodb), on.tableName);
-
-/** A new customer of the demo merchant (1 point = 1.00 THB) with `points` granted. */
-async function customerWith(on: LocalStack, points: number): Promise<string> {
-  const customerId = `cus-${randomUUID().slice(0, 12)}`;
-  const granted = await api(on, 'POST', `/v1/customers/${customerId}/points/grants`, {
-    body: { points, reason: 'test grant' },
-    idempotencyKey: randomUUID(),
-  });
-  expect(granted.status).toBe(201);
-  return customerId;
-}
 
 async function create(on: LocalStack, body: Record<string, unknown>) {
   return api(on, 'POST', '/v1/payments', { body, idempotencyKey: randomUUID() });
@@ -69,6 +59,29 @@ async function waitFor(on: LocalStack, id: string, done: (status: string, token?
   throw new Error(`payment ${id} did not get there; it is ${(await on.repo.get(id))?.status}`);
 }
 
+/** The payment once the customer can act on it (requires_action, its token stored). */
+const awaitingCustomer = (on: LocalStack, id: string) =>
+  waitFor(on, id, (status, token) => status === 'requires_action' && Boolean(token));
+
+/** A POST to the KBank simulator's own controls (what the customer's bank or KBank's page would do). */
+const sim = (on: LocalStack, path: string, body: unknown = {}) =>
+  fetch(`${on.kbankUrl}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+/** A manual-capture split (300 points of the customer's 300, the rest on a card), awaiting its capture. */
+async function manualSplitAuthorized() {
+  const customerId = await customerWith(stack, 300);
+  const token = await tokenize(stack, MAGIC_CARDS.visa.number);
+  const id: string = (
+    await create(stack, splitBody(customerId, { type: 'card', token }, 300, { capture: 'manual' }))
+  ).body.id;
+  await waitFor(stack, id, (status, token) => status === 'requires_capture' && Boolean(token));
+  return { customerId, id };
+}
+
 async function finish(on: LocalStack, id: string) {
   const execution = await on.runner.waitForExecution(id, 20_000);
   await on.callbacks.idle();
@@ -88,11 +101,22 @@ async function allMovements(on: LocalStack, customerId: string): Promise<PointsM
   return page.movements;
 }
 
-/** The customer's balance, checked against the sum of the ledger, and the ledger's movement types. */
+/**
+ * The customer's balance, checked against the sum of the ledger, and the ledger's movement types. Every
+ * movement was announced on the bus, once: its `points.*` event carries it as the API shows it.
+ */
 async function pointsOf(on: LocalStack, customerId: string, paymentId?: string) {
   const balance = await ledgerOf(on).balance(on.merchant.id, customerId);
   const movements = await allMovements(on, customerId);
   expect({ available: balance?.available, held: balance?.held }).toEqual(sumMovements(movements));
+  const announced = on.bus
+    .events()
+    .filter((event) => event.detailType.startsWith('points.') && event.detail.customer_id === customerId);
+  // Parallel payments announce in the order their steps ran, not always the ledger's.
+  const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const sent = announced.map((event) => event.detail.movement as { id: string }).sort(byId);
+  expect(sent).toEqual(movements.map(pointsMovementView).sort(byId));
+  expect(announced.map((event) => event.detail.event_id).sort()).toEqual(sent.map((m) => `evt_${m.id}`));
   return {
     available: balance?.available,
     held: balance?.held,
@@ -132,7 +156,19 @@ describe('a points payment', () => {
     expect(run.audit.find((e) => e.type === 'payment.captured')?.detail).toMatchObject({
       points: { movement: 'commit', points: 725 },
     });
-    expect(run.events).toEqual(['payment.created', 'payment.authorized', 'payment.captured']);
+    // The hold is announced before the authorization it came with, the spent points with the capture.
+    expect(run.events).toEqual([
+      'payment.created',
+      'points.reserved',
+      'payment.authorized',
+      'payment.captured',
+      'points.committed',
+    ]);
+    // Each points event has the sequence of the change that moved the points.
+    const sequenceOf = (type: string) =>
+      stack.bus.events({ paymentId: id, detailType: type }).map((event) => event.detail.sequence);
+    expect(sequenceOf('points.reserved')).toEqual([run.audit.find((e) => e.type === 'points.reserved')?.seq]);
+    expect(sequenceOf('points.committed')).toEqual(sequenceOf('payment.captured'));
     expect(await pointsOf(stack, customerId, id)).toEqual({
       available: 275,
       held: 0,
@@ -356,12 +392,7 @@ describe('split tender: points and a card', () => {
   });
 
   it('holds the points through manual capture; a cancel voids the card and gives the points back', async () => {
-    const customerId = await customerWith(stack, 300);
-    const token = await tokenize(stack, MAGIC_CARDS.visa.number);
-    const id: string = (
-      await create(stack, splitBody(customerId, { type: 'card', token }, 300, { capture: 'manual' }))
-    ).body.id;
-    await waitFor(stack, id, (status, token) => status === 'requires_capture' && Boolean(token));
+    const { customerId, id } = await manualSplitAuthorized();
     expect(await pointsOf(stack, customerId, id)).toMatchObject({ available: 0, held: 300 });
     const below = await api(stack, 'POST', `/v1/payments/${id}/capture`, {
       body: { amount: 29999 },
@@ -385,12 +416,7 @@ describe('split tender: points and a card', () => {
   });
 
   it('captures part of a manual split: the points whole, the card the rest of what is captured', async () => {
-    const customerId = await customerWith(stack, 300);
-    const token = await tokenize(stack, MAGIC_CARDS.visa.number);
-    const id: string = (
-      await create(stack, splitBody(customerId, { type: 'card', token }, 300, { capture: 'manual' }))
-    ).body.id;
-    await waitFor(stack, id, (status, token) => status === 'requires_capture' && Boolean(token));
+    const { customerId, id } = await manualSplitAuthorized();
     const captured = await api(stack, 'POST', `/v1/payments/${id}/capture`, {
       body: { amount: 50000 },
       idempotencyKey: randomUUID(),
@@ -403,22 +429,55 @@ describe('split tender: points and a card', () => {
   });
 });
 
+describe('split tender: amount change under manual capture', () => {
+  it('changes only the card part: the points stay whole, KBank settles the new amount less their value', async () => {
+    const { customerId, id } = await manualSplitAuthorized();
+    const change = (amount: number, lines: { sku: string; quantity: number; unit_amount: number }[]) =>
+      api(stack, 'PATCH', `/v1/payments/${id}`, {
+        body: { amount, currency: 'THB', order: { id: `order-${amount}`, lines } },
+        idempotencyKey: randomUUID(),
+      });
+    // Below the points' value (30000): refused on the amount, nothing changed.
+    const tooSmall = await change(25000, [{ sku: 'SKU-STICKER', quantity: 10, unit_amount: 2500 }]);
+    expect(tooSmall.status).toBe(400);
+    expect(tooSmall.body.errors).toEqual([expect.objectContaining({ field: 'amount' })]);
+    expect(await stack.repo.get(id)).toMatchObject({ status: 'requires_capture', amount: 72500 });
+    // 37500: the points' 30000 and 7500 on the card.
+    const changed = await change(37500, [
+      { sku: 'SKU-TSHIRT', quantity: 1, unit_amount: 35000 },
+      { sku: 'SKU-STICKER', quantity: 1, unit_amount: 2500 },
+    ]);
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({
+      status: 'requires_capture',
+      amount: 37500,
+      amount_capturable: 37500,
+      tenders: [
+        { type: 'points', amount: 30000, points: 300, status: 'held' },
+        { type: 'card', amount: 7500, status: 'authorized' },
+      ],
+    });
+    await waitFor(stack, id, (status, token) => status === 'requires_capture' && Boolean(token));
+    const captured = await api(stack, 'POST', `/v1/payments/${id}/capture`, { idempotencyKey: randomUUID() });
+    expect(captured.status).toBe(202);
+    const run = await finish(stack, id);
+    expect(run.payment).toMatchObject({ status: 'succeeded', amount: 37500, amountCaptured: 37500 });
+    expect(run.charges[0]).toMatchObject({ amount: 42500, state: 'Settled', settledAmount: 7500 });
+    expect(await pointsOf(stack, customerId, id)).toEqual({
+      available: 0,
+      held: 0,
+      movements: ['reserve:300', 'commit:300'],
+    });
+  });
+});
+
 describe('split tender: points and a method the customer completes', () => {
   it('Thai QR paid: points spent, KBank charged the rest', async () => {
     const customerId = await customerWith(stack, 300);
     const id: string = (await create(stack, splitBody(customerId, { type: 'qr_promptpay' }, 300))).body.id;
-    const payment = await waitFor(
-      stack,
-      id,
-      (status, token) => status === 'requires_action' && Boolean(token),
-    );
+    const payment = await awaitingCustomer(stack, id);
     const payload = payment.nextAction?.type === 'display_qr' ? payment.nextAction.qrPayload : '';
-    const scanned = await fetch(`${stack.kbankUrl}/_sim/qr/scan`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ payload, action: 'pay' }),
-    });
-    expect(scanned.status).toBe(200);
+    expect((await sim(stack, '/_sim/qr/scan', { payload, action: 'pay' })).status).toBe(200);
     const run = await finish(stack, id);
     expect(run.view).toMatchObject({
       status: 'succeeded',
@@ -426,6 +485,36 @@ describe('split tender: points and a method the customer completes', () => {
       tenders: [{ status: 'committed' }, { type: 'qr_promptpay', amount: 42500, status: 'captured' }],
     });
     expect(await pointsOf(stack, customerId, id)).toMatchObject({ movements: ['reserve:300', 'commit:300'] });
+  });
+
+  it('Alipay completed at KBank: points spent, KBank charged the rest', async () => {
+    const customerId = await customerWith(stack, 300);
+    const id: string = (await create(stack, splitBody(customerId, { type: 'alipay' }, 300))).body.id;
+    const payment = await awaitingCustomer(stack, id);
+    const url = payment.nextAction?.type === 'redirect_to_url' ? payment.nextAction.url : '';
+    const chargeId = decodeURIComponent(url.split('/').pop() ?? '');
+    expect((await sim(stack, `/_sim/charges/${chargeId}/complete`)).status).toBe(200);
+    const run = await finish(stack, id);
+    expect(run.view).toMatchObject({
+      status: 'succeeded',
+      amount_captured: 72500,
+      tenders: [{ status: 'committed' }, { type: 'alipay', amount: 42500, status: 'captured' }],
+    });
+    expect(run.charges).toEqual([expect.objectContaining({ amount: 42500 })]);
+    expect(await pointsOf(stack, customerId, id)).toMatchObject({ movements: ['reserve:300', 'commit:300'] });
+  });
+
+  it('Alipay abandoned: the customer never completes it, the points come back', async () => {
+    const customerId = await customerWith(short, 300);
+    const id: string = (await create(short, splitBody(customerId, { type: 'alipay' }, 300))).body.id;
+    const run = await finish(short, id);
+    expect(run.payment?.status).toBe('expired');
+    expect(run.view.tenders).toMatchObject([{ status: 'released' }, { type: 'alipay', status: 'expired' }]);
+    expect(await pointsOf(short, customerId, id)).toEqual({
+      available: 300,
+      held: 0,
+      movements: ['reserve:300', 'release:300'],
+    });
   });
 
   it('Thai QR never paid: expired, the points come back by themselves', async () => {
@@ -446,7 +535,7 @@ describe('split tender: points and a method the customer completes', () => {
   it('WeChat Pay canceled by the merchant while the customer has the QR: the points come back', async () => {
     const customerId = await customerWith(stack, 300);
     const id: string = (await create(stack, splitBody(customerId, { type: 'wechat_pay' }, 300))).body.id;
-    await waitFor(stack, id, (status, token) => status === 'requires_action' && Boolean(token));
+    await awaitingCustomer(stack, id);
     expect(
       (await api(stack, 'POST', `/v1/payments/${id}/cancel`, { idempotencyKey: randomUUID() })).status,
     ).toBe(202);
@@ -532,6 +621,41 @@ describe('refunds of points: money first, then points, never more of either than
     expect(await pointsOf(stack, customerId, id)).toMatchObject({
       movements: ['reserve:300', 'commit:300', 'refund:100', 'refund:200'],
     });
+  });
+
+  it('gives no points back when the money part fails at KBank: the refund fails whole, nothing moves', async () => {
+    const customerId = await customerWith(stack, 300);
+    const token = await tokenize(stack, MAGIC_CARDS.refundFails.number);
+    const id: string = (await create(stack, splitBody(customerId, { type: 'card', token }, 300))).body.id;
+    await finish(stack, id);
+    const before = await pointsOf(stack, customerId, id);
+    // 50000 = the card's 42500, then 75 points: KBank refuses the card part, so neither is given back.
+    const failed = await refund(stack, id, 50000);
+    expect(failed.refund).toMatchObject({
+      status: 'failed',
+      amount: 50000,
+      points: { points: 75, amount: 7500 },
+      failure: { code: expect.any(String) },
+    });
+    expect(await pointsOf(stack, customerId, id)).toEqual(before);
+    expect(before.movements).toEqual(['reserve:300', 'commit:300']);
+    const payment = await stack.repo.get(id);
+    expect(payment).toMatchObject({ amountRefunded: 0, amountRefundPending: 0 });
+    expect(payment?.points).toMatchObject({ status: 'committed', points: 300 });
+    expect(payment?.points?.refunded ?? 0).toBe(0);
+    expect(payment?.points?.refundPending ?? 0).toBe(0);
+    const view = (await api(stack, 'GET', `/v1/payments/${id}`)).body;
+    expect(view).toMatchObject({ amount_refundable: 72500 });
+    expect(view.tenders).toMatchObject([{ amount_refunded: 0 }, { amount_refunded: 0 }]);
+    const events = stack.bus.events({ paymentId: id }).map((event) => event.detailType);
+    expect(events).toContain('refund.failed');
+    expect(events).not.toContain('points.refunded');
+    expect(stack.kbank.charges().find((c) => c.referenceOrder.startsWith(id))?.refundedAmount).toBe(0);
+    // Money first still holds: the points cannot be refunded on their own while the card part is left.
+    const again = await refund(stack, id, 10000);
+    expect(again.refund).toMatchObject({ status: 'failed' });
+    expect(again.refund.points).toBeUndefined();
+    expect(await pointsOf(stack, customerId, id)).toEqual(before);
   });
 
   it('never refunds more of either tender under parallel partial refunds of a split', async () => {

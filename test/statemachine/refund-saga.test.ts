@@ -61,6 +61,7 @@ describe('refund saga', () => {
       'RefundAtKbank',
       'RefundOutcome',
       'EmitRefundSucceeded',
+      'RefundGavePoints',
       'RefundSucceeded',
     ]);
     expect(run.refund).toMatchObject({
@@ -115,6 +116,7 @@ describe('refund saga', () => {
       'InquireRefund',
       'InquiryOutcome',
       'EmitRefundSucceeded',
+      'RefundGavePoints',
       'RefundSucceeded',
     ]);
     expect(run.refund).toMatchObject({ status: 'succeeded', kbankCalls: 1 });

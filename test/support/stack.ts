@@ -76,3 +76,14 @@ export async function api(
     text,
   };
 }
+
+/** A new customer of the stack's merchant (the demo program: 1 point = 1.00 THB) granted `points`. */
+export async function customerWith(stack: LocalStack, points: number): Promise<string> {
+  const customerId = `cus-${randomUUID().slice(0, 12)}`;
+  const granted = await api(stack, 'POST', `/v1/customers/${customerId}/points/grants`, {
+    body: { points, reason: 'test grant' },
+    idempotencyKey: randomUUID(),
+  });
+  if (granted.status !== 201) throw new Error(`granting ${points} points answered ${granted.status}`);
+  return customerId;
+}

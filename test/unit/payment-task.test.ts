@@ -145,4 +145,52 @@ describe('a payment saga task', () => {
     });
     expect(published).toEqual([['payment.created', 'payment.failed']]);
   });
+
+  it('publishes the points its payment moved again when it runs again from the record (it died before its publish)', async () => {
+    const { deps, repo } = await setup();
+    const { payment, audit } = aPayment({
+      amount: 70900,
+      paymentMethod: { type: 'points' },
+      points: { customerId: 'c1', points: 709, value: 70900, status: 'pending' },
+    });
+    await repo.create(payment, audit);
+    const sent: { type: string; detail: Record<string, unknown> }[][] = [];
+    const bus = { publish: async (entries: (typeof sent)[number]) => void sent.push(entries) };
+    const verified = await runPaymentStep({ ...deps, events: bus }, verifyCost, {
+      paymentId: payment.id,
+      previous: startStep(payment, true),
+    });
+    const authorized = await runPaymentStep({ ...deps, events: bus }, authorize, {
+      paymentId: payment.id,
+      previous: verified,
+    });
+    expect(sent.at(-1)?.map((entry) => entry.type)).toEqual(['points.reserved', 'payment.authorized']);
+    // The capture is recorded, then the task dies before anything reaches the bus.
+    const dead = { publish: async () => Promise.reject(new Error('the task died')) };
+    await expect(
+      runPaymentStep({ ...deps, events: dead }, capture, { paymentId: payment.id, previous: authorized }),
+    ).rejects.toBeInstanceOf(EventNotPublished);
+    expect(await repo.get(payment.id)).toMatchObject({
+      status: 'succeeded',
+      points: { status: 'committed' },
+    });
+    // Run again from the record: the capture's event and the points it spent, under the ids they had.
+    const committed = repo.audit.find((e) => e.paymentId === payment.id && e.type === 'payment.captured');
+    if (!committed) throw new Error('no payment.captured entry');
+    const again = await runPaymentStep({ ...deps, events: bus }, capture, { paymentId: payment.id });
+    expect(again.outcome).toBe('captured');
+    const last = sent.at(-1) ?? [];
+    expect(last.map((entry) => entry.type)).toEqual([
+      'points.reserved',
+      'payment.captured',
+      'points.committed',
+    ]);
+    const reserved = sent.flat().filter((entry) => entry.type === 'points.reserved');
+    expect(reserved[1]?.detail).toEqual(reserved[0]?.detail);
+    expect(last[2]?.detail).toMatchObject({
+      event_id: `evt_${(committed.detail.points as { movementId: string }).movementId}`,
+      sequence: committed.seq,
+      movement: { type: 'commit', points: 709, available: 0, held: -709, payment_id: payment.id },
+    });
+  });
 });

@@ -13,6 +13,7 @@ import { type ContentionPolicy, retryOnStaleWrite } from '../../functions/core/f
 import type { RefundSagaDeps } from '../../functions/core/flows/refund-step.js';
 import { ulidIds } from '../../functions/core/ids.js';
 import type { Attempt } from '../../functions/core/payment.js';
+import { changePointsEvent, refundPointsEvent } from '../../functions/core/points-views.js';
 import type { Clock, KbankGateway } from '../../functions/core/ports.js';
 import {
   refundableAmount,
@@ -48,6 +49,38 @@ function virtualContention(overrides: Partial<ContentionPolicy> = {}) {
   };
   return { policy, slept };
 }
+
+describe("a refund's points event", () => {
+  it('is built the same from the change that gave the points back and from the refund as recorded', () => {
+    // 10000: 40 points (4000) and 6000 by card, all refunded: 6000 to the card, then the 40 points.
+    const split = capturedPayment({
+      points: { customerId: 'cus-42', points: 40, value: 4000, status: 'committed' },
+    });
+    const { change, refund } = reserveRefund(split, { refundId: 're_1' }, NOW);
+    expect(refund).toMatchObject({ amount: 10000, points: 40, pointsValue: 4000 });
+    const later = new Date(NOW.getTime() + 1234);
+    const done = resolveRefund(change.next, refund, { status: 'succeeded' }, later);
+    const fromChange = changePointsEvent(done.change);
+    expect(fromChange).toMatchObject({
+      event_id: `evt_${done.change.points?.entry.id}`,
+      type: 'points.refunded',
+      sequence: done.refund.paymentSeq,
+      occurred_at: later.toISOString(),
+      merchant_id: 'merchant_1',
+      customer_id: 'cus-42',
+      payment_id: split.id,
+      refund_id: 're_1',
+      movement: { type: 'refund', points: 40, available: 40, held: 0 },
+    });
+    expect(refundPointsEvent(done.change.next, done.refund)).toEqual(fromChange);
+    // Nothing to announce for a refund still open, or one of a payment without points.
+    expect(refundPointsEvent(change.next, refund)).toBeNull();
+    const card = reserveRefund(capturedPayment(), { refundId: 're_2' }, NOW);
+    const cardDone = resolveRefund(card.change.next, card.refund, { status: 'succeeded' }, later);
+    expect(refundPointsEvent(cardDone.change.next, cardDone.refund)).toBeNull();
+    expect(changePointsEvent(cardDone.change)).toBeNull();
+  });
+});
 
 describe('refund money rules', () => {
   it('refunds only what a succeeded payment captured and has not refunded or reserved', () => {

@@ -9,7 +9,7 @@ import {
   type WebhookEndpoint,
   webhookTypeOf,
 } from '../../functions/core/webhooks/endpoints.js';
-import { WEBHOOK_EVENT_TYPES } from '../../schemas/webhooks.js';
+import { CreateWebhookEndpointRequestSchema, WEBHOOK_EVENT_TYPES } from '../../schemas/webhooks.js';
 
 describe('webhook event types', () => {
   it('subscribes the rule to exactly the bus types of the subscribable webhook types', () => {
@@ -42,6 +42,55 @@ describe('webhook event types', () => {
       data: refund,
       sequence: 7,
     });
+  });
+});
+
+describe('points events as webhooks', () => {
+  const movement = {
+    id: 'pm_01JD3Q4V7M0000000000000000',
+    object: 'points_movement',
+    customer_id: 'cus-42',
+    type: 'grant',
+    points: 500,
+    available: 500,
+    held: 0,
+    payment_id: null,
+    refund_id: null,
+    reason: 'Welcome bonus',
+    created_at: '2026-11-22T04:00:00.000Z',
+  } as const;
+
+  it('delivers the ledger entry as data, with its payment sequence (null for a grant)', () => {
+    const body = deliveryBodyOf({
+      kind: 'points',
+      busType: 'points.granted',
+      detail: {
+        version: '1',
+        event_id: `evt_${movement.id}`,
+        type: 'points.granted',
+        sequence: null,
+        occurred_at: movement.created_at,
+        merchant_id: 'm1',
+        customer_id: 'cus-42',
+        payment_id: null,
+        refund_id: null,
+        movement,
+      },
+    });
+    expect(JSON.parse(body)).toEqual({
+      id: `evt_${movement.id}`,
+      type: 'points.granted',
+      created: movement.created_at,
+      data: movement,
+      sequence: null,
+    });
+  });
+
+  it('lets an endpoint subscribe to points.* or one points type', () => {
+    const patterns = CreateWebhookEndpointRequestSchema.shape.events;
+    expect(patterns.safeParse(['points.*']).success).toBe(true);
+    expect(patterns.safeParse(['points.committed', 'payment.*']).success).toBe(true);
+    expect(patterns.safeParse(['points.earned']).success).toBe(false);
   });
 });
 

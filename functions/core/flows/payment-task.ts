@@ -4,9 +4,10 @@
  * events once its change is recorded, so the state machine needs no state of its own for either.
  */
 import { EventNotPublished } from '../errors.js';
-import type { Attempt, Payment } from '../payment.js';
+import type { Attempt, AuditEntry, Payment } from '../payment.js';
+import { auditPointsEvents, changePointsEvent } from '../points-views.js';
 import type { EventPublisher } from '../ports.js';
-import type { PaymentRepository } from '../repository.js';
+import type { AuditPosition, PaymentRepository } from '../repository.js';
 import {
   type Carried,
   type PaymentStepInput,
@@ -48,12 +49,45 @@ export async function runPaymentStep<S extends PaymentStepName>(
     return step({ ...deps, repo: tracker.repo }, input);
   });
   if (publishesEvents(step.step)) {
-    // The run's creation is announced by its first step, before that step's own event.
+    // The run's creation is announced by its first step, before that step's own event; the points its
+    // changes moved go out with it, in the order of the changes (a hold before the authorization, a spent
+    // hold right after the capture that spent it).
     const created = previous?.outcome === 'created' && previous.event ? [previous.event] : [];
     const own = 'event' in result && result.event ? [result.event] : [];
-    await publish(deps, [...created, ...own], contention.sleep);
+    // A step that recorded nothing answers from the record (it ran before and may have died before its
+    // publish): the points its payment moved so far go out again with its event, under their own ids.
+    const points = tracker.committed()
+      ? tracker.pointsEvents()
+      : await recordedPointsEvents(deps.repo, tracker.latest()?.payment, own.length > 0);
+    await publish(deps, [...created, ...inOrder([...own, ...points])], contention.sleep);
   }
   return { ...result, carried: step.step === 'reenter' ? null : tracker.latest() };
+}
+
+/** The points events a payment's trail records, when it has points and the step answers with an event. */
+async function recordedPointsEvents(
+  repo: PaymentRepository,
+  payment: Payment | undefined,
+  answered: boolean,
+): Promise<SagaEvent[]> {
+  const status = payment?.points?.status;
+  if (!payment || !answered || status === undefined || status === 'pending' || status === 'declined') {
+    return [];
+  }
+  const entries: AuditEntry[] = [];
+  let after: number | AuditPosition | undefined;
+  for (;;) {
+    const page = await repo.listAudit(payment.id, { limit: 100, ...(after === undefined ? {} : { after }) });
+    entries.push(...page.entries);
+    const last = page.entries.at(-1);
+    if (!page.hasMore || !last) return auditPointsEvents(payment, entries);
+    after = last.noteId === undefined ? last.seq : { seq: last.seq, noteId: last.noteId };
+  }
+}
+
+/** By sequence; a payment's own event before the points event of the same change (stable sort). */
+function inOrder(events: SagaEvent[]): SagaEvent[] {
+  return events.sort((a, b) => (a.sequence ?? 0) - (b.sequence ?? 0));
 }
 
 /** Publishes events in order, in one PutEvents; EventNotPublished once the bus refused every try. */
@@ -78,11 +112,15 @@ async function publish(
 
 /**
  * The repository a step sees: the carried payment and attempt answer its first reads; every commit and
- * every read updates what is carried on. After a lost race (`forget`) it reads the record again.
+ * every read updates what is carried on. After a lost race (`forget`) it reads the record again. Every
+ * commit that moved points is remembered with its points event.
  */
 function carrying(repo: PaymentRepository, carried: Carried | null) {
   let known: Carried | null = carried;
   let fromCarried = carried !== null;
+  // Kept across a lost race: what a commit recorded stays recorded, and its event is still to go out.
+  const moved: SagaEvent[] = [];
+  let commits = 0;
   const tracked: PaymentRepository = Object.assign(Object.create(repo) as PaymentRepository, {
     async get(paymentId: string): Promise<Payment | null> {
       if (fromCarried && known?.payment.id === paymentId) return known.payment;
@@ -99,6 +137,9 @@ function carrying(repo: PaymentRepository, carried: Carried | null) {
     },
     async commit(change: Parameters<PaymentRepository['commit']>[0], attempt?: Attempt): Promise<void> {
       await repo.commit(change, attempt);
+      commits += 1;
+      const points = changePointsEvent(change);
+      if (points) moved.push(points);
       const current = attempt ?? (known?.payment.id === change.next.id ? known.attempt : undefined);
       known = { payment: change.next, ...(current === undefined ? {} : { attempt: current }) };
       // What this step wrote is what it may read back: the carried copy is now the record.
@@ -113,6 +154,14 @@ function carrying(repo: PaymentRepository, carried: Carried | null) {
     },
     latest(): Carried | null {
       return known;
+    },
+    /** The points events of the changes this step committed. */
+    pointsEvents(): SagaEvent[] {
+      return [...moved];
+    },
+    /** Whether this step recorded anything. */
+    committed(): boolean {
+      return commits > 0;
     },
   };
 }

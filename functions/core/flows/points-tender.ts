@@ -119,3 +119,22 @@ export async function releasePoints(
 export function kbankAmount(payment: Payment, amount = payment.amount): number {
   return amount - (payment.points?.value ?? 0);
 }
+
+/**
+ * The part of a payment's captured and refunded totals that is KBank's: what the points paid and what
+ * refunds gave back as points are ours alone (the daily reconciliation compares only the rest). A points
+ * payment has none; a payment whose points were never spent has all of it at KBank.
+ */
+export function kbankTotals(payment: Pick<Payment, 'amountCaptured' | 'amountRefunded' | 'points'>): {
+  captured: number;
+  refunded: number;
+} {
+  const points = payment.points;
+  const spent = points?.status === 'committed' && payment.amountCaptured > 0;
+  const valuePerPoint = points && points.points > 0 ? points.value / points.points : 0;
+  const pointsRefunded = spent ? (points.refunded ?? 0) * valuePerPoint : 0;
+  return {
+    captured: payment.amountCaptured - (spent ? points.value : 0),
+    refunded: (payment.amountRefunded ?? 0) - pointsRefunded,
+  };
+}

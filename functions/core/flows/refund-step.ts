@@ -4,6 +4,7 @@
  */
 import { NotFoundError } from '../errors.js';
 import type { Payment } from '../payment.js';
+import { refundPointsEvent } from '../points-views.js';
 import type { Clock, Kbank } from '../ports.js';
 import { type Refund, type RefundResolution, resolveRefund } from '../refund.js';
 import type { PaymentRepository, RefundRepository } from '../repository.js';
@@ -83,9 +84,18 @@ export async function loadRefund(
 }
 
 /** What a refund already resolved stands for (makes every step retry-safe); null while unresolved. */
-export function resolvedResult(refund: Refund): RefundStepResult<'succeeded' | 'failed'> | null {
+export function resolvedResult(
+  payment: Pick<Payment, 'id' | 'merchantId' | 'points'>,
+  refund: Refund,
+): RefundStepResult<'succeeded' | 'failed'> | null {
   if (refund.status === 'succeeded') {
-    return { outcome: 'succeeded', event: refundEventDetail('refund.succeeded', refund) };
+    // The points it gave back go out after it (statemachines/refund.asl.json EmitPointsRefunded).
+    const pointsEvent = refundPointsEvent(payment, refund);
+    return {
+      outcome: 'succeeded',
+      event: refundEventDetail('refund.succeeded', refund),
+      ...(pointsEvent ? { pointsEvent } : {}),
+    };
   }
   if (refund.status === 'failed')
     return { outcome: 'failed', event: refundEventDetail('refund.failed', refund) };
@@ -104,12 +114,12 @@ export async function recordResolution(
 ): Promise<RefundStepResult<'succeeded' | 'failed' | 'unknown'>> {
   return retryOnStaleWrite(deps.policy.contention, async () => {
     const { payment, refund } = await loadRefund(deps.repo, input);
-    const resolved = resolvedResult(refund);
+    const resolved = resolvedResult(payment, refund);
     if (resolved) return resolved;
     if (refund.status === resolution.status) return { outcome: 'unknown', event: null };
     const { change, refund: next } = resolveRefund(payment, refund, resolution, deps.clock.now());
     await deps.repo.commitRefund(change, { next, previousStatus: refund.status });
-    return resolvedResult(next) ?? { outcome: 'unknown', event: null };
+    return resolvedResult(change.next, next) ?? { outcome: 'unknown', event: null };
   });
 }
 

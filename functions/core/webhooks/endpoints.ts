@@ -4,6 +4,7 @@
  * views. Pure: no AWS SDK, no I/O.
  */
 import type { PaymentResource, RefundResource } from '../../../schemas/api.js';
+import type { PointsEventDetail } from '../../../schemas/events.js';
 import type {
   WebhookDeliveryMessage,
   WebhookDeliveryResource,
@@ -173,7 +174,8 @@ export type BusEvent =
         payment_id: string;
         refund: RefundResource;
       };
-    };
+    }
+  | { kind: 'points'; busType: string; detail: PointsEventDetail };
 
 /** The bus's types whose webhook type differs: a captured payment is `succeeded`, as its status says. */
 const RENAMED: Record<string, WebhookEventType> = { 'payment.captured': 'payment.succeeded' };
@@ -188,9 +190,10 @@ export function busTypesOf(webhookTypes: readonly string[]): string[] {
   return webhookTypes.map((type) => back[type] ?? type);
 }
 
-/** The payment an event belongs to. */
-export function paymentIdOf(event: BusEvent): string {
-  return event.kind === 'payment' ? event.detail.payment.id : event.detail.payment_id;
+/** The payment an event belongs to (none for a points grant). */
+export function paymentIdOf(event: BusEvent): string | null {
+  if (event.kind === 'payment') return event.detail.payment.id;
+  return event.detail.payment_id;
 }
 
 /** The body every attempt of the event's deliveries sends: `{id, type, created, data, sequence}`. */
@@ -199,7 +202,12 @@ export function deliveryBodyOf(event: BusEvent): string {
     id: event.detail.event_id,
     type: webhookTypeOf(event.busType),
     created: event.detail.occurred_at,
-    data: event.kind === 'payment' ? event.detail.payment : event.detail.refund,
+    data:
+      event.kind === 'payment'
+        ? event.detail.payment
+        : event.kind === 'refund'
+          ? event.detail.refund
+          : event.detail.movement,
     sequence: event.detail.sequence,
   });
 }

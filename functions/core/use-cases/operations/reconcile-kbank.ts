@@ -10,7 +10,9 @@
  * - state mismatch: KBank holds money for a payment that ended without it (failed, expired, canceled, or an
  *   earlier attempt): the money is given back as a late payment is (shared marker: never twice), or we
  *   recorded money KBank does not hold: reported;
- * - amount mismatch: captured or refunded totals differ (no refund of that payment in flight): reported;
+ * - amount mismatch: captured or refunded totals differ (no refund of that payment in flight): reported.
+ *   Only KBank's part is compared: a split payment's points and the points its refunds gave back are
+ *   ours alone (flows/points-tender.ts kbankTotals), and a points payment has no KBank charge at all;
  * - missing: an attempt of that day holds money by our records but KBank's list (and an inquiry) has none:
  *   reported.
  * Each run is stored with its counts and exceptions and announced (`reconciliation.completed`, one
@@ -20,6 +22,7 @@ import type { ReconciliationException } from '../../../../schemas/events.js';
 import { chargeVerdict } from '../../flows/customer-charges.js';
 import { reverseLatePayment } from '../../flows/late-payments.js';
 import { recordNote } from '../../flows/notes.js';
+import { kbankTotals } from '../../flows/points-tender.js';
 import { ulid } from '../../ids.js';
 import { type Attempt, isTerminal, type Payment, parseReferenceOrder } from '../../payment.js';
 import type {
@@ -172,7 +175,7 @@ async function reconcileCharge(
         ...ids,
         payment_id: payment.id,
         action: 'reported',
-        detail: `we recorded ${payment.amountCaptured} captured, KBank's charge is ${transaction.state}`,
+        detail: `we recorded ${kbankTotals(payment).captured} captured at KBank, KBank's charge is ${transaction.state}`,
       };
     }
     const mismatch = amountMismatch(payment, transaction);
@@ -218,17 +221,23 @@ function moneyTaken(transaction: KbankTransaction): boolean {
   return taken && (transaction.status ?? 'success') === 'success';
 }
 
-/** Our captured and refunded totals against KBank's, unless a refund of the payment is still open. */
-function amountMismatch(payment: Payment, transaction: KbankTransaction): string | null {
+/**
+ * Our captured and refunded totals at KBank (the points of a split left out) against KBank's, unless a
+ * refund of the payment is still open.
+ */
+export function amountMismatch(
+  payment: Pick<Payment, 'amountCaptured' | 'amountRefunded' | 'amountRefundPending' | 'points'>,
+  transaction: Pick<KbankTransaction, 'state' | 'amount' | 'refundedAmount'>,
+): string | null {
+  const ours = kbankTotals(payment);
   const capturedOk =
     transaction.state === 'Authorized'
-      ? payment.amountCaptured === transaction.amount
-      : payment.amountCaptured <= transaction.amount;
-  if (!capturedOk)
-    return `captured ${payment.amountCaptured}, KBank ${transaction.state} ${transaction.amount}`;
+      ? ours.captured === transaction.amount
+      : ours.captured <= transaction.amount;
+  if (!capturedOk) return `captured ${ours.captured}, KBank ${transaction.state} ${transaction.amount}`;
   if ((payment.amountRefundPending ?? 0) > 0) return null;
-  if ((payment.amountRefunded ?? 0) !== transaction.refundedAmount) {
-    return `refunded ${payment.amountRefunded ?? 0}, KBank ${transaction.refundedAmount}`;
+  if (ours.refunded !== transaction.refundedAmount) {
+    return `refunded ${ours.refunded}, KBank ${transaction.refundedAmount}`;
   }
   return null;
 }
@@ -237,6 +246,8 @@ function amountMismatch(payment: Payment, transaction: KbankTransaction): string
 async function missingMoney(deps: ReconcileDeps, attempt: Attempt): Promise<ReconciliationException | null> {
   const payment = await deps.repo.get(attempt.paymentId);
   if (payment?.status !== 'succeeded' || attempt.no !== payment.attemptCount) return null;
+  // Paid with points only: nothing of it is at KBank.
+  if (kbankTotals(payment).captured === 0) return null;
   const qr = payment.paymentMethod.type === 'qr_promptpay' || payment.paymentMethod.type === 'wechat_pay';
   const charge = qr
     ? attempt.orderId || attempt.chargeId
@@ -255,7 +266,7 @@ async function missingMoney(deps: ReconcileDeps, attempt: Attempt): Promise<Reco
     reference_order: attempt.referenceOrder,
     payment_id: payment.id,
     action: 'reported',
-    detail: `we recorded ${payment.amountCaptured} captured; KBank ${charge ? `shows ${charge.state}` : 'has no such charge'}`,
+    detail: `we recorded ${kbankTotals(payment).captured} captured at KBank; KBank ${charge ? `shows ${charge.state}` : 'has no such charge'}`,
   };
 }
 

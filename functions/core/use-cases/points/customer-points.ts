@@ -2,8 +2,9 @@
  * Use cases of a merchant's points program: grant points to a customer, read a customer's balance and the
  * ledger's movements. A customer exists for a merchant once it was granted points; another merchant's
  * customer of the same id is another customer (keys are scoped by merchant), so it is never seen.
+ * A grant is announced on the bus (`points.granted`) once it is recorded.
  */
-import { NotFoundError, PointsNotEnabled, ValidationError } from '../../errors.js';
+import { EventNotPublished, NotFoundError, PointsNotEnabled, ValidationError } from '../../errors.js';
 import { ulid } from '../../ids.js';
 import {
   assertPoints,
@@ -14,7 +15,8 @@ import {
   type PointsProgram,
   type PointsPrograms,
 } from '../../points.js';
-import type { Clock } from '../../ports.js';
+import { pointsEventDetail } from '../../points-views.js';
+import type { Clock, EventPublisher } from '../../ports.js';
 
 export type { PointsPrograms } from '../../points.js';
 
@@ -30,9 +32,24 @@ async function programOf(deps: CustomerPointsDeps, merchantId: string): Promise<
   return program;
 }
 
+/** A grant also announces itself. */
+export interface GrantPointsDeps extends CustomerPointsDeps {
+  events: EventPublisher;
+}
+
+/** The id of a grant's movement, made before it is written (kept under the request's Idempotency-Key). */
+export function newGrantId(now: Date): string {
+  return `pm_${ulid(now.getTime())}`;
+}
+
+/**
+ * Grants points, written once under `movementId` (a retry of the same request with the same id adds
+ * nothing and answers what was written), then publishes `points.granted`. A bus that refuses it is
+ * EventNotPublished (503, the grant recorded): the same request again announces it.
+ */
 export async function grantPoints(
-  deps: CustomerPointsDeps,
-  request: { merchantId: string; customerId: string; points: number; reason: string },
+  deps: GrantPointsDeps,
+  request: { merchantId: string; customerId: string; points: number; reason: string; movementId?: string },
 ): Promise<{ movement: PointsMovement; balance: PointsBalance; program: PointsProgram }> {
   assertPoints(request.points, 'points');
   const reason = request.reason.trim();
@@ -45,7 +62,7 @@ export async function grantPoints(
   const now = deps.clock.now();
   const entry = movement(
     {
-      id: `pm_${ulid(now.getTime())}`,
+      id: request.movementId ?? newGrantId(now),
       merchantId: request.merchantId,
       customerId: request.customerId,
       type: 'grant',
@@ -54,8 +71,14 @@ export async function grantPoints(
     },
     now,
   );
-  const balance = await deps.ledger.grant(entry);
-  return { movement: entry, balance, program };
+  const granted = await deps.ledger.grant(entry);
+  const event = pointsEventDetail(granted.movement, null);
+  try {
+    await deps.events.publish([{ type: event.type, detail: { ...event } }]);
+  } catch {
+    throw new EventNotPublished([event]);
+  }
+  return { ...granted, program };
 }
 
 export async function customerPoints(

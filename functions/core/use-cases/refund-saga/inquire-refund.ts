@@ -22,7 +22,7 @@ import { mayBeAtKbank, type Refund, refundKbankAmount, refundVerdict } from '../
 
 export const inquireRefund = refundStep('inquireRefund', async (deps, input) => {
   const { payment, refund } = await loadRefund(deps.repo, input);
-  const resolved = resolvedResult(refund);
+  const resolved = resolvedResult(payment, refund);
   if (resolved) return resolved;
   if (!mayBeAtKbank(refund) || !refund.chargeId) {
     // Not sent (KBank unreachable until the retries ran out, or a failure before sending), and every

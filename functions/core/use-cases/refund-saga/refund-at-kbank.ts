@@ -14,7 +14,7 @@ import { mayBeAtKbank, type Refund, refundKbankAmount } from '../../refund.js';
 
 export const refundAtKbank = refundStep('refundAtKbank', async (deps, input) => {
   const { payment, refund } = await loadRefund(deps.repo, input);
-  const resolved = resolvedResult(refund);
+  const resolved = resolvedResult(payment, refund);
   if (resolved) return resolved;
   // Sent before (a retried step, or a crash after sending): only an inquiry may tell what happened. A
   // refund left `unknown` whose every request an inquiry found not carried out is sent again.

@@ -1,5 +1,5 @@
 /**
- * Use case of the webhook consumer of the bus: one payment or refund event becomes one delivery per
+ * Use case of the webhook consumer of the bus: one payment, refund or points event becomes one delivery per
  * endpoint of its merchant that subscribes to its type, each queued for its first attempt. Idempotent per
  * (endpoint, event id): the same event again creates nothing, and only re-queues a delivery whose first
  * attempt was never made (the consumer died between the two writes).
@@ -42,12 +42,8 @@ export interface FanOutReport {
 export async function fanOut(deps: FanOutDeps, event: BusEvent): Promise<FanOutReport> {
   const type = webhookTypeOf(event.busType);
   const report: FanOutReport = { eventId: event.detail.event_id, type, created: [], duplicates: 0 };
-  const paymentId = paymentIdOf(event);
-  const payment = await deps.payments.get(paymentId);
-  // Events are published after the payment is written: a missing payment is a fault, retried then DLQ'd.
-  if (!payment)
-    throw new Error(`webhooks: event ${event.detail.event_id} names no stored payment ${paymentId}`);
-  const endpoints = (await deps.webhooks.listEndpoints(payment.merchantId)).filter(
+  const merchantId = await merchantOf(deps, event);
+  const endpoints = (await deps.webhooks.listEndpoints(merchantId)).filter(
     (endpoint) => endpoint.status === 'enabled' && subscribes(endpoint.events, type),
   );
   const body = deliveryBodyOf(event);
@@ -56,7 +52,7 @@ export async function fanOut(deps: FanOutDeps, event: BusEvent): Promise<FanOutR
     const delivery: WebhookDelivery = {
       id: deps.newDeliveryId(),
       endpointId: endpoint.id,
-      merchantId: payment.merchantId,
+      merchantId,
       eventId: event.detail.event_id,
       eventType: type,
       body,
@@ -89,4 +85,15 @@ export async function fanOut(deps: FanOutDeps, event: BusEvent): Promise<FanOutR
     );
   }
   return report;
+}
+
+/** Whose event it is: a points event names its merchant; a payment or refund event, its payment. */
+async function merchantOf(deps: FanOutDeps, event: BusEvent): Promise<string> {
+  if (event.kind === 'points') return event.detail.merchant_id;
+  const paymentId = paymentIdOf(event) ?? '';
+  const payment = await deps.payments.get(paymentId);
+  // Events are published after the payment is written: a missing payment is a fault, retried then DLQ'd.
+  if (!payment)
+    throw new Error(`webhooks: event ${event.detail.event_id} names no stored payment ${paymentId}`);
+  return payment.merchantId;
 }
