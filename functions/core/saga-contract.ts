@@ -292,6 +292,7 @@ export const PAYMENT_SAGA_TASKS = {
     outcomes: HELD,
     role: 'hand_over',
   },
+  HandOverCapture: { functionArn: 'ReenterFunctionArn', step: 'reenter', outcomes: HELD, role: 'hand_over' },
   HandOverUnexpectedCallback: {
     functionArn: 'ReenterFunctionArn',
     step: 'reenter',

@@ -73,9 +73,12 @@ export class MemoryRepository implements PaymentRepository {
     this.markers.add(key);
     return true;
   }
+  /** Payments marked due, in order, and the instant each was last marked due at. */
   dueNow: string[] = [];
-  async markDue(paymentId: string) {
+  dueAt = new Map<string, string>();
+  async markDue(paymentId: string, at: string) {
     this.dueNow.push(paymentId);
+    this.dueAt.set(paymentId, at);
   }
   async hasMarker(paymentId: string, marker: string) {
     return this.markers.has(`${paymentId}#${marker}`);

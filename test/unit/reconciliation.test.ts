@@ -176,6 +176,18 @@ describe('Reenter', () => {
     expect(repo.dueNow).toEqual([stored.id]);
   });
 
+  it('hands over a payment the sweep restarted before at its next restart time, not sooner', async () => {
+    const nextAt = new Date(Date.now() + 300_000).toISOString();
+    const stored = payment({
+      status: 'processing',
+      seq: 5,
+      reconciliation: { restarts: 1, sweeps: 1, nextAt },
+    });
+    const { repo, deps } = setup(stored);
+    await reenter(deps, { paymentId: stored.id, undelivered: null });
+    expect(repo.dueAt.get(stored.id)).toBe(nextAt);
+  });
+
   it('publishes the held events first, oldest first, releasing each, then routes from the record', async () => {
     const authorized = eventDetail('payment.authorized', payment({ seq: 4 }));
     const captured = eventDetail('payment.captured', payment({ status: 'succeeded', seq: 6 }));

@@ -45,9 +45,12 @@ async function handOver(
     });
   }
   if (events.length === 0) {
-    // Nothing to hold: an open payment is made due now, so the sweep resumes it without waiting for its
-    // deadline (a terminal one has nothing left to do).
-    await deps.repo.markDue(payment.id, deps.clock.now().toISOString());
+    // Nothing to hold: the payment is made due now, so the sweep resumes it without waiting for its
+    // deadline (a terminal one with nothing held is passed over); but never before the restart time the sweep set last (its backoff), so a run that keeps
+    // failing the same way spends the sweep's schedule at its pace, not in minutes.
+    const now = deps.clock.now().toISOString();
+    const next = payment.reconciliation?.nextAt;
+    await deps.repo.markDue(payment.id, next !== undefined && next > now ? next : now);
   }
   return answer('held');
 }
