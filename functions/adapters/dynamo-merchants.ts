@@ -19,6 +19,10 @@ import { isConditionFailure, keys, strip, TableKit } from './dynamo-table-kit.js
 /** A rotated key's lookup item is deleted by DynamoDB's TTL this long after its overlap ended. */
 const EXPIRED_KEY_TTL_SECONDS = 7 * 24 * 3600;
 
+/** The TTL (epoch seconds) of a lookup item whose key stops working at `validUntil`. */
+const expiredKeyTtl = (validUntil: string) =>
+  Math.floor(Date.parse(validUntil) / 1000) + EXPIRED_KEY_TTL_SECONDS;
+
 const merchantKeys = {
   profile: (merchantId: string) => ({ PK: `MERCHANT#${merchantId}`, SK: 'PROFILE' }),
   directory: (merchantId: string) => ({ PK: 'MERCHANTS', SK: `MERCHANT#${merchantId}` }),
@@ -114,7 +118,7 @@ export class DynamoMerchants extends TableKit implements MerchantDirectory, Merc
 
   async expireKey(key: ApiKeyRecord, validUntil: string): Promise<void> {
     const keyHash = await this.hashOf(key);
-    const ttl = Math.floor(Date.parse(validUntil) / 1000) + EXPIRED_KEY_TTL_SECONDS;
+    const ttl = expiredKeyTtl(validUntil);
     await this.db.send(
       new TransactWriteCommand({
         TransactItems: [
@@ -242,7 +246,7 @@ function lookupItem(keyHash: string, merchant: Merchant, key?: ApiKeyRecord) {
     ...(key?.validUntil
       ? {
           validUntil: key.validUntil,
-          expiresAt: Math.floor(Date.parse(key.validUntil) / 1000) + EXPIRED_KEY_TTL_SECONDS,
+          expiresAt: expiredKeyTtl(key.validUntil),
         }
       : {}),
   };

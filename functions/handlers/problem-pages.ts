@@ -6,6 +6,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Problem } from '../../schemas/api.js';
 import { ERROR_CODES, type ErrorCode, STATUS_TITLES } from '../core/errors.js';
+import { PLAN_NAMES, PLANS } from '../core/plans.js';
 import { problemOf, publicDetail } from './http.js';
 
 export interface ProblemPage {
@@ -238,8 +239,7 @@ export const PROBLEM_PAGES: Record<ErrorCode, ProblemPage> = {
     example: { instance: '/v1/payments', detail: 'Forbidden' },
   },
   rate_limited: {
-    means:
-      'More requests this second than your plan’s rate and burst allow (starter 10/s, bursts of 20; standard 50/s, 100; enterprise 200/s, 400), or than the stage allows (200/s, bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran and the Idempotency-Key is still unused.',
+    means: `More requests this second than your plan’s rate and burst allow (${PLAN_NAMES.map((name) => `${name} ${PLANS[name].rateLimit}/s, bursts of ${PLANS[name].burstLimit}`).join('; ')}), or than the stage allows (200/s, bursts of 400; KBank’s 3-D Secure return 50/s). Nothing ran and the Idempotency-Key is still unused.`,
     action: `Wait \`Retry-After\` seconds, then retry. ${RETRY_SAME_KEY}`,
     example: {
       instance: '/v1/payments',
@@ -248,8 +248,9 @@ export const PROBLEM_PAGES: Record<ErrorCode, ProblemPage> = {
     },
   },
   quota_exceeded: {
-    means:
-      'Your plan’s daily quota (starter: 10,000 requests a UTC day) is used up. Nothing ran and the Idempotency-Key is still unused.',
+    means: `Your plan’s daily quota (${PLAN_NAMES.filter((name) => PLANS[name].dailyQuota !== undefined)
+      .map((name) => `${name}: ${PLANS[name].dailyQuota} requests a UTC day`)
+      .join('; ')}) is used up. Nothing ran and the Idempotency-Key is still unused.`,
     action:
       'Retry after `Retry-After` seconds (the local stack: exactly at 00:00 UTC; AWS answers 3600), or ask us to move you to a larger plan.',
     example: {
